@@ -1,0 +1,1 @@
+export { queryBridgeStats, type BridgeStats } from './bridge-stats.js';

@@ -1,0 +1,36 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * DDL of the analytics store, applied at start on chDB and on a server alike (idempotent).
+ * `events` holds every event; ReplacingMergeTree on the event id collapses a batch the writer
+ * inserted twice (at-least-once delivery from Redis), and the stats queries count distinct keys.
+ */
+export function eventsSchema(database: string): string[] {
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${database}`,
+    `CREATE TABLE IF NOT EXISTS ${database}.events (
+      event_id          String,
+      type              LowCardinality(String),
+      ts                DateTime64(3, 'UTC'),
+      message_id        String,
+      bridge_id         LowCardinality(String),
+      pool_id           LowCardinality(String),
+      ip                LowCardinality(String),
+      recipient         String,
+      recipient_domain  LowCardinality(String),
+      mx                String,
+      reply_code        UInt16,
+      reply             String,
+      reason            LowCardinality(String),
+      attempt           UInt16
+    )
+    ENGINE = ReplacingMergeTree
+    PARTITION BY toYYYYMM(ts)
+    ORDER BY (bridge_id, type, ts, event_id)`,
+  ];
+}
+
+/** Applies {@link eventsSchema}. */
+export async function applySchema(client: ClickHouseClient, database: string): Promise<void> {
+  for (const statement of eventsSchema(database)) await client.command({ query: statement });
+}

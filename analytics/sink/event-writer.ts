@@ -1,0 +1,134 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Redis } from 'ioredis';
+import { eventStreamKey, type Logger, type MailEvent } from '../../core/index.js';
+
+/** Settings of {@link startEventWriter}. */
+export interface EventWriterOptions {
+  /** A connection of its own: the writer blocks on it. */
+  redis: Redis;
+  prefix: string;
+  clickhouse: ClickHouseClient;
+  database: string;
+  logger: Logger;
+  /** Most events per insert. @defaultValue 1000 */
+  batchSize?: number;
+  /** Longest wait for more events before inserting what there is. @defaultValue 1000 */
+  flushMs?: number;
+}
+
+/** The running writer. */
+export interface EventWriter {
+  /** Events inserted since start. */
+  readonly inserted: number;
+  close(): Promise<void>;
+}
+
+const GROUP = 'analytics-writer';
+const CONSUMER = 'writer';
+
+/** Maps an event to its ClickHouse row. */
+export function toRow(e: MailEvent): Record<string, string | number> {
+  const recipient = e.recipient ?? '';
+  return {
+    event_id: e.id,
+    type: e.type,
+    ts: e.ts,
+    message_id: e.messageId,
+    bridge_id: e.bridgeId,
+    pool_id: e.poolId,
+    ip: e.ip ?? '',
+    recipient,
+    recipient_domain: recipient.includes('@') ? recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase() : '',
+    mx: e.mx ?? '',
+    reply_code: e.replyCode ?? 0,
+    reply: e.reply ?? '',
+    reason: e.reason ?? '',
+    attempt: e.attempt ?? 0,
+  };
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * Moves events from the Redis stream into ClickHouse in batches: read with a consumer group,
+ * insert, and only then acknowledge and delete. While ClickHouse is down events stay in Redis
+ * (pending entries are re-read first) and the backlog is logged; none is dropped.
+ */
+export async function startEventWriter(options: EventWriterOptions): Promise<EventWriter> {
+  const log = options.logger.child({ component: 'event-writer' });
+  const key = eventStreamKey(options.prefix);
+  const batchSize = options.batchSize ?? 1000;
+  const flushMs = options.flushMs ?? 1000;
+  const { redis } = options;
+  try {
+    await redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  }
+  let closed = false;
+  let inserted = 0;
+  let pendingFirst = true;
+  let backoffMs = 250;
+
+  const read = async (): Promise<StreamEntry[]> => {
+    const args = pendingFirst
+      ? (['GROUP', GROUP, CONSUMER, 'COUNT', batchSize, 'STREAMS', key, '0'] as const)
+      : (['GROUP', GROUP, CONSUMER, 'COUNT', batchSize, 'BLOCK', flushMs, 'STREAMS', key, '>'] as const);
+    const reply = (await redis.xreadgroup(...(args as unknown as Parameters<Redis['xreadgroup']>))) as
+      | [string, StreamEntry[]][]
+      | null;
+    return reply?.[0]?.[1] ?? [];
+  };
+
+  const insert = async (entries: StreamEntry[]) => {
+    const rows: Record<string, string | number>[] = [];
+    for (const [id, fields] of entries) {
+      const json = fields[fields.indexOf('e') + 1];
+      try {
+        rows.push(toRow(JSON.parse(json ?? '') as MailEvent));
+      } catch (err) {
+        log.error({ err, streamId: id }, 'unparseable event skipped');
+      }
+    }
+    if (rows.length > 0) {
+      await options.clickhouse.insert({ table: `${options.database}.events`, values: rows, format: 'JSONEachRow' });
+    }
+    const ids = entries.map(([id]) => id);
+    await redis.multi().xack(key, GROUP, ...ids).xdel(key, ...ids).exec();
+    inserted += rows.length;
+  };
+
+  const loop = async () => {
+    while (!closed) {
+      let entries: StreamEntry[] = [];
+      try {
+        entries = await read();
+        if (entries.length === 0) {
+          pendingFirst = false;
+          continue;
+        }
+        await insert(entries);
+        backoffMs = 250;
+      } catch (err) {
+        if (closed) break;
+        pendingFirst = true;
+        const backlog = await redis.xlen(key).catch(() => -1);
+        log.warn({ err, backlog, retryInMs: backoffMs }, 'events not written to ClickHouse; they wait in Redis');
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 30_000);
+      }
+    }
+  };
+  const running = loop();
+
+  return {
+    get inserted() {
+      return inserted;
+    },
+    async close() {
+      closed = true;
+      redis.disconnect();
+      await running;
+    },
+  };
+}

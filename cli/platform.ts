@@ -1,0 +1,221 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createAdminApp } from '../admin-api/index.js';
+import { applySchema, openClickHouse, queryBridgeStats, startEventWriter } from '../analytics/index.js';
+import {
+  acceptMessage,
+  controlChannel,
+  createStore,
+  EventPublisher,
+  migrate,
+  openPglite,
+  openPostgres,
+  parseMasterKey,
+  PoolQueues,
+  readOrCreateSecret,
+  SecretBox,
+  spawnRedisServer,
+  type Config,
+  type Logger,
+} from '../core/index.js';
+import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
+import { createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
+
+/** A running platform: every role in one process. */
+export interface Platform {
+  ports: { api: number; admin: number; smtp: number; smtps: number };
+  urls: { api: string; admin: string };
+  adminToken: string;
+  /** The Redis URL in use (spawned or configured). */
+  redisUrl: string;
+  /** Stops listeners, workers, the analytics writer and every engine this process started. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startPlatform}. */
+export interface PlatformOptions {
+  /** Called once with a newly generated admin token (printed once, never logged). */
+  onAdminTokenCreated?: (token: string) => void;
+}
+
+/** Starts every role against the configured (or embedded) engines; the composition root. */
+export async function startPlatform(config: Config, logger: Logger, options: PlatformOptions = {}): Promise<Platform> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) {
+      await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping'));
+    }
+    closers.length = 0;
+  };
+  try {
+    return await start(config, logger, options, closers, close);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function start(
+  config: Config,
+  logger: Logger,
+  options: PlatformOptions,
+  closers: (() => Promise<unknown>)[],
+  close: () => Promise<void>,
+): Promise<Platform> {
+  await mkdir(config.dataDir, { recursive: true });
+  const masterKey = config.masterKey ?? (await readOrCreateSecret(config.dataDir, 'master.key')).value;
+  const box = new SecretBox(parseMasterKey(masterKey));
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    const secret = await readOrCreateSecret(config.dataDir, 'admin-token');
+    adminToken = secret.value;
+    if (secret.created) options.onAdminTokenCreated?.(adminToken);
+  }
+
+  // Redis: the durability point of accepted mail.
+  let redisUrl = config.redis.url;
+  if (!redisUrl) {
+    const spawned = await spawnRedisServer({ dir: join(config.dataDir, 'redis'), logger });
+    closers.push(() => spawned.stop());
+    redisUrl = spawned.url;
+    logger.info({ redisPid: spawned.pid, url: spawned.url }, 'embedded redis-server started (AOF on)');
+  }
+  const connect = (name: string, maxRetriesPerRequest: number | null) => {
+    const r = new Redis(redisUrl, { maxRetriesPerRequest, connectionName: `bridgemail-${name}` });
+    r.on('error', (err) => logger.warn({ err, connection: name }, 'redis connection error'));
+    closers.push(async () => r.disconnect());
+    return r;
+  };
+  // Ingress fails fast (503 / 451) while Redis is away; workers and the writer wait for it.
+  const producerRedis = connect('producer', 2);
+  const workerRedis = connect('worker', null);
+  const writerRedis = connect('writer', null);
+
+  // Control plane.
+  const sql = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(join(config.dataDir, 'pglite'));
+  closers.push(() => sql.close());
+  const applied = await migrate(sql);
+  logger.info({ engine: sql.engine, applied }, 'control-plane schema ready');
+  const store = createStore(sql, box);
+
+  // Analytics: one writer per chDB data dir, in this process.
+  const clickhouse = openClickHouse(
+    config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') },
+  );
+  closers.push(() => clickhouse.close());
+  await applySchema(clickhouse, config.clickhouse.database);
+  const writer = await startEventWriter({
+    redis: writerRedis,
+    prefix: config.redis.prefix,
+    clickhouse,
+    database: config.clickhouse.database,
+    logger,
+    batchSize: config.events.batchSize,
+    flushMs: config.events.flushMs,
+  });
+  closers.push(() => writer.close());
+
+  const events = new EventPublisher(producerRedis, config.redis.prefix);
+  const queues = new PoolQueues(producerRedis, config.redis.prefix);
+  closers.push(() => queues.close());
+  const acceptDeps = { queues, events, logger, maxMessageBytes: config.limits.maxMessageBytes };
+
+  // Delivery workers.
+  const processor = createDeliveryProcessor({
+    store,
+    events,
+    logger,
+    resolveMx: createMxResolver(config.delivery.mxOverride ? { override: parseMxOverride(config.delivery.mxOverride) } : {}),
+    heloName: config.heloName,
+    timeoutMs: config.delivery.smtpTimeoutMs,
+    retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
+  });
+  const workers = await startPoolWorkers({
+    store,
+    connection: workerRedis,
+    prefix: config.redis.prefix,
+    concurrency: config.delivery.concurrency,
+    processor,
+    events,
+    logger,
+  });
+  closers.push(() => workers.close());
+
+  // Ingress: REST and SMTP.
+  const sendApp = createSendApp({
+    store,
+    accept: (s) => acceptMessage(acceptDeps, s),
+    logger: logger.child({ component: 'send-api' }),
+    maxMessageBytes: config.limits.maxMessageBytes,
+    maxRecipients: config.limits.maxRecipients,
+    messageIdDomain: config.heloName,
+  });
+  const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
+  closers.push(() => closeServer(apiServer));
+  const tls = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, hostname: config.publicHost });
+  const smtp = await startSmtpIngress({
+    store,
+    accept: (s) => acceptMessage(acceptDeps, s),
+    logger,
+    tls,
+    host: config.host,
+    port: config.ports.smtp,
+    securePort: config.ports.smtps,
+    heloName: config.heloName,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    maxRecipients: config.limits.maxRecipients,
+  });
+  closers.push(() => smtp.close());
+
+  const ports = {
+    api: (apiServer.address() as AddressInfo).port,
+    smtp: smtp.port,
+    smtps: smtp.securePort,
+    admin: 0,
+  };
+  const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
+  const apiUrl = `http://${urlHost}:${ports.api}`;
+
+  const adminApp = createAdminApp({
+    store,
+    stats: (bridgeId) => queryBridgeStats(clickhouse, config.clickhouse.database, bridgeId),
+    announce: async (message) => {
+      await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
+    },
+    endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),
+    adminToken,
+    logger: logger.child({ component: 'admin-api' }),
+  });
+  const adminServer = await listen(createServer(adminApp.callback()), config.ports.admin, config.host);
+  closers.push(() => closeServer(adminServer));
+  ports.admin = (adminServer.address() as AddressInfo).port;
+  const adminUrl = `http://${urlHost}:${ports.admin}`;
+
+  logger.info({ url: `${apiUrl}/v1/send` }, 'send API listening');
+  logger.info({ url: `smtp://${urlHost}:${ports.smtp}`, tls: 'STARTTLS' }, 'SMTP submission listening');
+  logger.info({ url: `smtps://${urlHost}:${ports.smtps}`, tls: 'implicit' }, 'SMTPS submission listening');
+  logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
+  logger.info({ dataDir: config.dataDir }, 'ready');
+
+  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

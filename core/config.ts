@@ -1,0 +1,153 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Zod schema of every environment key Bridgemail reads; each has a default or is optional. */
+const envSchema = z.object({
+  BRIDGEMAIL_DATA_DIR: z.string().default('./data'),
+  BRIDGEMAIL_HOST: z.string().default('127.0.0.1'),
+  BRIDGEMAIL_PUBLIC_HOST: optionalString,
+  BRIDGEMAIL_API_PORT: port.default(8080),
+  BRIDGEMAIL_ADMIN_PORT: port.default(8081),
+  BRIDGEMAIL_SMTP_PORT: port.default(587),
+  BRIDGEMAIL_SMTPS_PORT: port.default(465),
+  BRIDGEMAIL_ADMIN_TOKEN: optionalString,
+  BRIDGEMAIL_MASTER_KEY: optionalString,
+  BRIDGEMAIL_TLS_CERT: optionalString,
+  BRIDGEMAIL_TLS_KEY: optionalString,
+  BRIDGEMAIL_HELO_NAME: z.string().default(hostname()),
+  BRIDGEMAIL_MAX_MESSAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
+  BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50),
+  BRIDGEMAIL_MX_OVERRIDE: optionalString,
+  BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
+  BRIDGEMAIL_RETRY_BASE_MS: positiveInt.default(60_000),
+  BRIDGEMAIL_RETRY_MAX_MS: positiveInt.default(3_600_000),
+  BRIDGEMAIL_RETRY_MAX_AGE_MS: positiveInt.default(48 * 3_600_000),
+  BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
+  BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
+  BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
+    .default('bm'),
+  BRIDGEMAIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: optionalString,
+  DATABASE_URL: optionalString,
+  CLICKHOUSE_URL: optionalString,
+  CLICKHOUSE_DATABASE: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/).default('bridgemail'),
+});
+
+/** Typed, frozen configuration of one Bridgemail process. */
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly publicHost: string;
+  readonly ports: { readonly api: number; readonly admin: number; readonly smtp: number; readonly smtps: number };
+  readonly adminToken: string | undefined;
+  readonly masterKey: string | undefined;
+  readonly tls: { readonly certPath: string | undefined; readonly keyPath: string | undefined };
+  readonly heloName: string;
+  readonly limits: { readonly maxMessageBytes: number; readonly maxRecipients: number };
+  readonly delivery: {
+    readonly mxOverride: string | undefined;
+    readonly concurrency: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly retryMaxAgeMs: number;
+    readonly smtpTimeoutMs: number;
+  };
+  readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly redis: { readonly url: string | undefined; readonly prefix: string };
+  readonly databaseUrl: string | undefined;
+  readonly clickhouse: { readonly url: string | undefined; readonly database: string };
+  readonly logLevel: z.infer<typeof envSchema>['BRIDGEMAIL_LOG_LEVEL'];
+}
+
+/** Thrown when the environment does not parse; lists every bad key at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses configuration from an environment-like object (the only reader of `process.env`
+ * is the caller in `cli/main.ts`; tests pass a plain object).
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const config: Config = {
+    dataDir: resolve(e.BRIDGEMAIL_DATA_DIR),
+    host: e.BRIDGEMAIL_HOST,
+    publicHost: e.BRIDGEMAIL_PUBLIC_HOST ?? (e.BRIDGEMAIL_HOST === '0.0.0.0' ? hostname() : e.BRIDGEMAIL_HOST),
+    ports: {
+      api: e.BRIDGEMAIL_API_PORT,
+      admin: e.BRIDGEMAIL_ADMIN_PORT,
+      smtp: e.BRIDGEMAIL_SMTP_PORT,
+      smtps: e.BRIDGEMAIL_SMTPS_PORT,
+    },
+    adminToken: e.BRIDGEMAIL_ADMIN_TOKEN,
+    masterKey: e.BRIDGEMAIL_MASTER_KEY,
+    tls: { certPath: e.BRIDGEMAIL_TLS_CERT, keyPath: e.BRIDGEMAIL_TLS_KEY },
+    heloName: e.BRIDGEMAIL_HELO_NAME,
+    limits: { maxMessageBytes: e.BRIDGEMAIL_MAX_MESSAGE_BYTES, maxRecipients: e.BRIDGEMAIL_MAX_RECIPIENTS },
+    delivery: {
+      mxOverride: e.BRIDGEMAIL_MX_OVERRIDE,
+      concurrency: e.BRIDGEMAIL_DELIVERY_CONCURRENCY,
+      retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
+      retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
+      retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,
+      smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
+    },
+    events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    redis: { url: e.REDIS_URL, prefix: e.BRIDGEMAIL_REDIS_PREFIX },
+    databaseUrl: e.DATABASE_URL,
+    clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE },
+    logLevel: e.BRIDGEMAIL_LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+/** The configuration with secrets replaced, safe to print. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const hide = (v: string | undefined) => (v === undefined ? undefined : '[redacted]');
+  return {
+    ...config,
+    adminToken: hide(config.adminToken),
+    masterKey: hide(config.masterKey),
+    redis: { ...config.redis, url: redactUrl(config.redis.url) },
+    databaseUrl: redactUrl(config.databaseUrl),
+    clickhouse: { ...config.clickhouse, url: redactUrl(config.clickhouse.url) },
+  };
+}
+
+function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

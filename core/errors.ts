@@ -1,0 +1,83 @@
+/**
+ * Every error code Bridgemail ships, with its one-line meaning and how the edges render it.
+ * Codes are UPPER_SNAKE and never renamed once shipped; they survive serialisation across jobs.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { meaning: 'a field of the request is missing or invalid', http: 400, smtp: [501, '5.5.4'] },
+  INVALID_JSON: { meaning: 'the request body is not valid JSON', http: 400, smtp: [501, '5.5.4'] },
+  UNSUPPORTED_MEDIA_TYPE: { meaning: 'the request body has an unsupported content type', http: 415, smtp: [501, '5.5.4'] },
+  UNAUTHENTICATED: { meaning: 'no credentials were given', http: 401, smtp: [530, '5.7.0'] },
+  INVALID_CREDENTIALS: { meaning: 'the credentials given are unknown or wrong', http: 401, smtp: [535, '5.7.8'] },
+  CREDENTIAL_REVOKED: { meaning: 'the credential was revoked; rotate it to send again', http: 401, smtp: [535, '5.7.8'] },
+  NOT_FOUND: { meaning: 'no such resource', http: 404, smtp: [550, '5.1.1'] },
+  ROUTE_NOT_FOUND: { meaning: 'no such endpoint', http: 404, smtp: [500, '5.5.1'] },
+  METHOD_NOT_ALLOWED: { meaning: 'the endpoint does not accept this method', http: 405, smtp: [500, '5.5.1'] },
+  CONFLICT: { meaning: 'the resource already exists or conflicts with another', http: 409, smtp: [550, '5.7.1'] },
+  POOL_NOT_FOUND: { meaning: 'the Pool named does not exist', http: 400, smtp: [550, '5.7.1'] },
+  POOL_NAME_TAKEN: { meaning: 'another Pool already has this name', http: 409, smtp: [550, '5.7.1'] },
+  IP_IN_USE: { meaning: 'the IP already belongs to another Pool', http: 409, smtp: [550, '5.7.1'] },
+  MESSAGE_TOO_LARGE: { meaning: 'the message exceeds the configured size limit', http: 413, smtp: [552, '5.3.4'] },
+  TOO_MANY_RECIPIENTS: { meaning: 'the message has more recipients than allowed', http: 400, smtp: [452, '4.5.3'] },
+  QUEUE_UNAVAILABLE: { meaning: 'the message could not be queued durably; retry later', http: 503, smtp: [451, '4.3.0'] },
+  INTERNAL: { meaning: 'an unexpected error occurred', http: 500, smtp: [451, '4.3.0'] },
+} as const satisfies Record<string, { meaning: string; http: number; smtp: readonly [number, string] }>;
+
+/** One of the shipped error codes. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options of {@link AppError}. */
+export interface AppErrorOptions {
+  /** The request field at fault, e.g. `to[0]`. */
+  field?: string;
+  /** Extra safe, serialisable details. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** Whether retrying the same operation later may succeed. @defaultValue false */
+  retryable?: boolean;
+}
+
+/** The one error type domain code throws: a stable code and a message safe to show a client. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.field = options.field;
+    this.details = options.details;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** True when `err` is an {@link AppError}. */
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** JSON body every HTTP edge renders for an error. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+/** Maps any thrown value to an HTTP status and the JSON error body (unknown errors → 500, generic text). */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody; expected: boolean } {
+  if (isAppError(err)) {
+    const body: ErrorBody = { error: { code: err.code, message: err.message } };
+    if (err.field !== undefined) body.error.field = err.field;
+    return { status: ERROR_CODES[err.code].http, body, expected: true };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } }, expected: false };
+}
+
+/** Maps any thrown value to an SMTP reply code and enhanced status (unknown errors → 451 4.3.0). */
+export function toSmtpReply(err: unknown): { code: number; enhanced: string; message: string; expected: boolean } {
+  if (isAppError(err)) {
+    const [code, enhanced] = ERROR_CODES[err.code].smtp;
+    return { code, enhanced, message: err.message, expected: true };
+  }
+  return { code: 451, enhanced: '4.3.0', message: 'internal error, try again later', expected: false };
+}

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis';
+import { newId } from './ids.js';
+
+/** Every kind of event a message can produce. */
+export const EVENT_TYPES = [
+  'queued',
+  'sent',
+  'delivered',
+  'deferred',
+  'bounced',
+  'complained',
+  'suppressed',
+  'opened',
+  'clicked',
+] as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A state change of a message (or of one of its recipients), as stored in ClickHouse. */
+export interface MailEvent {
+  /** Unique per event; the analytics writer deduplicates on it. */
+  id: string;
+  type: EventType;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  messageId: string;
+  bridgeId: string;
+  poolId: string;
+  /** Source IP used for the attempt. */
+  ip?: string;
+  recipient?: string;
+  /** Remote MX host the attempt talked to. */
+  mx?: string;
+  /** SMTP reply code, when there was one. */
+  replyCode?: number;
+  /** SMTP reply text or the local reason. */
+  reply?: string;
+  /** Classified reason (e.g. `expired`, `connection`, `rejected`). */
+  reason?: string;
+  attempt?: number;
+}
+
+/** Fields of an event before it gets its id and timestamp. */
+export type NewMailEvent = Omit<MailEvent, 'id' | 'ts'> & { ts?: number };
+
+/** Redis stream key holding events on their way to ClickHouse. */
+export function eventStreamKey(prefix: string): string {
+  return `${prefix}:events`;
+}
+
+/** Appends events to the Redis stream; never blocks on ClickHouse. */
+export class EventPublisher {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Publishes events in one pipelined round trip. */
+  async publish(events: NewMailEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const key = eventStreamKey(this.prefix);
+    const pipeline = this.redis.pipeline();
+    for (const e of events) {
+      const full: MailEvent = { ...e, id: newId('ev'), ts: e.ts ?? Date.now() };
+      pipeline.xadd(key, '*', 'e', JSON.stringify(full));
+    }
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  }
+}

@@ -1,0 +1,94 @@
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import { AppError, toHttpError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Reads a request body up to `limit` bytes; past it, stops reading and throws
+ * `MESSAGE_TOO_LARGE` (so an oversized upload is refused early, not buffered whole).
+ */
+export async function readBody(stream: Readable, limit: number, declaredLength?: number): Promise<Buffer> {
+  if (declaredLength !== undefined && declaredLength > limit) {
+    throw new AppError('MESSAGE_TOO_LARGE', `request body exceeds ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buf.length;
+    if (size > limit) {
+      stream.destroy();
+      throw new AppError('MESSAGE_TOO_LARGE', `request body exceeds ${limit} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Parses JSON, throwing `INVALID_JSON` with the parser's position instead of a SyntaxError. */
+export function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new AppError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Formats a zod issue path as clients write it: `to[0]`, `attachments[1].content`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/** Validates `value` with `schema`; the first issue becomes `VALIDATION_FAILED` naming its field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue ? formatPath(issue.path) : '';
+  const message = issue ? `${field || 'body'}: ${issue.message}` : 'invalid request';
+  throw new AppError('VALIDATION_FAILED', message, field ? { field } : {});
+}
+
+/** The parts of a Koa context the error renderer uses (kept structural: core imports no Koa). */
+export interface ErrorRenderContext {
+  status: number;
+  body: unknown;
+  method: string;
+  path: string;
+  set(field: string, value: string): void;
+}
+
+/**
+ * Middleware that renders every error as `{ "error": { code, message, field? } }` with the
+ * status its code maps to, and turns unmatched routes into JSON 404/405.
+ */
+export function renderErrors(logger: Logger) {
+  return async (ctx: ErrorRenderContext, next: () => Promise<unknown>): Promise<void> => {
+    try {
+      await next();
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) throw new AppError('ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405) throw new AppError('METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
+      }
+    } catch (err) {
+      const { status, body, expected } = toHttpError(err);
+      if (!expected) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+      if (status === 503) ctx.set('Retry-After', '5');
+      ctx.status = status;
+      ctx.body = body;
+    }
+  };
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` header; throws `UNAUTHENTICATED` without one. */
+export function bearerToken(header: string | undefined): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'missing "Authorization: Bearer <key>" header');
+  return match[1];
+}

@@ -1,0 +1,37 @@
+export { loadConfig, redactConfig, ConfigError, type Config } from './config.js';
+export { createLogger, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
+export {
+  AppError,
+  ERROR_CODES,
+  isAppError,
+  toHttpError,
+  toSmtpReply,
+  type ErrorCode,
+  type ErrorBody,
+  type AppErrorOptions,
+} from './errors.js';
+export { newId, randomSecret } from './ids.js';
+export { SecretBox, parseMasterKey, safeEqual, sha256Hex } from './secret-box.js';
+export type { Pool, PoolIp, Bridge, BridgeSecrets, BridgeWithSecrets, AuthenticatedBridge, CredentialStatus } from './domain.js';
+export {
+  EVENT_TYPES,
+  EventPublisher,
+  eventStreamKey,
+  type EventType,
+  type MailEvent,
+  type NewMailEvent,
+} from './events.js';
+export {
+  PoolQueues,
+  poolQueueName,
+  controlChannel,
+  UNEXPECTED_FAILURE_ATTEMPTS,
+  type DeliveryJob,
+  type ControlMessage,
+} from './queues.js';
+export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
+export { bearerToken, formatPath, parseJson, readBody, renderErrors, validate, type ErrorRenderContext } from './http.js';
+export { readOrCreateSecret } from './data-dir.js';
+export { spawnRedisServer, type SpawnedRedis, type SpawnRedisOptions } from './engines/redis-server.js';
+export { freePort } from './engines/free-port.js';
+export * from './store/index.js';

@@ -1,0 +1,60 @@
+import type { SqlClient } from './sql.js';
+
+/**
+ * Schema migrations, applied in order, each once. Append only: never edit a shipped migration.
+ * Plain SQL that PostgreSQL servers and PGlite both run.
+ */
+export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'pools-and-bridges',
+    sql: `
+      CREATE TABLE pools (
+        id          text PRIMARY KEY,
+        name        text NOT NULL UNIQUE,
+        created_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE pool_ips (
+        pool_id  text NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+        ip       text NOT NULL UNIQUE,
+        weight   real NOT NULL DEFAULT 1 CHECK (weight >= 0),
+        PRIMARY KEY (pool_id, ip)
+      );
+      CREATE TABLE bridges (
+        id                 text PRIMARY KEY,
+        name               text NOT NULL,
+        pool_id            text NOT NULL REFERENCES pools(id),
+        track_opens        boolean NOT NULL DEFAULT false,
+        track_clicks       boolean NOT NULL DEFAULT false,
+        smtp_username      text NOT NULL UNIQUE,
+        smtp_password_enc  text NOT NULL,
+        smtp_revoked_at    timestamptz,
+        api_key_hash       text NOT NULL UNIQUE,
+        api_key_enc        text NOT NULL,
+        api_revoked_at     timestamptz,
+        deleted_at         timestamptz,
+        created_at         timestamptz NOT NULL DEFAULT now(),
+        updated_at         timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX bridges_pool_id ON bridges (pool_id);
+    `,
+  },
+];
+
+/** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */
+export async function migrate(sql: SqlClient): Promise<number[]> {
+  return sql.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(727274)');
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      applied.push(m.id);
+    }
+    return applied;
+  });
+}

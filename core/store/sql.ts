@@ -1,0 +1,79 @@
+/** A row-returning SQL executor; both Postgres engines implement it with the same SQL. */
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+/** A Postgres connection (server or embedded) able to run transactions. */
+export interface SqlClient extends SqlExecutor {
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** `pglite` or `postgres`, for logs. */
+  readonly engine: 'pglite' | 'postgres';
+}
+
+/** Opens a PostgreSQL server connection pool from a `postgres://` URL. */
+export async function openPostgres(url: string): Promise<SqlClient> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  await pool.query('SELECT 1');
+  return {
+    engine: 'postgres',
+    query: async (text, params) => {
+      const r = await pool.query(text, params);
+      return { rows: r.rows };
+    },
+    exec: async (text) => {
+      await pool.query(text);
+    },
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: SqlExecutor = {
+          query: async (text, params) => ({ rows: (await client.query(text, params)).rows }),
+          exec: async (text) => {
+            await client.query(text);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Opens (creating if needed) the embedded PGlite engine in `dir`. */
+export async function openPglite(dir: string): Promise<SqlClient> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(dir);
+  return {
+    engine: 'pglite',
+    query: async (text, params) => {
+      const r = await db.query(text, params);
+      return { rows: r.rows as never[] };
+    },
+    exec: async (text) => {
+      await db.exec(text);
+    },
+    transaction: (fn) =>
+      db.transaction(async (tx) =>
+        fn({
+          query: async (text, params) => ({ rows: (await tx.query(text, params)).rows as never[] }),
+          exec: async (text) => {
+            await tx.exec(text);
+          },
+        }),
+      ),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import {
+  AppError,
+  toSmtpReply,
+  type AuthenticatedBridge,
+  type Logger,
+  type Store,
+  type Submission,
+} from '../../core/index.js';
+import type { TlsMaterial } from './tls-material.js';
+
+/** Collaborators and settings of the SMTP ingress. */
+export interface SmtpIngressDeps {
+  store: Pick<Store, 'authenticateSmtp'>;
+  accept: (submission: Submission) => Promise<string>;
+  logger: Logger;
+  tls: TlsMaterial;
+  host: string;
+  /** Submission port with STARTTLS (587). 0 picks a free port. */
+  port: number;
+  /** Implicit TLS port (465). 0 picks a free port. */
+  securePort: number;
+  heloName: string;
+  maxMessageBytes: number;
+  maxRecipients: number;
+}
+
+/** Running SMTP listeners. */
+export interface SmtpIngress {
+  port: number;
+  securePort: number;
+  close(): Promise<void>;
+}
+
+/** Error carrying the SMTP reply smtp-server sends for it. */
+function smtpError(err: unknown, logger: Logger): Error {
+  const reply = toSmtpReply(err);
+  if (!reply.expected) logger.error({ err }, 'smtp command failed');
+  const out = new Error(`${reply.enhanced} ${reply.message}`) as Error & { responseCode: number };
+  out.responseCode = reply.code;
+  return out;
+}
+
+const bridgeOf = (session: SMTPServerSession): AuthenticatedBridge | undefined =>
+  session.user as unknown as AuthenticatedBridge | undefined;
+
+/** Starts the submission listeners: STARTTLS on `port`, implicit TLS on `securePort`; AUTH only over TLS. */
+export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngress> {
+  const log = deps.logger.child({ component: 'smtp-ingress' });
+  const options: SMTPServerOptions = {
+    name: deps.heloName,
+    banner: 'Bridgemail ESMTP',
+    key: deps.tls.key,
+    cert: deps.tls.cert,
+    size: deps.maxMessageBytes,
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: false,
+    authOptional: false,
+    disabledCommands: [],
+    maxClients: 1000,
+    socketTimeout: 60_000,
+    closeTimeout: 5_000,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
+        return callback(smtpError(new AppError('INVALID_CREDENTIALS', 'unsupported auth method'), log));
+      }
+      deps.store.authenticateSmtp(auth.username ?? '', auth.password ?? '').then(
+        (bridge) => callback(null, { user: bridge as unknown as string }),
+        (err: unknown) => callback(smtpError(err, log)),
+      );
+    },
+    onMailFrom(_address: SMTPServerAddress, session, callback) {
+      if (!bridgeOf(session)) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
+      callback();
+    },
+    onRcptTo(_address: SMTPServerAddress, session, callback) {
+      if (session.envelope.rcptTo.length >= deps.maxRecipients) {
+        return callback(smtpError(new AppError('TOO_MANY_RECIPIENTS', 'too many recipients'), log));
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= deps.maxMessageBytes) chunks.push(chunk);
+      });
+      stream.on('error', (err) => callback(smtpError(err, log)));
+      stream.on('end', () => {
+        const bridge = bridgeOf(session);
+        if (stream.sizeExceeded || size > deps.maxMessageBytes) {
+          return callback(smtpError(new AppError('MESSAGE_TOO_LARGE', 'message exceeds the size limit'), log));
+        }
+        if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
+        const mailFrom = session.envelope.mailFrom;
+        deps
+          .accept({
+            bridge,
+            from: mailFrom ? mailFrom.address : '',
+            recipients: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks, size),
+          })
+          .then(
+            (id) => callback(null, `2.0.0 Ok: queued as ${id}`),
+            (err: unknown) => callback(smtpError(err, log)),
+          );
+      });
+    },
+  };
+  const plain = new SMTPServer({ ...options, secure: false });
+  const secure = new SMTPServer({ ...options, secure: true });
+  for (const srv of [plain, secure]) srv.on('error', (err) => log.warn({ err }, 'smtp connection error'));
+  const listen = (srv: SMTPServer, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      srv.server.once('error', reject);
+      srv.listen(port, deps.host, () => {
+        srv.server.off('error', reject);
+        resolve((srv.server.address() as AddressInfo).port);
+      });
+    });
+  const port = await listen(plain, deps.port);
+  const securePort = await listen(secure, deps.securePort);
+  return {
+    port,
+    securePort,
+    close: async () => {
+      await Promise.all([plain, secure].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { DeliveryJob, EventPublisher, Logger, NewMailEvent, Store } from '../../core/index.js';
+import type { DeliveryResult } from './classify-reply.js';
+import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
+import { pickIp } from './pick-ip.js';
+
+/** Retry schedule of deferred recipients. */
+export interface RetryPolicy {
+  /** Delay before the second attempt; doubles each attempt. */
+  baseMs: number;
+  /** Ceiling of the delay between two attempts. */
+  maxMs: number;
+  /** Past this age since acceptance, deferred recipients bounce with reason `expired`. */
+  maxAgeMs: number;
+}
+
+/** Collaborators of the delivery processor. */
+export interface DeliveryProcessorDeps extends DeliverContext {
+  store: Pick<Store, 'getPool'>;
+  events: EventPublisher;
+  logger: Logger;
+  retry: RetryPolicy;
+}
+
+/** Delay before attempt `attempt + 1`: exponential from `baseMs`, capped, with ±10 % jitter. */
+export function retryDelay(policy: RetryPolicy, attempt: number): number {
+  const base = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.9 + Math.random() * 0.2));
+}
+
+/**
+ * The BullMQ processor of a Pool queue: one delivery pass over the recipients still pending,
+ * events for every outcome, and a delayed retry (no attempt of BullMQ's spent) for deferrals.
+ */
+export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
+  const log = deps.logger.child({ component: 'delivery' });
+  return async (job: Job<DeliveryJob>, token?: string): Promise<void> => {
+    const data = job.data;
+    const attempt = data.attempt + 1;
+    const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
+    const pool = await deps.store.getPool(data.poolId);
+    if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
+    const ip = pickIp(pool.ips, data.messageId);
+    if (attempt === 1) {
+      await deps.events.publish(data.recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
+    }
+    const results = await deliverToRecipients(deps, {
+      ip,
+      from: data.from,
+      recipients: data.recipients,
+      raw: Buffer.from(data.raw, 'base64'),
+    });
+    const events: NewMailEvent[] = results.map((r) => toEvent(base, ip, attempt, r));
+    const deferred = results.filter((r) => r.status === 'deferred').map((r) => r.recipient);
+    const delay = retryDelay(deps.retry, attempt);
+    const expired = deferred.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
+    if (expired) {
+      for (const recipient of deferred) {
+        events.push({ ...base, type: 'bounced', ip, recipient, attempt, reason: 'expired', reply: 'retry period expired' });
+      }
+    }
+    await deps.events.publish(events);
+    log.info(
+      { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ip, attempt, outcomes: summarise(results) },
+      'delivery attempt',
+    );
+    if (deferred.length === 0 || expired) return;
+    await job.updateData({ ...data, recipients: deferred, attempt });
+    await job.moveToDelayed(Date.now() + delay, token);
+    throw new DelayedError();
+  };
+}
+
+function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, ip: string, attempt: number, r: DeliveryResult): NewMailEvent {
+  const e: NewMailEvent = { ...base, type: r.status, ip, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
+  if (r.replyCode !== undefined) e.replyCode = r.replyCode;
+  if (r.mx !== undefined) e.mx = r.mx;
+  return e;
+}
+
+function summarise(results: DeliveryResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}

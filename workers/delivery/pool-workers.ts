@@ -1,0 +1,93 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  controlChannel,
+  poolQueueName,
+  type DeliveryJob,
+  type EventPublisher,
+  type Logger,
+  type Store,
+} from '../../core/index.js';
+
+/** Settings of {@link startPoolWorkers}. */
+export interface PoolWorkersOptions {
+  store: Pick<Store, 'listPools'>;
+  /** Connection for the workers (created with `maxRetriesPerRequest: null`). */
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  processor: (job: Job<DeliveryJob>, token?: string) => Promise<void>;
+  events: EventPublisher;
+  logger: Logger;
+  /** How often to re-list Pools in case a pub/sub announcement was missed. @defaultValue 10000 */
+  reconcileMs?: number;
+}
+
+/** The running set of delivery workers, one per Pool queue. */
+export interface PoolWorkers {
+  /** Starts workers for Pools created since the last call. */
+  reconcile(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one BullMQ worker per Pool queue and follows Pool creation through the control channel
+ * (and a periodic re-listing), so a Pool created on any process gets its worker here.
+ */
+export async function startPoolWorkers(options: PoolWorkersOptions): Promise<PoolWorkers> {
+  const log = options.logger.child({ component: 'pool-workers' });
+  const workers = new Map<string, Worker<DeliveryJob>>();
+  let closed = false;
+
+  const startWorker = (poolId: string) => {
+    const worker = new Worker<DeliveryJob>(poolQueueName(poolId), options.processor, {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+    });
+    worker.on('error', (err) => log.warn({ err, poolId }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      log.error({ err, messageId: job.data.messageId, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
+      if (!final) return;
+      // Out of attempts after unexpected errors: the recipients still pending get a final event.
+      const { messageId, bridgeId, recipients } = job.data;
+      options.events
+        .publish(recipients.map((recipient) => ({ type: 'bounced', messageId, bridgeId, poolId, recipient, reason: 'internal', reply: 'internal error' })))
+        .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));
+    });
+    workers.set(poolId, worker);
+    log.info({ poolId }, 'pool worker started');
+  };
+
+  const reconcile = async () => {
+    if (closed) return;
+    for (const pool of await options.store.listPools()) {
+      if (!workers.has(pool.id) && !closed) startWorker(pool.id);
+    }
+  };
+
+  const subscriber = options.connection.duplicate();
+  subscriber.on('error', (err) => log.warn({ err }, 'control subscriber error'));
+  subscriber.on('message', () => {
+    reconcile().catch((err: unknown) => log.warn({ err }, 'reconcile failed'));
+  });
+  await subscriber.subscribe(controlChannel(options.prefix));
+  await reconcile();
+  const timer = setInterval(() => {
+    reconcile().catch((err: unknown) => log.warn({ err }, 'reconcile failed'));
+  }, options.reconcileMs ?? 10_000);
+  timer.unref();
+
+  return {
+    reconcile,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      subscriber.disconnect();
+      await Promise.all([...workers.values()].map((w) => w.close()));
+      workers.clear();
+    },
+  };
+}
