@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createAdminApp } from '../admin-api/index.js';
-import { applySchema, openClickHouse, queryBridgeStats, startEventWriter } from '../analytics/index.js';
+import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
   controlChannel,
@@ -31,6 +31,8 @@ export interface Platform {
   adminToken: string;
   /** The Redis URL in use (spawned or configured). */
   redisUrl: string;
+  /** The analytics client this process owns (embedded chDB or a server), for analyst queries. */
+  clickhouse: ClickHouseClient;
   /** Stops listeners, workers, the analytics writer and every engine this process started. */
   close(): Promise<void>;
 }
@@ -200,7 +202,7 @@ async function start(
   logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
   logger.info({ dataDir: config.dataDir }, 'ready');
 
-  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, close };
+  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

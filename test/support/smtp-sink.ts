@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+/** One message as the sink received it. */
+export interface SinkMessage {
+  from: string;
+  to: string[];
+  raw: Buffer;
+  /** Source address of the client: the Pool IP the platform sent from. */
+  remoteAddress: string;
+  receivedAt: number;
+}
+
+/** A scripted SMTP reply; undefined means accept. */
+export interface SinkReply {
+  code: number;
+  message: string;
+}
+
+/** Per-recipient script: `n` is how many times this recipient has been offered so far (1-based). */
+export type SinkScript = (recipient: string, n: number) => SinkReply | undefined;
+
+/** A loopback SMTP server that records what it accepts. */
+export interface SmtpSink {
+  port: number;
+  host: string;
+  messages: SinkMessage[];
+  /** How many times each recipient was offered (RCPT TO), accepted or not. */
+  offers: Map<string, number>;
+  /** `*=host:port`, ready for BRIDGEMAIL_MX_OVERRIDE. */
+  mxOverride: string;
+  setScript(script: SinkScript | undefined): void;
+  close(): Promise<void>;
+}
+
+/** Starts a sink on 127.0.0.1, port 0; scripted replies per recipient at RCPT. */
+export async function startSmtpSink(script?: SinkScript): Promise<SmtpSink> {
+  const messages: SinkMessage[] = [];
+  const offers = new Map<string, number>();
+  let current = script;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    logger: false,
+    size: 100 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      const rcpt = address.address.toLowerCase();
+      const n = (offers.get(rcpt) ?? 0) + 1;
+      offers.set(rcpt, n);
+      const reply = current?.(rcpt, n);
+      if (!reply) return callback();
+      const err = new Error(reply.message) as Error & { responseCode: number };
+      err.responseCode = reply.code;
+      callback(err);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks),
+          remoteAddress: session.remoteAddress,
+          receivedAt: Date.now(),
+        });
+        callback(null, '250 2.0.0 Ok: stored');
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    host: '127.0.0.1',
+    messages,
+    offers,
+    mxOverride: `*=127.0.0.1:${port}`,
+    setScript: (s) => {
+      current = s;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

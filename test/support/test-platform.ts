@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { startPlatform, type Platform } from '../../cli/platform.js';
+import { createLogger, loadConfig, poolQueueName, type Config } from '../../core/index.js';
+
+/** A platform started for one test file, with helpers to drive its admin API. */
+export interface TestPlatform extends Platform {
+  config: Config;
+  dataDir: string;
+  /** Admin API call: JSON in, `{ status, body }` out. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  createPool(name: string, ips: string[]): Promise<{ id: string; name: string; ips: string[] }>;
+  createBridge(name: string, poolId: string, extra?: Record<string, unknown>): Promise<any>;
+  stats(bridgeId: string): Promise<Record<string, number>>;
+  /** Jobs of a Pool's queue in any state (0 means nothing was queued). */
+  queuedJobs(poolId: string): Promise<number>;
+  /** Rows of the events table for a message, oldest first. */
+  events(where: string, params?: Record<string, unknown>): Promise<any[]>;
+  /** Stops the platform and removes what the test created. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a platform for tests: ports 0, a temp data dir, embedded engines — or, when the
+ * environment has `DATABASE_URL` / `REDIS_URL`, those servers, isolated by a fresh database
+ * and a random key prefix.
+ */
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bridgemail-test-'));
+  const prefix = `bmt${randomBytes(4).toString('hex')}`;
+  const cleanups: (() => Promise<unknown>)[] = [() => rm(dataDir, { recursive: true, force: true })];
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL) {
+    const dbName = `bridgemail_${prefix}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${dbName}`;
+    databaseUrl = url.toString();
+    cleanups.push(async () => {
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await c.end();
+    });
+  }
+  const config = loadConfig({
+    BRIDGEMAIL_DATA_DIR: dataDir,
+    BRIDGEMAIL_API_PORT: '0',
+    BRIDGEMAIL_ADMIN_PORT: '0',
+    BRIDGEMAIL_SMTP_PORT: '0',
+    BRIDGEMAIL_SMTPS_PORT: '0',
+    BRIDGEMAIL_REDIS_PREFIX: prefix,
+    BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
+    BRIDGEMAIL_RETRY_BASE_MS: '200',
+    BRIDGEMAIL_RETRY_MAX_MS: '1000',
+    BRIDGEMAIL_EVENTS_FLUSH_MS: '100',
+    BRIDGEMAIL_SMTP_TIMEOUT_MS: '10000',
+    BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'silent',
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(process.env.CLICKHOUSE_URL ? { CLICKHOUSE_URL: process.env.CLICKHOUSE_URL } : {}),
+    ...env,
+  });
+  const logger = createLogger({ level: config.logLevel });
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, logger);
+  } catch (err) {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    throw err;
+  }
+  const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
+  const queues = new Map<string, Queue>();
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${platform.urls.admin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const expectOk = (r: { status: number; body: any }, status: number) => {
+    if (r.status !== status) throw new Error(`admin call answered ${r.status}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+
+  return {
+    ...platform,
+    config,
+    dataDir,
+    admin,
+    createPool: async (name, ips) => expectOk(await admin('POST', '/admin/v1/pools', { name, ips }), 201),
+    createBridge: async (name, poolId, extra = {}) =>
+      expectOk(await admin('POST', '/admin/v1/bridges', { name, poolId, ...extra }), 201),
+    stats: async (bridgeId) => expectOk(await admin('GET', `/admin/v1/bridges/${bridgeId}/stats`), 200),
+    async queuedJobs(poolId) {
+      let q = queues.get(poolId);
+      if (!q) {
+        q = new Queue(poolQueueName(poolId), { connection: redis, prefix });
+        queues.set(poolId, q);
+      }
+      const counts = await q.getJobCounts();
+      return Object.values(counts).reduce((a, b) => a + b, 0);
+    },
+    async events(where, params = {}) {
+      const r = await platform.clickhouse.query({
+        query: `SELECT * FROM ${config.clickhouse.database}.events FINAL WHERE ${where} ORDER BY ts, event_id`,
+        query_params: params,
+        format: 'JSONEachRow',
+      });
+      return r.json();
+    },
+    async stop() {
+      for (const q of queues.values()) await q.close();
+      if (process.env.REDIS_URL) {
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length) await redis.del(...keys);
+      }
+      redis.disconnect();
+      await platform.close();
+      for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    },
+  };
+}
