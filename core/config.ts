@@ -83,7 +83,9 @@ export class ConfigError extends Error {
  * is the caller in `cli/main.ts`; tests pass a plain object).
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+  // A key set to an empty string counts as unset (`FOO= cmd` is common in shells and compose files).
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }

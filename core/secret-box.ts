@@ -26,8 +26,11 @@ export class SecretBox {
     if (version !== VERSION || iv === undefined || tag === undefined || ct === undefined) {
       throw new Error('unrecognised sealed secret');
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    const authTag = Buffer.from(tag, 'base64url');
+    // A full 128-bit tag only: GCM would otherwise accept a truncated (forgeable) one.
+    if (authTag.length !== 16) throw new Error('sealed secret has a truncated auth tag');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   }
 }

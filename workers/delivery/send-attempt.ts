@@ -49,12 +49,15 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     socketTimeout: input.timeoutMs,
     logger: false,
   });
-  let lateError: NodemailerError | undefined;
-  conn.on('error', (err: NodemailerError) => {
-    lateError = err;
+  // SMTPConnection reports a failed connect or a dropped socket as an event, not through the
+  // connect callback: race every phase against it so an attempt always settles.
+  const failure = new Promise<never>((_, reject) => {
+    conn.once('error', reject);
+    conn.once('end', () => reject(Object.assign(new Error('connection closed by the remote host'), { code: 'ECONNECTION' })));
   });
+  failure.catch(() => undefined);
   try {
-    await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+    await Promise.race([new Promise<void>((resolve) => conn.connect(() => resolve())), failure]);
   } catch (err) {
     const e = err as NodemailerError;
     conn.close();
@@ -63,9 +66,10 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
       : { kind: 'unreachable', replyCode: e.responseCode, reply: replyText(e) };
   }
   try {
-    const info = await new Promise<SendInfo>((resolve, reject) =>
-      sendOnce(conn, input, (err, result) => (err ? reject(err) : resolve(result))),
-    );
+    const info = await Promise.race([
+      new Promise<SendInfo>((resolve, reject) => sendOnce(conn, input, (err, result) => (err ? reject(err) : resolve(result)))),
+      failure,
+    ]);
     const results: DeliveryResult[] = info.accepted.map((r) => resultFor(r, mx, replyCodeOf(info.response), info.response));
     for (const rej of info.rejectedErrors ?? []) {
       results.push(resultFor(rej.recipient ?? '', mx, rej.responseCode, replyText(rej)));
@@ -73,7 +77,7 @@ export async function sendAttempt(input: AttemptInput): Promise<AttemptResult> {
     conn.quit();
     return { kind: 'answered', results };
   } catch (err) {
-    const e = (err as NodemailerError) ?? lateError;
+    const e = err as NodemailerError;
     conn.close();
     if (e.rejectedErrors?.length && e.command === 'RCPT TO') {
       return { kind: 'answered', results: e.rejectedErrors.map((rej) => resultFor(rej.recipient ?? '', mx, rej.responseCode, replyText(rej))) };

@@ -1,0 +1,70 @@
+import { describe, it, expect } from 'vitest';
+import { z } from 'zod';
+import { AppError } from './errors.js';
+import { bearerToken, formatPath, validate } from './http.js';
+
+function thrown(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('formatPath', () => {
+  it('writes paths as clients do', () => {
+    expect(formatPath([])).toBe('');
+    expect(formatPath(['subject'])).toBe('subject');
+    expect(formatPath(['to', 0])).toBe('to[0]');
+    expect(formatPath(['attachments', 1, 'content'])).toBe('attachments[1].content');
+    expect(formatPath(['headers', 'X-Tag'])).toBe('headers.X-Tag');
+    expect(formatPath([0, 'name'])).toBe('[0].name');
+    expect(formatPath(['a', 0, 1])).toBe('a[0][1]');
+  });
+});
+
+describe('validate', () => {
+  const schema = z.object({
+    name: z.string().min(1),
+    tags: z.array(z.string()).optional(),
+  });
+
+  it('returns the parsed value', () => {
+    expect(validate(schema, { name: 'x', tags: ['a'] })).toEqual({ name: 'x', tags: ['a'] });
+  });
+
+  it('returns transformed output', () => {
+    expect(validate(z.string().transform((s) => s.length), 'abcd')).toBe(4);
+  });
+
+  it('throws VALIDATION_FAILED naming the field of the first issue', () => {
+    const err = thrown(() => validate(schema, { name: 'x', tags: ['a', 5] }));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.field).toBe('tags[1]');
+    expect(err.message).toMatch(/^tags\[1\]: /);
+  });
+
+  it('names the body when the whole value is wrong, with no field', () => {
+    const err = thrown(() => validate(schema, 'not an object'));
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.field).toBeUndefined();
+    expect(err.message).toMatch(/^body: /);
+  });
+});
+
+describe('bearerToken', () => {
+  it('extracts the token', () => {
+    expect(bearerToken('Bearer bm_live_abc123')).toBe('bm_live_abc123');
+    expect(bearerToken('bearer tok')).toBe('tok');
+    expect(bearerToken('BEARER   tok  ')).toBe('tok');
+  });
+
+  it('throws UNAUTHENTICATED without a usable bearer header', () => {
+    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Bearer a b', 'tok']) {
+      const err = thrown(() => bearerToken(header));
+      expect(err.code).toBe('UNAUTHENTICATED');
+    }
+  });
+});
