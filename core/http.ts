@@ -49,7 +49,9 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infe
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue ? formatPath(issue.path) : '';
+  // An unknown key is reported on the key itself, e.g. `attachments[0].foo`.
+  const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : (issue?.path ?? []);
+  const field = formatPath(path);
   const message = issue ? `${field || 'body'}: ${issue.message}` : 'invalid request';
   throw new AppError('VALIDATION_FAILED', message, field ? { field } : {});
 }

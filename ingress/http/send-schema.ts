@@ -38,8 +38,10 @@ const mailbox = z.string().transform((value, ctx) => {
   return box;
 });
 
+// A single string is a one-element list; preprocessing (rather than a union) keeps the path of
+// a bad element, so the error names `to[1]` rather than just `to`.
 const mailboxList = z
-  .union([mailbox.transform((m) => [m]), z.array(mailbox).max(1000)])
+  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(mailbox).max(1000))
   .optional()
   .transform((v) => v ?? []);
 

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait.js';
+
+const MAX = 64 * 1024;
+
+describe('REST send API refuses bad input and queues nothing', () => {
+  let sink: SmtpSink;
+  let platform: TestPlatform;
+  let bridge: any;
+  let poolId: string;
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${platform.urls.api}/v1/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const valid = { from: 'app@sender.test', to: 'x@example.test', subject: 'hello', text: 'hi' };
+  const expectError = async (res: Response, status: number, code: string, field?: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    const body = (await res.json()) as { error: { code: string; message: string; field?: string } };
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toEqual(expect.any(String));
+    if (field !== undefined) expect(body.error.field).toBe(field);
+  };
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
+    poolId = (await platform.createPool('p', ['127.0.0.2'])).id;
+    bridge = await platform.createBridge('b', poolId);
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await sink?.close();
+  });
+
+  it('401 without a key and with an unknown key', async () => {
+    await expectError(await post(JSON.stringify(valid), { authorization: '' }), 401, 'UNAUTHENTICATED');
+    await expectError(await post(JSON.stringify(valid), { authorization: 'Bearer bm_notakey' }), 401, 'INVALID_CREDENTIALS');
+    await expectError(await post(JSON.stringify(valid), { authorization: 'Basic Zm9vOmJhcg==' }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('400 for malformed JSON', async () => {
+    await expectError(await post('{"from": "a@b.test", '), 400, 'INVALID_JSON');
+    await expectError(await post(''), 400, 'INVALID_JSON');
+  });
+
+  it('400 naming the field for missing or invalid fields', async () => {
+    const { to: _to, ...noTo } = valid;
+    await expectError(await post(JSON.stringify(noTo)), 400, 'VALIDATION_FAILED', 'to');
+    await expectError(await post(JSON.stringify({ ...valid, to: ['ok@example.test', 'not an address'] })), 400, 'VALIDATION_FAILED', 'to[1]');
+    await expectError(await post(JSON.stringify({ ...valid, from: 'nobody' })), 400, 'VALIDATION_FAILED', 'from');
+    await expectError(await post(JSON.stringify({ ...valid, subject: 'a\r\nBcc: victim@example.test' })), 400, 'VALIDATION_FAILED', 'subject');
+    await expectError(await post(JSON.stringify({ ...valid, text: undefined })), 400, 'VALIDATION_FAILED', 'html');
+    await expectError(await post(JSON.stringify({ ...valid, surprise: 1 })), 400, 'VALIDATION_FAILED', 'surprise');
+    await expectError(await post(JSON.stringify({ ...valid, headers: { 'X-Ok': 'a\nb' } })), 400, 'VALIDATION_FAILED', 'headers.X-Ok');
+    await expectError(
+      await post(JSON.stringify({ ...valid, attachments: [{ filename: 'a.txt', content: '!!not base64!!' }] })),
+      400,
+      'VALIDATION_FAILED',
+      'attachments[0].content',
+    );
+    await expectError(await post(JSON.stringify([valid])), 400, 'VALIDATION_FAILED');
+  });
+
+  it('413 over the size limit, 415 for a non-JSON body', async () => {
+    const big = Buffer.alloc(MAX, 'a').toString('base64');
+    await expectError(await post(JSON.stringify({ ...valid, attachments: [{ filename: 'big.bin', content: big }] })), 413, 'MESSAGE_TOO_LARGE');
+    // Over the limit once built, although the JSON itself is under the JSON limit.
+    await expectError(await post(JSON.stringify({ ...valid, text: 'x'.repeat(MAX) })), 413, 'MESSAGE_TOO_LARGE');
+    await expectError(await post('from=a', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('JSON 404 and 405 for unknown routes and methods', async () => {
+    await expectError(await fetch(`${platform.urls.api}/v1/nope`), 404, 'ROUTE_NOT_FOUND');
+    await expectError(await fetch(`${platform.urls.api}/v1/send`), 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('queued nothing for any of the above, while a valid send still goes through', async () => {
+    expect(await platform.queuedJobs(poolId)).toBe(0);
+    const res = await post(JSON.stringify(valid));
+    expect(res.status).toBe(202);
+    await waitFor(() => sink.messages.length === 1, 20_000, 'the valid message');
+    expect(await platform.queuedJobs(poolId)).toBeLessThanOrEqual(1);
+    const queued = await waitFor(async () => {
+      const e = await platform.events("bridge_id = {b:String} AND type = 'queued'", { b: bridge.id });
+      return e.length > 0 ? e : undefined;
+    });
+    expect(queued).toHaveLength(1);
+    expect(sink.messages).toHaveLength(1);
+  });
+});
