@@ -39,10 +39,17 @@ export async function main(argv: string[]): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   logger.debug({ config: redactConfig(config) }, 'configuration');
-  const platform = await startPlatform(config, logger, {
-    onAdminTokenCreated: (token) =>
-      process.stderr.write(`\nAdmin token (shown once; also in ${config.dataDir}/admin-token):\n  ${token}\n\n`),
-  });
+  let platform;
+  try {
+    platform = await startPlatform(config, logger, {
+      onAdminTokenCreated: (token) =>
+        process.stderr.write(`\nAdmin token (shown once; also in ${config.dataDir}/admin-token):\n  ${token}\n\n`),
+    });
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    process.exitCode = 1;
+    return;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -14,6 +14,7 @@ import {
   openPglite,
   openPostgres,
   parseMasterKey,
+  lockDataDir,
   PoolQueues,
   readOrCreateSecret,
   SecretBox,
@@ -68,6 +69,8 @@ async function start(
   close: () => Promise<void>,
 ): Promise<Platform> {
   await mkdir(config.dataDir, { recursive: true });
+  const lock = await lockDataDir(config.dataDir);
+  closers.push(() => lock.release());
   const masterKey = config.masterKey ?? (await readOrCreateSecret(config.dataDir, 'master.key')).value;
   const box = new SecretBox(parseMasterKey(masterKey));
   let adminToken = config.adminToken;

@@ -34,4 +34,5 @@ export { bearerToken, formatPath, parseJson, readBody, renderErrors, validate, t
 export { readOrCreateSecret } from './data-dir.js';
 export { spawnRedisServer, type SpawnedRedis, type SpawnRedisOptions } from './engines/redis-server.js';
 export { freePort } from './engines/free-port.js';
+export { lockDataDir, type DataDirLock } from './engines/data-dir-lock.js';
 export * from './store/index.js';

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { freePort } from './free-port.js';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 /** A redis-server process this platform started and owns. */
 export interface SpawnedRedis {
@@ -54,7 +57,12 @@ async function startOnPort(options: SpawnRedisOptions, port: number): Promise<Sp
     '--daemonize', 'no', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
     '--maxmemory-policy', 'noeviction',
   ];
-  const child = spawn(options.binary ?? 'redis-server', args, { stdio: 'ignore' });
+  const binary = options.binary ?? 'redis-server';
+  // With setpriv (util-linux), the server gets SIGTERM when this process dies, even by SIGKILL:
+  // it then shuts down cleanly (AOF flushed) instead of living on as an orphan.
+  const child = existsSync(SETPRIV)
+    ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: 'ignore' })
+    : spawn(binary, args, { stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   const url = `redis://127.0.0.1:${port}`;
