@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 
 export type { ClickHouseClient } from '@clickhouse/client';
@@ -12,7 +12,13 @@ export type ClickHouseTarget = { url: string } | { chdbPath: string };
  */
 export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   if ('url' in target) {
-    return createClient({ url: target.url, request_timeout: 30_000, clickhouse_settings: { async_insert: 0 } });
+    // The client's own console logger stays off: failures reach our code as errors and pino.
+    return createClient({
+      url: target.url,
+      request_timeout: 30_000,
+      clickhouse_settings: { async_insert: 0 },
+      log: { level: ClickHouseLogLevel.OFF },
+    });
   }
   // chdb declares the Connection interface from @clickhouse/client-common, whose copy of the
   // settings types differs nominally from the one @clickhouse/client bundles; the shapes match.

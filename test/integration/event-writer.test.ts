@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applySchema, openClickHouse, startEventWriter, type ClickHouseClient } from '../../analytics/index.js';
+import { createLogger, EventPublisher, eventStreamKey, freePort, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { waitFor } from '../support/wait.js';
+
+describe('analytics writer while ClickHouse is unavailable', () => {
+  let dir: string;
+  let spawned: SpawnedRedis | undefined;
+  let redisUrl: string;
+  const prefix = `bmw${randomBytes(4).toString('hex')}`;
+  const logger = createLogger({ level: 'silent' });
+  const clients: Redis[] = [];
+  const connect = () => {
+    const r = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    clients.push(r);
+    return r;
+  };
+  let chdb: ClickHouseClient | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bridgemail-writer-'));
+    if (process.env.REDIS_URL) {
+      redisUrl = process.env.REDIS_URL;
+    } else {
+      spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger });
+      redisUrl = spawned.url;
+    }
+  });
+  afterAll(async () => {
+    const r = connect();
+    await r.del(eventStreamKey(prefix));
+    for (const c of clients) c.disconnect();
+    await chdb?.close();
+    await spawned?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every event in Redis while inserts fail, then back-fills them all', async () => {
+    const key = eventStreamKey(prefix);
+    const publisher = new EventPublisher(connect(), prefix);
+    const event = (i: number) => ({
+      type: 'delivered' as const,
+      messageId: `msg_${i}`,
+      bridgeId: 'br_writer',
+      poolId: 'pool_writer',
+      recipient: `r${i}@example.test`,
+    });
+    await publisher.publish(Array.from({ length: 50 }, (_, i) => event(i)));
+
+    // A ClickHouse URL where nothing listens.
+    const down = openClickHouse({ url: `http://127.0.0.1:${await freePort()}` });
+    const reader = connect();
+    const writerDown = await startEventWriter({ redis: connect(), prefix, clickhouse: down, database: 'bridgemail', logger, flushMs: 50 });
+    await waitFor(async () => {
+      const [count] = (await reader.xpending(key, 'analytics-writer')) as [number];
+      return count === 50;
+    }, 10_000, 'events read but left pending');
+    await publisher.publish(Array.from({ length: 25 }, (_, i) => event(50 + i)));
+    expect(writerDown.inserted).toBe(0);
+    expect(await reader.xlen(key)).toBe(75);
+    await writerDown.close();
+    await down.close();
+
+    // ClickHouse is back (embedded chDB here): the backlog drains completely.
+    chdb = openClickHouse({ chdbPath: join(dir, 'chdb') });
+    await applySchema(chdb, 'bridgemail');
+    const writerUp = await startEventWriter({ redis: connect(), prefix, clickhouse: chdb, database: 'bridgemail', logger, flushMs: 50 });
+    await waitFor(async () => (await reader.xlen(key)) === 0, 20_000, 'stream drained');
+    await writerUp.close();
+    const rows = await (
+      await chdb.query({ query: "SELECT uniqExact(message_id) AS n, count() AS c FROM bridgemail.events WHERE bridge_id = 'br_writer'", format: 'JSONEachRow' })
+    ).json<{ n: string | number; c: string | number }>();
+    expect(Number(rows[0]?.n)).toBe(75);
+    expect(Number(rows[0]?.c)).toBe(75);
+  });
+});
