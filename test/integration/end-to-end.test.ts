@@ -79,6 +79,11 @@ describe('one message end to end, by REST and by SMTP', () => {
     expect(delivered).toMatchObject({ bridge_id: bridge.id, pool_id: pool.id, recipient: 'alice@example.test', reply_code: 250 });
     expect(['127.0.0.2', '127.0.0.3']).toContain(delivered.ip);
     expect(delivered.reply).toContain('Ok: stored');
+
+    // Secrets never reach the logs, at any level.
+    const logText = platform.logs.join('');
+    expect(logText).toContain('delivery attempt');
+    for (const secret of [bridge.smtp.password, bridge.apiKey, platform.adminToken]) expect(logText).not.toContain(secret);
   });
 
   it('accepts mail on the implicit-TLS port too', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -12,6 +13,8 @@ import { createLogger, loadConfig, poolQueueName, type Config } from '../../core
 export interface TestPlatform extends Platform {
   config: Config;
   dataDir: string;
+  /** Every log line the platform wrote (debug level), for asserting what never reaches logs. */
+  logs: string[];
   /** Admin API call: JSON in, `{ status, body }` out. */
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   createPool(name: string, ips: string[]): Promise<{ id: string; name: string; ips: string[] }>;
@@ -63,13 +66,20 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     BRIDGEMAIL_RETRY_MAX_MS: '1000',
     BRIDGEMAIL_EVENTS_FLUSH_MS: '100',
     BRIDGEMAIL_SMTP_TIMEOUT_MS: '10000',
-    BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'silent',
+    BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'debug',
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.CLICKHOUSE_URL ? { CLICKHOUSE_URL: process.env.CLICKHOUSE_URL } : {}),
     ...env,
   });
-  const logger = createLogger({ level: config.logLevel });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
   let platform: Platform;
   try {
     platform = await startPlatform(config, logger);
@@ -98,6 +108,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     ...platform,
     config,
     dataDir,
+    logs,
     admin,
     createPool: async (name, ips) => expectOk(await admin('POST', '/admin/v1/pools', { name, ips }), 201),
     createBridge: async (name, poolId, extra = {}) =>
