@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX = 64 * 1024;
 
 describe('REST send API refuses bad input and queues nothing', () => {
-  let sink: SmtpSink;
-  let platform: TestPlatform;
+  const h = useHarness({ BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
   let bridge: any;
   let poolId: string;
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(`${platform.urls.api}/v1/send`, {
+    fetch(`${h.platform.urls.api}/v1/send`, {
       method: 'POST',
       headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json', ...headers },
       body,
@@ -28,14 +26,8 @@ describe('REST send API refuses bad input and queues nothing', () => {
   };
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
-    poolId = (await platform.createPool('p', ['127.0.0.2'])).id;
-    bridge = await platform.createBridge('b', poolId);
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await sink?.close();
+    poolId = (await h.platform.createPool('p', ['127.0.0.2'])).id;
+    bridge = await h.platform.createBridge('b', poolId);
   });
 
   it('401 without a key and with an unknown key', async () => {
@@ -76,21 +68,21 @@ describe('REST send API refuses bad input and queues nothing', () => {
   });
 
   it('JSON 404 and 405 for unknown routes and methods', async () => {
-    await expectError(await fetch(`${platform.urls.api}/v1/nope`), 404, 'ROUTE_NOT_FOUND');
-    await expectError(await fetch(`${platform.urls.api}/v1/send`), 405, 'METHOD_NOT_ALLOWED');
+    await expectError(await fetch(`${h.platform.urls.api}/v1/nope`), 404, 'ROUTE_NOT_FOUND');
+    await expectError(await fetch(`${h.platform.urls.api}/v1/send`), 405, 'METHOD_NOT_ALLOWED');
   });
 
   it('queued nothing for any of the above, while a valid send still goes through', async () => {
-    expect(await platform.queuedJobs(poolId)).toBe(0);
+    expect(await h.platform.queuedJobs(poolId)).toBe(0);
     const res = await post(JSON.stringify(valid));
     expect(res.status).toBe(202);
-    await waitFor(() => sink.messages.length === 1, 20_000, 'the valid message');
-    expect(await platform.queuedJobs(poolId)).toBeLessThanOrEqual(1);
+    await waitFor(() => h.sink.messages.length === 1, 20_000, 'the valid message');
+    expect(await h.platform.queuedJobs(poolId)).toBeLessThanOrEqual(1);
     const queued = await waitFor(async () => {
-      const e = await platform.events("bridge_id = {b:String} AND type = 'queued'", { b: bridge.id });
+      const e = await h.platform.events("bridge_id = {b:String} AND type = 'queued'", { b: bridge.id });
       return e.length > 0 ? e : undefined;
     });
     expect(queued).toHaveLength(1);
-    expect(sink.messages).toHaveLength(1);
+    expect(h.sink.messages).toHaveLength(1);
   });
 });

@@ -1,21 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authPlain, SmtpDialog } from '../support/smtp-client.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX = 64 * 1024;
 
 describe('SMTP ingress refuses bad sessions and queues nothing', () => {
-  let sink: SmtpSink;
-  let platform: TestPlatform;
+  const h = useHarness({ BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
   let bridge: any;
   let poolId: string;
   const open: SmtpDialog[] = [];
 
   /** Connects to 587, EHLO, STARTTLS, EHLO again. */
   const tlsSession = async () => {
-    const { dialog, greeting } = await SmtpDialog.open(platform.ports.smtp);
+    const { dialog, greeting } = await SmtpDialog.open(h.platform.ports.smtp);
     open.push(dialog);
     expect(greeting).toMatch(/^220 /);
     expect(await dialog.command('EHLO client.test')).toMatch(/STARTTLS/);
@@ -31,17 +29,11 @@ describe('SMTP ingress refuses bad sessions and queues nothing', () => {
   };
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
-    poolId = (await platform.createPool('p', ['127.0.0.2'])).id;
-    bridge = await platform.createBridge('b', poolId);
+    poolId = (await h.platform.createPool('p', ['127.0.0.2'])).id;
+    bridge = await h.platform.createBridge('b', poolId);
   });
   afterEach(() => {
     for (const d of open.splice(0)) d.close();
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await sink?.close();
   });
 
   it('535 for a wrong password, an unknown user and bad AUTH LOGIN', async () => {
@@ -59,7 +51,7 @@ describe('SMTP ingress refuses bad sessions and queues nothing', () => {
   });
 
   it('538 for AUTH before STARTTLS', async () => {
-    const { dialog } = await SmtpDialog.open(platform.ports.smtp);
+    const { dialog } = await SmtpDialog.open(h.platform.ports.smtp);
     open.push(dialog);
     await dialog.command('EHLO client.test');
     expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(/^538 /);
@@ -85,14 +77,14 @@ describe('SMTP ingress refuses bad sessions and queues nothing', () => {
   });
 
   it('queued nothing for any of the above, while a valid session still delivers', async () => {
-    expect(await platform.queuedJobs(poolId)).toBe(0);
+    expect(await h.platform.queuedJobs(poolId)).toBe(0);
     const d = await authed();
     expect(await d.command('MAIL FROM:<app@sender.test>')).toMatch(/^250 /);
     expect(await d.command('RCPT TO:<ok@example.test>')).toMatch(/^250 /);
     expect(await d.command('DATA')).toMatch(/^354 /);
     d.write('Subject: fine\r\n\r\nhello\r\n.\r\n');
     expect(await d.readReply()).toMatch(/^250 .*queued as msg_/);
-    await waitFor(() => sink.messages.length === 1, 20_000, 'the valid message');
-    expect(sink.messages[0]?.to).toEqual(['ok@example.test']);
+    await waitFor(() => h.sink.messages.length === 1, 20_000, 'the valid message');
+    expect(h.sink.messages[0]?.to).toEqual(['ok@example.test']);
   });
 });

@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 describe('remote replies: deferral, retry, bounce', () => {
-  let sink: SmtpSink;
-  let platform: TestPlatform;
-  let bridge: any;
-
-  const send = async (to: string | string[]) => {
-    const res = await fetch(`${platform.urls.api}/v1/send`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ from: 'app@sender.test', to, subject: 'retry test', text: 'hello' }),
-    });
-    expect(res.status).toBe(202);
-    return ((await res.json()) as { id: string }).id;
-  };
-  const eventsOf = (id: string) => platform.events('message_id = {id:String}', { id });
-
-  beforeAll(async () => {
-    sink = await startSmtpSink((rcpt, n) => {
+  const h = useHarness({}, (rcpt, n) => {
       if (rcpt.startsWith('greylist') && n === 1) return { code: 451, message: '4.7.1 Greylisted, try again later' };
       if (rcpt.startsWith('unknown')) return { code: 550, message: '5.1.1 <' + rcpt + '>: Recipient address rejected: User unknown' };
       return undefined;
     });
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride });
-    const pool = await platform.createPool('retry-pool', ['127.0.0.2']);
-    bridge = await platform.createBridge('retry-app', pool.id);
-  });
-  afterAll(async () => {
-    await platform?.stop();
-    await sink?.close();
+  let bridge: any;
+
+  const send = async (to: string | string[]) => {
+    const res = await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'retry test', text: 'hello' });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const eventsOf = (id: string) => h.platform.events('message_id = {id:String}', { id });
+
+  beforeAll(async () => {
+    const pool = await h.platform.createPool('retry-pool', ['127.0.0.2']);
+    bridge = await h.platform.createBridge('retry-app', pool.id);
   });
 
   it('defers on 451 and delivers on the retry', async () => {
@@ -45,7 +33,7 @@ describe('remote replies: deferral, retry, bounce', () => {
     expect(deferred).toMatchObject({ reply_code: 451, attempt: 1, ip: '127.0.0.2' });
     expect(deferred.reply).toContain('Greylisted');
     expect(events.find((e) => e.type === 'delivered')).toMatchObject({ attempt: 2, ip: '127.0.0.2' });
-    expect(sink.offers.get('greylist-1@example.test')).toBe(2);
+    expect(h.sink.offers.get('greylist-1@example.test')).toBe(2);
   });
 
   it('bounces on 550 and keeps the reply text', async () => {
@@ -58,7 +46,7 @@ describe('remote replies: deferral, retry, bounce', () => {
     const bounced = events.find((e) => e.type === 'bounced');
     expect(bounced).toMatchObject({ reply_code: 550, recipient: 'unknown-1@example.test', reason: 'rejected' });
     expect(bounced.reply).toContain('User unknown');
-    expect(sink.offers.get('unknown-1@example.test')).toBe(1);
+    expect(h.sink.offers.get('unknown-1@example.test')).toBe(1);
   });
 
   it('gives each recipient of one message its own outcome', async () => {
@@ -74,10 +62,10 @@ describe('remote replies: deferral, retry, bounce', () => {
       'unknown-2@example.test': 'bounced',
     });
     // The retry carries only the deferred recipient: ok-2 is not delivered twice.
-    expect(sink.messages.filter((m) => m.to.includes('ok-2@example.test'))).toHaveLength(1);
-    expect(sink.messages.filter((m) => m.to.includes('greylist-2@example.test'))).toHaveLength(1);
+    expect(h.sink.messages.filter((m) => m.to.includes('ok-2@example.test'))).toHaveLength(1);
+    expect(h.sink.messages.filter((m) => m.to.includes('greylist-2@example.test'))).toHaveLength(1);
     const stats = await waitFor(async () => {
-      const s = await platform.stats(bridge.id);
+      const s = await h.platform.stats(bridge.id);
       return s.delivered === 3 ? s : undefined;
     }, 20_000, 'stats');
     expect(stats).toMatchObject({ sent: 5, delivered: 3, bounced: 2, deferred: 2 });

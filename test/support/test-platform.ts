@@ -20,6 +20,8 @@ export interface TestPlatform extends Platform {
   createPool(name: string, ips: string[]): Promise<{ id: string; name: string; ips: string[] }>;
   createBridge(name: string, poolId: string, extra?: Record<string, unknown>): Promise<any>;
   stats(bridgeId: string): Promise<Record<string, number>>;
+  /** `POST /v1/send` with a Bridge's API key and a JSON body. */
+  send(apiKey: string, body: unknown): Promise<Response>;
   /** Jobs of a Pool's queue in any state (0 means nothing was queued). */
   queuedJobs(poolId: string): Promise<number>;
   /** Rows of the events table for a message, oldest first. */
@@ -114,6 +116,12 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     createBridge: async (name, poolId, extra = {}) =>
       expectOk(await admin('POST', '/admin/v1/bridges', { name, poolId, ...extra }), 201),
     stats: async (bridgeId) => expectOk(await admin('GET', `/admin/v1/bridges/${bridgeId}/stats`), 200),
+    send: (apiKey, body) =>
+      fetch(`${platform.urls.api}/v1/send`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     async queuedJobs(poolId) {
       let q = queues.get(poolId);
       if (!q) {
