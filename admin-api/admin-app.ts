@@ -1,128 +1,41 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { BridgeStats } from '../analytics/queries/index.js';
-import {
-  AppError,
-  bearerToken,
-  parseJson,
-  readBody,
-  renderErrors,
-  safeEqual,
-  validate,
-  type Bridge,
-  type BridgeWithSecrets,
-  type ControlMessage,
-  type Logger,
-  type Pool,
-  type Store,
-} from '../core/index.js';
-import { createBridgeSchema, createPoolSchema } from './admin-schemas.js';
+import { AppError, bearerToken, renderErrors, safeEqual, sha256Hex, withOpenApiRoute } from '../core/index.js';
+import type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { bridgeRoutes } from './routes/bridge-routes.js';
+import { handoverRoutes } from './routes/handover-routes.js';
+import { poolRoutes } from './routes/pool-routes.js';
 
-/** Where apps reach this platform; shown in each Bridge's credentials. */
-export interface PublicEndpoints {
-  host: string;
-  smtpPort: number;
-  smtpsPort: number;
-  apiUrl: string;
-}
-
-/** Collaborators of the admin API. */
-export interface AdminAppDeps {
-  store: Store;
-  stats: (bridgeId: string) => Promise<BridgeStats>;
-  /** Announces a control-plane change to every process. */
-  announce: (message: ControlMessage) => Promise<void>;
-  endpoints: () => PublicEndpoints;
-  adminToken: string;
-  logger: Logger;
-}
-
-const JSON_LIMIT = 1024 * 1024;
-
-/** The JSON shape of a Pool. */
-export function poolView(pool: Pool) {
-  return { id: pool.id, name: pool.name, ips: pool.ips.map((i) => i.ip), weights: Object.fromEntries(pool.ips.map((i) => [i.ip, i.weight])), createdAt: pool.createdAt.toISOString() };
-}
-
-/** The JSON shape of a Bridge; credentials included when its secrets are given. */
-export function bridgeView(bridge: Bridge | BridgeWithSecrets, endpoints: PublicEndpoints) {
-  const secrets = 'secrets' in bridge ? bridge.secrets : undefined;
-  return {
-    id: bridge.id,
-    name: bridge.name,
-    poolId: bridge.poolId,
-    trackOpens: bridge.trackOpens,
-    trackClicks: bridge.trackClicks,
-    status: bridge.deletedAt ? 'deleted' : 'active',
-    smtpStatus: bridge.smtpStatus,
-    apiStatus: bridge.apiStatus,
-    smtp: {
-      host: endpoints.host,
-      port: endpoints.smtpPort,
-      securePort: endpoints.smtpsPort,
-      encryption: { port: 'STARTTLS', securePort: 'TLS' },
-      username: bridge.smtpUsername,
-      ...(secrets ? { password: secrets.smtpPassword } : {}),
+/** Every route of the admin port, `/openapi.json` included. */
+export function adminRoutes(deps: AdminAppDeps): AdminRoute[] {
+  return withOpenApiRoute(
+    [...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...auditRoutes(deps)],
+    { title: 'Bridgemail admin API', description: 'Manage Pools, IPs and Bridges; read stats and the audit log.' },
+    (doc) => (ctx) => {
+      ctx.body = doc;
     },
-    ...(secrets ? { apiKey: secrets.apiKey } : {}),
-    sendEndpoint: `${endpoints.apiUrl}/v1/send`,
-    createdAt: bridge.createdAt.toISOString(),
-    updatedAt: bridge.updatedAt.toISOString(),
-  };
+  );
 }
 
-/** Builds the Koa app of the admin port (`/admin/v1/...`), every route behind the admin token. */
-export function createAdminApp(deps: AdminAppDeps): Koa {
-  const app = new Koa();
-  const router = new Router({ prefix: '/admin/v1' });
-  const body = async (ctx: Koa.Context) => parseJson(await readBody(ctx.req, JSON_LIMIT));
-
-  router.use(async (ctx, next) => {
+/** Builds the Koa app of the admin port; routes marked `admin` need the admin token. */
+export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
+  const app = new Koa<AdminState>();
+  const router = new Router<AdminState>();
+  const actor = `adm_${sha256Hex(deps.adminToken).slice(0, 12)}`;
+  const authenticate: Koa.Middleware<AdminState> = async (ctx, next) => {
+    await deps.limiter.check('admin', ctx.ip, 'admin');
     if (!safeEqual(bearerToken(ctx.get('authorization') || undefined), deps.adminToken)) {
+      await deps.limiter.recordFailure('admin', ctx.ip, 'admin');
       throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
     }
+    ctx.state.actor = actor;
     await next();
-  });
-
-  router.post('/pools', async (ctx) => {
-    const input = validate(createPoolSchema, await body(ctx));
-    const pool = await deps.store.createPool(input);
-    await deps.announce({ type: 'pool-changed', poolId: pool.id });
-    deps.logger.info({ poolId: pool.id, ips: pool.ips.length }, 'pool created');
-    ctx.status = 201;
-    ctx.body = poolView(pool);
-  });
-  router.get('/pools', async (ctx) => {
-    ctx.body = { data: (await deps.store.listPools()).map(poolView) };
-  });
-  router.get('/pools/:id', async (ctx) => {
-    const pool = await deps.store.getPool(ctx.params.id ?? '');
-    if (!pool) throw new AppError('NOT_FOUND', 'no such pool');
-    ctx.body = poolView(pool);
-  });
-
-  router.post('/bridges', async (ctx) => {
-    const input = validate(createBridgeSchema, await body(ctx));
-    const bridge = await deps.store.createBridge(input);
-    deps.logger.info({ bridgeId: bridge.id, poolId: bridge.poolId }, 'bridge created');
-    ctx.status = 201;
-    ctx.body = bridgeView(bridge, deps.endpoints());
-  });
-  router.get('/bridges', async (ctx) => {
-    const endpoints = deps.endpoints();
-    ctx.body = { data: (await deps.store.listBridges()).map((b) => bridgeView(b, endpoints)) };
-  });
-  router.get('/bridges/:id', async (ctx) => {
-    const bridge = await deps.store.getBridgeWithSecrets(ctx.params.id ?? '');
-    if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
-    ctx.body = bridgeView(bridge, deps.endpoints());
-  });
-  router.get('/bridges/:id/stats', async (ctx) => {
-    const bridge = await deps.store.getBridge(ctx.params.id ?? '');
-    if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
-    ctx.body = await deps.stats(bridge.id);
-  });
-
+  };
+  for (const route of adminRoutes(deps)) {
+    const chain = route.auth === 'admin' ? [authenticate, route.handler] : [route.handler];
+    router.register(route.path, [route.method.toUpperCase()], chain as Koa.Middleware<AdminState>[]);
+  }
   app.use(renderErrors(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -2,26 +2,29 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const name = z.string().trim().min(1).max(100).regex(/^[^\r\n\0]*$/, 'names may not contain CR, LF or NUL');
+const ip = z.string().refine((v) => isIP(v) !== 0, 'not an IPv4 or IPv6 address');
+const weight = z.number().min(0).max(1000).describe('Share of the Pool\'s traffic relative to its other IPs (warm-up); 0 takes the IP out of rotation');
 
 /** Body of `POST /admin/v1/pools`. */
 export const createPoolSchema = z
   .object({
     name,
     ips: z
-      .array(
-        z.union([
-          z.string().refine((ip) => isIP(ip) !== 0, 'not an IPv4 or IPv6 address').transform((ip) => ({ ip, weight: 1 })),
-          z.object({
-            ip: z.string().refine((ip) => isIP(ip) !== 0, 'not an IPv4 or IPv6 address'),
-            weight: z.number().min(0).max(1000).default(1),
-          }),
-        ]),
-      )
+      .array(z.union([ip.transform((v) => ({ ip: v, weight: 1 })), z.object({ ip, weight: weight.default(1) }).strict()]))
       .min(1, 'a pool needs at least one IP')
       .max(256)
       .refine((ips) => new Set(ips.map((i) => i.ip)).size === ips.length, 'IPs must be unique'),
   })
   .strict();
+
+/** Body of `PATCH /admin/v1/pools/:id`. */
+export const updatePoolSchema = z.object({ name }).strict();
+
+/** Body of `POST /admin/v1/pools/:id/ips`. */
+export const addPoolIpSchema = z.object({ ip, weight: weight.default(1) }).strict();
+
+/** Body of `PATCH /admin/v1/pools/:id/ips/:ip`. */
+export const updatePoolIpSchema = z.object({ weight }).strict();
 
 /** Body of `POST /admin/v1/bridges`. */
 export const createBridgeSchema = z
@@ -30,5 +33,25 @@ export const createBridgeSchema = z
     poolId: z.string().min(1).max(100),
     trackOpens: z.boolean().default(false),
     trackClicks: z.boolean().default(false),
+  })
+  .strict();
+
+/** Body of `PATCH /admin/v1/bridges/:id`; the Pool binding cannot change. */
+export const updateBridgeSchema = z
+  .object({ name: name.optional(), trackOpens: z.boolean().optional(), trackClicks: z.boolean().optional() })
+  .strict();
+
+/** Body of `POST /admin/v1/bridges/:id/rotate`. */
+export const rotateSchema = z.object({ what: z.enum(['smtp', 'api', 'both']) }).strict();
+
+/** Body of `POST /admin/v1/bridges/:id/revoke`. */
+export const revokeSchema = z.object({ what: z.enum(['smtp', 'api']) }).strict();
+
+/** Query of `GET /admin/v1/audit`. */
+export const auditQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    before: z.string().max(100).optional().describe('Id of the last entry of the previous page'),
+    targetId: z.string().max(100).optional(),
   })
   .strict();

@@ -1,2 +1,5 @@
-export { createAdminApp, bridgeView, poolView, type AdminAppDeps, type PublicEndpoints } from './admin-app.js';
-export { createBridgeSchema, createPoolSchema } from './admin-schemas.js';
+export { createAdminApp, adminRoutes } from './admin-app.js';
+export type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
+export { bridgeView, poolView, auditView, type PublicEndpoints } from './views.js';
+export * from './admin-schemas.js';
+export * from './samples/index.js';

@@ -1,4 +1,4 @@
 export { openClickHouse, type ClickHouseClient, type ClickHouseTarget } from './clickhouse.js';
 export { applySchema, eventsSchema } from './schema/events-schema.js';
 export { startEventWriter, toRow, type EventWriter, type EventWriterOptions } from './sink/event-writer.js';
-export { queryBridgeStats, type BridgeStats } from './queries/bridge-stats.js';
+export { queryBridgeStats, BRIDGE_STATS_SCHEMA, type BridgeStats } from './queries/bridge-stats.js';

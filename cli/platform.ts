@@ -7,7 +7,11 @@ import { createAdminApp } from '../admin-api/index.js';
 import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
+  AuthFailureLimiter,
+  BridgeAuthCache,
   controlChannel,
+  createAuthenticator,
+  listenToControl,
   createStore,
   EventPublisher,
   migrate,
@@ -123,6 +127,21 @@ async function start(
   });
   closers.push(() => writer.close());
 
+  // Authentication: cached per process, invalidated on every Bridge change announced by any process.
+  const authCache = new BridgeAuthCache(store);
+  const stopControl = await listenToControl({
+    redis: producerRedis,
+    prefix: config.redis.prefix,
+    logger,
+    onMessage: (m) => {
+      if (m.type === 'bridge-changed') authCache.invalidate(m.bridgeId);
+    },
+    onResubscribe: () => authCache.clear(),
+  });
+  closers.push(async () => stopControl());
+  const limiter = new AuthFailureLimiter(producerRedis, config.redis.prefix, config.authLimits);
+  const auth = createAuthenticator(authCache, limiter);
+
   const events = new EventPublisher(producerRedis, config.redis.prefix);
   const queues = new PoolQueues(producerRedis, config.redis.prefix);
   closers.push(() => queues.close());
@@ -151,7 +170,7 @@ async function start(
 
   // Ingress: REST and SMTP.
   const sendApp = createSendApp({
-    store,
+    auth,
     accept: (s) => acceptMessage(acceptDeps, s),
     logger: logger.child({ component: 'send-api' }),
     maxMessageBytes: config.limits.maxMessageBytes,
@@ -162,7 +181,7 @@ async function start(
   closers.push(() => closeServer(apiServer));
   const tls = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, hostname: config.publicHost });
   const smtp = await startSmtpIngress({
-    store,
+    auth,
     accept: (s) => acceptMessage(acceptDeps, s),
     logger,
     tls,
@@ -192,6 +211,7 @@ async function start(
     },
     endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),
     adminToken,
+    limiter,
     logger: logger.child({ component: 'admin-api' }),
   });
   const adminServer = await listen(createServer(adminApp.callback()), config.ports.admin, config.host);

@@ -33,6 +33,9 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
   BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS: positiveInt.default(10),
+  BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL: positiveInt.default(20),
+  BRIDGEMAIL_AUTH_FAIL_WINDOW_MS: positiveInt.default(300_000),
   BRIDGEMAIL_REDIS_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]{1,40}$/, 'letters, digits, _ and - only')
@@ -64,6 +67,7 @@ export interface Config {
     readonly smtpTimeoutMs: number;
   };
   readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
   readonly redis: { readonly url: string | undefined; readonly prefix: string };
   readonly databaseUrl: string | undefined;
   readonly clickhouse: { readonly url: string | undefined; readonly database: string };
@@ -114,6 +118,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    authLimits: {
+      perAddress: e.BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS,
+      perPrincipal: e.BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL,
+      windowMs: e.BRIDGEMAIL_AUTH_FAIL_WINDOW_MS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.BRIDGEMAIL_REDIS_PREFIX },
     databaseUrl: e.DATABASE_URL,
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE },

@@ -11,6 +11,7 @@ export interface Pool {
   name: string;
   ips: PoolIp[];
   createdAt: Date;
+  deletedAt: Date | null;
 }
 
 /** Per-transport credential state of a Bridge. */
@@ -42,9 +43,34 @@ export interface BridgeWithSecrets extends Bridge {
   secrets: BridgeSecrets;
 }
 
+/** Which of a Bridge's two credentials. */
+export type Transport = 'smtp' | 'api';
+
 /** What a successful authentication yields: enough to accept a message. */
 export interface AuthenticatedBridge {
   id: string;
   poolId: string;
   name: string;
+  /** Generation of the credential used; a rotation bumps it, so older sessions stop working. */
+  generation: number;
+}
+
+/** The credential state of a Bridge, checked on every use of a cached authentication. */
+export interface BridgeAuthState {
+  id: string;
+  deleted: boolean;
+  smtp: { revoked: boolean; generation: number };
+  api: { revoked: boolean; generation: number };
+}
+
+/** One entry of the audit log: who changed what, never a secret. */
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  /** Id of the admin token used (a hash prefix, not the token). */
+  actor: string;
+  action: string;
+  targetType: 'pool' | 'bridge';
+  targetId: string;
+  details: Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { AppError, toHttpError } from './errors.js';
+import { AppError, isAppError, toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -81,7 +81,9 @@ export function renderErrors(logger: Logger) {
       const { status, body, expected } = toHttpError(err);
       if (!expected) logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
       if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
-      if (status === 503) ctx.set('Retry-After', '5');
+      const retryAfterS = isAppError(err) ? err.details?.retryAfterS : undefined;
+      if (typeof retryAfterS === 'number') ctx.set('Retry-After', String(retryAfterS));
+      else if (status === 503) ctx.set('Retry-After', '5');
       ctx.status = status;
       ctx.body = body;
     }

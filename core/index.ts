@@ -12,7 +12,18 @@ export {
 } from './errors.js';
 export { newId, randomSecret } from './ids.js';
 export { SecretBox, parseMasterKey, safeEqual, sha256Hex } from './secret-box.js';
-export type { Pool, PoolIp, Bridge, BridgeSecrets, BridgeWithSecrets, AuthenticatedBridge, CredentialStatus } from './domain.js';
+export type {
+  Pool,
+  PoolIp,
+  Bridge,
+  BridgeSecrets,
+  BridgeWithSecrets,
+  AuthenticatedBridge,
+  BridgeAuthState,
+  AuditEntry,
+  CredentialStatus,
+  Transport,
+} from './domain.js';
 export {
   EVENT_TYPES,
   EventPublisher,
@@ -36,3 +47,8 @@ export { spawnRedisServer, type SpawnedRedis, type SpawnRedisOptions } from './e
 export { freePort } from './engines/free-port.js';
 export { lockDataDir, type DataDirLock } from './engines/data-dir-lock.js';
 export * from './store/index.js';
+export { BridgeAuthCache, type BridgeAuthCacheOptions } from './auth-cache.js';
+export { AuthFailureLimiter, type AuthLimits } from './auth-limiter.js';
+export { createAuthenticator, type Authenticator } from './authenticator.js';
+export { buildOpenApiDocument, withOpenApiRoute, ONE_OR_MANY, type RouteSpec, type ResponseSpec, type HttpMethod } from './openapi.js';
+export { listenToControl, type ControlListenerOptions } from './control-listener.js';

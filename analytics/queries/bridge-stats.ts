@@ -1,15 +1,19 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+
+/** Totals of one Bridge's events, as the stats API returns them. */
+export const BRIDGE_STATS_SCHEMA = z.object({
+  sent: z.number().describe('Recipients handed to a first delivery attempt'),
+  delivered: z.number().describe('Recipients whose MX accepted the message (2xx)'),
+  deferred: z.number().describe('Temporary failures, one per recipient and attempt'),
+  bounced: z.number().describe('Recipients that finally failed (5xx, expired, undeliverable)'),
+  complaints: z.number().describe('Spam complaints'),
+  opens: z.number().describe('Open events'),
+  clicks: z.number().describe('Click events'),
+});
 
 /** Totals of one Bridge's events. */
-export interface BridgeStats {
-  sent: number;
-  delivered: number;
-  deferred: number;
-  bounced: number;
-  complaints: number;
-  opens: number;
-  clicks: number;
-}
+export type BridgeStats = z.infer<typeof BRIDGE_STATS_SCHEMA>;
 
 /**
  * Totals of one Bridge, counted as distinct (message, recipient) per outcome so that an event

@@ -1,1 +1,1 @@
-export { queryBridgeStats, type BridgeStats } from './bridge-stats.js';
+export { queryBridgeStats, BRIDGE_STATS_SCHEMA, type BridgeStats } from './bridge-stats.js';

@@ -1,3 +1,6 @@
-export { createStore, type Store, type NewPool, type NewBridge } from './store.js';
+export { createStore, type Store } from './store.js';
+export type { NewPool, PoolStore } from './pool-store.js';
+export { API_KEY_PREFIX, type NewBridge, type BridgePatch, type BridgeStore } from './bridge-store.js';
+export type { AuditStore } from './audit-store.js';
 export { openPostgres, openPglite, type SqlClient, type SqlExecutor } from './sql.js';
 export { migrate, MIGRATIONS } from './migrations.js';

@@ -39,6 +39,28 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX bridges_pool_id ON bridges (pool_id);
     `,
   },
+  {
+    id: 2,
+    name: 'lifecycle-and-audit',
+    sql: `
+      ALTER TABLE pools ADD COLUMN deleted_at timestamptz;
+      ALTER TABLE pool_ips ADD COLUMN active boolean NOT NULL DEFAULT true;
+      ALTER TABLE pool_ips DROP CONSTRAINT pool_ips_ip_key;
+      CREATE UNIQUE INDEX pool_ips_active_ip ON pool_ips (ip) WHERE active;
+      ALTER TABLE bridges ADD COLUMN smtp_generation integer NOT NULL DEFAULT 1;
+      ALTER TABLE bridges ADD COLUMN api_generation integer NOT NULL DEFAULT 1;
+      CREATE TABLE audit_log (
+        id           text PRIMARY KEY,
+        at           timestamptz NOT NULL DEFAULT now(),
+        actor        text NOT NULL,
+        action       text NOT NULL,
+        target_type  text NOT NULL,
+        target_id    text NOT NULL,
+        details      jsonb NOT NULL DEFAULT '{}'::jsonb
+      );
+      CREATE INDEX audit_log_at ON audit_log (at DESC, id DESC);
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

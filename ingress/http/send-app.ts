@@ -1,24 +1,28 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { z } from 'zod';
 import {
   AppError,
   bearerToken,
+  withOpenApiRoute,
   newId,
   parseJson,
   readBody,
   renderErrors,
   validate,
   type AuthenticatedBridge,
+  type Authenticator,
   type Logger,
-  type Store,
+  type RouteSpec,
   type Submission,
 } from '../../core/index.js';
 import { buildMime, envelopeRecipients } from './build-mime.js';
+import { readMultipartSend } from './multipart-body.js';
 import { sendRequestSchema } from './send-schema.js';
 
 /** Collaborators of the send API. */
 export interface SendAppDeps {
-  store: Pick<Store, 'authenticateApiKey'>;
+  auth: Pick<Authenticator, 'apiKey'>;
   /** Queues an authenticated submission and returns its message id. */
   accept: (submission: Submission & { messageId: string }) => Promise<string>;
   logger: Logger;
@@ -32,39 +36,69 @@ interface SendState {
   bridge: AuthenticatedBridge;
 }
 
-/** Builds the Koa app of the send port: `POST /v1/send`. */
+type SendRoute = RouteSpec & { handler: Koa.Middleware<SendState> };
+
+/** Routes of the send port, as data (see {@link RouteSpec}). */
+export function sendRoutes(deps: SendAppDeps): SendRoute[] {
+  // JSON carries attachments as base64 (4/3 of their size) plus some envelope.
+  const bodyLimit = Math.ceil((deps.maxMessageBytes * 4) / 3) + 1024 * 1024;
+  const routes: SendRoute[] = [
+    {
+      method: 'post',
+      path: '/v1/send',
+      operationId: 'send',
+      tag: 'send',
+      summary: 'Send one message through the Bridge whose API key authenticates the call',
+      description:
+        'Answers 202 once the message is durably queued. JSON, or multipart/form-data with the same text fields (to, cc, bcc repeatable; headers as a JSON string) and each file part as an attachment.',
+      auth: 'bridge',
+      body: { schema: sendRequestSchema, contentTypes: ['application/json', 'multipart/form-data'] },
+      responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
+      handler: async (ctx) => {
+        let raw: unknown;
+        if (ctx.is('application/json')) {
+          const declared = Number(ctx.get('content-length') || NaN);
+          raw = parseJson(await readBody(ctx.req, bodyLimit, Number.isFinite(declared) ? declared : undefined));
+        } else if (ctx.is('multipart/form-data')) {
+          raw = await readMultipartSend(ctx.req, ctx.headers, bodyLimit);
+        } else {
+          throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
+        }
+        const req = validate(sendRequestSchema, raw);
+        const recipients = envelopeRecipients(req);
+        if (recipients.length > deps.maxRecipients) {
+          throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
+        }
+        const messageId = newId('msg');
+        const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
+        if (mime.length > deps.maxMessageBytes) {
+          throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
+        }
+        const id = await deps.accept({ bridge: ctx.state.bridge, from: req.from.address, recipients, raw: mime, messageId });
+        ctx.status = 202;
+        ctx.body = { id };
+      },
+    },
+  ];
+  return withOpenApiRoute(routes, { title: 'Bridgemail send API', description: 'Send mail through a Bridge.' }, (doc) => (ctx) => {
+    ctx.body = doc;
+  });
+}
+
+/** Builds the Koa app of the send port. */
 export function createSendApp(deps: SendAppDeps): Koa<SendState> {
   const app = new Koa<SendState>();
+  app.proxy = false;
   const router = new Router<SendState>();
-  // JSON carries attachments as base64 (4/3 of their size) plus some envelope.
-  const jsonLimit = Math.ceil((deps.maxMessageBytes * 4) / 3) + 1024 * 1024;
-
   const authenticate: Koa.Middleware<SendState> = async (ctx, next) => {
-    ctx.state.bridge = await deps.store.authenticateApiKey(bearerToken(ctx.get('authorization') || undefined));
+    ctx.state.bridge = await deps.auth.apiKey(ctx.ip, bearerToken(ctx.get('authorization') || undefined));
     await next();
   };
-
-  router.post('/v1/send', authenticate, async (ctx) => {
-    if (!ctx.is('application/json')) {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON body with Content-Type: application/json');
-    }
-    const declared = Number(ctx.get('content-length') || NaN);
-    const body = await readBody(ctx.req, jsonLimit, Number.isFinite(declared) ? declared : undefined);
-    const req = validate(sendRequestSchema, parseJson(body));
-    const recipients = envelopeRecipients(req);
-    if (recipients.length > deps.maxRecipients) {
-      throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
-    }
-    const messageId = newId('msg');
-    const raw = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
-    if (raw.length > deps.maxMessageBytes) {
-      throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
-    }
-    const id = await deps.accept({ bridge: ctx.state.bridge, from: req.from.address, recipients, raw, messageId });
-    ctx.status = 202;
-    ctx.body = { id };
-  });
-
+  for (const route of sendRoutes(deps)) {
+    const chain = route.auth === 'bridge' ? [authenticate, route.handler] : [route.handler];
+    router.register(route.path, [route.method.toUpperCase()], chain);
+  }
   app.use(renderErrors(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());

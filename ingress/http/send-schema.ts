@@ -1,5 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { z } from 'zod';
+import { ONE_OR_MANY } from '../../core/index.js';
 
 /** Limits on a REST send request besides the total message size. */
 export const SEND_LIMITS = {
@@ -29,7 +30,7 @@ export function parseMailbox(text: string): Mailbox | undefined {
   return { name: box.name, address: box.address };
 }
 
-const mailbox = z.string().transform((value, ctx) => {
+const mailbox = z.string().describe('`user@example.com` or `Name <user@example.com>`').transform((value, ctx) => {
   const box = parseMailbox(value);
   if (!box) {
     ctx.addIssue({ code: 'custom', message: 'not a valid email address' });
@@ -41,7 +42,7 @@ const mailbox = z.string().transform((value, ctx) => {
 // A single string is a one-element list; preprocessing (rather than a union) keeps the path of
 // a bad element, so the error names `to[1]` rather than just `to`.
 const mailboxList = z
-  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(mailbox).max(1000))
+  .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(mailbox).max(1000).meta(ONE_OR_MANY))
   .optional()
   .transform((v) => v ?? []);
 

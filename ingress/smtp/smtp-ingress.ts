@@ -4,15 +4,15 @@ import {
   AppError,
   toSmtpReply,
   type AuthenticatedBridge,
+  type Authenticator,
   type Logger,
-  type Store,
   type Submission,
 } from '../../core/index.js';
 import type { TlsMaterial } from './tls-material.js';
 
 /** Collaborators and settings of the SMTP ingress. */
 export interface SmtpIngressDeps {
-  store: Pick<Store, 'authenticateSmtp'>;
+  auth: Pick<Authenticator, 'smtp' | 'assertCurrent'>;
   accept: (submission: Submission) => Promise<string>;
   logger: Logger;
   tls: TlsMaterial;
@@ -62,18 +62,23 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     socketTimeout: 60_000,
     closeTimeout: 5_000,
     logger: false,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
       if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
         return callback(smtpError(new AppError('INVALID_CREDENTIALS', 'unsupported auth method'), log));
       }
-      deps.store.authenticateSmtp(auth.username ?? '', auth.password ?? '').then(
+      deps.auth.smtp(session.remoteAddress, auth.username ?? '', auth.password ?? '').then(
         (bridge) => callback(null, { user: bridge as unknown as string }),
         (err: unknown) => callback(smtpError(err, log)),
       );
     },
     onMailFrom(_address: SMTPServerAddress, session, callback) {
-      if (!bridgeOf(session)) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
-      callback();
+      const bridge = bridgeOf(session);
+      if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
+      // A session authenticated earlier must not outlive a rotation, revocation or deletion.
+      deps.auth.assertCurrent(bridge, 'smtp').then(
+        () => callback(),
+        (err: unknown) => callback(smtpError(err, log)),
+      );
     },
     onRcptTo(_address: SMTPServerAddress, session, callback) {
       if (session.envelope.rcptTo.length >= deps.maxRecipients) {

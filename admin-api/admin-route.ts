@@ -1,0 +1,54 @@
+import type Koa from 'koa';
+import type { BridgeStats } from '../analytics/queries/index.js';
+import {
+  parseJson,
+  readBody,
+  type AuditEntry,
+  type ControlMessage,
+  type Logger,
+  type RouteSpec,
+  type Store,
+} from '../core/index.js';
+import type { PublicEndpoints } from './views.js';
+
+/** Collaborators of the admin API. */
+export interface AdminAppDeps {
+  store: Store;
+  stats: (bridgeId: string) => Promise<BridgeStats>;
+  /** Announces a control-plane change to every process (cache invalidation, new Pool workers). */
+  announce: (message: ControlMessage) => Promise<void>;
+  endpoints: () => PublicEndpoints;
+  adminToken: string;
+  /** Refuses clients with too many failed admin logins. */
+  limiter: { check(scope: string, address: string, principal: string): Promise<void>; recordFailure(scope: string, address: string, principal: string): Promise<void> };
+  logger: Logger;
+}
+
+/** Per-request state of the admin API. */
+export interface AdminState {
+  /** Id of the admin token that authenticated the call (for the audit log). */
+  actor: string;
+}
+
+/** A route of the admin API: its spec (for the router and OpenAPI) and its handler. */
+export type AdminRoute = RouteSpec & { handler: Koa.Middleware<AdminState, Koa.DefaultContext & { params: Record<string, string> }> };
+
+const JSON_LIMIT = 1024 * 1024;
+
+/** Reads and parses a JSON request body (1 MiB at most). */
+export async function jsonBody(ctx: Koa.Context | Koa.ParameterizedContext): Promise<unknown> {
+  return parseJson(await readBody(ctx.req, JSON_LIMIT));
+}
+
+/** Writes an audit entry and tells every process about the change. */
+export async function recordChange(
+  deps: AdminAppDeps,
+  actor: string,
+  change: Omit<AuditEntry, 'id' | 'at' | 'actor'>,
+): Promise<void> {
+  await deps.store.appendAudit({ ...change, actor });
+  await deps.announce(
+    change.targetType === 'pool' ? { type: 'pool-changed', poolId: change.targetId } : { type: 'bridge-changed', bridgeId: change.targetId },
+  );
+  deps.logger.info({ actor, action: change.action, [change.targetType === 'pool' ? 'poolId' : 'bridgeId']: change.targetId }, 'control-plane change');
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { BRIDGE_STATS_SCHEMA } from '../../analytics/queries/index.js';
+import { AppError, validate, type Transport } from '../../core/index.js';
+import { createBridgeSchema, revokeSchema, rotateSchema, updateBridgeSchema } from '../admin-schemas.js';
+import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
+import { bridgeView, bridgeViewSchema } from '../views.js';
+
+const withCredentials = { 200: { description: 'The Bridge with its credentials', schema: bridgeViewSchema } };
+const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
+
+/** Bridge lifecycle routes: create, read, rename/toggle, rotate, revoke, delete, stats. */
+export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
+  const base = { tag: 'bridges', auth: 'admin' as const };
+  const secrets = async (id: string) => {
+    const bridge = await deps.store.getBridgeWithSecrets(id);
+    if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
+    return bridge;
+  };
+  return [
+    {
+      ...base,
+      method: 'post',
+      path: '/admin/v1/bridges',
+      operationId: 'createBridge',
+      summary: 'Create a Bridge bound to a Pool, with its own SMTP credentials and API key',
+      body: { schema: createBridgeSchema },
+      responses: { 201: { description: 'Created, with credentials', schema: bridgeViewSchema } },
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const input = validate(createBridgeSchema, await jsonBody(ctx));
+        const bridge = await deps.store.createBridge(input);
+        await recordChange(deps, ctx.state.actor, {
+          action: 'bridge.create',
+          targetType: 'bridge',
+          targetId: bridge.id,
+          details: { name: bridge.name, poolId: bridge.poolId, trackOpens: bridge.trackOpens, trackClicks: bridge.trackClicks },
+        });
+        ctx.status = 201;
+        ctx.body = bridgeView(bridge, deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'get',
+      path: '/admin/v1/bridges',
+      operationId: 'listBridges',
+      summary: 'List Bridges (deleted ones included, marked), without secrets',
+      responses: { 200: { description: 'The Bridges', schema: z.object({ data: z.array(bridgeViewSchema) }) } },
+      errors: [...auth],
+      handler: async (ctx) => {
+        const endpoints = deps.endpoints();
+        ctx.body = { data: (await deps.store.listBridges()).map((b) => bridgeView(b, endpoints)) };
+      },
+    },
+    {
+      ...base,
+      method: 'get',
+      path: '/admin/v1/bridges/:id',
+      operationId: 'getBridge',
+      summary: 'Read one Bridge with its credentials',
+      responses: withCredentials,
+      errors: ['NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        ctx.body = bridgeView(await secrets(ctx.params.id ?? ''), deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'patch',
+      path: '/admin/v1/bridges/:id',
+      operationId: 'updateBridge',
+      summary: 'Rename a Bridge or toggle its tracking; the Pool binding cannot change',
+      body: { schema: updateBridgeSchema },
+      responses: { 200: { description: 'The Bridge', schema: bridgeViewSchema } },
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_BINDING_IMMUTABLE', 'NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const raw = await jsonBody(ctx);
+        if (raw && typeof raw === 'object' && 'poolId' in raw) {
+          throw new AppError('POOL_BINDING_IMMUTABLE', 'a Bridge stays bound to its Pool; create a new Bridge instead', { field: 'poolId' });
+        }
+        const patch = validate(updateBridgeSchema, raw);
+        const bridge = await deps.store.updateBridge(ctx.params.id ?? '', patch);
+        await recordChange(deps, ctx.state.actor, { action: 'bridge.update', targetType: 'bridge', targetId: bridge.id, details: patch });
+        ctx.body = bridgeView(bridge, deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'post',
+      path: '/admin/v1/bridges/:id/rotate',
+      operationId: 'rotateBridgeCredentials',
+      summary: 'Replace the SMTP password, the API key or both; the old ones stop working at once',
+      body: { schema: rotateSchema },
+      responses: withCredentials,
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const { what } = validate(rotateSchema, await jsonBody(ctx));
+        const transports: Transport[] = what === 'both' ? ['smtp', 'api'] : [what];
+        const bridge = await deps.store.rotateCredentials(ctx.params.id ?? '', transports);
+        await recordChange(deps, ctx.state.actor, { action: 'bridge.rotate', targetType: 'bridge', targetId: bridge.id, details: { what } });
+        ctx.body = bridgeView(bridge, deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'post',
+      path: '/admin/v1/bridges/:id/revoke',
+      operationId: 'revokeBridgeCredential',
+      summary: 'Refuse one transport of a Bridge (SMTP 535, REST 401 CREDENTIAL_REVOKED) until rotated',
+      body: { schema: revokeSchema },
+      responses: { 200: { description: 'The Bridge', schema: bridgeViewSchema } },
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const { what } = validate(revokeSchema, await jsonBody(ctx));
+        const bridge = await deps.store.revokeCredential(ctx.params.id ?? '', what);
+        await recordChange(deps, ctx.state.actor, { action: 'bridge.revoke', targetType: 'bridge', targetId: bridge.id, details: { what } });
+        ctx.body = bridgeView(bridge, deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'delete',
+      path: '/admin/v1/bridges/:id',
+      operationId: 'deleteBridge',
+      summary: 'Delete a Bridge: its credentials fail at once, queued mail still finishes, stats stay readable',
+      responses: { 200: { description: 'The deleted Bridge', schema: bridgeViewSchema } },
+      errors: ['NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const bridge = await deps.store.deleteBridge(ctx.params.id ?? '');
+        await recordChange(deps, ctx.state.actor, { action: 'bridge.delete', targetType: 'bridge', targetId: bridge.id, details: {} });
+        ctx.body = bridgeView(bridge, deps.endpoints());
+      },
+    },
+    {
+      ...base,
+      method: 'get',
+      path: '/admin/v1/bridges/:id/stats',
+      operationId: 'getBridgeStats',
+      summary: "Totals of a Bridge's events (deleted Bridges included)",
+      responses: { 200: { description: 'Totals', schema: BRIDGE_STATS_SCHEMA } },
+      errors: ['NOT_FOUND', ...auth],
+      handler: async (ctx) => {
+        const bridge = await deps.store.getBridge(ctx.params.id ?? '');
+        if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
+        ctx.body = await deps.stats(bridge.id);
+      },
+    },
+  ];
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type { AuditEntry, Bridge, BridgeWithSecrets, Pool } from '../core/index.js';
+
+/** Where apps reach this platform; shown in each Bridge's credentials. */
+export interface PublicEndpoints {
+  host: string;
+  smtpPort: number;
+  smtpsPort: number;
+  apiUrl: string;
+}
+
+/** JSON shape of a Pool. */
+export const poolViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  ips: z.array(z.string()),
+  weights: z.record(z.string(), z.number()),
+  createdAt: z.string(),
+});
+
+/** JSON shape of a Bridge; `smtp.password` and `apiKey` only where credentials are shown. */
+export const bridgeViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  poolId: z.string(),
+  trackOpens: z.boolean(),
+  trackClicks: z.boolean(),
+  status: z.enum(['active', 'deleted']),
+  smtpStatus: z.enum(['active', 'revoked']),
+  apiStatus: z.enum(['active', 'revoked']),
+  smtp: z.object({
+    host: z.string(),
+    port: z.number().describe('STARTTLS submission port'),
+    securePort: z.number().describe('Implicit TLS submission port'),
+    encryption: z.object({ port: z.literal('STARTTLS'), securePort: z.literal('TLS') }),
+    username: z.string(),
+    password: z.string().optional(),
+  }),
+  apiKey: z.string().optional(),
+  sendEndpoint: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.string().nullable(),
+});
+
+/** JSON shape of an audit entry. */
+export const auditViewSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string().describe('Id of the admin token used (a hash prefix)'),
+  action: z.string(),
+  targetType: z.enum(['pool', 'bridge']),
+  targetId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+/** Renders a Pool. */
+export function poolView(pool: Pool): z.infer<typeof poolViewSchema> {
+  return {
+    id: pool.id,
+    name: pool.name,
+    ips: pool.ips.map((i) => i.ip),
+    weights: Object.fromEntries(pool.ips.map((i) => [i.ip, i.weight])),
+    createdAt: pool.createdAt.toISOString(),
+  };
+}
+
+/** Renders a Bridge; credentials included when its secrets are given. */
+export function bridgeView(bridge: Bridge | BridgeWithSecrets, endpoints: PublicEndpoints): z.infer<typeof bridgeViewSchema> {
+  const secrets = 'secrets' in bridge ? bridge.secrets : undefined;
+  return {
+    id: bridge.id,
+    name: bridge.name,
+    poolId: bridge.poolId,
+    trackOpens: bridge.trackOpens,
+    trackClicks: bridge.trackClicks,
+    status: bridge.deletedAt ? 'deleted' : 'active',
+    smtpStatus: bridge.smtpStatus,
+    apiStatus: bridge.apiStatus,
+    smtp: {
+      host: endpoints.host,
+      port: endpoints.smtpPort,
+      securePort: endpoints.smtpsPort,
+      encryption: { port: 'STARTTLS', securePort: 'TLS' },
+      username: bridge.smtpUsername,
+      ...(secrets ? { password: secrets.smtpPassword } : {}),
+    },
+    ...(secrets ? { apiKey: secrets.apiKey } : {}),
+    sendEndpoint: `${endpoints.apiUrl}/v1/send`,
+    createdAt: bridge.createdAt.toISOString(),
+    updatedAt: bridge.updatedAt.toISOString(),
+    deletedAt: bridge.deletedAt ? bridge.deletedAt.toISOString() : null,
+  };
+}
+
+/** Renders an audit entry. */
+export function auditView(entry: AuditEntry): z.infer<typeof auditViewSchema> {
+  return { ...entry, at: entry.at.toISOString() };
+}

@@ -1,0 +1,63 @@
+import { newId } from '../ids.js';
+import type { AuditEntry } from '../domain.js';
+import type { SqlClient } from './sql.js';
+
+/** The audit log: every change to a Pool or Bridge, never a secret. */
+export interface AuditStore {
+  appendAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
+  /** Newest first; `before` is the id of the last entry of the previous page. */
+  listAudit(options: { limit: number; before?: string; targetId?: string }): Promise<AuditEntry[]>;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  target_type: AuditEntry['targetType'];
+  target_id: string;
+  details: Record<string, unknown>;
+}
+
+/** Creates the audit half of the store. */
+export function createAuditStore(sql: SqlClient): AuditStore {
+  const toEntry = (r: AuditRow): AuditEntry => ({
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    details: r.details,
+  });
+  return {
+    async appendAudit(entry) {
+      const { rows } = await sql.query<AuditRow>(
+        `INSERT INTO audit_log (id, actor, action, target_type, target_id, details)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING *`,
+        [newId('aud'), entry.actor, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.details)],
+      );
+      if (!rows[0]) throw new Error('insert returned no row');
+      return toEntry(rows[0]);
+    },
+    async listAudit({ limit, before, targetId }) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (before) {
+        params.push(before);
+        where.push(`(at, id) < (SELECT at, id FROM audit_log WHERE id = $${params.length})`);
+      }
+      if (targetId) {
+        params.push(targetId);
+        where.push(`target_id = $${params.length}`);
+      }
+      params.push(limit);
+      const { rows } = await sql.query<AuditRow>(
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map(toEntry);
+    },
+  };
+}

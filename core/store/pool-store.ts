@@ -1,0 +1,124 @@
+import { AppError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Pool } from '../domain.js';
+import type { SqlClient } from './sql.js';
+
+/** Input of {@link PoolStore.createPool}. */
+export interface NewPool {
+  name: string;
+  ips: { ip: string; weight?: number }[];
+}
+
+/** Pools and their IPs. */
+export interface PoolStore {
+  createPool(input: NewPool): Promise<Pool>;
+  /** Live Pools (deleted ones are left out). */
+  listPools(): Promise<Pool[]>;
+  /** A Pool, deleted or not (queued mail of a deleted Pool still needs its IPs). */
+  getPool(id: string): Promise<Pool | undefined>;
+  renamePool(id: string, name: string): Promise<Pool>;
+  addPoolIp(id: string, ip: string, weight: number): Promise<Pool>;
+  setPoolIpWeight(id: string, ip: string, weight: number): Promise<Pool>;
+  removePoolIp(id: string, ip: string): Promise<Pool>;
+  /** Deletes a Pool no live Bridge is bound to (`POOL_IN_USE` otherwise); its IPs become free. */
+  deletePool(id: string): Promise<Pool>;
+}
+
+interface PoolRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  deleted_at: Date | null;
+  ips: { ip: string; weight: number }[] | null;
+}
+
+/** Maps unique-constraint violations of pools to stable error codes. */
+export function mapPoolConflict(err: unknown): unknown {
+  const e = err as { code?: unknown; constraint?: unknown };
+  if (e?.code !== '23505') return err;
+  if (e.constraint === 'pools_name_key') return new AppError('POOL_NAME_TAKEN', 'a pool with this name exists', { field: 'name', cause: err });
+  if (e.constraint === 'pool_ips_active_ip' || e.constraint === 'pool_ips_pkey') {
+    return new AppError('IP_IN_USE', 'the IP already belongs to a pool', { field: 'ips', cause: err });
+  }
+  return new AppError('CONFLICT', 'conflicts with an existing resource', { cause: err });
+}
+
+/** Creates the Pool half of the store. */
+export function createPoolStore(sql: SqlClient): PoolStore {
+  const load = async (where: string, params: unknown[]): Promise<Pool[]> => {
+    const { rows } = await sql.query<PoolRow>(
+      `SELECT p.id, p.name, p.created_at, p.deleted_at,
+              (SELECT json_agg(json_build_object('ip', i.ip, 'weight', i.weight) ORDER BY i.ip)
+                 FROM pool_ips i WHERE i.pool_id = p.id) AS ips
+         FROM pools p ${where} ORDER BY p.created_at, p.id`,
+      params,
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, deletedAt: r.deleted_at, ips: r.ips ?? [] }));
+  };
+  const getLive = async (id: string): Promise<Pool> => {
+    const [pool] = await load('WHERE p.id = $1 AND p.deleted_at IS NULL', [id]);
+    if (!pool) throw new AppError('NOT_FOUND', `no pool ${id}`);
+    return pool;
+  };
+  const mutate = async (id: string, fn: () => Promise<unknown>): Promise<Pool> => {
+    await getLive(id);
+    try {
+      await fn();
+    } catch (err) {
+      throw mapPoolConflict(err);
+    }
+    return getLive(id);
+  };
+
+  return {
+    async createPool(input) {
+      const id = newId('pool');
+      try {
+        await sql.transaction(async (tx) => {
+          await tx.query('INSERT INTO pools (id, name) VALUES ($1, $2)', [id, input.name]);
+          for (const { ip, weight } of input.ips) {
+            await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
+          }
+        });
+      } catch (err) {
+        throw mapPoolConflict(err);
+      }
+      return getLive(id);
+    },
+    listPools: () => load('WHERE p.deleted_at IS NULL', []),
+    async getPool(id) {
+      return (await load('WHERE p.id = $1', [id]))[0];
+    },
+    renamePool: (id, name) => mutate(id, () => sql.query('UPDATE pools SET name = $2 WHERE id = $1', [id, name])),
+    addPoolIp: (id, ip, weight) =>
+      mutate(id, () => sql.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight])),
+    async setPoolIpWeight(id, ip, weight) {
+      const pool = await getLive(id);
+      if (!pool.ips.some((i) => i.ip === ip)) throw new AppError('NOT_FOUND', `${ip} is not in pool ${id}`);
+      await sql.query('UPDATE pool_ips SET weight = $3 WHERE pool_id = $1 AND ip = $2', [id, ip, weight]);
+      return getLive(id);
+    },
+    async removePoolIp(id, ip) {
+      const pool = await getLive(id);
+      if (!pool.ips.some((i) => i.ip === ip)) throw new AppError('NOT_FOUND', `${ip} is not in pool ${id}`);
+      if (pool.ips.length === 1) throw new AppError('POOL_NEEDS_IP', 'a pool keeps at least one IP', { field: 'ip' });
+      await sql.query('DELETE FROM pool_ips WHERE pool_id = $1 AND ip = $2', [id, ip]);
+      return getLive(id);
+    },
+    async deletePool(id) {
+      const pool = await getLive(id);
+      await sql.transaction(async (tx) => {
+        // Lock the pool row: a Bridge being created on it concurrently waits (it takes FOR SHARE).
+        await tx.query('SELECT id FROM pools WHERE id = $1 FOR UPDATE', [id]);
+        const { rows } = await tx.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM bridges WHERE pool_id = $1 AND deleted_at IS NULL',
+          [id],
+        );
+        if ((rows[0]?.n ?? 0) > 0) throw new AppError('POOL_IN_USE', `${rows[0]?.n} bridge(s) are bound to this pool`);
+        await tx.query('UPDATE pools SET deleted_at = now() WHERE id = $1', [id]);
+        await tx.query('UPDATE pool_ips SET active = false WHERE pool_id = $1', [id]);
+      });
+      return { ...pool, deletedAt: new Date() };
+    },
+  };
+}
