@@ -25,6 +25,7 @@ import {
   spawnRedisServer,
   type Config,
   type Logger,
+  type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
 import { createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
@@ -38,6 +39,8 @@ export interface Platform {
   redisUrl: string;
   /** The analytics client this process owns (embedded chDB or a server), for analyst queries. */
   clickhouse: ClickHouseClient;
+  /** The control-plane store of this process. */
+  store: Store;
   /** Stops listeners, workers, the analytics writer and every engine this process started. */
   close(): Promise<void>;
 }
@@ -225,7 +228,7 @@ async function start(
   logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
   logger.info({ dataDir: config.dataDir }, 'ready');
 
-  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, close };
+  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

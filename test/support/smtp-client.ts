@@ -14,10 +14,12 @@ export class SmtpDialog {
   }
 
   /** Connects and reads the greeting. */
-  static async open(port: number, options: { implicitTls?: boolean } = {}): Promise<{ dialog: SmtpDialog; greeting: string }> {
-    const socket = options.implicitTls
-      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : netConnect({ port, host: '127.0.0.1' });
+  static async open(
+    port: number,
+    options: { implicitTls?: boolean; localAddress?: string } = {},
+  ): Promise<{ dialog: SmtpDialog; greeting: string }> {
+    const plain = netConnect({ port, host: '127.0.0.1', localAddress: options.localAddress });
+    const socket = options.implicitTls ? tlsConnect({ socket: plain, rejectUnauthorized: false }) : plain;
     await new Promise<void>((resolve, reject) => {
       socket.once(options.implicitTls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

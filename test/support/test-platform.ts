@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform } from '../../cli/platform.js';
+import type { BridgeStats } from '../../analytics/index.js';
 import { createLogger, loadConfig, poolQueueName, type Config } from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
@@ -19,7 +20,7 @@ export interface TestPlatform extends Platform {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   createPool(name: string, ips: string[]): Promise<{ id: string; name: string; ips: string[] }>;
   createBridge(name: string, poolId: string, extra?: Record<string, unknown>): Promise<any>;
-  stats(bridgeId: string): Promise<Record<string, number>>;
+  stats(bridgeId: string): Promise<BridgeStats>;
   /** `POST /v1/send` with a Bridge's API key and a JSON body. */
   send(apiKey: string, body: unknown): Promise<Response>;
   /** Jobs of a Pool's queue in any state (0 means nothing was queued). */
