@@ -36,9 +36,21 @@ export const createBridgeSchema = z
   })
   .strict();
 
+const trackingBaseUrl = z
+  .string()
+  .max(200)
+  .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'an http(s) URL without query or fragment')
+  .nullable()
+  .describe("Base URL of this Bridge's tracking endpoints (a custom tracking domain proxied to the send port); null for the platform's");
+
 /** Body of `PATCH /admin/v1/bridges/:id`; the Pool binding cannot change. */
 export const updateBridgeSchema = z
-  .object({ name: name.optional(), trackOpens: z.boolean().optional(), trackClicks: z.boolean().optional() })
+  .object({
+    name: name.optional(),
+    trackOpens: z.boolean().optional(),
+    trackClicks: z.boolean().optional(),
+    trackingBaseUrl: trackingBaseUrl.optional(),
+  })
   .strict();
 
 /** Body of `POST /admin/v1/bridges/:id/rotate`. */

@@ -9,6 +9,7 @@ import {
   acceptMessage,
   AuthFailureLimiter,
   BridgeAuthCache,
+  BridgeSettingsCache,
   controlChannel,
   createAuthenticator,
   listenToControl,
@@ -23,12 +24,14 @@ import {
   readOrCreateSecret,
   SecretBox,
   spawnRedisServer,
+  TrackingTokens,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
 import { createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
+import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
 export interface Platform {
@@ -78,8 +81,9 @@ async function start(
   await mkdir(config.dataDir, { recursive: true });
   const lock = await lockDataDir(config.dataDir);
   closers.push(() => lock.release());
-  const masterKey = config.masterKey ?? (await readOrCreateSecret(config.dataDir, 'master.key')).value;
-  const box = new SecretBox(parseMasterKey(masterKey));
+  const masterKey = parseMasterKey(config.masterKey ?? (await readOrCreateSecret(config.dataDir, 'master.key')).value);
+  const box = new SecretBox(masterKey);
+  const tokens = new TrackingTokens(masterKey);
   let adminToken = config.adminToken;
   if (!adminToken) {
     const secret = await readOrCreateSecret(config.dataDir, 'admin-token');
@@ -132,14 +136,21 @@ async function start(
 
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
   const authCache = new BridgeAuthCache(store);
+  const bridgeSettings = new BridgeSettingsCache(store);
+  let trackingBaseUrl = config.tracking.baseUrl ?? '';
   const stopControl = await listenToControl({
     redis: producerRedis,
     prefix: config.redis.prefix,
     logger,
     onMessage: (m) => {
-      if (m.type === 'bridge-changed') authCache.invalidate(m.bridgeId);
+      if (m.type !== 'bridge-changed') return;
+      authCache.invalidate(m.bridgeId);
+      bridgeSettings.invalidate(m.bridgeId);
     },
-    onResubscribe: () => authCache.clear(),
+    onResubscribe: () => {
+      authCache.clear();
+      bridgeSettings.clear();
+    },
   });
   closers.push(async () => stopControl());
   const limiter = new AuthFailureLimiter(producerRedis, config.redis.prefix, config.authLimits);
@@ -159,6 +170,7 @@ async function start(
     heloName: config.heloName,
     timeoutMs: config.delivery.smtpTimeoutMs,
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
+    prepare: createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
   });
   const workers = await startPoolWorkers({
     store,
@@ -179,6 +191,7 @@ async function start(
     maxMessageBytes: config.limits.maxMessageBytes,
     maxRecipients: config.limits.maxRecipients,
     messageIdDomain: config.heloName,
+    tracking: { tokens, events, logger, scannerWindowMs: config.tracking.scannerWindowMs },
   });
   const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
   closers.push(() => closeServer(apiServer));
@@ -205,6 +218,7 @@ async function start(
   };
   const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
   const apiUrl = `http://${urlHost}:${ports.api}`;
+  trackingBaseUrl = config.tracking.baseUrl ?? apiUrl;
 
   const adminApp = createAdminApp({
     store,

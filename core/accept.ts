@@ -1,6 +1,7 @@
 import { AppError } from './errors.js';
 import type { EventPublisher } from './events.js';
 import { newId } from './ids.js';
+import { extractTrackHeader } from './track-header.js';
 import type { AuthenticatedBridge } from './domain.js';
 import type { PoolQueues } from './queues.js';
 import type { Logger } from './logger.js';
@@ -32,7 +33,9 @@ export interface AcceptDeps {
  * may lose an event, never the message).
  */
 export async function acceptMessage(deps: AcceptDeps, submission: Submission): Promise<string> {
-  if (submission.raw.length > deps.maxMessageBytes) {
+  // The tracking ceiling header is ours: taken out here so it never reaches a recipient.
+  const { raw, ceiling } = extractTrackHeader(submission.raw);
+  if (raw.length > deps.maxMessageBytes) {
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   }
   const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
@@ -45,9 +48,10 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       poolId: bridge.poolId,
       from: submission.from,
       recipients,
-      raw: submission.raw.toString('base64'),
+      raw: raw.toString('base64'),
       acceptedAt: Date.now(),
       attempt: 0,
+      ...(ceiling ? { track: ceiling } : {}),
     });
   } catch (err) {
     throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });

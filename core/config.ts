@@ -33,6 +33,8 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
   BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
+  BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
   BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS: positiveInt.default(10),
   BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL: positiveInt.default(20),
   BRIDGEMAIL_AUTH_FAIL_WINDOW_MS: positiveInt.default(300_000),
@@ -67,6 +69,7 @@ export interface Config {
     readonly smtpTimeoutMs: number;
   };
   readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
   readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
   readonly redis: { readonly url: string | undefined; readonly prefix: string };
   readonly databaseUrl: string | undefined;
@@ -118,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    tracking: { baseUrl: e.BRIDGEMAIL_TRACKING_BASE_URL, scannerWindowMs: e.BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS },
     authLimits: {
       perAddress: e.BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS,
       perPrincipal: e.BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL,

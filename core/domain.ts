@@ -24,6 +24,8 @@ export interface Bridge {
   poolId: string;
   trackOpens: boolean;
   trackClicks: boolean;
+  /** Base URL of the tracking endpoints for this Bridge (custom tracking domain); null: the platform's. */
+  trackingBaseUrl: string | null;
   smtpUsername: string;
   smtpStatus: CredentialStatus;
   apiStatus: CredentialStatus;

@@ -39,6 +39,14 @@ export interface MailEvent {
   /** Classified reason (e.g. `expired`, `connection`, `rejected`). */
   reason?: string;
   attempt?: number;
+  /** Clicked URL. */
+  url?: string;
+  /** User agent of the open or click. */
+  userAgent?: string;
+  /** Address the open or click came from. */
+  clientIp?: string;
+  /** The open or click came from a machine (mail privacy proxy, image prefetch, link scanner). */
+  machine?: boolean;
 }
 
 /** Fields of an event before it gets its id and timestamp. */

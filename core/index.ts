@@ -52,3 +52,6 @@ export { AuthFailureLimiter, type AuthLimits } from './auth-limiter.js';
 export { createAuthenticator, type Authenticator } from './authenticator.js';
 export { buildOpenApiDocument, withOpenApiRoute, ONE_OR_MANY, type RouteSpec, type ResponseSpec, type HttpMethod } from './openapi.js';
 export { listenToControl, type ControlListenerOptions } from './control-listener.js';
+export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
+export { extractTrackHeader, type TrackCeiling } from './track-header.js';
+export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';

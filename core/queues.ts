@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { TrackCeiling } from './track-header.js';
 
 /** The payload of a delivery job: one accepted message and the recipients still to reach. */
 export interface DeliveryJob {
@@ -16,6 +17,8 @@ export interface DeliveryJob {
   acceptedAt: number;
   /** Delivery attempts made so far. */
   attempt: number;
+  /** The sender's `X-Bridgemail-Track` ceiling (tracking can only be turned off per message). */
+  track?: TrackCeiling;
 }
 
 /** Queue name of a Pool's delivery queue. */

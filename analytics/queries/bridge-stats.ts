@@ -8,8 +8,12 @@ export const BRIDGE_STATS_SCHEMA = z.object({
   deferred: z.number().describe('Temporary failures, one per recipient and attempt'),
   bounced: z.number().describe('Recipients that finally failed (5xx, expired, undeliverable)'),
   complaints: z.number().describe('Spam complaints'),
-  opens: z.number().describe('Open events'),
-  clicks: z.number().describe('Click events'),
+  opens: z.number().describe('Opens by people (pixel loads, machine fetches excluded)'),
+  uniqueOpens: z.number().describe('Messages (per recipient) opened at least once by a person'),
+  machineOpens: z.number().describe('Pixel loads by machines: privacy proxies (Apple MPP), image prefetchers'),
+  clicks: z.number().describe('Clicks by people (link scanners excluded)'),
+  uniqueClicks: z.number().describe('Messages (per recipient) with at least one click by a person'),
+  machineClicks: z.number().describe('Clicks by link scanners (known agents, or within seconds of sending)'),
 });
 
 /** Totals of one Bridge's events. */
@@ -28,22 +32,18 @@ export async function queryBridgeStats(client: ClickHouseClient, database: strin
         uniqExactIf((message_id, recipient, attempt), type = 'deferred')  AS deferred,
         uniqExactIf((message_id, recipient), type = 'bounced')            AS bounced,
         uniqExactIf((message_id, recipient), type = 'complained')         AS complaints,
-        uniqExactIf(event_id, type = 'opened')                            AS opens,
-        uniqExactIf(event_id, type = 'clicked')                           AS clicks
+        uniqExactIf(event_id, type = 'opened' AND machine = 0)            AS opens,
+        uniqExactIf((message_id, recipient), type = 'opened' AND machine = 0) AS uniqueOpens,
+        uniqExactIf(event_id, type = 'opened' AND machine = 1)            AS machineOpens,
+        uniqExactIf(event_id, type = 'clicked' AND machine = 0)           AS clicks,
+        uniqExactIf((message_id, recipient), type = 'clicked' AND machine = 0) AS uniqueClicks,
+        uniqExactIf(event_id, type = 'clicked' AND machine = 1)           AS machineClicks
       FROM ${database}.events
       WHERE bridge_id = {bridgeId:String}`,
     query_params: { bridgeId },
     format: 'JSONEachRow',
   });
   const [row] = await result.json<Record<keyof BridgeStats, string | number>>();
-  const n = (v: string | number | undefined) => Number(v ?? 0);
-  return {
-    sent: n(row?.sent),
-    delivered: n(row?.delivered),
-    deferred: n(row?.deferred),
-    bounced: n(row?.bounced),
-    complaints: n(row?.complaints),
-    opens: n(row?.opens),
-    clicks: n(row?.clicks),
-  };
+  const keys = Object.keys(BRIDGE_STATS_SCHEMA.shape) as (keyof BridgeStats)[];
+  return Object.fromEntries(keys.map((k) => [k, Number(row?.[k] ?? 0)])) as BridgeStats;
 }

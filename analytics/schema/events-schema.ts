@@ -22,11 +22,19 @@ export function eventsSchema(database: string): string[] {
       reply_code        UInt16,
       reply             String,
       reason            LowCardinality(String),
-      attempt           UInt16
+      attempt           UInt16,
+      url               String,
+      user_agent        String,
+      client_ip         String,
+      machine           UInt8
     )
     ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(ts)
     ORDER BY (bridge_id, type, ts, event_id)`,
+    // Columns added after the first release: a store created earlier gets them here.
+    ...['url String', 'user_agent String', 'client_ip String', 'machine UInt8'].map(
+      (column) => `ALTER TABLE ${database}.events ADD COLUMN IF NOT EXISTS ${column}`,
+    ),
   ];
 }
 

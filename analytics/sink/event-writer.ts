@@ -44,6 +44,10 @@ export function toRow(e: MailEvent): Record<string, string | number> {
     reply: e.reply ?? '',
     reason: e.reason ?? '',
     attempt: e.attempt ?? 0,
+    url: e.url ?? '',
+    user_agent: e.userAgent ?? '',
+    client_ip: e.clientIp ?? '',
+    machine: e.machine ? 1 : 0,
   };
 }
 

@@ -17,6 +17,7 @@ export interface BridgePatch {
   name?: string;
   trackOpens?: boolean;
   trackClicks?: boolean;
+  trackingBaseUrl?: string | null;
 }
 
 /** Bridges, their sealed credentials and their lifecycle. */
@@ -44,6 +45,7 @@ interface BridgeRow {
   pool_id: string;
   track_opens: boolean;
   track_clicks: boolean;
+  tracking_base_url: string | null;
   smtp_username: string;
   smtp_password_enc: string;
   smtp_revoked_at: Date | null;
@@ -71,6 +73,7 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
     poolId: r.pool_id,
     trackOpens: r.track_opens,
     trackClicks: r.track_clicks,
+    trackingBaseUrl: r.tracking_base_url,
     smtpUsername: r.smtp_username,
     smtpStatus: r.smtp_revoked_at ? 'revoked' : 'active',
     apiStatus: r.api_revoked_at ? 'revoked' : 'active',
@@ -135,7 +138,13 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       await liveRow(id);
       const sets: string[] = [];
       const params: unknown[] = [];
-      for (const [column, value] of [['name', patch.name], ['track_opens', patch.trackOpens], ['track_clicks', patch.trackClicks]] as const) {
+      const columns = [
+        ['name', patch.name],
+        ['track_opens', patch.trackOpens],
+        ['track_clicks', patch.trackClicks],
+        ['tracking_base_url', patch.trackingBaseUrl],
+      ] as const;
+      for (const [column, value] of columns) {
         if (value === undefined) continue;
         params.push(value);
         sets.push(`${column} = $${params.length + 1}`);

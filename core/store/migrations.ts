@@ -61,6 +61,11 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX audit_log_at ON audit_log (at DESC, id DESC);
     `,
   },
+  {
+    id: 3,
+    name: 'bridge-tracking-domain',
+    sql: `ALTER TABLE bridges ADD COLUMN tracking_base_url text;`,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -19,6 +19,7 @@ import {
 import { buildMime, envelopeRecipients } from './build-mime.js';
 import { readMultipartSend } from './multipart-body.js';
 import { sendRequestSchema } from './send-schema.js';
+import { trackingRoutes, type TrackingRoutesDeps } from './tracking-routes.js';
 
 /** Collaborators of the send API. */
 export interface SendAppDeps {
@@ -30,6 +31,8 @@ export interface SendAppDeps {
   maxRecipients: number;
   /** Domain part of generated Message-ID headers. */
   messageIdDomain: string;
+  /** Open and click endpoints. */
+  tracking: TrackingRoutesDeps;
 }
 
 interface SendState {
@@ -81,6 +84,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       },
     },
   ];
+  routes.push(...trackingRoutes<SendState>(deps.tracking));
   return withOpenApiRoute(routes, { title: 'Bridgemail send API', description: 'Send mail through a Bridge.' }, (doc) => (ctx) => {
     ctx.body = doc;
   });

@@ -20,6 +20,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   events: EventPublisher;
   logger: Logger;
   retry: RetryPolicy;
+  /**
+   * Steps that turn the stored message into the copy sent to `recipients` (tracking rewrite, then
+   * signing), injected by the composition root so delivery imports no other worker.
+   */
+  prepare?: (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => Promise<Buffer>;
 }
 
 /** Delay before attempt `attempt + 1`: exponential from `baseMs`, capped, with ±10 % jitter. */
@@ -44,12 +49,9 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     if (attempt === 1) {
       await deps.events.publish(data.recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
     }
-    const results = await deliverToRecipients(deps, {
-      ip,
-      from: data.from,
-      recipients: data.recipients,
-      raw: Buffer.from(data.raw, 'base64'),
-    });
+    const stored = Buffer.from(data.raw, 'base64');
+    const raw = deps.prepare ? await deps.prepare(stored, data, data.recipients) : stored;
+    const results = await deliverToRecipients(deps, { ip, from: data.from, recipients: data.recipients, raw });
     const events: NewMailEvent[] = results.map((r) => toEvent(base, ip, attempt, r));
     const deferred = results.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const delay = retryDelay(deps.retry, attempt);

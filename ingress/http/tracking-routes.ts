@@ -1,0 +1,84 @@
+import type Koa from 'koa';
+import type { EventPublisher, Logger, RouteSpec, TrackingTokens } from '../../core/index.js';
+import { machineReason } from './machine-detect.js';
+
+/** The 43-byte transparent 1×1 GIF of the open pixel. */
+export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+/** Collaborators of the tracking endpoints. */
+export interface TrackingRoutesDeps {
+  tokens: TrackingTokens;
+  events: EventPublisher;
+  logger: Logger;
+  /** Clicks sooner than this after sending are attributed to link scanners. */
+  scannerWindowMs: number;
+}
+
+const NO_CACHE = 'no-store, no-cache, must-revalidate, private, max-age=0';
+
+/** `GET /t/o/:token` (open pixel) and `GET /t/c/:token` (click redirect) on the send port. */
+export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { handler: Koa.Middleware<S> })[] {
+  const record = (ctx: Koa.Context, claims: NonNullable<ReturnType<TrackingTokens['verify']>>, type: 'opened' | 'clicked') => {
+    const request = { userAgent: ctx.get('user-agent'), clientIp: ctx.ip };
+    const machine = machineReason(claims.k, request, claims.t, Date.now(), deps.scannerWindowMs);
+    const event = {
+      type,
+      messageId: claims.m,
+      bridgeId: claims.b,
+      poolId: claims.p,
+      recipient: claims.r,
+      userAgent: request.userAgent.slice(0, 500),
+      clientIp: request.clientIp,
+      machine: machine !== undefined,
+      ...(machine ? { reason: machine } : {}),
+      ...(claims.u ? { url: claims.u } : {}),
+    };
+    // Recording never stands between a reader and the pixel or the link.
+    deps.events.publish([event]).catch((err: unknown) => deps.logger.warn({ err, messageId: claims.m }, 'tracking event not recorded'));
+  };
+  const notFound = (ctx: Koa.Context) => {
+    ctx.status = 404;
+    ctx.set('Cache-Control', NO_CACHE);
+    ctx.body = { error: { code: 'NOT_FOUND', message: 'unknown tracking link' } };
+  };
+  const base = { tag: 'tracking', auth: 'none' as const, errors: ['NOT_FOUND' as const] };
+  return [
+    {
+      ...base,
+      method: 'get',
+      path: '/t/o/:token',
+      operationId: 'trackOpen',
+      summary: 'Open pixel: records an open and answers a 43-byte transparent GIF, never cached',
+      responses: { 200: { description: 'image/gif, 1×1 transparent', contentType: 'image/gif' } },
+      handler: (ctx) => {
+        const claims = deps.tokens.verify(ctx.params.token ?? '', 'o');
+        if (!claims) return notFound(ctx);
+        record(ctx, claims, 'opened');
+        ctx.set('Cache-Control', NO_CACHE);
+        ctx.set('Pragma', 'no-cache');
+        ctx.set('Expires', '0');
+        ctx.type = 'image/gif';
+        ctx.body = PIXEL_GIF;
+      },
+    },
+    {
+      ...base,
+      method: 'get',
+      path: '/t/c/:token',
+      operationId: 'trackClick',
+      summary: 'Tracked link: records a click and redirects (302) to the original URL signed in the token',
+      description: 'A token that does not verify answers 404, never a redirect: no open redirect can be forged.',
+      responses: { 302: { description: 'Redirect to the original URL', headers: { Location: 'The original URL' } } },
+      handler: (ctx) => {
+        const claims = deps.tokens.verify(ctx.params.token ?? '', 'c');
+        if (!claims?.u) return notFound(ctx);
+        record(ctx, claims, 'clicked');
+        ctx.set('Cache-Control', NO_CACHE);
+        // The exact original URL, query and fragment intact (no re-encoding).
+        ctx.status = 302;
+        ctx.set('Location', claims.u);
+        ctx.body = '';
+      },
+    },
+  ];
+}
