@@ -3,7 +3,7 @@ import type { EventPublisher, Logger, RouteSpec, TrackingTokens } from '../../co
 import { machineReason } from './machine-detect.js';
 
 /** The 43-byte transparent 1×1 GIF of the open pixel. */
-export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
 /** Collaborators of the tracking endpoints. */
 export interface TrackingRoutesDeps {

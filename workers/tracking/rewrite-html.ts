@@ -40,23 +40,26 @@ export function rewriteHtml(html: string, rewrite: HtmlRewrite): { html: string;
   const edits: Edit[] = [];
   let index = 0;
   const { linkUrl } = rewrite;
-  if (linkUrl) {
-    $('a[href], area[href]').each((_, el) => {
-      const node = el as unknown as { attribs: Record<string, string>; sourceCodeLocation?: { attrs?: Record<string, { startOffset: number; endOffset: number }> } };
-      const attrs = node.sourceCodeLocation?.attrs;
-      const hrefLoc = attrs?.href;
-      if (!hrefLoc) return;
-      if (NOTRACK in node.attribs) {
-        const loc = attrs?.[NOTRACK];
-        if (loc) edits.push({ start: loc.startOffset, end: loc.endOffset, text: '' });
-        return;
+  $('a[href], area[href]').each((_, el) => {
+    const node = el as unknown as { attribs: Record<string, string>; sourceCodeLocation?: { attrs?: Record<string, { startOffset: number; endOffset: number }> } };
+    const attrs = node.sourceCodeLocation?.attrs;
+    const hrefLoc = attrs?.href;
+    if (!hrefLoc) return;
+    if (NOTRACK in node.attribs) {
+      // Our own marker: it never reaches the recipient of a rewritten message.
+      const loc = attrs?.[NOTRACK];
+      if (loc) {
+        let start = loc.startOffset;
+        while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
+        edits.push({ start, end: loc.endOffset, text: '' });
       }
-      const href = node.attribs.href ?? '';
-      if (!isTrackable(href, rewrite.trackingBase)) return;
-      edits.push({ start: hrefLoc.startOffset, end: hrefLoc.endOffset, text: `href="${escapeAttr(linkUrl(href.trim(), index))}"` });
-      index++;
-    });
-  }
+      return;
+    }
+    const href = node.attribs.href ?? '';
+    if (!linkUrl || !isTrackable(href, rewrite.trackingBase)) return;
+    edits.push({ start: hrefLoc.startOffset, end: hrefLoc.endOffset, text: `href="${escapeAttr(linkUrl(href.trim(), index))}"` });
+    index++;
+  });
   if (rewrite.pixelUrl) {
     const pixel = `<img src="${escapeAttr(rewrite.pixelUrl)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
     const body = $('body')[0] as unknown as { sourceCodeLocation?: { endTag?: { startOffset: number } } } | undefined;
