@@ -45,10 +45,12 @@ export async function recordChange(
   deps: AdminAppDeps,
   actor: string,
   change: Omit<AuditEntry, 'id' | 'at' | 'actor'>,
+  announcement?: ControlMessage,
 ): Promise<void> {
   await deps.store.appendAudit({ ...change, actor });
   await deps.announce(
-    change.targetType === 'pool' ? { type: 'pool-changed', poolId: change.targetId } : { type: 'bridge-changed', bridgeId: change.targetId },
+    announcement ??
+      (change.targetType === 'pool' ? { type: 'pool-changed', poolId: change.targetId } : { type: 'bridge-changed', bridgeId: change.targetId }),
   );
-  deps.logger.info({ actor, action: change.action, [change.targetType === 'pool' ? 'poolId' : 'bridgeId']: change.targetId }, 'control-plane change');
+  deps.logger.info({ actor, action: change.action, targetType: change.targetType, targetId: change.targetId }, 'control-plane change');
 }

@@ -25,12 +25,15 @@ import {
   SecretBox,
   spawnRedisServer,
   TrackingTokens,
+  TtlCache,
+  type DeliveryJob,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
 import { createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
+import { createSigningStep } from '../workers/signing/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
@@ -137,12 +140,14 @@ async function start(
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
   const authCache = new BridgeAuthCache(store);
   const bridgeSettings = new BridgeSettingsCache(store);
+  const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
   let trackingBaseUrl = config.tracking.baseUrl ?? '';
   const stopControl = await listenToControl({
     redis: producerRedis,
     prefix: config.redis.prefix,
     logger,
     onMessage: (m) => {
+      if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
       if (m.type !== 'bridge-changed') return;
       authCache.invalidate(m.bridgeId);
       bridgeSettings.invalidate(m.bridgeId);
@@ -150,6 +155,7 @@ async function start(
     onResubscribe: () => {
       authCache.clear();
       bridgeSettings.clear();
+      signingKeys.clear();
     },
   });
   closers.push(async () => stopControl());
@@ -170,7 +176,10 @@ async function start(
     heloName: config.heloName,
     timeoutMs: config.delivery.smtpTimeoutMs,
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
-    prepare: createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
+    prepare: prepareCopy(
+      createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
+      createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),
+    ),
   });
   const workers = await startPoolWorkers({
     store,
@@ -243,6 +252,14 @@ async function start(
   logger.info({ dataDir: config.dataDir }, 'ready');
 
   return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
+}
+
+/** The copy a recipient gets: tracking rewrite first, then the DKIM signature over the result. */
+function prepareCopy(
+  track: (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => Promise<Buffer>,
+  sign: (raw: Buffer) => Promise<Buffer>,
+) {
+  return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => sign(await track(raw, job, recipients));
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

@@ -65,6 +65,17 @@ export interface BridgeAuthState {
   api: { revoked: boolean; generation: number };
 }
 
+/** A sending domain with its DKIM key (the private half never leaves the store unsealed except to sign). */
+export interface SendingDomain {
+  id: string;
+  /** Lower-case domain name. */
+  domain: string;
+  selector: string;
+  /** Public key, SPKI PEM. */
+  publicKey: string;
+  createdAt: Date;
+}
+
 /** One entry of the audit log: who changed what, never a secret. */
 export interface AuditEntry {
   id: string;
@@ -72,7 +83,7 @@ export interface AuditEntry {
   /** Id of the admin token used (a hash prefix, not the token). */
   actor: string;
   action: string;
-  targetType: 'pool' | 'bridge';
+  targetType: 'pool' | 'bridge' | 'domain';
   targetId: string;
   details: Record<string, unknown>;
 }

@@ -23,6 +23,7 @@ export type {
   AuditEntry,
   CredentialStatus,
   Transport,
+  SendingDomain,
 } from './domain.js';
 export {
   EVENT_TYPES,
@@ -55,3 +56,4 @@ export { listenToControl, type ControlListenerOptions } from './control-listener
 export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
 export { extractTrackHeader, type TrackCeiling } from './track-header.js';
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
+export { TtlCache } from './ttl-cache.js';

@@ -32,7 +32,10 @@ export function controlChannel(prefix: string): string {
 }
 
 /** A control-plane change other processes must learn of. */
-export type ControlMessage = { type: 'pool-changed'; poolId: string } | { type: 'bridge-changed'; bridgeId: string };
+export type ControlMessage =
+  | { type: 'pool-changed'; poolId: string }
+  | { type: 'bridge-changed'; bridgeId: string }
+  | { type: 'domain-changed'; domain: string };
 
 /** Attempts BullMQ makes when a worker fails unexpectedly (crash, bug) rather than with a remote reply. */
 export const UNEXPECTED_FAILURE_ATTEMPTS = 8;

@@ -2,5 +2,6 @@ export { createStore, type Store } from './store.js';
 export type { NewPool, PoolStore } from './pool-store.js';
 export { API_KEY_PREFIX, type NewBridge, type BridgePatch, type BridgeStore } from './bridge-store.js';
 export type { AuditStore } from './audit-store.js';
+export type { DomainStore, SigningKey } from './domain-store.js';
 export { openPostgres, openPglite, type SqlClient, type SqlExecutor } from './sql.js';
 export { migrate, MIGRATIONS } from './migrations.js';

@@ -66,6 +66,20 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
     name: 'bridge-tracking-domain',
     sql: `ALTER TABLE bridges ADD COLUMN tracking_base_url text;`,
   },
+  {
+    id: 4,
+    name: 'dkim-domains',
+    sql: `
+      CREATE TABLE domains (
+        id               text PRIMARY KEY,
+        domain           text NOT NULL UNIQUE,
+        selector         text NOT NULL,
+        private_key_enc  text NOT NULL,
+        public_key       text NOT NULL,
+        created_at       timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -2,15 +2,16 @@ import type { SecretBox } from '../secret-box.js';
 import { createAuditStore, type AuditStore } from './audit-store.js';
 import { createBridgeStore, type BridgeStore } from './bridge-store.js';
 import { createPoolStore, type PoolStore } from './pool-store.js';
+import { createDomainStore, type DomainStore } from './domain-store.js';
 import type { SqlClient } from './sql.js';
 
 /**
  * All control-plane access: the only module that speaks SQL. Another engine would implement
  * this interface.
  */
-export interface Store extends PoolStore, BridgeStore, AuditStore {}
+export interface Store extends PoolStore, BridgeStore, AuditStore, DomainStore {}
 
 /** Creates the PostgreSQL-backed store (server or PGlite: same SQL). */
 export function createStore(sql: SqlClient, box: SecretBox): Store {
-  return { ...createPoolStore(sql), ...createBridgeStore(sql, box), ...createAuditStore(sql) };
+  return { ...createPoolStore(sql), ...createBridgeStore(sql, box), ...createAuditStore(sql), ...createDomainStore(sql, box) };
 }

@@ -1,0 +1,38 @@
+/**
+ * A small per-process cache with a lifetime per entry and explicit invalidation, for control-plane
+ * reads on hot paths; control-channel announcements call {@link invalidate} in every process.
+ */
+export class TtlCache<V> {
+  readonly #entries = new Map<string, { value: V; at: number }>();
+
+  /**
+   * @param load reads the value on a miss
+   * @param ttlMs backstop lifetime should an invalidation be missed
+   * @param maxEntries beyond this the oldest entries go first
+   */
+  constructor(
+    private readonly load: (key: string) => Promise<V>,
+    private readonly ttlMs = 5000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(key: string): Promise<V> {
+    const hit = this.#entries.get(key);
+    if (hit && Date.now() - hit.at <= this.ttlMs) return hit.value;
+    const value = await this.load(key);
+    if (this.#entries.size >= this.maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, { value, at: Date.now() });
+    return value;
+  }
+
+  invalidate(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
