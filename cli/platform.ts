@@ -26,6 +26,8 @@ import {
   spawnRedisServer,
   TrackingTokens,
   TtlCache,
+  IdempotencyKeys,
+  Spool,
   type DeliveryJob,
   type Config,
   type Logger,
@@ -165,7 +167,17 @@ async function start(
   const events = new EventPublisher(producerRedis, config.redis.prefix);
   const queues = new PoolQueues(producerRedis, config.redis.prefix);
   closers.push(() => queues.close());
-  const acceptDeps = { queues, events, logger, maxMessageBytes: config.limits.maxMessageBytes };
+  const spool = new Spool(config.spool.dir);
+  await spool.init();
+  const acceptDeps = {
+    queues,
+    events,
+    logger,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    idempotency: new IdempotencyKeys(producerRedis, config.redis.prefix),
+    spool,
+    spoolThresholdBytes: config.spool.thresholdBytes,
+  };
 
   // Delivery workers.
   const processor = createDeliveryProcessor({
@@ -176,6 +188,8 @@ async function start(
     heloName: config.heloName,
     timeoutMs: config.delivery.smtpTimeoutMs,
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
+    spool,
+    suppressed: (bridgeId, recipients) => store.suppressedAmong(bridgeId, recipients),
     prepare: prepareCopy(
       createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
       createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),
@@ -188,6 +202,7 @@ async function start(
     concurrency: config.delivery.concurrency,
     processor,
     events,
+    spool,
     logger,
   });
   closers.push(() => workers.close());

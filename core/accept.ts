@@ -1,10 +1,14 @@
-import { AppError } from './errors.js';
+import { takeControlHeaders } from './control-headers.js';
+import { AppError, isAppError } from './errors.js';
 import type { EventPublisher } from './events.js';
+import type { IdempotencyKeys } from './idempotency.js';
 import { newId } from './ids.js';
-import { extractTrackHeader } from './track-header.js';
 import type { AuthenticatedBridge } from './domain.js';
-import type { PoolQueues } from './queues.js';
+import type { DeliveryJob, PoolQueues } from './queues.js';
 import type { Logger } from './logger.js';
+import { sha256Hex } from './secret-box.js';
+import type { Spool } from './spool.js';
+import { parseTrackCeiling } from './track-header.js';
 
 /** What both ingresses hand over once a message is authenticated, parsed and within limits. */
 export interface Submission {
@@ -17,6 +21,11 @@ export interface Submission {
   raw: Buffer;
   /** Id to use, when the ingress already wrote it into a Message-ID header. @defaultValue a new id */
   messageId?: string;
+  /**
+   * The REST `Idempotency-Key` and a fingerprint of the request it came with. Without it, an
+   * `X-Bridgemail-Idempotency-Key` header field of the message is used, fingerprinted by the message.
+   */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 /** Collaborators of {@link acceptMessage}. */
@@ -25,47 +34,63 @@ export interface AcceptDeps {
   events: EventPublisher;
   logger: Logger;
   maxMessageBytes: number;
+  idempotency: IdempotencyKeys;
+  spool: Spool;
+  /** Bodies larger than this go to the spool instead of Redis. @defaultValue 65536 */
+  spoolThresholdBytes: number;
 }
 
 /**
- * Queues a message for delivery through its Bridge's Pool and returns its id.
- * Resolves only once the job is in Redis; the `queued` events follow (a crash in between
- * may lose an event, never the message).
+ * Queues a message for delivery through its Bridge's Pool and returns its id. Resolves only once
+ * the job is in Redis (and a large body fsynced in the spool); the `queued` events follow (a crash
+ * in between may lose an event, never the message). A replayed idempotency key returns the id of
+ * the first message and queues nothing.
  */
 export async function acceptMessage(deps: AcceptDeps, submission: Submission): Promise<string> {
-  // The tracking ceiling header is ours: taken out here so it never reaches a recipient.
-  const { raw, ceiling } = extractTrackHeader(submission.raw);
+  // Our control header fields are taken out here so they never reach a recipient.
+  const { raw, values } = takeControlHeaders(submission.raw);
   if (raw.length > deps.maxMessageBytes) {
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   }
-  const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
-  const messageId = submission.messageId ?? newId('msg');
   const { bridge } = submission;
+  const headerKey = values.get('x-bridgemail-idempotency-key')?.[0];
+  const idem = submission.idempotency ?? (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(raw.toString('latin1')) } : undefined);
+  if (idem) {
+    const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint);
+    if (start.kind === 'replay') {
+      deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id }, 'idempotent replay');
+      return start.messageId;
+    }
+  }
+  const messageId = submission.messageId ?? newId('msg');
+  const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
+  let spooled: string | undefined;
   try {
+    const body: Pick<DeliveryJob, 'raw' | 'spool'> =
+      raw.length > deps.spoolThresholdBytes ? { spool: (spooled = await deps.spool.write(messageId, raw)) } : { raw: raw.toString('base64') };
+    const ceiling = parseTrackCeiling(values.get('x-bridgemail-track'));
     await deps.queues.enqueue({
       messageId,
       bridgeId: bridge.id,
       poolId: bridge.poolId,
       from: submission.from,
       recipients,
-      raw: raw.toString('base64'),
+      ...body,
       acceptedAt: Date.now(),
       attempt: 0,
       ...(ceiling ? { track: ceiling } : {}),
     });
   } catch (err) {
+    if (spooled) await deps.spool.remove(spooled).catch(() => undefined);
+    if (idem) await deps.idempotency.abandon(bridge.id, idem.key).catch(() => undefined);
+    if (isAppError(err)) throw err;
     throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });
   }
-  const events = recipients.map((recipient) => ({
-    type: 'queued' as const,
-    messageId,
-    bridgeId: bridge.id,
-    poolId: bridge.poolId,
-    recipient,
-  }));
+  if (idem) await deps.idempotency.complete(bridge.id, idem.key, idem.fingerprint, messageId);
+  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });
-  deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length }, 'accepted');
+  deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length, spooled: spooled !== undefined }, 'accepted');
   return messageId;
 }

@@ -33,6 +33,8 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
   BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_SPOOL_DIR: optionalString,
+  BRIDGEMAIL_SPOOL_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
   BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
   BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS: positiveInt.default(10),
@@ -69,6 +71,7 @@ export interface Config {
     readonly smtpTimeoutMs: number;
   };
   readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly spool: { readonly dir: string; readonly thresholdBytes: number };
   readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
   readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
   readonly redis: { readonly url: string | undefined; readonly prefix: string };
@@ -121,6 +124,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    spool: {
+      dir: resolve(e.BRIDGEMAIL_SPOOL_DIR ?? `${e.BRIDGEMAIL_DATA_DIR}/spool`),
+      thresholdBytes: e.BRIDGEMAIL_SPOOL_THRESHOLD_BYTES,
+    },
     tracking: { baseUrl: e.BRIDGEMAIL_TRACKING_BASE_URL, scannerWindowMs: e.BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS },
     authLimits: {
       perAddress: e.BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS,

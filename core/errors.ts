@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   AUTH_RATE_LIMITED: { meaning: 'too many failed authentications from this client; retry later', http: 429, smtp: [454, '4.7.0'] },
   MESSAGE_TOO_LARGE: { meaning: 'the message exceeds the configured size limit', http: 413, smtp: [552, '5.3.4'] },
   TOO_MANY_RECIPIENTS: { meaning: 'the message has more recipients than allowed', http: 400, smtp: [452, '4.5.3'] },
+  IDEMPOTENCY_KEY_REUSED: { meaning: 'the idempotency key was already used for a different message', http: 409, smtp: [554, '5.7.0'] },
+  IDEMPOTENCY_IN_PROGRESS: { meaning: 'a request with the same idempotency key is still in progress', http: 409, smtp: [451, '4.3.0'] },
+  SPOOL_FULL: { meaning: 'no room to store the message now; retry later', http: 507, smtp: [452, '4.3.1'] },
   QUEUE_UNAVAILABLE: { meaning: 'the message could not be queued durably; retry later', http: 503, smtp: [451, '4.3.0'] },
   INTERNAL: { meaning: 'an unexpected error occurred', http: 500, smtp: [451, '4.3.0'] },
 } as const satisfies Record<string, { meaning: string; http: number; smtp: readonly [number, string] }>;

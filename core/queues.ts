@@ -11,8 +11,10 @@ export interface DeliveryJob {
   from: string;
   /** Recipients not yet delivered or bounced. */
   recipients: string[];
-  /** The raw RFC 5322 message, base64. */
-  raw: string;
+  /** The raw RFC 5322 message, base64, for bodies small enough to live in Redis. */
+  raw?: string;
+  /** Name of the spool file holding the body, for large messages. */
+  spool?: string;
   /** When the message was accepted (ms since the epoch); retries stop at the configured max age. */
   acceptedAt: number;
   /** Delivery attempts made so far. */

@@ -42,8 +42,9 @@ export class TrackingTokens {
     if (token.length > 8192) return undefined;
     const [body, sig, extra] = token.split('.');
     if (!body || !sig || extra !== undefined) return undefined;
-    const given = Buffer.from(sig, 'base64url');
-    const expected = this.#mac(body);
+    // Compare the canonical spelling: base64url decoding is lenient, and one token must have one form.
+    const given = Buffer.from(sig);
+    const expected = Buffer.from(this.#mac(body).toString('base64url'));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TrackingClaims;

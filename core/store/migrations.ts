@@ -80,6 +80,22 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       );
     `,
   },
+  {
+    id: 5,
+    name: 'suppressions',
+    sql: `
+      CREATE TABLE suppressions (
+        id                 text PRIMARY KEY,
+        bridge_id          text,
+        address            text NOT NULL,
+        reason             text NOT NULL,
+        source_message_id  text,
+        created_at         timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX suppressions_scope_address ON suppressions (coalesce(bridge_id, ''), address);
+      CREATE INDEX suppressions_address ON suppressions (address);
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -3,15 +3,19 @@ import { createAuditStore, type AuditStore } from './audit-store.js';
 import { createBridgeStore, type BridgeStore } from './bridge-store.js';
 import { createPoolStore, type PoolStore } from './pool-store.js';
 import { createDomainStore, type DomainStore } from './domain-store.js';
+import { createSuppressionStore, type SuppressionStore } from './suppression-store.js';
 import type { SqlClient } from './sql.js';
 
 /**
  * All control-plane access: the only module that speaks SQL. Another engine would implement
  * this interface.
  */
-export interface Store extends PoolStore, BridgeStore, AuditStore, DomainStore {}
+export interface Store extends PoolStore, BridgeStore, AuditStore, DomainStore, SuppressionStore {}
 
 /** Creates the PostgreSQL-backed store (server or PGlite: same SQL). */
 export function createStore(sql: SqlClient, box: SecretBox): Store {
-  return { ...createPoolStore(sql), ...createBridgeStore(sql, box), ...createAuditStore(sql), ...createDomainStore(sql, box) };
+  return {
+    ...createPoolStore(sql), ...createBridgeStore(sql, box), ...createAuditStore(sql), ...createDomainStore(sql, box),
+    ...createSuppressionStore(sql),
+  };
 }

@@ -5,7 +5,10 @@ import {
   AppError,
   bearerToken,
   withOpenApiRoute,
+  IdempotencyKeys,
   newId,
+  sha256Hex,
+  toHttpError,
   parseJson,
   readBody,
   renderErrors,
@@ -41,6 +44,37 @@ interface SendState {
 
 type SendRoute = RouteSpec & { handler: Koa.Middleware<SendState> };
 
+/** Most messages in one `POST /v1/send/batch`. */
+export const BATCH_LIMIT = 500;
+
+/** Reads a send request body: JSON, or multipart/form-data into the same shape. */
+async function readSendBody(ctx: Koa.ParameterizedContext<SendState>, limit: number): Promise<unknown> {
+  if (ctx.is('application/json')) {
+    const declared = Number(ctx.get('content-length') || NaN);
+    return parseJson(await readBody(ctx.req, limit, Number.isFinite(declared) ? declared : undefined));
+  }
+  if (ctx.is('multipart/form-data')) return readMultipartSend(ctx.req, ctx.headers, limit);
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
+}
+
+/** Validates one send request, builds its MIME and queues it; returns the message id. */
+async function sendOne(
+  deps: SendAppDeps,
+  bridge: AuthenticatedBridge,
+  raw: unknown,
+  idempotency: { key: string; fingerprint: string } | undefined,
+): Promise<string> {
+  const req = validate(sendRequestSchema, raw);
+  const recipients = envelopeRecipients(req);
+  if (recipients.length > deps.maxRecipients) {
+    throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
+  }
+  const messageId = newId('msg');
+  const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
+  if (mime.length > deps.maxMessageBytes) throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
+  return deps.accept({ bridge, from: req.from.address, recipients, raw: mime, messageId, ...(idempotency ? { idempotency } : {}) });
+}
+
 /** Routes of the send port, as data (see {@link RouteSpec}). */
 export function sendRoutes(deps: SendAppDeps): SendRoute[] {
   // JSON carries attachments as base64 (4/3 of their size) plus some envelope.
@@ -59,28 +93,60 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
       handler: async (ctx) => {
-        let raw: unknown;
-        if (ctx.is('application/json')) {
-          const declared = Number(ctx.get('content-length') || NaN);
-          raw = parseJson(await readBody(ctx.req, bodyLimit, Number.isFinite(declared) ? declared : undefined));
-        } else if (ctx.is('multipart/form-data')) {
-          raw = await readMultipartSend(ctx.req, ctx.headers, bodyLimit);
-        } else {
-          throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
-        }
-        const req = validate(sendRequestSchema, raw);
-        const recipients = envelopeRecipients(req);
-        if (recipients.length > deps.maxRecipients) {
-          throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
-        }
-        const messageId = newId('msg');
-        const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
-        if (mime.length > deps.maxMessageBytes) {
-          throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
-        }
-        const id = await deps.accept({ bridge: ctx.state.bridge, from: req.from.address, recipients, raw: mime, messageId });
+        const raw = await readSendBody(ctx, bodyLimit);
+        const idemHeader = ctx.get('idempotency-key');
+        const idempotency = idemHeader
+          ? { key: IdempotencyKeys.check(idemHeader, 'Idempotency-Key'), fingerprint: sha256Hex(JSON.stringify(raw)) }
+          : undefined;
+        const id = await sendOne(deps, ctx.state.bridge, raw, idempotency);
         ctx.status = 202;
         ctx.body = { id };
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/send/batch',
+      operationId: 'sendBatch',
+      tag: 'send',
+      summary: `Send up to ${BATCH_LIMIT} messages in one call; each succeeds or fails on its own`,
+      description: 'Answers 200 with one result per message, in order: `{ id }` when queued, `{ error: { code, message, field? } }` when refused. A bad message never fails the batch.',
+      auth: 'bridge',
+      body: { schema: z.array(sendRequestSchema).max(BATCH_LIMIT) },
+      responses: {
+        200: {
+          description: 'One result per message',
+          schema: z.object({
+            data: z.array(
+              z.union([
+                z.object({ index: z.number(), id: z.string() }),
+                z.object({ index: z.number(), error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) }),
+              ]),
+            ),
+          }),
+        },
+      },
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED'],
+      handler: async (ctx) => {
+        if (!ctx.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON array of messages');
+        const declared = Number(ctx.get('content-length') || NaN);
+        const list = parseJson(await readBody(ctx.req, bodyLimit, Number.isFinite(declared) ? declared : undefined));
+        if (!Array.isArray(list)) throw new AppError('VALIDATION_FAILED', 'body: a JSON array of messages', { field: 'body' });
+        if (list.length === 0 || list.length > BATCH_LIMIT) {
+          throw new AppError('VALIDATION_FAILED', `body: 1 to ${BATCH_LIMIT} messages`, { field: 'body' });
+        }
+        const data = [];
+        for (const [index, item] of list.entries()) {
+          try {
+            data.push({ index, id: await sendOne(deps, ctx.state.bridge, item, undefined) });
+          } catch (err) {
+            const { status, body } = toHttpError(err);
+            if (status >= 500 && status !== 503 && status !== 507) deps.logger.error({ err, index }, 'batch message failed');
+            const error = { ...body.error, ...(body.error.field ? { field: `[${index}].${body.error.field}` } : {}) };
+            data.push({ index, error });
+          }
+        }
+        ctx.status = 200;
+        ctx.body = { data };
       },
     },
   ];

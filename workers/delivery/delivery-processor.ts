@@ -1,5 +1,5 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { DeliveryJob, EventPublisher, Logger, NewMailEvent, Store } from '../../core/index.js';
+import type { DeliveryJob, EventPublisher, Logger, NewMailEvent, Spool, Store } from '../../core/index.js';
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
 import { pickIp } from './pick-ip.js';
@@ -25,6 +25,17 @@ export interface DeliveryProcessorDeps extends DeliverContext {
    * signing), injected by the composition root so delivery imports no other worker.
    */
   prepare?: (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => Promise<Buffer>;
+  /** Where large bodies live; a spooled body is removed once every recipient has a final outcome. */
+  spool: Pick<Spool, 'read' | 'remove'>;
+  /** The recipients of a Bridge that must not be attempted (suppression list). */
+  suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
+}
+
+/** The stored body of a job: inline base64 or a spool file. */
+export async function loadBody(job: DeliveryJob, spool: Pick<Spool, 'read'>): Promise<Buffer> {
+  if (job.spool) return spool.read(job.spool);
+  if (job.raw !== undefined) return Buffer.from(job.raw, 'base64');
+  throw new Error(`job ${job.messageId} carries no body`);
 }
 
 /** Delay before attempt `attempt + 1`: exponential from `baseMs`, capped, with ±10 % jitter. */
@@ -46,12 +57,19 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
     const ip = pickIp(pool.ips, data.messageId);
-    if (attempt === 1) {
-      await deps.events.publish(data.recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
+    const blocked = deps.suppressed ? await deps.suppressed(data.bridgeId, data.recipients) : new Set<string>();
+    const recipients = data.recipients.filter((r) => !blocked.has(r));
+    if (blocked.size > 0) {
+      await deps.events.publish(
+        [...blocked].map((recipient) => ({ ...base, type: 'suppressed', recipient, attempt, reason: 'suppressed', reply: 'recipient is on the suppression list' })),
+      );
     }
-    const stored = Buffer.from(data.raw, 'base64');
-    const raw = deps.prepare ? await deps.prepare(stored, data, data.recipients) : stored;
-    const results = await deliverToRecipients(deps, { ip, from: data.from, recipients: data.recipients, raw });
+    if (attempt === 1 && recipients.length > 0) {
+      await deps.events.publish(recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
+    }
+    const stored = await loadBody(data, deps.spool);
+    const raw = deps.prepare && recipients.length > 0 ? await deps.prepare(stored, data, recipients) : stored;
+    const results = recipients.length > 0 ? await deliverToRecipients(deps, { ip, from: data.from, recipients, raw }) : [];
     const events: NewMailEvent[] = results.map((r) => toEvent(base, ip, attempt, r));
     const deferred = results.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const delay = retryDelay(deps.retry, attempt);
@@ -66,7 +84,10 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ip, attempt, outcomes: summarise(results) },
       'delivery attempt',
     );
-    if (deferred.length === 0 || expired) return;
+    if (deferred.length === 0 || expired) {
+      if (data.spool) await deps.spool.remove(data.spool);
+      return;
+    }
     await job.updateData({ ...data, recipients: deferred, attempt });
     await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();

@@ -6,6 +6,7 @@ import {
   type DeliveryJob,
   type EventPublisher,
   type Logger,
+  type Spool,
   type Store,
 } from '../../core/index.js';
 
@@ -18,6 +19,8 @@ export interface PoolWorkersOptions {
   concurrency: number;
   processor: (job: Job<DeliveryJob>, token?: string) => Promise<void>;
   events: EventPublisher;
+  /** Spooled bodies of jobs that end in failure are removed. */
+  spool: Pick<Spool, 'remove'>;
   logger: Logger;
   /** How often to re-list Pools in case a pub/sub announcement was missed. @defaultValue 10000 */
   reconcileMs?: number;
@@ -52,7 +55,8 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
       log.error({ err, messageId: job.data.messageId, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
       if (!final) return;
       // Out of attempts after unexpected errors: the recipients still pending get a final event.
-      const { messageId, bridgeId, recipients } = job.data;
+      const { messageId, bridgeId, recipients, spool } = job.data;
+      if (spool) options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
       options.events
         .publish(recipients.map((recipient) => ({ type: 'bounced', messageId, bridgeId, poolId, recipient, reason: 'internal', reply: 'internal error' })))
         .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));

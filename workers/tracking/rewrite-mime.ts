@@ -61,7 +61,7 @@ export async function rewriteHtmlParts(raw: Buffer, rewrite: HtmlPartRewriter): 
   });
 
   const out: Buffer[] = [];
-  await pipeline(Readable.from([raw]), new Splitter(), rewriter, new Joiner(), async function* (source: AsyncIterable<Buffer>) {
+  await pipeline(Readable.from([raw]), new Splitter({ ignoreEmbedded: true }), rewriter, new Joiner(), async function* (source: AsyncIterable<Buffer>) {
     for await (const chunk of source) out.push(chunk);
   });
   return Buffer.concat(out);
@@ -76,5 +76,7 @@ async function rewritePart(node: MimeNode, encoded: Buffer, rewrite: HtmlPartRew
   if (!iconv.encode(text, charset).equals(decoded)) return encoded;
   const changed = rewrite(text);
   if (changed === text) return encoded;
-  return transcode(iconv.encode(changed, charset), node.getEncoder());
+  const out = await transcode(iconv.encode(changed, charset), node.getEncoder());
+  // The encoders break lines with CRLF; a message written with bare LF keeps its convention.
+  return encoded.includes('\r\n') || !out.includes('\r\n') ? out : Buffer.from(out.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
 }

@@ -1,0 +1,37 @@
+/** Header fields of ours a sender may set; they are taken out before a message is queued. */
+export const CONTROL_HEADERS = ['x-bridgemail-track', 'x-bridgemail-idempotency-key'] as const;
+
+/** One of {@link CONTROL_HEADERS}. */
+export type ControlHeader = (typeof CONTROL_HEADERS)[number];
+
+/**
+ * Removes every field named in {@link CONTROL_HEADERS} from the top-level header of a raw message
+ * (folded continuation lines included, RFC 5322 §2.2.3) and returns their unfolded values. A
+ * message without any comes back as the very same Buffer; nested parts and the body are never read.
+ */
+export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<ControlHeader, string[]> } {
+  const values = new Map<ControlHeader, string[]>();
+  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
+  const crlf = head.indexOf('\r\n\r\n');
+  const lf = head.indexOf('\n\n');
+  const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 2 : lf !== -1 ? lf + 1 : -1;
+  const headerText = end === -1 ? head : head.slice(0, end);
+  const lower = headerText.toLowerCase();
+  if (!CONTROL_HEADERS.some((name) => lower.includes(name))) return { raw, values };
+  const lines = headerText.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const fields: string[] = [];
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && fields.length) fields[fields.length - 1] += line;
+    else fields.push(line);
+  }
+  const kept = fields.filter((field) => {
+    const colon = field.indexOf(':');
+    const name = colon === -1 ? '' : field.slice(0, colon).trim().toLowerCase();
+    if (!(CONTROL_HEADERS as readonly string[]).includes(name)) return true;
+    const key = name as ControlHeader;
+    values.set(key, [...(values.get(key) ?? []), field.slice(colon + 1).replace(/\s+/g, ' ').trim()]);
+    return false;
+  });
+  const headerBytes = Buffer.from(kept.join(''), 'latin1');
+  return { raw: Buffer.concat([headerBytes, raw.subarray(headerText.length)]), values };
+}

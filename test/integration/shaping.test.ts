@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { Shaper, type AcquireResult, type ShaperOptions } from '../../workers/delivery/shaping/shaper.js';
+import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../workers/delivery/shaping/shaping-policy.js';
+import { waitFor } from '../support/wait.js';
+
+const HOUR = 3_600_000;
+// Generous limits everywhere, so that each test constrains only what it measures.
+const OPEN = {
+  ip: { perSecond: 10_000, perHour: 1_000_000, connections: 10_000 },
+  destination: { perSecond: 10_000, connections: 10_000 },
+};
+
+describe('delivery shaping against a real redis-server', () => {
+  let dir: string;
+  let spawned: SpawnedRedis | undefined;
+  let redisUrl: string;
+  const prefix = `bmshape${randomBytes(4).toString('hex')}`;
+  const clients: Redis[] = [];
+  const connect = () => {
+    const r = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    clients.push(r);
+    return r;
+  };
+  let ipCounter = 0;
+  const freshIp = () => `127.0.0.${++ipCounter}`;
+  const shaper = (policy: unknown, options: ShaperOptions = {}, redis = connect()) =>
+    new Shaper(redis, prefix, parseShapingPolicy(policy), options);
+  const grants = (results: AcquireResult[]) => results.filter((r) => r.granted).length;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bridgemail-shaping-'));
+    if (process.env.REDIS_URL) {
+      redisUrl = process.env.REDIS_URL;
+    } else {
+      spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) });
+      redisUrl = spawned.url;
+    }
+  });
+  afterAll(async () => {
+    const r = connect();
+    for await (const keys of r.scanStream({ match: `${prefix}:*`, count: 500 })) {
+      if (Array.isArray(keys) && keys.length > 0) await r.del(...keys.map(String));
+    }
+    for (const c of clients) c.disconnect();
+    await spawned?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('parses a policy with defaults and per-rollup overrides', () => {
+    const policy = parseShapingPolicy({ destinations: { 'Google.com': { connections: 20, perSecond: 50 } } });
+    expect(policy.adaptive.suspendMs).toBe(300_000);
+    expect(destinationLimits(policy, 'google.com')).toEqual({ connections: 20, perSecond: 50 });
+    expect(destinationLimits(policy, 'yahoo.com')).toEqual(DEFAULT_SHAPING_POLICY.destination);
+    expect(() => parseShapingPolicy({ ip: { perSecond: 0 } })).toThrow();
+    expect(() => parseShapingPolicy({ adaptive: { patterns: ['('] } })).toThrow();
+  });
+
+  it('holds the per-IP rate over two seconds (burst = rate)', async () => {
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, perSecond: 10 } });
+    const ip = freshIp();
+    const started = Date.now();
+    let granted = 0;
+    while (Date.now() - started < 2000) {
+      const r = await s.acquire(ip, 'example.com');
+      if (r.granted) {
+        granted++;
+        await r.release();
+      } else {
+        expect(r.reason).toBe('ip-rate');
+        expect(r.retryInMs).toBeGreaterThan(0);
+        expect(r.retryInMs).toBeLessThanOrEqual(100);
+        await sleep(r.retryInMs);
+      }
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    expect(granted).toBeLessThanOrEqual(10 + Math.ceil(10 * elapsed) + 1);
+    expect(granted).toBeGreaterThanOrEqual(25);
+  });
+
+  it('holds the per-destination rate and leaves other rollups alone', async () => {
+    const s = shaper({ ...OPEN, destinations: { 'google.com': { perSecond: 5 } } });
+    const ip = freshIp();
+    const burst = [];
+    for (let i = 0; i < 8; i++) burst.push(await s.acquire(ip, 'google.com'));
+    expect(grants(burst)).toBe(5);
+    const refused = burst[7];
+    expect(refused).toMatchObject({ granted: false, reason: 'destination-rate' });
+    if (refused && !refused.granted) expect(refused.retryInMs).toBeLessThanOrEqual(200);
+    expect((await s.acquire(ip, 'yahoo.com')).granted).toBe(true);
+  });
+
+  it('caps messages per IP per hour, then grants again once the window has slid', async () => {
+    let t = Math.ceil(1_700_000_000_000 / HOUR) * HOUR; // the start of an hour window
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, perHour: 5 } }, { now: () => t });
+    const ip = freshIp();
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await s.acquire(ip, `d${i}.example`));
+    expect(grants(results)).toBe(5);
+    const refused = results[5];
+    if (!refused || refused.granted) throw new Error('expected a refusal');
+    expect(refused.reason).toBe('ip-hourly');
+    // Next window: the previous hour's 5 weigh 5 × (1 − x/60 min); one more fits after x = 12 min.
+    expect(refused.retryInMs).toBe(HOUR + 12 * 60_000);
+    t += refused.retryInMs - 1000;
+    expect(await s.acquire(ip, 'a.example')).toMatchObject({ granted: false, reason: 'ip-hourly' });
+    t += 1000;
+    expect((await s.acquire(ip, 'a.example')).granted).toBe(true);
+  });
+
+  it('limits concurrent connections per IP and per destination, and frees them on release', async () => {
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 2 }, destination: { perSecond: 10_000, connections: 1 } });
+    const ip = freshIp();
+    const a = await s.acquire(ip, 'google.com');
+    expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'destination-connections' });
+    const b = await s.acquire(ip, 'yahoo.com');
+    const c = await s.acquire(ip, 'outlook.com');
+    expect(c).toMatchObject({ granted: false, reason: 'ip-connections' });
+    if (!c.granted) expect(c.retryInMs).toBeLessThanOrEqual(1000);
+    if (!a.granted || !b.granted) throw new Error('expected grants');
+    await a.release();
+    await a.release(); // idempotent: must not free someone else's slot
+    expect((await s.acquire(ip, 'outlook.com')).granted).toBe(true);
+    expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'ip-connections' });
+  });
+
+  it('reclaims a leaked connection slot when its lease expires', async () => {
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 1 } }, { leaseTtlMs: 300 });
+    const ip = freshIp();
+    expect((await s.acquire(ip, 'example.com')).granted).toBe(true); // never released: a crashed process
+    const refused = await s.acquire(ip, 'example.com');
+    expect(refused).toMatchObject({ granted: false, reason: 'ip-connections' });
+    if (!refused.granted) expect(refused.retryInMs).toBeLessThanOrEqual(300);
+    const started = Date.now();
+    await waitFor(async () => (await s.acquire(ip, 'example.com')).granted, 5000, 'the leaked slot to be reclaimed');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('keeps two processes together within the rate and the connection limit', async () => {
+    const policy = { ...OPEN, ip: { ...OPEN.ip, perSecond: 10, connections: 3 } };
+    const one = shaper(policy);
+    const two = shaper(policy); // its own ioredis connection, like another worker process
+    const ip = freshIp();
+    const held = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).acquire(ip, 'example.com')));
+    expect(grants(held)).toBe(3);
+    for (const r of held) if (r.granted) await r.release();
+
+    const ipRate = freshIp();
+    const started = Date.now();
+    const run = async (s: Shaper) => {
+      let n = 0;
+      while (Date.now() - started < 1500) {
+        const r = await s.acquire(ipRate, 'example.com');
+        if (r.granted) {
+          n++;
+          await r.release();
+        } else await sleep(Math.min(r.retryInMs, 20));
+      }
+      return n;
+    };
+    const [a, b] = await Promise.all([run(one), run(two)]);
+    const elapsed = (Date.now() - started) / 1000;
+    expect(a + b).toBeLessThanOrEqual(10 + Math.ceil(10 * elapsed) + 1);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+  });
+
+  it('suspends only the (IP, rollup) that answered "too fast"', async () => {
+    const s = shaper({ ...OPEN, adaptive: { suspendMs: 60_000 } });
+    const [ip, otherIp] = [freshIp(), freshIp()];
+    expect(await s.recordReply(ip, 'google.com', 450, '450 4.2.1 mailbox busy')).toEqual({ suspended: false });
+    expect(await s.recordReply(ip, 'google.com', 550, '550 5.7.1 rate limit exceeded')).toEqual({ suspended: false });
+    expect(await s.recordReply(ip, 'google.com', undefined, 'connection refused')).toEqual({ suspended: false });
+    expect((await s.acquire(ip, 'google.com')).granted).toBe(true);
+
+    expect(await s.recordReply(ip, 'google.com', 421, '4.7.0 Try again later, closing connection.')).toEqual({ suspended: true });
+    const refused = await s.acquire(ip, 'google.com');
+    if (refused.granted) throw new Error('expected a refusal');
+    expect(refused.reason).toBe('suspended');
+    expect(refused.retryInMs).toBeGreaterThan(55_000);
+    expect(refused.retryInMs).toBeLessThanOrEqual(60_000);
+    expect((await s.acquire(ip, 'yahoo.com')).granted).toBe(true);
+    expect((await s.acquire(otherIp, 'google.com')).granted).toBe(true);
+    expect(await s.destinationState(otherIp, 'google.com')).toEqual({ factor: 1, suspendedForMs: 0 });
+  });
+
+  it('halves the factor per suspension down to the floor, then recovers it gradually', async () => {
+    let t = 1_700_000_000_000;
+    const suspendMs = 60_000;
+    const s = shaper(
+      { ...OPEN, destination: { perSecond: 8, connections: 10_000 }, adaptive: { suspendMs, floor: 0.125, recoveryPerMinute: 0.1 } },
+      { now: () => t },
+    );
+    const ip = freshIp();
+    const defer = () => s.recordReply(ip, 'yahoo.com', 421, '421 4.7.0 [TS01] Messages from 127.0.0.1 temporarily deferred');
+    expect(await defer()).toEqual({ suspended: true });
+    expect(await s.destinationState(ip, 'yahoo.com')).toEqual({ factor: 0.5, suspendedForMs: suspendMs });
+    // A second 421 from a connection opened before the suspension counts once.
+    t += 1000;
+    await defer();
+    expect(await s.destinationState(ip, 'yahoo.com')).toEqual({ factor: 0.5, suspendedForMs: suspendMs - 1000 });
+
+    // When the suspension ends, the bucket holds rate × factor = 4 tokens.
+    t += suspendMs - 1000;
+    const burst = [];
+    for (let i = 0; i < 5; i++) burst.push(await s.acquire(ip, 'yahoo.com'));
+    expect(grants(burst)).toBe(4);
+    expect(burst[4]).toMatchObject({ granted: false, reason: 'destination-rate' });
+
+    for (const expected of [0.25, 0.125, 0.125]) {
+      await defer();
+      t += suspendMs;
+      expect((await s.destinationState(ip, 'yahoo.com')).factor).toBeCloseTo(expected, 9);
+    }
+    t += 60_000; // one minute without deferrals: +10 % of the configured rate
+    expect((await s.destinationState(ip, 'yahoo.com')).factor).toBeCloseTo(0.225, 9);
+    t += 30_000;
+    expect((await s.destinationState(ip, 'yahoo.com')).factor).toBeCloseTo(0.275, 9);
+    t += 10 * 60_000;
+    expect(await s.destinationState(ip, 'yahoo.com')).toEqual({ factor: 1, suspendedForMs: 0 });
+  });
+});

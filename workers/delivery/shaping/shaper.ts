@@ -1,0 +1,260 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { compilePatterns, destinationLimits, isThrottleReply, type ShapingPolicy } from './shaping-policy.js';
+
+/** Why {@link Shaper.acquire} refused; the longest wait of every failed check wins. */
+export type ShapingReason =
+  | 'ip-rate'
+  | 'ip-hourly'
+  | 'ip-connections'
+  | 'destination-rate'
+  | 'destination-connections'
+  | 'suspended';
+
+/** A granted send: one message token and one connection slot per IP and per (IP, rollup). */
+export interface ShapingGrant {
+  granted: true;
+  /** Frees both connection slots (idempotent). Call it when the SMTP connection is closed or returned. */
+  release(): Promise<void>;
+}
+
+/** A refusal: nothing was taken; delay the job by `retryInMs` (no attempt spent). */
+export interface ShapingRefusal {
+  granted: false;
+  retryInMs: number;
+  reason: ShapingReason;
+}
+
+/** Outcome of {@link Shaper.acquire}. */
+export type AcquireResult = ShapingGrant | ShapingRefusal;
+
+/** Adaptive state of an (IP, rollup) pair. */
+export interface DestinationState {
+  /** Current share (floor … 1) of the configured destination rate and connections. */
+  factor: number;
+  /** 0 when not suspended. */
+  suspendedForMs: number;
+}
+
+/** Options of {@link Shaper}. */
+export interface ShaperOptions {
+  /**
+   * Lifetime of a connection lease: a slot held longer (a crashed process) is reclaimed. Keep it above
+   * the longest SMTP transaction. @defaultValue 120000
+   */
+  leaseTtlMs?: number;
+  /** Longest wait suggested when connection slots are full (a slot may be released any moment). @defaultValue 1000 */
+  connectionRetryMs?: number;
+  /** Clock in epoch ms for every decision (tests). @defaultValue the Redis server's clock (TIME), shared by all processes */
+  now?: () => number;
+}
+
+const REASONS: readonly ShapingReason[] = ['ip-rate', 'ip-hourly', 'ip-connections', 'destination-rate', 'destination-connections', 'suspended'];
+
+// Shared Lua: the clock, and the adaptive factor computed lazily from the stored halved factor `f`
+// and suspension end `u` (recovery starts when the suspension ends).
+const COMMON_LUA = `
+local now = tonumber(ARGV[1])
+if not now then local t = redis.call('TIME'); now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
+local function factorAt(key, recovery)
+  local a = redis.call('HMGET', key, 'f', 'u')
+  local f, u = tonumber(a[1]), tonumber(a[2]) or 0
+  if not f then return 1, 0 end
+  if now > u then f = math.min(1, f + recovery * (now - u) / 60000) end
+  return f, u
+end
+`;
+
+// KEYS: ip bucket, ip hour, ip leases, dst bucket, dst leases, dst adaptive.
+// ARGV: now, ip/s, ip/h, ip conns, dst/s, dst conns, recovery/min, lease ttl, lease id, conn retry.
+const ACQUIRE_LUA = `${COMMON_LUA}
+local HOUR = 3600000
+local ttl, retry = tonumber(ARGV[8]), tonumber(ARGV[10])
+local function bucket(key, perSecond)
+  local rate, cap = perSecond / 1000, math.max(1, perSecond)
+  local b = redis.call('HMGET', key, 't', 'ts')
+  local t, ts = tonumber(b[1]), tonumber(b[2])
+  if not t then t = cap else t = math.min(cap, t + math.max(0, now - ts) * rate) end
+  if t >= 1 then return t, 0, math.ceil(cap / rate) end
+  return t, math.ceil((1 - t) / rate), 0
+end
+-- Sliding-window counter: the previous hour's count weighted by its share still inside the window.
+local function hourly(key, limit)
+  local win = math.floor(now / HOUR)
+  local h = redis.call('HMGET', key, 'w', 'c', 'p')
+  local w, c, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
+  if w ~= win then
+    if w == win - 1 then p = c else p = 0 end
+    c = 0
+  end
+  local e = now - win * HOUR
+  if p * (HOUR - e) / HOUR + c + 1 <= limit then return win, c, p, 0 end
+  local wait
+  if c + 1 <= limit then wait = HOUR - e - (limit - c - 1) * HOUR / p
+  else wait = HOUR - e + HOUR * (1 - (limit - 1) / c) end
+  return win, c, p, math.max(1, math.ceil(wait))
+end
+local function leases(key, limit)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) < limit then return 0 end
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return math.max(1, math.min(retry, math.ceil(tonumber(first[2]) - now)))
+end
+local f, u = factorAt(KEYS[6], tonumber(ARGV[7]))
+local best, reason = 0, ''
+local function check(r, wait) if wait > best then best, reason = wait, r end end
+check('suspended', u - now)
+local ipT, ipWait, ipFull = bucket(KEYS[1], tonumber(ARGV[2]))
+check('ip-rate', ipWait)
+local win, c, p, hourWait = hourly(KEYS[2], tonumber(ARGV[3]))
+check('ip-hourly', hourWait)
+check('ip-connections', leases(KEYS[3], tonumber(ARGV[4])))
+local dT, dWait, dFull = bucket(KEYS[4], tonumber(ARGV[5]) * f)
+check('destination-rate', dWait)
+check('destination-connections', leases(KEYS[5], math.max(1, math.floor(tonumber(ARGV[6]) * f))))
+if reason ~= '' then return {0, reason, math.ceil(best)} end
+redis.call('HSET', KEYS[1], 't', tostring(ipT - 1), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
+redis.call('HSET', KEYS[2], 'w', win, 'c', c + 1, 'p', p)
+redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
+redis.call('HSET', KEYS[4], 't', tostring(dT - 1), 'ts', now)
+redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+for _, key in ipairs({KEYS[3], KEYS[5]}) do
+  redis.call('ZADD', key, now + ttl, ARGV[9])
+  redis.call('PEXPIRE', key, ttl + 1000)
+end
+return {1}
+`;
+
+// KEYS: dst adaptive. ARGV: now, recovery/min, suspend ms, floor. Deferrals arriving while the pair
+// is already suspended come from connections opened before: one burst halves the factor once.
+const DEFER_LUA = `${COMMON_LUA}
+local recovery = tonumber(ARGV[2])
+local f, u = factorAt(KEYS[1], recovery)
+if u > now then return 0 end
+f = math.max(tonumber(ARGV[4]), f / 2)
+u = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'f', tostring(f), 'u', u)
+redis.call('PEXPIRE', KEYS[1], u - now + math.ceil((1 - f) / recovery * 60000) + 1000)
+return 1
+`;
+
+// KEYS: dst adaptive. ARGV: now, recovery/min.
+const STATE_LUA = `${COMMON_LUA}
+local f, u = factorAt(KEYS[1], tonumber(ARGV[2]))
+return {tostring(f), math.max(0, u - now)}
+`;
+
+interface Script {
+  lua: string;
+  sha: string;
+}
+const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+const ACQUIRE = script(ACQUIRE_LUA);
+const DEFER = script(DEFER_LUA);
+const STATE = script(STATE_LUA);
+
+/**
+ * Delivery shaping shared by every worker process through Redis: token buckets per IP and per
+ * (IP, rollup), an hourly cap per IP, connection semaphores of expiring leases, and adaptive
+ * backoff per (IP, rollup) when a provider answers "too fast". Each decision is one Lua script, so
+ * checks and takes are atomic and all-or-nothing. Keys carry the IP as a hash tag (cluster-safe).
+ */
+export class Shaper {
+  private readonly patterns: RegExp[];
+  private readonly leaseTtlMs: number;
+  private readonly connectionRetryMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly policy: ShapingPolicy,
+    private readonly options: ShaperOptions = {},
+  ) {
+    this.patterns = compilePatterns(policy);
+    this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
+    this.connectionRetryMs = options.connectionRetryMs ?? 1000;
+  }
+
+  /** Takes a message token and a connection slot for sending from `ip` to `rollup`, or says how long to wait. */
+  async acquire(ip: string, rollup: string): Promise<AcquireResult> {
+    const k = this.keys(ip, rollup);
+    const dst = destinationLimits(this.policy, rollup.toLowerCase());
+    const leaseId = randomUUID();
+    const reply = await this.run(ACQUIRE, [k.ipRate, k.ipHour, k.ipConns, k.dstRate, k.dstConns, k.dstAdaptive], [
+      this.clock(),
+      this.policy.ip.perSecond,
+      this.policy.ip.perHour,
+      this.policy.ip.connections,
+      dst.perSecond,
+      dst.connections,
+      this.policy.adaptive.recoveryPerMinute,
+      this.leaseTtlMs,
+      leaseId,
+      this.connectionRetryMs,
+    ]);
+    if (!Array.isArray(reply)) throw new Error('unexpected reply of the shaping script');
+    const [granted, reason, retryInMs]: unknown[] = reply;
+    if (granted === 1) {
+      let released = false;
+      return {
+        granted: true,
+        release: async () => {
+          if (released) return;
+          released = true;
+          await this.redis.multi().zrem(k.ipConns, leaseId).zrem(k.dstConns, leaseId).exec();
+        },
+      };
+    }
+    const known = REASONS.find((r) => r === reason);
+    if (!known || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
+    return { granted: false, reason: known, retryInMs };
+  }
+
+  /**
+   * Feeds a remote reply to the adaptive backoff. A 4xx matching a policy pattern suspends sending
+   * from `ip` to `rollup` for `adaptive.suspendMs` and halves its factor (down to `adaptive.floor`);
+   * other rollups and other IPs are untouched. `suspended` is true when the pair is now suspended.
+   */
+  async recordReply(ip: string, rollup: string, replyCode: number | undefined, replyText: string): Promise<{ suspended: boolean }> {
+    if (!isThrottleReply(this.patterns, replyCode, replyText)) return { suspended: false };
+    const { adaptive } = this.policy;
+    await this.run(DEFER, [this.keys(ip, rollup).dstAdaptive], [this.clock(), adaptive.recoveryPerMinute, adaptive.suspendMs, adaptive.floor]);
+    return { suspended: true };
+  }
+
+  /** The current adaptive factor and remaining suspension of an (IP, rollup) pair (admin API, tests). */
+  async destinationState(ip: string, rollup: string): Promise<DestinationState> {
+    const reply = await this.run(STATE, [this.keys(ip, rollup).dstAdaptive], [this.clock(), this.policy.adaptive.recoveryPerMinute]);
+    const [factor, suspendedForMs]: unknown[] = Array.isArray(reply) ? reply : [];
+    if (typeof factor !== 'string' || typeof suspendedForMs !== 'number') throw new Error('unexpected reply of the shaping script');
+    return { factor: Number(factor), suspendedForMs };
+  }
+
+  private clock(): string {
+    return this.options.now ? String(Math.floor(this.options.now())) : '';
+  }
+
+  private keys(ip: string, rollup: string) {
+    const base = `${this.prefix}:shaping:{${ip}}`;
+    const dst = `${base}:dst:${rollup.toLowerCase()}`;
+    return {
+      ipRate: `${base}:rate`,
+      ipHour: `${base}:hour`,
+      ipConns: `${base}:conns`,
+      dstRate: `${dst}:rate`,
+      dstConns: `${dst}:conns`,
+      dstAdaptive: `${dst}:adaptive`,
+    };
+  }
+
+  private async run(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      // Scripts are cached per server; after a restart or on a fresh server, send the body once.
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
