@@ -28,13 +28,14 @@ import {
   TtlCache,
   IdempotencyKeys,
   Spool,
+  VerpAddresses,
   type DeliveryJob,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
-import { createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
+import { ConnectionPool, createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
@@ -180,6 +181,9 @@ async function start(
   };
 
   // Delivery workers.
+  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
+  closers.push(async () => connections.close());
+  const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
   const processor = createDeliveryProcessor({
     store,
     events,
@@ -189,6 +193,8 @@ async function start(
     timeoutMs: config.delivery.smtpTimeoutMs,
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
     spool,
+    pool: connections,
+    envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => store.suppressedAmong(bridgeId, recipients),
     prepare: prepareCopy(
       createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),

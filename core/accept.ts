@@ -1,7 +1,7 @@
 import { takeControlHeaders } from './control-headers.js';
 import { AppError, isAppError } from './errors.js';
 import type { EventPublisher } from './events.js';
-import type { IdempotencyKeys } from './idempotency.js';
+import { IdempotencyKeys } from './idempotency.js';
 import { newId } from './ids.js';
 import type { AuthenticatedBridge } from './domain.js';
 import type { DeliveryJob, PoolQueues } from './queues.js';
@@ -53,8 +53,14 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   }
   const { bridge } = submission;
-  const headerKey = values.get('x-bridgemail-idempotency-key')?.[0];
-  const idem = submission.idempotency ?? (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(raw.toString('latin1')) } : undefined);
+  const headerValue = values.get('x-bridgemail-idempotency-key')?.[0];
+  const headerKey = headerValue === undefined ? undefined : IdempotencyKeys.check(headerValue, 'X-Bridgemail-Idempotency-Key');
+  // A header key is fingerprinted by the envelope and the bytes: the same key with other
+  // recipients is a different message, not a replay.
+  const envelope = `${submission.from}\n${[...submission.recipients].map((r) => r.toLowerCase()).sort().join(',')}\n`;
+  const idem =
+    submission.idempotency ??
+    (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + raw.toString('latin1')) } : undefined);
   if (idem) {
     const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint);
     if (start.kind === 'replay') {

@@ -32,7 +32,10 @@ describe('loadConfig', () => {
       retryMaxMs: 3_600_000,
       retryMaxAgeMs: 48 * 3_600_000,
       smtpTimeoutMs: 60_000,
+      maxTransactionsPerConnection: 100,
     });
+    expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
+    expect(config.spool).toEqual({ dir: resolve('./data/spool'), thresholdBytes: 64 * 1024 });
     expect(config.events).toEqual({ batchSize: 1000, flushMs: 1000 });
     expect(config.redis).toEqual({ url: undefined, prefix: 'bm' });
     expect(config.databaseUrl).toBeUndefined();

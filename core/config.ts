@@ -33,6 +33,9 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
   BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_BOUNCE_DOMAIN: optionalString,
+  BRIDGEMAIL_VERP_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'lower-case letters, digits, . _ -').default('bounces'),
+  BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt.default(100),
   BRIDGEMAIL_SPOOL_DIR: optionalString,
   BRIDGEMAIL_SPOOL_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
@@ -69,8 +72,10 @@ export interface Config {
     readonly retryMaxMs: number;
     readonly retryMaxAgeMs: number;
     readonly smtpTimeoutMs: number;
+    readonly maxTransactionsPerConnection: number;
   };
   readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly verp: { readonly prefix: string; readonly domain: string };
   readonly spool: { readonly dir: string; readonly thresholdBytes: number };
   readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
   readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
@@ -122,8 +127,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
+      maxTransactionsPerConnection: e.BRIDGEMAIL_SMTP_MAX_TRANSACTIONS,
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    verp: { prefix: e.BRIDGEMAIL_VERP_PREFIX, domain: (e.BRIDGEMAIL_BOUNCE_DOMAIN ?? e.BRIDGEMAIL_HELO_NAME).toLowerCase() },
     spool: {
       dir: resolve(e.BRIDGEMAIL_SPOOL_DIR ?? `${e.BRIDGEMAIL_DATA_DIR}/spool`),
       thresholdBytes: e.BRIDGEMAIL_SPOOL_THRESHOLD_BYTES,

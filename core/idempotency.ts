@@ -11,6 +11,9 @@ interface Record_ {
   messageId?: string;
 }
 
+/** How long a claim stays pending before a retry may take the key over. */
+const PENDING_TTL_S = 60;
+
 /** Outcome of {@link IdempotencyKeys.begin}. */
 export type IdempotencyStart = { kind: 'new' } | { kind: 'replay'; messageId: string };
 
@@ -42,7 +45,8 @@ export class IdempotencyKeys {
   async begin(bridgeId: string, key: string, fingerprint: string): Promise<IdempotencyStart> {
     const redisKey = this.#key(bridgeId, key);
     const fresh: Record_ = { fingerprint, state: 'pending' };
-    const claimed = await this.redis.set(redisKey, JSON.stringify(fresh), 'EX', this.ttlS, 'NX');
+    // A claim lives only as long as queueing may take: a crash before `complete` frees the key soon.
+    const claimed = await this.redis.set(redisKey, JSON.stringify(fresh), 'EX', PENDING_TTL_S, 'NX');
     if (claimed === 'OK') return { kind: 'new' };
     const existing = JSON.parse((await this.redis.get(redisKey)) ?? 'null') as Record_ | null;
     if (!existing) return this.begin(bridgeId, key, fingerprint);

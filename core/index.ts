@@ -60,3 +60,4 @@ export { TtlCache } from './ttl-cache.js';
 export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyStart } from './idempotency.js';
 export { takeControlHeaders, CONTROL_HEADERS, type ControlHeader } from './control-headers.js';
 export { Spool } from './spool.js';
+export { VerpAddresses, recipientHash, type VerpTarget } from './verp.js';

@@ -4,3 +4,5 @@ export { createMxResolver, parseMxOverride, type MxResolver, type MxTarget, type
 export { classifyReply, type DeliveryResult, type DeliveryStatus } from './delivery/classify-reply.js';
 export { pickIp } from './delivery/pick-ip.js';
 export { groupByDomain } from './delivery/deliver-recipients.js';
+export { ConnectionPool, type ConnectionPoolOptions } from './delivery/connection-pool.js';
+export { MxSession } from './delivery/mx-session.js';

@@ -57,6 +57,13 @@ async function readSendBody(ctx: Koa.ParameterizedContext<SendState>, limit: num
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or multipart/form-data');
 }
 
+/** The `Idempotency-Key` header, validated; undefined when absent (an empty one is refused). */
+function idempotencyKey(ctx: Koa.ParameterizedContext<SendState>): string | undefined {
+  const value = ctx.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  return IdempotencyKeys.check(Array.isArray(value) ? value.join(',') : value, 'Idempotency-Key');
+}
+
 /** Validates one send request, builds its MIME and queues it; returns the message id. */
 async function sendOne(
   deps: SendAppDeps,
@@ -94,10 +101,8 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
       handler: async (ctx) => {
         const raw = await readSendBody(ctx, bodyLimit);
-        const idemHeader = ctx.get('idempotency-key');
-        const idempotency = idemHeader
-          ? { key: IdempotencyKeys.check(idemHeader, 'Idempotency-Key'), fingerprint: sha256Hex(JSON.stringify(raw)) }
-          : undefined;
+        const key = idempotencyKey(ctx);
+        const idempotency = key === undefined ? undefined : { key, fingerprint: sha256Hex(JSON.stringify(raw)) };
         const id = await sendOne(deps, ctx.state.bridge, raw, idempotency);
         ctx.status = 202;
         ctx.body = { id };
@@ -134,10 +139,14 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
         if (list.length === 0 || list.length > BATCH_LIMIT) {
           throw new AppError('VALIDATION_FAILED', `body: 1 to ${BATCH_LIMIT} messages`, { field: 'body' });
         }
+        // With an Idempotency-Key, message i of the batch is keyed `<key>#<i>`: a replayed batch
+        // gets the same ids back and queues nothing new.
+        const key = idempotencyKey(ctx);
         const data = [];
         for (const [index, item] of list.entries()) {
           try {
-            data.push({ index, id: await sendOne(deps, ctx.state.bridge, item, undefined) });
+            const idempotency = key === undefined ? undefined : { key: `${key}#${index}`, fingerprint: sha256Hex(JSON.stringify(item)) };
+            data.push({ index, id: await sendOne(deps, ctx.state.bridge, item, idempotency) });
           } catch (err) {
             const { status, body } = toHttpError(err);
             if (status >= 500 && status !== 503 && status !== 507) deps.logger.error({ err, index }, 'batch message failed');

@@ -50,6 +50,8 @@ const mailboxList = z
 const RESERVED_HEADERS = new Set([
   'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'date', 'message-id', 'mime-version',
   'content-type', 'content-transfer-encoding', 'sender', 'return-path',
+  // Ours: the HTTP Idempotency-Key header and the per-message tracking ceiling are the REST way.
+  'x-bridgemail-idempotency-key',
 ]);
 
 const headers = z

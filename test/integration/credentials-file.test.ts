@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import { submissionTransport } from '../support/smtp-client.js';
+import { VERP_SENDER } from '../support/verp.js';
 import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -225,7 +226,7 @@ describe('the credentials file of a Bridge', () => {
     expect(arrived.smtp.raw.toString()).toContain('Subject: from the credentials file (SMTP)');
     expect(arrived.rest.raw.toString()).toContain('Subject: from the credentials file (REST)');
     for (const m of [arrived.smtp, arrived.rest]) {
-      expect(m.from).toBe('creds@sender.test');
+      expect(m.from).toMatch(VERP_SENDER);
       expect(m.remoteAddress).toBe('127.0.0.2');
     }
   });

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { submissionTransport } from '../support/smtp-client.js';
 import { useHarness } from '../support/harness.js';
+import { VERP_SENDER } from '../support/verp.js';
+import { parseMasterKey, recipientHash, VerpAddresses } from '../../core/index.js';
 import { waitFor } from '../support/wait.js';
 
 describe('one message end to end, by REST and by SMTP', () => {
@@ -38,6 +42,7 @@ describe('one message end to end, by REST and by SMTP', () => {
     expect(info.response).toMatch(/^250 .*queued as msg_/);
 
     await waitFor(() => h.sink.messages.length >= 2, 20_000, 'two messages at the sink');
+    const verp = new VerpAddresses(parseMasterKey(readFileSync(join(h.platform.dataDir, 'master.key'), 'utf8')), 'bounces', 'bridgemail.test');
     const byRcpt = new Map(h.sink.messages.map((m) => [m.to[0], m]));
     const rest = byRcpt.get('alice@example.test');
     const smtp = byRcpt.get('bob@example.test');
@@ -46,7 +51,12 @@ describe('one message end to end, by REST and by SMTP', () => {
     expect(smtp?.raw.toString()).toContain('Subject: Password reset');
     for (const m of h.sink.messages) {
       expect(['127.0.0.2', '127.0.0.3']).toContain(m.remoteAddress);
-      expect(m.from).toBe('shop@sender.test');
+      // The envelope sender is the message's VERP return path; the From header is the app's.
+      expect(m.from).toMatch(VERP_SENDER);
+      const target = verp.parse(m.from);
+      expect(target?.recipientHash).toBe(recipientHash(m.to[0]!));
+      expect(target?.messageId).toMatch(/^msg_/);
+      expect(m.raw.toString()).toMatch(/^From: .*shop@sender\.test/m);
     }
 
     const stats = await waitFor(

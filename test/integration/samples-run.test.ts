@@ -6,6 +6,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeSample, SampleLanguage } from '../../admin-api/index.js';
 import { useHarness } from '../support/harness.js';
+import { VERP_SENDER } from '../support/verp.js';
 import { waitFor } from '../support/wait.js';
 
 // Each sample the admin API hands out is written verbatim to a file and run by its real
@@ -98,7 +99,8 @@ describe('every code sample runs verbatim and delivers its message', () => {
           `${language}/${variant} message ${id} at the sink`,
         );
         expect(h.sink.messages.length).toBe(before + 1);
-        expect(received.from).toBe('sender@example.com');
+        expect(received.from).toMatch(VERP_SENDER);
+        expect(received.raw.toString()).toMatch(/^From: .*sender@example\.com/m);
         expect(received.to).toEqual(['recipient@example.com']);
         expect(received.remoteAddress).toBe('127.0.0.2');
 
@@ -122,7 +124,7 @@ describe('every code sample runs verbatim and delivers its message', () => {
   }
 
   it('delivered one message per sample, all through the Bridge', async () => {
-    const fromSamples = h.sink.messages.filter((m) => m.from === 'sender@example.com');
+    const fromSamples = h.sink.messages.filter((m) => /^From: .*sender@example\.com/m.test(m.raw.toString()));
     expect(fromSamples).toHaveLength(10);
     const stats = await waitFor(
       async () => {

@@ -114,6 +114,19 @@ describe('delivery shaping against a real redis-server', () => {
     expect((await s.acquire(ip, 'a.example')).granted).toBe(true);
   });
 
+  it('takes nothing when any check fails (all-or-nothing)', async () => {
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, perSecond: 3 }, destinations: { 'google.com': { perSecond: 1 } } });
+    const ip = freshIp();
+    expect((await s.acquire(ip, 'google.com')).granted).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'destination-rate' });
+    }
+    // The refusals above spent none of the IP's two remaining tokens.
+    expect((await s.acquire(ip, 'yahoo.com')).granted).toBe(true);
+    expect((await s.acquire(ip, 'yahoo.com')).granted).toBe(true);
+    expect(await s.acquire(ip, 'yahoo.com')).toMatchObject({ granted: false, reason: 'ip-rate' });
+  });
+
   it('limits concurrent connections per IP and per destination, and frees them on release', async () => {
     const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 2 }, destination: { perSecond: 10_000, connections: 1 } });
     const ip = freshIp();
@@ -224,5 +237,15 @@ describe('delivery shaping against a real redis-server', () => {
     expect((await s.destinationState(ip, 'yahoo.com')).factor).toBeCloseTo(0.275, 9);
     t += 10 * 60_000;
     expect(await s.destinationState(ip, 'yahoo.com')).toEqual({ factor: 1, suspendedForMs: 0 });
+  });
+
+  it('lets every key it writes expire', async () => {
+    const r = connect();
+    const keys: string[] = [];
+    for await (const batch of r.scanStream({ match: `${prefix}:*`, count: 500 })) {
+      if (Array.isArray(batch)) keys.push(...batch.map(String));
+    }
+    expect(keys.length).toBeGreaterThan(10);
+    for (const key of keys) expect(await r.pttl(key), key).toBeGreaterThan(0);
   });
 });

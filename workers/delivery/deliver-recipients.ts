@@ -1,23 +1,27 @@
 import type { DeliveryResult } from './classify-reply.js';
+import type { ConnectionPool } from './connection-pool.js';
 import type { MxResolver } from './mx-resolver.js';
-import { sendAttempt } from './send-attempt.js';
 
 /** What one delivery pass needs besides the message. */
 export interface DeliverContext {
   resolveMx: MxResolver;
   heloName: string;
   timeoutMs: number;
+  /** Connections reused across jobs, per (source IP, MX). */
+  pool: ConnectionPool;
 }
 
 /** One message to hand to its recipients' MX hosts from one source IP. */
 export interface DeliverInput {
   ip: string;
-  from: string;
   recipients: string[];
-  raw: Buffer;
+  /** Envelope sender of the copy for one recipient (VERP gives each its own). */
+  envelopeFrom: (recipient: string) => string;
+  /** The bytes of the copy for one recipient (tracking tokens and signature differ per copy). */
+  body: (recipient: string) => Promise<Buffer>;
 }
 
-/** Groups recipients by lower-cased domain: one transaction carries all recipients of a domain. */
+/** Groups recipients by lower-cased domain: one connection carries all recipients of a domain. */
 export function groupByDomain(recipients: readonly string[]): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const r of recipients) {
@@ -29,9 +33,19 @@ export function groupByDomain(recipients: readonly string[]): Map<string, string
   return groups;
 }
 
+const deferAll = (recipients: string[], reason: string, last: { replyCode?: number; reply: string }) =>
+  recipients.map((recipient): DeliveryResult => ({
+    recipient,
+    status: 'deferred',
+    reason,
+    reply: last.reply,
+    ...(last.replyCode !== undefined ? { replyCode: last.replyCode } : {}),
+  }));
+
 /**
- * Delivers to every recipient, one chain per domain: resolve MX → try each MX in priority order
- * (the next one when a host is unreachable or answers 421 at greeting) → per-recipient results.
+ * Delivers to every recipient, one chain per domain: resolve MX → take a connection to the first
+ * MX that answers (the next one when a host is unreachable or greets with 421) → one transaction
+ * per recipient on that connection → per-recipient results.
  */
 export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInput): Promise<DeliveryResult[]> {
   const perDomain = [...groupByDomain(input.recipients)].map(async ([domain, recipients]) => {
@@ -42,23 +56,23 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
     }
     let last: { replyCode?: number; reply: string } = { reply: `no MX host for ${domain}` };
     for (const target of lookup.targets) {
-      const attempt = await sendAttempt({
-        target,
-        localAddress: input.ip,
-        heloName: ctx.heloName,
-        from: input.from,
-        recipients,
-        raw: input.raw,
-        timeoutMs: ctx.timeoutMs,
-      });
-      if (attempt.kind === 'answered') return attempt.results;
-      last = attempt;
+      const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs });
+      if ('unreachable' in session) {
+        last = session;
+        continue;
+      }
+      const results: DeliveryResult[] = [];
+      for (const [i, recipient] of recipients.entries()) {
+        if (!session.alive) {
+          results.push(...deferAll(recipients.slice(i), 'connection', { reply: `${session.mx}: connection lost` }));
+          break;
+        }
+        results.push(...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))));
+      }
+      ctx.pool.release(input.ip, target, session);
+      return results;
     }
-    return recipients.map((recipient): DeliveryResult => {
-      const r: DeliveryResult = { recipient, status: 'deferred', reason: 'connection', reply: last.reply };
-      if (last.replyCode !== undefined) r.replyCode = last.replyCode;
-      return r;
-    });
+    return deferAll(recipients, 'connection', last);
   });
   return (await Promise.all(perDomain)).flat();
 }

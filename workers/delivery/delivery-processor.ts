@@ -27,6 +27,8 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   prepare?: (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => Promise<Buffer>;
   /** Where large bodies live; a spooled body is removed once every recipient has a final outcome. */
   spool: Pick<Spool, 'read' | 'remove'>;
+  /** Envelope sender of one recipient's copy (VERP); without it, the submitted sender. */
+  envelopeFrom?: (job: DeliveryJob, recipient: string) => string;
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
 }
@@ -68,8 +70,16 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       await deps.events.publish(recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
     }
     const stored = await loadBody(data, deps.spool);
-    const raw = deps.prepare && recipients.length > 0 ? await deps.prepare(stored, data, recipients) : stored;
-    const results = recipients.length > 0 ? await deliverToRecipients(deps, { ip, from: data.from, recipients, raw }) : [];
+    const { prepare, envelopeFrom } = deps;
+    const results =
+      recipients.length > 0
+        ? await deliverToRecipients(deps, {
+            ip,
+            recipients,
+            envelopeFrom: (r) => (envelopeFrom && data.from !== '' ? envelopeFrom(data, r) : data.from),
+            body: (r) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored)),
+          })
+        : [];
     const events: NewMailEvent[] = results.map((r) => toEvent(base, ip, attempt, r));
     const deferred = results.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const delay = retryDelay(deps.retry, attempt);
