@@ -35,7 +35,15 @@ import {
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
-import { ConnectionPool, createDeliveryProcessor, createMxResolver, parseMxOverride, startPoolWorkers } from '../workers/index.js';
+import {
+  ConnectionPool,
+  createDeliveryProcessor,
+  createMxResolver,
+  parseMxOverride,
+  parseShapingPolicy,
+  Shaper,
+  startPoolWorkers,
+} from '../workers/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
@@ -184,6 +192,7 @@ async function start(
   const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
   closers.push(async () => connections.close());
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
+  const shaper = new Shaper(workerRedis, config.redis.prefix, parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {}));
   const processor = createDeliveryProcessor({
     store,
     events,
@@ -194,6 +203,7 @@ async function start(
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
     spool,
     pool: connections,
+    shaper,
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => store.suppressedAmong(bridgeId, recipients),
     prepare: prepareCopy(

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       retryMaxAgeMs: 48 * 3_600_000,
       smtpTimeoutMs: 60_000,
       maxTransactionsPerConnection: 100,
+      shaping: undefined,
     });
     expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
     expect(config.spool).toEqual({ dir: resolve('./data/spool'), thresholdBytes: 64 * 1024 });

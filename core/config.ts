@@ -36,6 +36,15 @@ const envSchema = z.object({
   BRIDGEMAIL_BOUNCE_DOMAIN: optionalString,
   BRIDGEMAIL_VERP_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'lower-case letters, digits, . _ -').default('bounces'),
   BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt.default(100),
+  BRIDGEMAIL_SHAPING: optionalString.refine((v) => {
+    if (v === undefined) return true;
+    try {
+      const parsed: unknown = JSON.parse(v);
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    } catch {
+      return false;
+    }
+  }, 'a JSON object (see the README: shaping)'),
   BRIDGEMAIL_SPOOL_DIR: optionalString,
   BRIDGEMAIL_SPOOL_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
@@ -73,6 +82,8 @@ export interface Config {
     readonly retryMaxAgeMs: number;
     readonly smtpTimeoutMs: number;
     readonly maxTransactionsPerConnection: number;
+    /** Shaping policy as JSON (parsed and checked by the delivery role); undefined: defaults. */
+    readonly shaping: string | undefined;
   };
   readonly events: { readonly batchSize: number; readonly flushMs: number };
   readonly verp: { readonly prefix: string; readonly domain: string };
@@ -128,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
       maxTransactionsPerConnection: e.BRIDGEMAIL_SMTP_MAX_TRANSACTIONS,
+      shaping: e.BRIDGEMAIL_SHAPING,
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
     verp: { prefix: e.BRIDGEMAIL_VERP_PREFIX, domain: (e.BRIDGEMAIL_BOUNCE_DOMAIN ?? e.BRIDGEMAIL_HELO_NAME).toLowerCase() },

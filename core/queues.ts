@@ -19,6 +19,8 @@ export interface DeliveryJob {
   acceptedAt: number;
   /** Delivery attempts made so far. */
   attempt: number;
+  /** Recipients whose `sent` event was published (by an earlier pass). */
+  sentTo?: string[];
   /** The sender's `X-Bridgemail-Track` ceiling (tracking can only be turned off per message). */
   track?: TrackCeiling;
 }

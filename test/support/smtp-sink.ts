@@ -34,7 +34,7 @@ export interface SmtpSink {
 }
 
 /** Starts a sink on 127.0.0.1, port 0; scripted replies per recipient at RCPT. */
-export async function startSmtpSink(script?: SinkScript): Promise<SmtpSink> {
+export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1'): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const offers = new Map<string, number>();
   let current = script;
@@ -68,14 +68,14 @@ export async function startSmtpSink(script?: SinkScript): Promise<SmtpSink> {
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
-    host: '127.0.0.1',
+    host,
     messages,
     offers,
-    mxOverride: `*=127.0.0.1:${port}`,
+    mxOverride: `*=${host}:${port}`,
     setScript: (s) => {
       current = s;
     },

@@ -69,6 +69,8 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     BRIDGEMAIL_RETRY_MAX_MS: '1000',
     BRIDGEMAIL_EVENTS_FLUSH_MS: '100',
     BRIDGEMAIL_SMTP_TIMEOUT_MS: '10000',
+    // Generous limits: tests that are not about shaping must not wait on it.
+    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
     BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'debug',
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),

@@ -1,5 +1,8 @@
-/** Final or temporary outcome of handing one recipient to a remote MX. */
-export type DeliveryStatus = 'delivered' | 'deferred' | 'bounced';
+/**
+ * Final or temporary outcome of handing one recipient to a remote MX. `throttled` means no attempt
+ * was made because shaping said wait: it costs no attempt and produces no event.
+ */
+export type DeliveryStatus = 'delivered' | 'deferred' | 'bounced' | 'throttled';
 
 /** The outcome for one recipient, with the remote reply that decided it. */
 export interface DeliveryResult {
@@ -10,6 +13,8 @@ export interface DeliveryResult {
   /** Short reason from one vocabulary: `accepted`, `temporary`, `rejected`, `connection`, `dns`, `expired`. */
   reason: string;
   mx?: string;
+  /** For `throttled`: how long until the shaper may grant. */
+  retryInMs?: number;
 }
 
 /** Rule table from reply class to outcome (RFC 5321 §4.2.1): 2yz done, 4yz try later, 5yz give up. */

@@ -1,6 +1,8 @@
 import type { DeliveryResult } from './classify-reply.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { MxResolver } from './mx-resolver.js';
+import { rollupKey } from './shaping/mx-rollup.js';
+import type { Shaper } from './shaping/shaper.js';
 
 /** What one delivery pass needs besides the message. */
 export interface DeliverContext {
@@ -9,6 +11,8 @@ export interface DeliverContext {
   timeoutMs: number;
   /** Connections reused across jobs, per (source IP, MX). */
   pool: ConnectionPool;
+  /** Per-IP and per-(IP, provider) limits shared by every worker process; none: no shaping. */
+  shaper?: Pick<Shaper, 'acquire' | 'recordReply'>;
 }
 
 /** One message to hand to its recipients' MX hosts from one source IP. */
@@ -56,21 +60,41 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
     }
     let last: { replyCode?: number; reply: string } = { reply: `no MX host for ${domain}` };
     for (const target of lookup.targets) {
-      const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs });
-      if ('unreachable' in session) {
-        last = session;
-        continue;
+      const rollup = rollupKey(target.host);
+      const grant = ctx.shaper ? await ctx.shaper.acquire(input.ip, rollup) : undefined;
+      if (grant && !grant.granted) {
+        // Not an attempt: the job waits for a token (ARCHITECTURE: "no token → delay the job").
+        return recipients.map((recipient): DeliveryResult => ({
+          recipient,
+          status: 'throttled',
+          reason: grant.reason,
+          reply: `shaping: ${grant.reason} for ${input.ip} → ${rollup}`,
+          retryInMs: grant.retryInMs,
+        }));
       }
-      const results: DeliveryResult[] = [];
-      for (const [i, recipient] of recipients.entries()) {
-        if (!session.alive) {
-          results.push(...deferAll(recipients.slice(i), 'connection', { reply: `${session.mx}: connection lost` }));
-          break;
+      try {
+        const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs });
+        if ('unreachable' in session) {
+          last = session;
+          if (session.replyCode !== undefined) await ctx.shaper?.recordReply(input.ip, rollup, session.replyCode, session.reply);
+          continue;
         }
-        results.push(...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))));
+        const results: DeliveryResult[] = [];
+        for (const [i, recipient] of recipients.entries()) {
+          if (!session.alive) {
+            results.push(...deferAll(recipients.slice(i), 'connection', { reply: `${session.mx}: connection lost` }));
+            break;
+          }
+          results.push(...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))));
+        }
+        ctx.pool.release(input.ip, target, session);
+        for (const r of results) {
+          if (r.status === 'deferred' && r.replyCode !== undefined) await ctx.shaper?.recordReply(input.ip, rollup, r.replyCode, r.reply);
+        }
+        return results;
+      } finally {
+        if (grant?.granted) await grant.release();
       }
-      ctx.pool.release(input.ip, target, session);
-      return results;
     }
     return deferAll(recipients, 'connection', last);
   });

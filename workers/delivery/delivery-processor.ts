@@ -66,8 +66,11 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         [...blocked].map((recipient) => ({ ...base, type: 'suppressed', recipient, attempt, reason: 'suppressed', reply: 'recipient is on the suppression list' })),
       );
     }
-    if (attempt === 1 && recipients.length > 0) {
-      await deps.events.publish(recipients.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
+    // `sent`: the first time a worker takes a recipient up (once, whatever retries follow).
+    const alreadySent = new Set(data.sentTo ?? (data.attempt > 0 ? data.recipients : []));
+    const firstTime = recipients.filter((r) => !alreadySent.has(r));
+    if (firstTime.length > 0) {
+      await deps.events.publish(firstTime.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
     }
     const stored = await loadBody(data, deps.spool);
     const { prepare, envelopeFrom } = deps;
@@ -80,12 +83,16 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
             body: (r) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored)),
           })
         : [];
-    const events: NewMailEvent[] = results.map((r) => toEvent(base, ip, attempt, r));
-    const deferred = results.filter((r) => r.status === 'deferred').map((r) => r.recipient);
-    const delay = retryDelay(deps.retry, attempt);
-    const expired = deferred.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
+    const attempted = results.filter((r) => r.status !== 'throttled');
+    const throttled = results.filter((r) => r.status === 'throttled');
+    const events: NewMailEvent[] = attempted.map((r) => toEvent(base, ip, attempt, r));
+    const deferred = attempted.filter((r) => r.status === 'deferred').map((r) => r.recipient);
+    const pending = [...deferred, ...throttled.map((r) => r.recipient)];
+    // Deferrals back off exponentially; a pass where shaping only said "wait" spends no attempt.
+    const delay = deferred.length > 0 ? retryDelay(deps.retry, attempt) : Math.max(50, Math.min(...throttled.map((r) => r.retryInMs ?? 1000)));
+    const expired = pending.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
     if (expired) {
-      for (const recipient of deferred) {
+      for (const recipient of pending) {
         events.push({ ...base, type: 'bounced', ip, recipient, attempt, reason: 'expired', reply: 'retry period expired' });
       }
     }
@@ -94,18 +101,20 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
       { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ip, attempt, outcomes: summarise(results) },
       'delivery attempt',
     );
-    if (deferred.length === 0 || expired) {
+    if (pending.length === 0 || expired) {
       if (data.spool) await deps.spool.remove(data.spool);
       return;
     }
-    await job.updateData({ ...data, recipients: deferred, attempt });
+    const nextAttempt = attempted.length > 0 ? attempt : data.attempt;
+    await job.updateData({ ...data, recipients: pending, attempt: nextAttempt, sentTo: [...alreadySent, ...firstTime] });
     await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();
   };
 }
 
 function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, ip: string, attempt: number, r: DeliveryResult): NewMailEvent {
-  const e: NewMailEvent = { ...base, type: r.status, ip, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
+  const type = r.status === 'throttled' ? 'deferred' : r.status;
+  const e: NewMailEvent = { ...base, type, ip, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
   if (r.replyCode !== undefined) e.replyCode = r.replyCode;
   if (r.mx !== undefined) e.mx = r.mx;
   return e;
