@@ -64,7 +64,7 @@ export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1'): Pr
           remoteAddress: session.remoteAddress,
           receivedAt: Date.now(),
         });
-        callback(null, '250 2.0.0 Ok: stored');
+        callback(null, '2.0.0 Ok: stored');
       });
     },
   });

@@ -75,8 +75,8 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
       try {
         const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs });
         if ('unreachable' in session) {
+          // An unreachable host or a 421 greeting is failover (RFC 5321 §3.1), not a request to slow down.
           last = session;
-          if (session.replyCode !== undefined) await ctx.shaper?.recordReply(input.ip, rollup, session.replyCode, session.reply);
           continue;
         }
         const results: DeliveryResult[] = [];

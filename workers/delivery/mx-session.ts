@@ -100,6 +100,12 @@ export class MxSession {
     } catch (err) {
       const e = err as NodemailerError;
       if (e.responseCode === undefined || e.code === 'ECONNECTION' || e.code === 'ETIMEDOUT') this.#alive = false;
+      // A server that answers e.g. "421 4.7.0 try again later" and hangs up (often with PIPELINING,
+      // before the DATA reply) surfaces as a dropped connection: its last reply is the real answer.
+      const last = this.#conn.lastServerResponse;
+      if (e.responseCode === undefined && typeof last === 'string' && /^[45]\d\d[ -]/.test(last)) {
+        return recipients.map((r) => resultFor(r, this.mx, Number(last.slice(0, 3)), last.slice(0, 1000)));
+      }
       // Leave the server ready for the next transaction (RFC 5321 §4.1.1.5).
       if (this.#alive) await this.#reset();
       if (e.rejectedErrors?.length && e.command === 'RCPT TO') {
