@@ -204,6 +204,7 @@ async function start(
     spool,
     pool: connections,
     shaper,
+    requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => store.suppressedAmong(bridgeId, recipients),
     prepare: prepareCopy(

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       smtpTimeoutMs: 60_000,
       maxTransactionsPerConnection: 100,
       shaping: undefined,
+      requireTls: [],
     });
     expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
     expect(config.spool).toEqual({ dir: resolve('./data/spool'), thresholdBytes: 64 * 1024 });

@@ -36,6 +36,7 @@ const envSchema = z.object({
   BRIDGEMAIL_BOUNCE_DOMAIN: optionalString,
   BRIDGEMAIL_VERP_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'lower-case letters, digits, . _ -').default('bounces'),
   BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt.default(100),
+  BRIDGEMAIL_REQUIRE_TLS: optionalString,
   BRIDGEMAIL_SHAPING: optionalString.refine((v) => {
     if (v === undefined) return true;
     try {
@@ -82,6 +83,8 @@ export interface Config {
     readonly retryMaxAgeMs: number;
     readonly smtpTimeoutMs: number;
     readonly maxTransactionsPerConnection: number;
+    /** Recipient domains or MX provider rollups that must be reached over STARTTLS. */
+    readonly requireTls: readonly string[];
     /** Shaping policy as JSON (parsed and checked by the delivery role); undefined: defaults. */
     readonly shaping: string | undefined;
   };
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtpTimeoutMs: e.BRIDGEMAIL_SMTP_TIMEOUT_MS,
       maxTransactionsPerConnection: e.BRIDGEMAIL_SMTP_MAX_TRANSACTIONS,
       shaping: e.BRIDGEMAIL_SHAPING,
+      requireTls: (e.BRIDGEMAIL_REQUIRE_TLS ?? '').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     },
     events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
     verp: { prefix: e.BRIDGEMAIL_VERP_PREFIX, domain: (e.BRIDGEMAIL_BOUNCE_DOMAIN ?? e.BRIDGEMAIL_HELO_NAME).toLowerCase() },

@@ -11,6 +11,7 @@ import { waitFor } from '../support/wait.js';
 describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
   let primary: SmtpSink; // 127.0.0.1: answers "421 4.7.0 try again later" to slow-* recipients once
   let other: SmtpSink; // 127.0.0.9: always accepts
+  let plainOnly: SmtpSink; // 127.0.0.10: no STARTTLS
   let greeter421: import('node:net').Server;
   let platform: TestPlatform;
   let bridge: any;
@@ -18,6 +19,7 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
   beforeAll(async () => {
     primary = await startSmtpSink((rcpt, n) => (rcpt.startsWith('slow') && n === 1 ? { code: 421, message: '4.7.0 Too many messages, try again later' } : undefined));
     other = await startSmtpSink(undefined, '127.0.0.9');
+    plainOnly = await startSmtpSink(undefined, '127.0.0.10', { starttls: false });
     // A server that greets with 421 and hangs up (RFC 5321 §3.1): the client must try the next MX.
     const { createServer } = await import('node:net');
     greeter421 = createServer((socket) => socket.end('421 4.3.2 Service not available, closing channel\r\n'));
@@ -31,9 +33,13 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
         `greet421.test=127.0.0.1:${greeterPort}`,
         `greet421.test=127.0.0.1:${primary.port}`,
         `other.test=127.0.0.9:${other.port}`,
+        `tls-required.test=127.0.0.10:${plainOnly.port}`,
+        `tls-optional.test=127.0.0.10:${plainOnly.port}`,
+        `tls-offered.test=127.0.0.1:${primary.port}`,
         `*=127.0.0.1:${primary.port}`,
       ].join(','),
       BRIDGEMAIL_RETRY_BASE_MS: '300',
+      BRIDGEMAIL_REQUIRE_TLS: 'tls-required.test,tls-offered.test',
       BRIDGEMAIL_SHAPING: JSON.stringify({
         ip: { perSecond: 4, connections: 50 },
         destination: { perSecond: 1000, connections: 50 },
@@ -47,6 +53,7 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     await platform?.stop();
     await primary?.close();
     await other?.close();
+    await plainOnly?.close();
     await new Promise<void>((resolve) => greeter421?.close(() => resolve()));
   });
 
@@ -93,5 +100,19 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     await waitFor(() => primary.messages.some((m) => m.to.includes('slow-1@slow.test')), 20_000, 'slow-1 delivered');
     const events = await platform.events('message_id = {id:String}', { id: slowId });
     expect(events.map((e: { type: string }) => e.type)).toEqual(['queued', 'sent', 'deferred', 'delivered']);
+  });
+
+  it('requires STARTTLS where configured: no TLS → deferred, never sent in clear; elsewhere opportunistic', async () => {
+    const required = await send('x@tls-required.test');
+    await send('y@tls-optional.test');
+    await send('z@tls-offered.test');
+    await waitFor(() => plainOnly.messages.some((m) => m.to.includes('y@tls-optional.test')), 20_000, 'optional TLS delivered in clear');
+    await waitFor(() => primary.messages.some((m) => m.to.includes('z@tls-offered.test')), 20_000, 'required TLS delivered over TLS');
+    const deferred = await waitFor(async () => {
+      const e = await platform.events("message_id = {id:String} AND type = 'deferred'", { id: required });
+      return e.length > 0 ? e : undefined;
+    }, 20_000, 'deferral for missing STARTTLS');
+    expect(deferred[0].reply).toMatch(/STARTTLS|TLS/i);
+    expect(plainOnly.messages.some((m) => m.to.includes('x@tls-required.test'))).toBe(false);
   });
 });

@@ -34,13 +34,13 @@ export interface SmtpSink {
 }
 
 /** Starts a sink on 127.0.0.1, port 0; scripted replies per recipient at RCPT. */
-export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1'): Promise<SmtpSink> {
+export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', options: { starttls?: boolean } = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const offers = new Map<string, number>();
   let current = script;
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['AUTH'],
+    disabledCommands: options.starttls === false ? ['AUTH', 'STARTTLS'] : ['AUTH'],
     logger: false,
     size: 100 * 1024 * 1024,
     onRcptTo(address, _session, callback) {

@@ -32,13 +32,13 @@ export class ConnectionPool {
     this.#maxIdlePerKey = options.maxIdlePerKey ?? 10;
   }
 
-  static key(ip: string, target: MxTarget): string {
-    return `${ip}|${target.host}:${target.port}`;
+  static key(ip: string, target: MxTarget, requireTls = false): string {
+    return `${ip}|${target.host}:${target.port}${requireTls ? '|tls' : ''}`;
   }
 
   /** An idle live connection for this key, or a new one. */
   async acquire(options: SessionOptions): Promise<MxSession | { unreachable: true; replyCode?: number; reply: string }> {
-    const list = this.#idle.get(ConnectionPool.key(options.localAddress, options.target));
+    const list = this.#idle.get(ConnectionPool.key(options.localAddress, options.target, options.requireTls));
     while (list?.length) {
       const idle = list.pop();
       if (!idle) break;
@@ -49,8 +49,8 @@ export class ConnectionPool {
   }
 
   /** Returns a connection after use: kept for reuse if healthy and under its cap, else closed. */
-  release(ip: string, target: MxTarget, session: MxSession): void {
-    const key = ConnectionPool.key(ip, target);
+  release(ip: string, target: MxTarget, session: MxSession, requireTls = false): void {
+    const key = ConnectionPool.key(ip, target, requireTls);
     const list = this.#idle.get(key) ?? [];
     if (!session.alive || session.transactions >= this.#maxTransactions || list.length >= this.#maxIdlePerKey) {
       if (session.alive) session.quit();

@@ -13,6 +13,8 @@ export interface DeliverContext {
   pool: ConnectionPool;
   /** Per-IP and per-(IP, provider) limits shared by every worker process; none: no shaping. */
   shaper?: Pick<Shaper, 'acquire' | 'recordReply'>;
+  /** Destinations (recipient domain or MX provider rollup) that must be reached over TLS. */
+  requireTls?: (domain: string, rollup: string) => boolean;
 }
 
 /** One message to hand to its recipients' MX hosts from one source IP. */
@@ -73,10 +75,11 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
         }));
       }
       try {
-        const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs });
+        const requireTls = ctx.requireTls?.(domain, rollup) ?? false;
+        const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs, requireTls });
         if ('unreachable' in session) {
           // An unreachable host or a 421 greeting is failover (RFC 5321 §3.1), not a request to slow down.
-          last = session;
+          last = requireTls ? { ...session, reply: `STARTTLS required for ${domain} by policy: ${session.reply}` } : session;
           continue;
         }
         const results: DeliveryResult[] = [];
@@ -87,7 +90,7 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
           }
           results.push(...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))));
         }
-        ctx.pool.release(input.ip, target, session);
+        ctx.pool.release(input.ip, target, session, requireTls);
         for (const r of results) {
           if (r.status === 'deferred' && r.replyCode !== undefined) await ctx.shaper?.recordReply(input.ip, rollup, r.replyCode, r.reply);
         }

@@ -9,6 +9,8 @@ export interface SessionOptions {
   localAddress: string;
   heloName: string;
   timeoutMs: number;
+  /** Refuse to send without STARTTLS (per destination policy). @defaultValue false: opportunistic */
+  requireTls?: boolean;
 }
 
 const replyText = (err: NodemailerError) => (err.response ?? err.message).slice(0, 1000);
@@ -45,7 +47,8 @@ export class MxSession {
       localAddress: options.localAddress,
       name: options.heloName,
       secure: false,
-      opportunisticTLS: true,
+      opportunisticTLS: !options.requireTls,
+      requireTLS: options.requireTls === true,
       // Opportunistic TLS to MX hosts does not authenticate the peer (RFC 7435); MTA-STS/DANE would.
       tls: { rejectUnauthorized: false },
       connectionTimeout: options.timeoutMs,
