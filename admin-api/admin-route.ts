@@ -7,6 +7,7 @@ import {
   type ControlMessage,
   type Logger,
   type RouteSpec,
+  type ShapingPolicy,
   type Store,
 } from '../core/index.js';
 import type { PublicEndpoints } from './views.js';
@@ -19,6 +20,8 @@ export interface AdminAppDeps {
   announce: (message: ControlMessage) => Promise<void>;
   endpoints: () => PublicEndpoints;
   adminToken: string;
+  /** The shaping policy from config, in force until one is set through the admin API. */
+  defaultShaping: ShapingPolicy;
   /** Refuses clients with too many failed admin logins. */
   limiter: { check(scope: string, address: string, principal: string): Promise<void>; recordFailure(scope: string, address: string, principal: string): Promise<void> };
   logger: Logger;

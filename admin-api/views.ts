@@ -50,7 +50,7 @@ export const auditViewSchema = z.object({
   at: z.string(),
   actor: z.string().describe('Id of the admin token used (a hash prefix)'),
   action: z.string(),
-  targetType: z.enum(['pool', 'bridge', 'domain']),
+  targetType: z.enum(['pool', 'bridge', 'domain', 'settings']),
   targetId: z.string(),
   details: z.record(z.string(), z.unknown()),
 });

@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { z } from 'zod';
 import { startPlatform } from '../cli/platform.js';
 import { createLogger, loadConfig } from '../core/index.js';
 
@@ -87,6 +88,8 @@ interface CaseResult {
   delivered: number;
   accepted: number;
   seconds: number;
+  /** Seconds until the last submission was answered (ingress alone). */
+  submitSeconds: number;
   errors: number;
   firstError: string | undefined;
   capped: boolean;
@@ -110,6 +113,7 @@ async function runCase(
   let errors = 0;
   let firstError: string | undefined;
   let submitting = true;
+  let submitEnd = deadline;
   const worker = async () => {
     while (next < units && performance.now() < deadline) {
       const unit = next++;
@@ -128,12 +132,13 @@ async function runCase(
   };
   void Promise.all(Array.from({ length: Math.min(concurrency, units) }, worker)).then(() => {
     submitting = false;
+    submitEnd = performance.now();
   });
   while (performance.now() < deadline && (submitting || sink.seen(domain).n < accepted)) await sleep(5);
   const { n, lastAt } = sink.seen(domain);
   const capped = submitting || n < accepted;
   const seconds = ((capped || n === 0 ? performance.now() : lastAt) - start) / 1000;
-  return { delivered: n, accepted, seconds, errors, firstError, capped };
+  return { delivered: n, accepted, seconds, submitSeconds: (submitEnd - start) / 1000, errors, firstError, capped };
 }
 
 /** One REST call; throws on a non-2xx answer with its status and body. */
@@ -148,6 +153,13 @@ async function post(url: string, apiKey: string, body: unknown): Promise<unknown
   if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as unknown;
 }
+
+const created = z.object({ id: z.string() });
+const bridgeSchema = created.extend({ apiKey: z.string(), smtp: z.object({ username: z.string(), password: z.string() }) });
+const batchAnswer = z.object({ data: z.array(z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) });
+
+/** Submits unit `i` (a message, or a batch) of a case; the messages go to `@domain`. */
+type Submit = (domain: string) => (i: number) => Promise<{ accepted: number; error?: string }>;
 
 /** A pooled nodemailer transport (the shape the brief fixes for the baseline). */
 function pooled(port: number, auth?: { user: string; pass: string }) {
@@ -185,44 +197,44 @@ async function main(): Promise<void> {
   const direct = pooled(sink.port);
   let ingress: ReturnType<typeof pooled> | undefined;
   try {
-    const admin = async (path: string, body: unknown): Promise<any> => {
+    const admin = async <T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> => {
       const res = await fetch(`${platform.urls.admin}${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       if (res.status !== 201) throw new Error(`admin ${path} answered ${res.status}: ${await res.text()}`);
-      return res.json();
+      return schema.parse(await res.json());
     };
-    const pool = await admin('/admin/v1/pools', { name: 'bench', ips: ['127.0.0.2'] });
-    const plain = await admin('/admin/v1/bridges', { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false });
-    const tracked = await admin('/admin/v1/bridges', { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true });
-    await admin('/admin/v1/domains', { domain: 'bench.example' });
+    const pool = await admin('/admin/v1/pools', { name: 'bench', ips: ['127.0.0.2'] }, created);
+    const plain = await admin('/admin/v1/bridges', { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false }, bridgeSchema);
+    const tracked = await admin('/admin/v1/bridges', { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true }, bridgeSchema);
+    await admin('/admin/v1/domains', { domain: 'bench.example' }, created);
     const apiSend = `${platform.urls.api}/v1/send`;
-    ingress = pooled(platform.ports.smtp, { user: tracked.smtp.username as string, pass: tracked.smtp.password as string });
+    ingress = pooled(platform.ports.smtp, { user: tracked.smtp.username, pass: tracked.smtp.password });
     const smtpIngress = ingress;
 
     const message = (from: string, domain: string, i: number) => ({ from, to: `r${i}@${domain}`, subject: `Order ${i}`, html });
-    const single = (apiKey: string, from: string) => (domain: string) => async (i: number) => {
+    const single = (apiKey: string, from: string): Submit => (domain) => async (i: number) => {
       await post(apiSend, apiKey, message(from, domain, i));
       return { accepted: 1 };
     };
-    const viaSmtp = (transport: typeof direct, from: string) => (domain: string) => async (i: number) => {
+    const viaSmtp = (transport: typeof direct, from: string): Submit => (domain) => async (i: number) => {
       await transport.sendMail(message(from, domain, i));
       return { accepted: 1 };
     };
-    const batch = (apiKey: string, from: string) => (domain: string) => async (b: number) => {
+    const batch = (apiKey: string, from: string): Submit => (domain) => async (b: number) => {
       const body = Array.from({ length: BATCH_SIZE }, (_, k) => message(from, domain, b * BATCH_SIZE + k));
-      const answer = (await post(`${apiSend}/batch`, apiKey, body)) as { data: { id?: string; error?: { code: string; message: string } }[] };
+      const answer = batchAnswer.parse(await post(`${apiSend}/batch`, apiKey, body));
       const refused = answer.data.find((d) => d.error);
       const accepted = answer.data.filter((d) => d.id).length;
       return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
     };
-    const cases: { name: string; n: number; unit: number; concurrency: number; submit: (domain: string) => (i: number) => Promise<{ accepted: number; error?: string }> }[] = [
+    const cases: { name: string; n: number; unit: number; concurrency: number; submit: Submit }[] = [
       { name: 'nodemailer-direct', n: BASELINE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(direct, 'shop@nokey.example') },
-      { name: 'rest plain', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey as string, 'shop@nokey.example') },
-      { name: 'rest track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey as string, 'shop@bench.example') },
-      { name: 'batch track+dkim', n: CASE_N, unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey as string, 'shop@bench.example') },
+      { name: 'rest plain', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, 'shop@nokey.example') },
+      { name: 'rest track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, 'shop@bench.example') },
+      { name: 'batch track+dkim', n: CASE_N, unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, 'shop@bench.example') },
       { name: 'smtp track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(smtpIngress, 'shop@bench.example') },
     ];
     let baseline = 0;
@@ -238,7 +250,7 @@ async function main(): Promise<void> {
         r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
       ].filter(Boolean);
       console.log(
-        `${c.name.padEnd(20)} ${String(r.delivered).padStart(6)} msgs  ${perSecond.toFixed(0).padStart(6)} msg/s  ${(baseline ? perSecond / baseline : 0).toFixed(2)}× nodemailer-direct  (${r.seconds.toFixed(2)} s)${notes.length ? `  [${notes.join('; ')}]` : ''}`,
+        `${c.name.padEnd(20)} ${String(r.delivered).padStart(6)} msgs  ${perSecond.toFixed(0).padStart(6)} msg/s  ${(baseline ? perSecond / baseline : 0).toFixed(2)}× nodemailer-direct  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${notes.length ? `  [${notes.join('; ')}]` : ''}`,
       );
     }
   } finally {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createAdminApp } from '../admin-api/index.js';
+import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
 import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
@@ -27,6 +27,7 @@ import {
   TrackingTokens,
   TtlCache,
   IdempotencyKeys,
+  parseShapingPolicy,
   Spool,
   VerpAddresses,
   type DeliveryJob,
@@ -40,7 +41,6 @@ import {
   createDeliveryProcessor,
   createMxResolver,
   parseMxOverride,
-  parseShapingPolicy,
   Shaper,
   startPoolWorkers,
 } from '../workers/index.js';
@@ -151,6 +151,7 @@ async function start(
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
   const authCache = new BridgeAuthCache(store);
   const bridgeSettings = new BridgeSettingsCache(store);
+  let onShapingChanged = () => {};
   const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
   let trackingBaseUrl = config.tracking.baseUrl ?? '';
   const stopControl = await listenToControl({
@@ -159,6 +160,7 @@ async function start(
     logger,
     onMessage: (m) => {
       if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
+      if (m.type === 'shaping-changed') onShapingChanged();
       if (m.type !== 'bridge-changed') return;
       authCache.invalidate(m.bridgeId);
       bridgeSettings.invalidate(m.bridgeId);
@@ -192,7 +194,18 @@ async function start(
   const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
   closers.push(async () => connections.close());
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
-  const shaper = new Shaper(workerRedis, config.redis.prefix, parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {}));
+  const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
+  const loadShaping = async () => {
+    const stored = await store.getSetting(SHAPING_SETTING);
+    return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
+  };
+  const shaper = new Shaper(workerRedis, config.redis.prefix, await loadShaping());
+  onShapingChanged = () => {
+    loadShaping().then(
+      (policy) => shaper.setPolicy(policy),
+      (err: unknown) => logger.error({ err }, 'shaping policy not reloaded'),
+    );
+  };
   const processor = createDeliveryProcessor({
     store,
     events,
@@ -269,6 +282,7 @@ async function start(
     },
     endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),
     adminToken,
+    defaultShaping,
     limiter,
     logger: logger.child({ component: 'admin-api' }),
   });

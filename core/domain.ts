@@ -83,7 +83,7 @@ export interface AuditEntry {
   /** Id of the admin token used (a hash prefix, not the token). */
   actor: string;
   action: string;
-  targetType: 'pool' | 'bridge' | 'domain';
+  targetType: 'pool' | 'bridge' | 'domain' | 'settings';
   targetId: string;
   details: Record<string, unknown>;
 }

@@ -61,3 +61,15 @@ export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyStart } from './ide
 export { takeControlHeaders, CONTROL_HEADERS, type ControlHeader } from './control-headers.js';
 export { Spool } from './spool.js';
 export { VerpAddresses, recipientHash, type VerpTarget } from './verp.js';
+export {
+  parseShapingPolicy,
+  shapingPolicySchema,
+  DEFAULT_SHAPING_POLICY,
+  destinationLimits,
+  isThrottleReply,
+  compilePatterns,
+  type ShapingPolicy,
+  type IpLimits,
+  type DestinationLimits,
+  type AdaptivePolicy,
+} from './shaping-policy.js';

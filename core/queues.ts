@@ -39,7 +39,8 @@ export function controlChannel(prefix: string): string {
 export type ControlMessage =
   | { type: 'pool-changed'; poolId: string }
   | { type: 'bridge-changed'; bridgeId: string }
-  | { type: 'domain-changed'; domain: string };
+  | { type: 'domain-changed'; domain: string }
+  | { type: 'shaping-changed' };
 
 /** Attempts BullMQ makes when a worker fails unexpectedly (crash, bug) rather than with a remote reply. */
 export const UNEXPECTED_FAILURE_ATTEMPTS = 8;

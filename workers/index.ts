@@ -7,5 +7,5 @@ export { groupByDomain } from './delivery/deliver-recipients.js';
 export { ConnectionPool, type ConnectionPoolOptions } from './delivery/connection-pool.js';
 export { MxSession } from './delivery/mx-session.js';
 export { Shaper, type AcquireResult, type ShapingGrant, type ShapingRefusal, type ShapingReason, type ShaperOptions } from './delivery/shaping/shaper.js';
-export { parseShapingPolicy, shapingPolicySchema, DEFAULT_SHAPING_POLICY, type ShapingPolicy } from './delivery/shaping/shaping-policy.js';
+
 export { rollupKey } from './delivery/shaping/mx-rollup.js';

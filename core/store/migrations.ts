@@ -96,6 +96,17 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX suppressions_address ON suppressions (address);
     `,
   },
+  {
+    id: 6,
+    name: 'settings',
+    sql: `
+      CREATE TABLE settings (
+        key         text PRIMARY KEY,
+        value       jsonb NOT NULL,
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -115,4 +115,26 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     expect(deferred[0].reply).toMatch(/STARTTLS|TLS/i);
     expect(plainOnly.messages.some((m) => m.to.includes('x@tls-required.test'))).toBe(false);
   });
+
+  it('takes a new shaping policy from the admin API at once, and audits it', async () => {
+    const before = await platform.admin('GET', '/admin/v1/shaping');
+    expect(before.body).toMatchObject({ source: 'config', policy: { ip: { perSecond: 4 } } });
+    const put = await platform.admin('PUT', '/admin/v1/shaping', { ip: { perSecond: 2 }, destination: { perSecond: 1000, connections: 50 } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ source: 'admin', policy: { ip: { perSecond: 2, connections: 50 }, adaptive: { suspendMs: 300_000 } } });
+    expect((await platform.admin('PUT', '/admin/v1/shaping', { ip: { perSecond: -1 } })).body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'ip.perSecond' });
+    const audit = await platform.admin('GET', '/admin/v1/audit?targetId=shaping');
+    expect(audit.body.data[0]).toMatchObject({ action: 'shaping.update', targetType: 'settings' });
+
+    // Let the previous bucket refill, then 6 messages at 2/s (burst 2) need at least 2 s.
+    await new Promise((r) => setTimeout(r, 1100));
+    const start = primary.messages.length;
+    for (let i = 0; i < 6; i++) await send(`policy-${i}@policy.test`);
+    const got = await waitFor(() => {
+      const arrived = primary.messages.slice(start).filter((m) => m.to[0]?.startsWith('policy-'));
+      return arrived.length === 6 ? arrived : undefined;
+    }, 30_000, '6 messages under the new policy');
+    const times = got.map((m) => m.receivedAt).sort((a, b) => a - b);
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(1700);
+  });
 });

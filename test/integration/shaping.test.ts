@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
 import { Shaper, type AcquireResult, type ShaperOptions } from '../../workers/delivery/shaping/shaper.js';
-import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../workers/delivery/shaping/shaping-policy.js';
+import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../core/index.js';
 import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { compilePatterns, destinationLimits, isThrottleReply, type ShapingPolicy } from './shaping-policy.js';
+import { compilePatterns, destinationLimits, isThrottleReply, type ShapingPolicy } from '../../../core/index.js';
 
 /** Why {@link Shaper.acquire} refused; the longest wait of every failed check wins. */
 export type ShapingReason =
@@ -161,19 +161,25 @@ const STATE = script(STATE_LUA);
  * checks and takes are atomic and all-or-nothing. Keys carry the IP as a hash tag (cluster-safe).
  */
 export class Shaper {
-  private readonly patterns: RegExp[];
+  private patterns: RegExp[];
   private readonly leaseTtlMs: number;
   private readonly connectionRetryMs: number;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly policy: ShapingPolicy,
+    private policy: ShapingPolicy,
     private readonly options: ShaperOptions = {},
   ) {
     this.patterns = compilePatterns(policy);
     this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
     this.connectionRetryMs = options.connectionRetryMs ?? 1000;
+  }
+
+  /** Replaces the policy (admin API change announced on the control channel); takes effect at once. */
+  setPolicy(policy: ShapingPolicy): void {
+    this.policy = policy;
+    this.patterns = compilePatterns(policy);
   }
 
   /** Takes a message token and a connection slot for sending from `ip` to `rollup`, or says how long to wait. */
