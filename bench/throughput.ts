@@ -11,6 +11,7 @@
  *   @bench.example (a DKIM domain), so each copy is rewritten and signed.
  * - `batch track+dkim`: the same via `POST /v1/send/batch`, 100 messages a call.
  * - `smtp track+dkim`: the same via SMTP submission (pooled nodemailer, STARTTLS, AUTH).
+ * - `nodemailer-direct #2`: the baseline again, last, to show drift within the run.
  * A Bridgemail case is timed from its first submission until the sink has received every message
  * that was accepted (the platform runs in this process: ingress, Redis round trips, BullMQ,
  * tracking, DKIM, delivery from Pool IP 127.0.0.2). Each case first runs a small unprinted warm-up.
@@ -32,7 +33,7 @@ import { z } from 'zod';
 import { startPlatform } from '../cli/platform.js';
 import { createLogger, loadConfig } from '../core/index.js';
 
-const SCALE = Number(process.env.BENCH_N ?? '1') > 0 ? Number(process.env.BENCH_N ?? '1') : 1;
+const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
 const BASELINE_N = Math.max(1, Math.round(2000 * SCALE));
 const CASE_N = Math.max(1, Math.round(1000 * SCALE));
 const WARMUP_N = 50;
@@ -64,10 +65,7 @@ async function startCountingSink() {
       stream.on('end', () => {
         for (const rcpt of session.envelope.rcptTo) {
           const domain = rcpt.address.slice(rcpt.address.lastIndexOf('@') + 1).toLowerCase();
-          const entry = seen.get(domain) ?? { n: 0, lastAt: 0 };
-          entry.n++;
-          entry.lastAt = performance.now();
-          seen.set(domain, entry);
+          seen.set(domain, { n: (seen.get(domain)?.n ?? 0) + 1, lastAt: performance.now() });
         }
         callback(null, 'Ok: counted');
       });
@@ -83,12 +81,11 @@ async function startCountingSink() {
 }
 type CountingSink = Awaited<ReturnType<typeof startCountingSink>>;
 
-/** What one case reached. */
+/** What one case reached; `submitSeconds` is until the last submission was answered (ingress alone). */
 interface CaseResult {
   delivered: number;
   accepted: number;
   seconds: number;
-  /** Seconds until the last submission was answered (ingress alone). */
   submitSeconds: number;
   errors: number;
   firstError: string | undefined;
@@ -108,12 +105,9 @@ async function runCase(
 ): Promise<CaseResult> {
   const start = performance.now();
   const deadline = start + CASE_CAP_MS;
-  let next = 0;
-  let accepted = 0;
-  let errors = 0;
+  let [next, accepted, errors] = [0, 0, 0];
+  let [submitting, submitEnd] = [true, deadline];
   let firstError: string | undefined;
-  let submitting = true;
-  let submitEnd = deadline;
   const worker = async () => {
     while (next < units && performance.now() < deadline) {
       const unit = next++;
@@ -158,21 +152,13 @@ const created = z.object({ id: z.string() });
 const bridgeSchema = created.extend({ apiKey: z.string(), smtp: z.object({ username: z.string(), password: z.string() }) });
 const batchAnswer = z.object({ data: z.array(z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) });
 
-/** Submits unit `i` (a message, or a batch) of a case; the messages go to `@domain`. */
-type Submit = (domain: string) => (i: number) => Promise<{ accepted: number; error?: string }>;
+/** Submits unit `i` (a message, or a batch) of a case of `n` messages; they go to `@domain`. */
+type Submit = (domain: string, n: number) => (i: number) => Promise<{ accepted: number; error?: string }>;
 
 /** A pooled nodemailer transport (the shape the brief fixes for the baseline). */
 function pooled(port: number, auth?: { user: string; pass: string }) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port,
-    pool: true,
-    maxConnections: 20,
-    maxMessages: Infinity,
-    secure: false,
-    ...(auth ? { auth, requireTLS: true } : {}),
-    tls: { rejectUnauthorized: false },
-  });
+  const tls = { secure: false, tls: { rejectUnauthorized: false }, ...(auth ? { auth, requireTLS: true } : {}) };
+  return nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: 20, maxMessages: Infinity, ...tls });
 }
 
 async function main(): Promise<void> {
@@ -193,7 +179,11 @@ async function main(): Promise<void> {
     BRIDGEMAIL_DELIVERY_CONCURRENCY: '50',
     BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
   });
-  const platform = await startPlatform(config, createLogger({ level: config.logLevel }));
+  const platform = await startPlatform(config, createLogger({ level: config.logLevel })).catch(async (err: unknown) => {
+    await sink.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const direct = pooled(sink.port);
   let ingress: ReturnType<typeof pooled> | undefined;
   try {
@@ -223,8 +213,8 @@ async function main(): Promise<void> {
       await transport.sendMail(message(from, domain, i));
       return { accepted: 1 };
     };
-    const batch = (apiKey: string, from: string): Submit => (domain) => async (b: number) => {
-      const body = Array.from({ length: BATCH_SIZE }, (_, k) => message(from, domain, b * BATCH_SIZE + k));
+    const batch = (apiKey: string, from: string): Submit => (domain, n) => async (b: number) => {
+      const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) => message(from, domain, b * BATCH_SIZE + k));
       const answer = batchAnswer.parse(await post(`${apiSend}/batch`, apiKey, body));
       const refused = answer.data.find((d) => d.error);
       const accepted = answer.data.filter((d) => d.id).length;
@@ -236,13 +226,15 @@ async function main(): Promise<void> {
       { name: 'rest track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, 'shop@bench.example') },
       { name: 'batch track+dkim', n: CASE_N, unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, 'shop@bench.example') },
       { name: 'smtp track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(smtpIngress, 'shop@bench.example') },
+      // The baseline again: how much the machine drifted during the run.
+      { name: 'nodemailer-direct #2', n: BASELINE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(direct, 'shop@nokey.example') },
     ];
     let baseline = 0;
     for (const [index, c] of cases.entries()) {
       const slug = c.name.replace(/[^a-z0-9]+/g, '-');
-      const warm = await runCase(sink, `warm-${slug}.example`, Math.ceil(WARMUP_N / c.unit), c.concurrency, c.submit(`warm-${slug}.example`));
+      const warm = await runCase(sink, `warm-${slug}.example`, Math.ceil(WARMUP_N / c.unit), c.concurrency, c.submit(`warm-${slug}.example`, WARMUP_N));
       if (warm.capped || warm.errors) console.log(`  (warm-up of ${c.name}: ${warm.delivered} delivered, ${warm.errors} errors ${warm.firstError ?? ''})`);
-      const r = await runCase(sink, `case${index}-${slug}.example`, Math.ceil(c.n / c.unit), c.concurrency, c.submit(`case${index}-${slug}.example`));
+      const r = await runCase(sink, `case${index}-${slug}.example`, Math.ceil(c.n / c.unit), c.concurrency, c.submit(`case${index}-${slug}.example`, c.n));
       const perSecond = r.delivered / r.seconds;
       if (index === 0) baseline = perSecond;
       const notes = [
