@@ -153,6 +153,12 @@ async function start(
   const bridgeSettings = new BridgeSettingsCache(store);
   let onShapingChanged = () => {};
   const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
+  // Read on every delivery pass: cached, and dropped on the control channel's announcements.
+  const pools = new TtlCache((poolId) => store.getPool(poolId));
+  const suppressions = new TtlCache(async (key) => {
+    const [bridgeId = '', address = ''] = key.split('\n');
+    return (await store.suppressedAmong(bridgeId, [address])).size > 0;
+  });
   let trackingBaseUrl = config.tracking.baseUrl ?? '';
   const stopControl = await listenToControl({
     redis: producerRedis,
@@ -161,6 +167,8 @@ async function start(
     onMessage: (m) => {
       if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
       if (m.type === 'shaping-changed') onShapingChanged();
+      if (m.type === 'pool-changed') pools.invalidate(m.poolId);
+      if (m.type === 'suppression-changed') suppressions.clear();
       if (m.type !== 'bridge-changed') return;
       authCache.invalidate(m.bridgeId);
       bridgeSettings.invalidate(m.bridgeId);
@@ -169,6 +177,8 @@ async function start(
       authCache.clear();
       bridgeSettings.clear();
       signingKeys.clear();
+      pools.clear();
+      suppressions.clear();
     },
   });
   closers.push(async () => stopControl());
@@ -207,7 +217,7 @@ async function start(
     );
   };
   const processor = createDeliveryProcessor({
-    store,
+    store: { getPool: (poolId) => pools.get(poolId) },
     events,
     logger,
     resolveMx: createMxResolver(config.delivery.mxOverride ? { override: parseMxOverride(config.delivery.mxOverride) } : {}),
@@ -219,7 +229,10 @@ async function start(
     shaper,
     requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
-    suppressed: (bridgeId, recipients) => store.suppressedAmong(bridgeId, recipients),
+    suppressed: async (bridgeId, recipients) => {
+      const flags = await Promise.all(recipients.map((r) => suppressions.get(`${bridgeId}\n${r.toLowerCase()}`)));
+      return new Set(recipients.filter((_, i) => flags[i]));
+    },
     prepare: prepareCopy(
       createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
       createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),

@@ -40,7 +40,8 @@ export type ControlMessage =
   | { type: 'pool-changed'; poolId: string }
   | { type: 'bridge-changed'; bridgeId: string }
   | { type: 'domain-changed'; domain: string }
-  | { type: 'shaping-changed' };
+  | { type: 'shaping-changed' }
+  | { type: 'suppression-changed'; bridgeId: string | null };
 
 /** Attempts BullMQ makes when a worker fails unexpectedly (crash, bug) rather than with a remote reply. */
 export const UNEXPECTED_FAILURE_ATTEMPTS = 8;
