@@ -1,12 +1,14 @@
 import { ConfigError, createLogger, loadConfig, redactConfig } from '../core/index.js';
 import { startPlatform } from './platform.js';
 
-const USAGE = `Usage: bridgemail start [--role all]
+const USAGE = `Usage: bridgemail start [--role all|worker]
 
 Starts Bridgemail with the configuration from the environment (see the README's table).
   start    run every role in the foreground: SMTP and REST ingress, delivery workers,
            analytics writer, admin API; embedded Redis, PGlite and chDB unless
-           REDIS_URL, DATABASE_URL, CLICKHOUSE_URL are set.`;
+           REDIS_URL, DATABASE_URL, CLICKHOUSE_URL are set.
+  --role worker  only delivery workers, next to an "all" process: needs REDIS_URL,
+           DATABASE_URL, the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.`;
 
 /** The `bridgemail` command. */
 export async function main(argv: string[]): Promise<void> {
@@ -21,8 +23,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const role = parseRole(rest);
-  if (role !== 'all') {
-    process.stderr.write(`role "${role}" is not available yet; use --role all\n`);
+  if (role !== 'all' && role !== 'worker') {
+    process.stderr.write(`role "${role}" is not available yet; use --role all or --role worker\n`);
     process.exitCode = 2;
     return;
   }
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
   let platform;
   try {
     platform = await startPlatform(config, logger, {
+      role,
       onAdminTokenCreated: (token) =>
         process.stderr.write(`\nAdmin token (shown once; also in ${config.dataDir}/admin-token):\n  ${token}\n\n`),
     });

@@ -54,18 +54,27 @@ export interface Platform {
   adminToken: string;
   /** The Redis URL in use (spawned or configured). */
   redisUrl: string;
-  /** The analytics client this process owns (embedded chDB or a server), for analyst queries. */
-  clickhouse: ClickHouseClient;
+  /** The analytics client this process owns (embedded chDB or a server); none in a worker process. */
+  clickhouse: ClickHouseClient | undefined;
   /** The control-plane store of this process. */
   store: Store;
   /** Stops listeners, workers, the analytics writer and every engine this process started. */
   close(): Promise<void>;
 }
 
+/** Which roles a process runs: every one (the embedded default), or only delivery workers. */
+export type Role = 'all' | 'worker';
+
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
   /** Called once with a newly generated admin token (printed once, never logged). */
   onAdminTokenCreated?: (token: string) => void;
+  /**
+   * `worker` runs only the delivery workers, to scale them out next to an `all` process; it needs
+   * the shared servers (`REDIS_URL`, `DATABASE_URL`), the same master key and a shared spool dir.
+   * @defaultValue 'all'
+   */
+  role?: Role;
 }
 
 /** Starts every role against the configured (or embedded) engines; the composition root. */
@@ -92,6 +101,10 @@ async function start(
   closers: (() => Promise<unknown>)[],
   close: () => Promise<void>,
 ): Promise<Platform> {
+  const role = options.role ?? 'all';
+  if (role !== 'all' && (!config.redis.url || !config.databaseUrl)) {
+    throw new Error(`role ${role} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`);
+  }
   await mkdir(config.dataDir, { recursive: true });
   const lock = await lockDataDir(config.dataDir);
   closers.push(() => lock.release());
@@ -131,22 +144,24 @@ async function start(
   logger.info({ engine: sql.engine, applied }, 'control-plane schema ready');
   const store = createStore(sql, box);
 
-  // Analytics: one writer per chDB data dir, in this process.
-  const clickhouse = openClickHouse(
-    config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') },
-  );
-  closers.push(() => clickhouse.close());
-  await applySchema(clickhouse, config.clickhouse.database);
-  const writer = await startEventWriter({
-    redis: writerRedis,
-    prefix: config.redis.prefix,
-    clickhouse,
-    database: config.clickhouse.database,
-    logger,
-    batchSize: config.events.batchSize,
-    flushMs: config.events.flushMs,
-  });
-  closers.push(() => writer.close());
+  // Analytics: one writer per chDB data dir, in the process that runs every role.
+  let clickhouse: ClickHouseClient | undefined;
+  if (role === 'all') {
+    const ch = openClickHouse(config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') });
+    clickhouse = ch;
+    closers.push(() => ch.close());
+    await applySchema(ch, config.clickhouse.database);
+    const writer = await startEventWriter({
+      redis: writerRedis,
+      prefix: config.redis.prefix,
+      clickhouse: ch,
+      database: config.clickhouse.database,
+      logger,
+      batchSize: config.events.batchSize,
+      flushMs: config.events.flushMs,
+    });
+    closers.push(() => writer.close());
+  }
 
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
   const authCache = new BridgeAuthCache(store);
@@ -159,7 +174,8 @@ async function start(
     const [bridgeId = '', address = ''] = key.split('\n');
     return (await store.suppressedAmong(bridgeId, [address])).size > 0;
   });
-  let trackingBaseUrl = config.tracking.baseUrl ?? '';
+  // Until this process knows its send port (or for good in a worker), links point at the configured one.
+  let trackingBaseUrl = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
   const stopControl = await listenToControl({
     redis: producerRedis,
     prefix: config.redis.prefix,
@@ -249,6 +265,12 @@ async function start(
     logger,
   });
   closers.push(() => workers.close());
+  if (role === 'worker') {
+    logger.info({ role }, 'ready');
+    return { ports: { api: 0, admin: 0, smtp: 0, smtps: 0 }, urls: { api: '', admin: '' }, adminToken, redisUrl, clickhouse, store, close };
+  }
+  const analytics = clickhouse;
+  if (!analytics) throw new Error('unreachable: the all role opens ClickHouse');
 
   // Ingress: REST and SMTP.
   const sendApp = createSendApp({
@@ -289,7 +311,7 @@ async function start(
 
   const adminApp = createAdminApp({
     store,
-    stats: (bridgeId) => queryBridgeStats(clickhouse, config.clickhouse.database, bridgeId),
+    stats: (bridgeId) => queryBridgeStats(analytics, config.clickhouse.database, bridgeId),
     announce: async (message) => {
       await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
     },

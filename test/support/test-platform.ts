@@ -135,7 +135,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     async events(where, params = {}) {
-      const r = await platform.clickhouse.query({
+      const r = await platform.clickhouse!.query({
         query: `SELECT * FROM ${config.clickhouse.database}.events FINAL WHERE ${where} ORDER BY ts, event_id`,
         query_params: params,
         format: 'JSONEachRow',

@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
+
+/**
+ * Two processes deliver from one Pool: this one (every role) and a `bridgemail start --role worker`
+ * child, on shared Redis and PostgreSQL servers. The per-IP limit is enforced in Redis, so together
+ * they must stay within it: the sink's timestamps show it.
+ */
+describe('delivery workers in two processes share the per-IP limit', () => {
+  let pg: TestPostgres;
+  let redis: SpawnedRedis | undefined;
+  let sink: SmtpSink;
+  let platform: TestPlatform;
+  let worker: ChildProcess;
+  const workerLines: string[] = [];
+  const dirs: string[] = [];
+  const shaping = JSON.stringify({ ip: { perSecond: 4, connections: 50 }, destination: { perSecond: 1000, connections: 50 } });
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bridgemail-mp-'));
+    dirs.push(dir);
+    pg = await startTestPostgres();
+    const redisUrl = process.env.REDIS_URL ?? (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    sink = await startSmtpSink();
+    const shared = {
+      REDIS_URL: redisUrl,
+      DATABASE_URL: pg.url,
+      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
+      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_SHAPING: shaping,
+      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
+      BRIDGEMAIL_DELIVERY_CONCURRENCY: '4',
+    };
+    platform = await startTestPlatform(shared);
+    worker = spawn(process.execPath, [BIN, 'start', '--role', 'worker'], {
+      env: {
+        PATH: process.env.PATH,
+        ...shared,
+        BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
+        BRIDGEMAIL_DATA_DIR: join(dir, 'worker-data'),
+        BRIDGEMAIL_LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let pending = '';
+    worker.stdout?.on('data', (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      workerLines.push(...lines);
+    });
+    await waitFor(() => workerLines.some((l) => l.includes('"msg":"ready"')), 60_000, 'worker process ready');
+  });
+  afterAll(async () => {
+    if (worker && worker.exitCode === null) {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker.once('exit', r));
+    }
+    await platform?.stop();
+    await sink?.close();
+    await redis?.stop();
+    await pg?.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('delivers from both processes and holds 4 msg/s per IP at the sink', async () => {
+    const pool = await platform.createPool('shared-pool', ['127.0.0.2']);
+    const bridge = await platform.createBridge('mp', pool.id);
+    await waitFor(() => workerLines.some((l) => l.includes('pool worker started') && l.includes(pool.id)), 20_000, 'worker process picks up the new Pool');
+    for (let i = 0; i < 16; i++) {
+      const res = await platform.send(bridge.apiKey, { from: 'app@sender.test', to: `mp-${i}@example.test`, subject: 'mp', text: String(i) });
+      expect(res.status).toBe(202);
+    }
+    await waitFor(() => sink.messages.length === 16, 30_000, '16 messages at the sink');
+    const times = sink.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    // 4/s with a burst of 4: 16 messages need at least (16 - 4) / 4 = 3 s, whichever process sends.
+    expect(times[15]! - times[0]!).toBeGreaterThanOrEqual(2700);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(8);
+    for (const m of sink.messages) expect(m.remoteAddress).toBe('127.0.0.2');
+    const byWorker = workerLines.filter((l) => l.includes('"msg":"delivery attempt"')).length;
+    const byMain = platform.logs.filter((l) => l.includes('"msg":"delivery attempt"')).length;
+    expect(byWorker).toBeGreaterThan(0);
+    expect(byMain).toBeGreaterThan(0);
+    expect(byWorker + byMain).toBeGreaterThanOrEqual(16);
+  });
+});
