@@ -2,11 +2,14 @@ import { ConfigError, createLogger, loadConfig, redactConfig } from '../core/ind
 import { startPlatform } from './platform.js';
 
 const USAGE = `Usage: bridgemail start [--role all|worker]
+       bridgemail classify FILE...
 
 Starts Bridgemail with the configuration from the environment (see the README's table).
   start    run every role in the foreground: SMTP and REST ingress, delivery workers,
            analytics writer, admin API; embedded Redis, PGlite and chDB unless
            REDIS_URL, DATABASE_URL, CLICKHOUSE_URL are set.
+  classify print one JSON line per file: the bounce/complaint classifier's answer
+           ({ kind, recipient, hard, status, reason, … } plus "file"); needs no server.
   --role worker  only delivery workers, next to an "all" process: needs REDIS_URL,
            DATABASE_URL, the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.`;
 
@@ -15,6 +18,12 @@ export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'classify') {
+    // No server, no engines: classify raw bounce / complaint messages from files.
+    const { runClassify } = await import('./classify-command.js');
+    process.exitCode = await runClassify(rest, process.stdout, process.stderr);
     return;
   }
   if (command !== 'start') {

@@ -175,6 +175,10 @@ async function start(
     return (await store.suppressedAmong(bridgeId, [address])).size > 0;
   });
   // Until this process knows its send port (or for good in a worker), links point at the configured one.
+  const isSuppressed = async (bridgeId: string, recipients: readonly string[]) => {
+    const flags = await Promise.all(recipients.map((r) => suppressions.get(`${bridgeId}\n${r.toLowerCase()}`)));
+    return new Set(recipients.filter((_, i) => flags[i]));
+  };
   let trackingBaseUrl = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
   const stopControl = await listenToControl({
     redis: producerRedis,
@@ -245,10 +249,7 @@ async function start(
     shaper,
     requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
-    suppressed: async (bridgeId, recipients) => {
-      const flags = await Promise.all(recipients.map((r) => suppressions.get(`${bridgeId}\n${r.toLowerCase()}`)));
-      return new Set(recipients.filter((_, i) => flags[i]));
-    },
+    suppressed: isSuppressed,
     prepare: prepareCopy(
       createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
       createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),
@@ -281,6 +282,7 @@ async function start(
     maxRecipients: config.limits.maxRecipients,
     messageIdDomain: config.heloName,
     tracking: { tokens, events, logger, scannerWindowMs: config.tracking.scannerWindowMs },
+    suppressed: isSuppressed,
   });
   const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
   closers.push(() => closeServer(apiServer));
@@ -296,6 +298,7 @@ async function start(
     heloName: config.heloName,
     maxMessageBytes: config.limits.maxMessageBytes,
     maxRecipients: config.limits.maxRecipients,
+    suppressed: isSuppressed,
   });
   closers.push(() => smtp.close());
 

@@ -3,7 +3,7 @@ export type { NewPool, PoolStore } from './pool-store.js';
 export { API_KEY_PREFIX, type NewBridge, type BridgePatch, type BridgeStore } from './bridge-store.js';
 export type { AuditStore } from './audit-store.js';
 export type { DomainStore, SigningKey } from './domain-store.js';
-export type { SuppressionStore } from './suppression-store.js';
+export type { SuppressionStore, Suppression, SuppressionQuery } from './suppression-store.js';
 export type { SettingsStore } from './settings-store.js';
 export { openPostgres, openPglite, type SqlClient, type SqlExecutor } from './sql.js';
 export { migrate, MIGRATIONS } from './migrations.js';

@@ -1,23 +1,68 @@
+import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SqlClient } from './sql.js';
 
-/** Recipients that must not be attempted: per Bridge, or for every Bridge (account-wide). */
-export interface SuppressionStore {
-  /** Adds (or keeps) a suppression; `bridgeId` null means every Bridge. */
-  addSuppression(input: { bridgeId: string | null; address: string; reason: string; sourceMessageId?: string }): Promise<void>;
-  /** Which of `addresses` are suppressed for `bridgeId` (its own list or account-wide), lower-cased. */
-  suppressedAmong(bridgeId: string, addresses: readonly string[]): Promise<Set<string>>;
+/** A recipient that must not be attempted: for one Bridge, or for every Bridge (`bridgeId` null). */
+export interface Suppression {
+  id: string;
+  bridgeId: string | null;
+  address: string;
+  reason: string;
+  sourceMessageId: string | null;
+  createdAt: Date;
 }
+
+/** Filters and paging of {@link SuppressionStore.listSuppressions}. */
+export interface SuppressionQuery {
+  bridgeId?: string;
+  reason?: string;
+  since?: Date;
+  until?: Date;
+  /** Case-insensitive substring of the address. */
+  search?: string;
+  limit: number;
+  /** Id of the last entry of the previous page (newest first). */
+  before?: string;
+}
+
+/** The suppression list. */
+export interface SuppressionStore {
+  /** Adds (or keeps) a suppression; returns whether it was new. */
+  addSuppression(input: { bridgeId: string | null; address: string; reason: string; sourceMessageId?: string }): Promise<boolean>;
+  /** Which of `addresses` are suppressed for `bridgeId` (its own list or account-wide). */
+  suppressedAmong(bridgeId: string, addresses: readonly string[]): Promise<Set<string>>;
+  listSuppressions(query: SuppressionQuery): Promise<Suppression[]>;
+  removeSuppression(id: string): Promise<Suppression>;
+}
+
+interface Row {
+  id: string;
+  bridge_id: string | null;
+  address: string;
+  reason: string;
+  source_message_id: string | null;
+  created_at: Date;
+}
+
+const toSuppression = (r: Row): Suppression => ({
+  id: r.id,
+  bridgeId: r.bridge_id,
+  address: r.address,
+  reason: r.reason,
+  sourceMessageId: r.source_message_id,
+  createdAt: r.created_at,
+});
 
 /** Creates the suppression half of the store. */
 export function createSuppressionStore(sql: SqlClient): SuppressionStore {
   return {
     async addSuppression(input) {
-      await sql.query(
+      const { rows } = await sql.query(
         `INSERT INTO suppressions (id, bridge_id, address, reason, source_message_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (coalesce(bridge_id, ''), address) DO NOTHING`,
+         ON CONFLICT (coalesce(bridge_id, ''), address) DO NOTHING RETURNING id`,
         [newId('sup'), input.bridgeId, input.address.toLowerCase(), input.reason, input.sourceMessageId ?? null],
       );
+      return rows.length > 0;
     },
     async suppressedAmong(bridgeId, addresses) {
       if (addresses.length === 0) return new Set();
@@ -28,6 +73,32 @@ export function createSuppressionStore(sql: SqlClient): SuppressionStore {
       );
       const hit = new Set(rows.map((r) => r.address));
       return new Set(addresses.filter((a) => hit.has(a.toLowerCase())));
+    },
+    async listSuppressions(q) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (clause: string, value: unknown) => {
+        params.push(value);
+        where.push(clause.replace('?', `$${params.length}`));
+      };
+      if (q.bridgeId) add('bridge_id = ?', q.bridgeId);
+      if (q.reason) add('reason = ?', q.reason);
+      if (q.since) add('created_at >= ?', q.since);
+      if (q.until) add('created_at < ?', q.until);
+      if (q.search) add("address LIKE '%' || ? || '%'", q.search.toLowerCase());
+      if (q.before) add('(created_at, id) < (SELECT created_at, id FROM suppressions WHERE id = ?)', q.before);
+      params.push(q.limit);
+      const { rows } = await sql.query<Row>(
+        `SELECT * FROM suppressions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map(toSuppression);
+    },
+    async removeSuppression(id) {
+      const { rows } = await sql.query<Row>('DELETE FROM suppressions WHERE id = $1 RETURNING *', [id]);
+      if (!rows[0]) throw new AppError('NOT_FOUND', `no suppression ${id}`);
+      return toSuppression(rows[0]);
     },
   };
 }

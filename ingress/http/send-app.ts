@@ -36,6 +36,8 @@ export interface SendAppDeps {
   messageIdDomain: string;
   /** Open and click endpoints. */
   tracking: TrackingRoutesDeps;
+  /** Which recipients are on the Bridge's (or the account-wide) suppression list. */
+  suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
 }
 
 interface SendState {
@@ -79,6 +81,14 @@ async function sendOne(
   if (recipients.length > deps.maxRecipients) {
     throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
   }
+  const blocked = await deps.suppressed(bridge.id, recipients);
+  if (blocked.size > 0) {
+    const lists = { to: req.to, cc: req.cc, bcc: req.bcc };
+    const field = Object.entries(lists)
+      .flatMap(([name, list]) => list.map((m, i) => ({ field: `${name}[${i}]`, address: m.address })))
+      .find((x) => blocked.has(x.address))?.field;
+    throw new AppError('RECIPIENT_SUPPRESSED', `suppressed recipient(s), nothing sent: ${[...blocked].join(', ')}`, field ? { field } : {});
+  }
   const messageId = newId('msg');
   const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
   if (mime.length > deps.maxMessageBytes) throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
@@ -101,7 +111,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       auth: 'bridge',
       body: { schema: sendRequestSchema, contentTypes: ['application/json', 'multipart/form-data'] },
       responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'RECIPIENT_SUPPRESSED', 'IDEMPOTENCY_KEY_REUSED', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
       handler: async (ctx) => {
         const raw = await readSendBody(ctx, bodyLimit);
         const key = idempotencyKey(ctx);

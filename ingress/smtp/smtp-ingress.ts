@@ -24,6 +24,8 @@ export interface SmtpIngressDeps {
   heloName: string;
   maxMessageBytes: number;
   maxRecipients: number;
+  /** Which recipients are on the Bridge's (or the account-wide) suppression list. */
+  suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
 }
 
 /** Running SMTP listeners. */
@@ -80,11 +82,17 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         (err: unknown) => callback(smtpError(err, log)),
       );
     },
-    onRcptTo(_address: SMTPServerAddress, session, callback) {
+    onRcptTo(address: SMTPServerAddress, session, callback) {
       if (session.envelope.rcptTo.length >= deps.maxRecipients) {
         return callback(smtpError(new AppError('TOO_MANY_RECIPIENTS', 'too many recipients'), log));
       }
-      callback();
+      const bridge = bridgeOf(session);
+      if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
+      deps.suppressed(bridge.id, [address.address]).then(
+        (blocked) =>
+          blocked.size > 0 ? callback(smtpError(new AppError('RECIPIENT_SUPPRESSED', `<${address.address}> is on the suppression list`), log)) : callback(),
+        (err: unknown) => callback(smtpError(err, log)),
+      );
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

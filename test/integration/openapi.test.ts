@@ -161,7 +161,7 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
           if (op.requestBody) {
             const content = op.requestBody.content ?? {};
             const types = Object.keys(content);
-            expect(types.some((t) => t === 'application/json' || t === 'multipart/form-data'), `${route} body content types ${types}`).toBe(true);
+            expect(types.some((t) => ['application/json', 'multipart/form-data', 'text/csv'].includes(t)), `${route} body content types ${types}`).toBe(true);
             for (const t of types) expect(content[t]?.schema, `${route} ${t} schema`).toEqual(expect.any(Object));
           }
 

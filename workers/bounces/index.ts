@@ -1,0 +1,4 @@
+export { classifyMessage } from './classify.js';
+export { classifySmtpReply } from './diagnose.js';
+export { REASONS, isHardReason, type Reason } from './reasons.js';
+export type { Classification, ClassificationKind, SmtpReplyClassification } from './types.js';
