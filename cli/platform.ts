@@ -44,6 +44,7 @@ import {
   Shaper,
   startPoolWorkers,
 } from '../workers/index.js';
+import { classifySmtpReply } from '../workers/bounces/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
@@ -250,6 +251,7 @@ async function start(
     requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: isSuppressed,
+    classifyBounce: classifySmtpReply,
     prepare: prepareCopy(
       createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
       createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),

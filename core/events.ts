@@ -47,6 +47,12 @@ export interface MailEvent {
   clientIp?: string;
   /** The open or click came from a machine (mail privacy proxy, image prefetch, link scanner). */
   machine?: boolean;
+  /** For `bounced`: the address itself is bad (the narrow, Sisimai definition); soft otherwise. */
+  hard?: boolean;
+  /** Enhanced status code (RFC 3463) of a bounce, e.g. `5.1.1`. */
+  status?: string;
+  /** ARF feedback type of a complaint (`abuse`, `opt-out`, …). */
+  feedbackType?: string;
 }
 
 /** Fields of an event before it gets its id and timestamp. */

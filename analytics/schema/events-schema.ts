@@ -26,15 +26,20 @@ export function eventsSchema(database: string): string[] {
       url               String,
       user_agent        String,
       client_ip         String,
-      machine           UInt8
+      machine           UInt8,
+      hard              UInt8,
+      status            LowCardinality(String),
+      feedback_type     LowCardinality(String)
     )
     ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(ts)
     ORDER BY (bridge_id, type, ts, event_id)`,
     // Columns added after the first release: a store created earlier gets them here.
-    ...['url String', 'user_agent String', 'client_ip String', 'machine UInt8'].map(
+    ...['url String', 'user_agent String', 'client_ip String', 'machine UInt8', 'hard UInt8', 'status LowCardinality(String)', 'feedback_type LowCardinality(String)'].map(
       (column) => `ALTER TABLE ${database}.events ADD COLUMN IF NOT EXISTS ${column}`,
     ),
+    // Bounces and complaints are tied back to their message by id: a skip index keeps that cheap.
+    `ALTER TABLE ${database}.events ADD INDEX IF NOT EXISTS events_message_id message_id TYPE bloom_filter GRANULARITY 4`,
   ];
 }
 

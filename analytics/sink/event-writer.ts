@@ -48,6 +48,9 @@ export function toRow(e: MailEvent): Record<string, string | number> {
     user_agent: e.userAgent ?? '',
     client_ip: e.clientIp ?? '',
     machine: e.machine ? 1 : 0,
+    hard: e.hard ? 1 : 0,
+    status: e.status ?? '',
+    feedback_type: e.feedbackType ?? '',
   };
 }
 

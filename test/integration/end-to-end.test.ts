@@ -67,7 +67,7 @@ describe('one message end to end, by REST and by SMTP', () => {
       20_000,
       'stats sent=2 delivered=2',
     );
-    expect(stats).toEqual({ sent: 2, delivered: 2, deferred: 0, bounced: 0, complaints: 0, opens: 0, uniqueOpens: 0, machineOpens: 0, clicks: 0, uniqueClicks: 0, machineClicks: 0 });
+    expect(stats).toEqual({ sent: 2, delivered: 2, deferred: 0, bounced: 0, hardBounces: 0, softBounces: 0, complaints: 0, opens: 0, uniqueOpens: 0, machineOpens: 0, clicks: 0, uniqueClicks: 0, machineClicks: 0 });
 
     const events = await h.platform.events('message_id = {id:String}', { id: restId });
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent', 'delivered']);

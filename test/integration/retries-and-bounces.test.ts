@@ -44,7 +44,8 @@ describe('remote replies: deferral, retry, bounce', () => {
     }, 20_000, 'bounced');
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent', 'bounced']);
     const bounced = events.find((e) => e.type === 'bounced');
-    expect(bounced).toMatchObject({ reply_code: 550, recipient: 'unknown-1@example.test', reason: 'rejected' });
+    // Classified with the bounce vocabulary: a 550 5.1.1 "User unknown" is a hard userunknown.
+    expect(bounced).toMatchObject({ reply_code: 550, recipient: 'unknown-1@example.test', reason: 'userunknown', hard: 1, status: '5.1.1' });
     expect(bounced.reply).toContain('User unknown');
     expect(h.sink.offers.get('unknown-1@example.test')).toBe(1);
   });

@@ -29,6 +29,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   spool: Pick<Spool, 'read' | 'remove'>;
   /** Envelope sender of one recipient's copy (VERP); without it, the submitted sender. */
   envelopeFrom?: (job: DeliveryJob, recipient: string) => string;
+  /**
+   * Classifies a 5xx met during delivery with the bounce vocabulary (reason, hard/soft), so a
+   * rejection at RCPT and a DSN for the same cause get the same reason; injected by the root.
+   */
+  classifyBounce?: (replyCode: number, enhanced: string | null, text: string) => { reason: string; hard: boolean; status: string | null };
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
 }
@@ -85,7 +90,7 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
         : [];
     const attempted = results.filter((r) => r.status !== 'throttled');
     const throttled = results.filter((r) => r.status === 'throttled');
-    const events: NewMailEvent[] = attempted.map((r) => toEvent(base, ip, attempt, r));
+    const events: NewMailEvent[] = attempted.map((r) => withBounceClass(toEvent(base, ip, attempt, r), r, deps.classifyBounce));
     const deferred = attempted.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const pending = [...deferred, ...throttled.map((r) => r.recipient)];
     // Deferrals back off exponentially; a pass where shaping only said "wait" spends no attempt.
@@ -118,6 +123,13 @@ function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, 
   if (r.replyCode !== undefined) e.replyCode = r.replyCode;
   if (r.mx !== undefined) e.mx = r.mx;
   return e;
+}
+
+function withBounceClass(event: NewMailEvent, r: DeliveryResult, classify: DeliveryProcessorDeps['classifyBounce']): NewMailEvent {
+  if (r.status !== 'bounced' || r.replyCode === undefined || !classify) return event;
+  const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? null;
+  const c = classify(r.replyCode, enhanced, r.reply);
+  return { ...event, reason: c.reason, hard: c.hard, ...(c.status ? { status: c.status } : {}) };
 }
 
 function summarise(results: DeliveryResult[]): Record<string, number> {
