@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
-import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
+import { applySchema, openClickHouse, queryBridgeStats, queryMessage, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
   AuthFailureLimiter,
@@ -31,11 +32,13 @@ import {
   Spool,
   VerpAddresses,
   type DeliveryJob,
+  INBOUND_QUEUE,
+  type InboundReport,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
-import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
+import { createSendApp, loadTlsMaterial, startInboundMx, startSmtpIngress } from '../ingress/index.js';
 import {
   ConnectionPool,
   createDeliveryProcessor,
@@ -44,13 +47,13 @@ import {
   Shaper,
   startPoolWorkers,
 } from '../workers/index.js';
-import { classifySmtpReply } from '../workers/bounces/index.js';
+import { classifySmtpReply, createReportProcessor } from '../workers/bounces/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
 export interface Platform {
-  ports: { api: number; admin: number; smtp: number; smtps: number };
+  ports: { api: number; admin: number; smtp: number; smtps: number; mx: number };
   urls: { api: string; admin: string };
   adminToken: string;
   /** The Redis URL in use (spawned or configured). */
@@ -270,7 +273,7 @@ async function start(
   closers.push(() => workers.close());
   if (role === 'worker') {
     logger.info({ role }, 'ready');
-    return { ports: { api: 0, admin: 0, smtp: 0, smtps: 0 }, urls: { api: '', admin: '' }, adminToken, redisUrl, clickhouse, store, close };
+    return { ports: { api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0 }, urls: { api: '', admin: '' }, adminToken, redisUrl, clickhouse, store, close };
   }
   const analytics = clickhouse;
   if (!analytics) throw new Error('unreachable: the all role opens ClickHouse');
@@ -304,10 +307,52 @@ async function start(
   });
   closers.push(() => smtp.close());
 
+  // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
+  const inboundQueue = new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: config.redis.prefix });
+  closers.push(() => inboundQueue.close());
+  const inboundWorker = new Worker<InboundReport>(
+    INBOUND_QUEUE,
+    createReportProcessor({
+      parseVerp: (address) => verp.parse(address),
+      lookupMessage: (messageId) => queryMessage(analytics, config.clickhouse.database, messageId),
+      events,
+      addSuppression: (input) => store.addSuppression(input),
+      announce: async (message) => {
+        await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
+      },
+      saveUnmatched: (report) => store.saveUnmatchedReport(report),
+      scope: config.inbound.suppressionScope,
+      logger,
+    }),
+    { connection: workerRedis, prefix: config.redis.prefix, concurrency: 4 },
+  );
+  inboundWorker.on('error', (err) => logger.warn({ err }, 'inbound report worker error'));
+  closers.push(() => inboundWorker.close());
+  const mx = await startInboundMx({
+    host: config.host,
+    port: config.ports.mx,
+    heloName: config.heloName,
+    tls,
+    maxBytes: config.inbound.maxBytes,
+    accepts: (address) => address.toLowerCase() === config.inbound.fblAddress || verp.parse(address) !== undefined,
+    enqueue: async (report) => {
+      await inboundQueue.add('report', report, {
+        jobId: report.id,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    },
+    logger,
+  });
+  closers.push(() => mx.close());
+
   const ports = {
     api: (apiServer.address() as AddressInfo).port,
     smtp: smtp.port,
     smtps: smtp.securePort,
+    mx: mx.port,
     admin: 0,
   };
   const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
@@ -335,6 +380,7 @@ async function start(
   logger.info({ url: `smtp://${urlHost}:${ports.smtp}`, tls: 'STARTTLS' }, 'SMTP submission listening');
   logger.info({ url: `smtps://${urlHost}:${ports.smtps}`, tls: 'implicit' }, 'SMTPS submission listening');
   logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
+  logger.info({ url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain }, 'inbound MX listening');
   logger.info({ dataDir: config.dataDir }, 'ready');
 
   return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };

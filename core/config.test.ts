@@ -19,7 +19,8 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(resolve('./data'));
     expect(config.host).toBe('127.0.0.1');
     expect(config.publicHost).toBe('127.0.0.1');
-    expect(config.ports).toEqual({ api: 8080, admin: 8081, smtp: 587, smtps: 465 });
+    expect(config.ports).toEqual({ api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25 });
+    expect(config.inbound).toEqual({ maxBytes: 10 * 1024 * 1024, fblAddress: `fbl@${hostname().toLowerCase()}`, suppressionScope: 'bridge' });
     expect(config.adminToken).toBeUndefined();
     expect(config.masterKey).toBeUndefined();
     expect(config.tls).toEqual({ certPath: undefined, keyPath: undefined });
@@ -74,8 +75,9 @@ describe('loadConfig', () => {
       BRIDGEMAIL_ADMIN_PORT: '0',
       BRIDGEMAIL_SMTP_PORT: '0',
       BRIDGEMAIL_SMTPS_PORT: '0',
+      BRIDGEMAIL_MX_PORT: '0',
     });
-    expect(config.ports).toEqual({ api: 0, admin: 0, smtp: 0, smtps: 0 });
+    expect(config.ports).toEqual({ api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0 });
   });
 
   it('treats blank optional strings as unset', () => {

@@ -18,6 +18,10 @@ const envSchema = z.object({
   BRIDGEMAIL_ADMIN_PORT: port.default(8081),
   BRIDGEMAIL_SMTP_PORT: port.default(587),
   BRIDGEMAIL_SMTPS_PORT: port.default(465),
+  BRIDGEMAIL_MX_PORT: port.default(25),
+  BRIDGEMAIL_MX_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
+  BRIDGEMAIL_FBL_ADDRESS: optionalString,
+  BRIDGEMAIL_SUPPRESSION_SCOPE: z.enum(['bridge', 'account']).default('bridge'),
   BRIDGEMAIL_ADMIN_TOKEN: optionalString,
   BRIDGEMAIL_MASTER_KEY: optionalString,
   BRIDGEMAIL_TLS_CERT: optionalString,
@@ -69,7 +73,14 @@ export interface Config {
   readonly dataDir: string;
   readonly host: string;
   readonly publicHost: string;
-  readonly ports: { readonly api: number; readonly admin: number; readonly smtp: number; readonly smtps: number };
+  readonly ports: { readonly api: number; readonly admin: number; readonly smtp: number; readonly smtps: number; readonly mx: number };
+  readonly inbound: {
+    readonly maxBytes: number;
+    /** The feedback-loop address ARF reports are sent to. */
+    readonly fblAddress: string;
+    /** Hard bounces and complaints suppress the recipient for its Bridge, or for every Bridge. */
+    readonly suppressionScope: 'bridge' | 'account';
+  };
   readonly adminToken: string | undefined;
   readonly masterKey: string | undefined;
   readonly tls: { readonly certPath: string | undefined; readonly keyPath: string | undefined };
@@ -128,6 +139,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       admin: e.BRIDGEMAIL_ADMIN_PORT,
       smtp: e.BRIDGEMAIL_SMTP_PORT,
       smtps: e.BRIDGEMAIL_SMTPS_PORT,
+      mx: e.BRIDGEMAIL_MX_PORT,
+    },
+    inbound: {
+      maxBytes: e.BRIDGEMAIL_MX_MAX_BYTES,
+      fblAddress: (e.BRIDGEMAIL_FBL_ADDRESS ?? `fbl@${e.BRIDGEMAIL_BOUNCE_DOMAIN ?? e.BRIDGEMAIL_HELO_NAME}`).toLowerCase(),
+      suppressionScope: e.BRIDGEMAIL_SUPPRESSION_SCOPE,
     },
     adminToken: e.BRIDGEMAIL_ADMIN_TOKEN,
     masterKey: e.BRIDGEMAIL_MASTER_KEY,

@@ -38,6 +38,8 @@ export {
   poolQueueName,
   controlChannel,
   UNEXPECTED_FAILURE_ATTEMPTS,
+  INBOUND_QUEUE,
+  type InboundReport,
   type DeliveryJob,
   type ControlMessage,
 } from './queues.js';

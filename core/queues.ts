@@ -25,6 +25,21 @@ export interface DeliveryJob {
   track?: TrackCeiling;
 }
 
+/** Queue of reports (DSNs, ARF complaints) received by the inbound MX, waiting to be classified. */
+export const INBOUND_QUEUE = 'inbound-reports';
+
+/** A report the inbound MX accepted. */
+export interface InboundReport {
+  id: string;
+  receivedAt: number;
+  /** Envelope sender (often empty for DSNs). */
+  from: string;
+  /** Envelope recipients: VERP return paths or the feedback-loop address. */
+  to: string[];
+  /** The raw message, base64. */
+  raw: string;
+}
+
 /** Queue name of a Pool's delivery queue. */
 export function poolQueueName(poolId: string): string {
   return `pool-${poolId}`;

@@ -4,6 +4,6 @@ export { API_KEY_PREFIX, type NewBridge, type BridgePatch, type BridgeStore } fr
 export type { AuditStore } from './audit-store.js';
 export type { DomainStore, SigningKey } from './domain-store.js';
 export type { SuppressionStore, Suppression, SuppressionQuery } from './suppression-store.js';
-export type { SettingsStore } from './settings-store.js';
+export type { SettingsStore, UnmatchedReport, UnmatchedReportStore } from './settings-store.js';
 export { openPostgres, openPglite, type SqlClient, type SqlExecutor } from './sql.js';
 export { migrate, MIGRATIONS } from './migrations.js';

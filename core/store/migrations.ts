@@ -98,13 +98,24 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
   },
   {
     id: 6,
-    name: 'settings',
+    name: 'settings-and-unmatched-reports',
     sql: `
       CREATE TABLE settings (
         key         text PRIMARY KEY,
         value       jsonb NOT NULL,
         updated_at  timestamptz NOT NULL DEFAULT now()
       );
+      CREATE TABLE unmatched_reports (
+        id           text PRIMARY KEY,
+        received_at  timestamptz NOT NULL DEFAULT now(),
+        envelope_to  text NOT NULL,
+        kind         text NOT NULL,
+        recipient    text,
+        reason       text NOT NULL,
+        status       text,
+        excerpt      text NOT NULL
+      );
+      CREATE INDEX unmatched_reports_received ON unmatched_reports (received_at DESC, id DESC);
     `,
   },
 ];

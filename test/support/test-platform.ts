@@ -63,6 +63,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     BRIDGEMAIL_ADMIN_PORT: '0',
     BRIDGEMAIL_SMTP_PORT: '0',
     BRIDGEMAIL_SMTPS_PORT: '0',
+    BRIDGEMAIL_MX_PORT: '0',
     BRIDGEMAIL_REDIS_PREFIX: prefix,
     BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
     BRIDGEMAIL_RETRY_BASE_MS: '200',

@@ -2,3 +2,4 @@ export { classifyMessage } from './classify.js';
 export { classifySmtpReply } from './diagnose.js';
 export { REASONS, isHardReason, type Reason } from './reasons.js';
 export type { Classification, ClassificationKind, SmtpReplyClassification } from './types.js';
+export { createReportProcessor, type ReportProcessorDeps, type KnownMessage } from './report-processor.js';
