@@ -2,10 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
-import { applySchema, openClickHouse, queryBridgeStats, queryMessage, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
+import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
   AuthFailureLimiter,
@@ -32,13 +31,11 @@ import {
   Spool,
   VerpAddresses,
   type DeliveryJob,
-  INBOUND_QUEUE,
-  type InboundReport,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
-import { createSendApp, loadTlsMaterial, startInboundMx, startSmtpIngress } from '../ingress/index.js';
+import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
 import {
   ConnectionPool,
   createDeliveryProcessor,
@@ -47,8 +44,9 @@ import {
   Shaper,
   startPoolWorkers,
 } from '../workers/index.js';
-import { classifySmtpReply, createReportProcessor } from '../workers/bounces/index.js';
+import { classifySmtpReply } from '../workers/bounces/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
+import { startInbound } from './inbound.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
@@ -308,45 +306,7 @@ async function start(
   closers.push(() => smtp.close());
 
   // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
-  const inboundQueue = new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: config.redis.prefix });
-  closers.push(() => inboundQueue.close());
-  const inboundWorker = new Worker<InboundReport>(
-    INBOUND_QUEUE,
-    createReportProcessor({
-      parseVerp: (address) => verp.parse(address),
-      lookupMessage: (messageId) => queryMessage(analytics, config.clickhouse.database, messageId),
-      events,
-      addSuppression: (input) => store.addSuppression(input),
-      announce: async (message) => {
-        await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
-      },
-      saveUnmatched: (report) => store.saveUnmatchedReport(report),
-      scope: config.inbound.suppressionScope,
-      logger,
-    }),
-    { connection: workerRedis, prefix: config.redis.prefix, concurrency: 4 },
-  );
-  inboundWorker.on('error', (err) => logger.warn({ err }, 'inbound report worker error'));
-  closers.push(() => inboundWorker.close());
-  const mx = await startInboundMx({
-    host: config.host,
-    port: config.ports.mx,
-    heloName: config.heloName,
-    tls,
-    maxBytes: config.inbound.maxBytes,
-    accepts: (address) => address.toLowerCase() === config.inbound.fblAddress || verp.parse(address) !== undefined,
-    enqueue: async (report) => {
-      await inboundQueue.add('report', report, {
-        jobId: report.id,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
-    },
-    logger,
-  });
-  closers.push(() => mx.close());
+  const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
 
   const ports = {
     api: (apiServer.address() as AddressInfo).port,
