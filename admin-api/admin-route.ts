@@ -20,6 +20,8 @@ export interface AdminAppDeps {
   announce: (message: ControlMessage) => Promise<void>;
   endpoints: () => PublicEndpoints;
   adminToken: string;
+  /** Checks a webhook target (scheme, and no private or loopback address unless allowed). */
+  checkWebhookUrl: (url: string) => Promise<{ ok: true } | { ok: false; detail: string }>;
   /** The shaping policy from config, in force until one is set through the admin API. */
   defaultShaping: ShapingPolicy;
   /** Refuses clients with too many failed admin logins. */

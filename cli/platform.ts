@@ -47,6 +47,8 @@ import {
 import { classifySmtpReply } from '../workers/bounces/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { startInbound } from './inbound.js';
+import { startWebhooks } from './webhooks.js';
+import { checkWebhookUrl } from '../workers/webhooks/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
@@ -306,6 +308,7 @@ async function start(
   closers.push(() => smtp.close());
 
   // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
+  await startWebhooks({ config, logger, redisUrl, producerRedis, workerRedis, store, closers });
   const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
 
   const ports = {
@@ -328,6 +331,7 @@ async function start(
     endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),
     adminToken,
     defaultShaping,
+    checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
     limiter,
     logger: logger.child({ component: 'admin-api' }),
   });

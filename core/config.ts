@@ -54,6 +54,8 @@ const envSchema = z.object({
   BRIDGEMAIL_SPOOL_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
   BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
+  BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1', 'false', 'true']).default('0'),
+  BRIDGEMAIL_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS: positiveInt.default(10),
   BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL: positiveInt.default(20),
   BRIDGEMAIL_AUTH_FAIL_WINDOW_MS: positiveInt.default(300_000),
@@ -103,6 +105,7 @@ export interface Config {
   readonly verp: { readonly prefix: string; readonly domain: string };
   readonly spool: { readonly dir: string; readonly thresholdBytes: number };
   readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
+  readonly webhooks: { readonly allowPrivate: boolean; readonly timeoutMs: number };
   readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
   readonly redis: { readonly url: string | undefined; readonly prefix: string };
   readonly databaseUrl: string | undefined;
@@ -169,6 +172,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       thresholdBytes: e.BRIDGEMAIL_SPOOL_THRESHOLD_BYTES,
     },
     tracking: { baseUrl: e.BRIDGEMAIL_TRACKING_BASE_URL, scannerWindowMs: e.BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS },
+    webhooks: {
+      allowPrivate: e.BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE === '1' || e.BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: e.BRIDGEMAIL_WEBHOOK_TIMEOUT_MS,
+    },
     authLimits: {
       perAddress: e.BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS,
       perPrincipal: e.BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL,

@@ -17,6 +17,8 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'req.headers.authorization',
   'dkimPrivateKey',
+  'secret',
+  '*.secret',
   '*.dkimPrivateKey',
 ];
 

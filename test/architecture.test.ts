@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   workers: ['core/index.ts'],
   analytics: ['core/index.ts'],
   'admin-api': ['core/index.ts', 'analytics/queries/index.ts'],
-  cli: ['core/index.ts', 'ingress/index.ts', 'workers/index.ts', 'workers/tracking/index.ts', 'workers/signing/index.ts', 'workers/bounces/index.ts', 'analytics/index.ts', 'admin-api/index.ts'],
+  cli: ['core/index.ts', 'ingress/index.ts', 'workers/index.ts', 'workers/tracking/index.ts', 'workers/signing/index.ts', 'workers/bounces/index.ts', 'workers/webhooks/index.ts', 'analytics/index.ts', 'admin-api/index.ts'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -57,6 +57,34 @@ export function toRow(e: MailEvent): Record<string, string | number> {
 type StreamEntry = [id: string, fields: string[]];
 
 /**
+ * Trims the stream below the oldest entry some consumer group still needs (its oldest pending
+ * entry, else the one after its last delivered), so that other groups (webhooks) lose nothing.
+ */
+export async function trimAcknowledged(redis: Redis, key: string): Promise<void> {
+  const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
+  let floor: string | undefined;
+  const older = (a: string, b: string) => {
+    const [am = 0, as = 0] = a.split('-').map(Number);
+    const [bm = 0, bs = 0] = b.split('-').map(Number);
+    return am < bm || (am === bm && as < bs);
+  };
+  for (const fields of groups) {
+    const info = new Map<string, unknown>();
+    for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+    const name = String(info.get('name'));
+    const summary = (await redis.xpending(key, name)) as [number, string | null, string | null, unknown];
+    let needed: string;
+    if (summary[0] > 0 && summary[1]) needed = summary[1];
+    else {
+      const [ms = 0, seq = 0] = String(info.get('last-delivered-id') ?? '0-0').split('-').map(Number);
+      needed = `${ms}-${seq + 1}`;
+    }
+    if (floor === undefined || older(needed, floor)) floor = needed;
+  }
+  if (floor) await redis.xtrim(key, 'MINID', floor);
+}
+
+/**
  * Moves events from the Redis stream into ClickHouse in batches: read with a consumer group,
  * insert, and only then acknowledge and delete. While ClickHouse is down events stay in Redis
  * (pending entries are re-read first) and the backlog is logged; none is dropped.
@@ -101,7 +129,8 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
       await options.clickhouse.insert({ table: `${options.database}.events`, values: rows, format: 'JSONEachRow' });
     }
     const ids = entries.map(([id]) => id);
-    await redis.multi().xack(key, GROUP, ...ids).xdel(key, ...ids).exec();
+    await redis.xack(key, GROUP, ...ids);
+    await trimAcknowledged(redis, key);
     inserted += rows.length;
   };
 

@@ -7,3 +7,4 @@ export type { SuppressionStore, Suppression, SuppressionQuery } from './suppress
 export type { SettingsStore, UnmatchedReport, UnmatchedReportStore } from './settings-store.js';
 export { openPostgres, openPglite, type SqlClient, type SqlExecutor } from './sql.js';
 export { migrate, MIGRATIONS } from './migrations.js';
+export { createWebhookStore, type WebhookStore, type Webhook, type WebhookTarget, type WebhookWithSecret, type WebhookAttempt, type NewWebhookAttempt } from './webhook-store.js';

@@ -118,6 +118,34 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX unmatched_reports_received ON unmatched_reports (received_at DESC, id DESC);
     `,
   },
+  {
+    id: 7,
+    name: 'webhooks',
+    sql: `
+      CREATE TABLE webhooks (
+        id           text PRIMARY KEY,
+        bridge_id    text NOT NULL REFERENCES bridges(id),
+        url          text NOT NULL,
+        event_types  text[] NOT NULL,
+        secret_enc   text NOT NULL,
+        key_id       text NOT NULL,
+        active       boolean NOT NULL DEFAULT true,
+        created_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX webhooks_bridge ON webhooks (bridge_id);
+      CREATE TABLE webhook_attempts (
+        id           text PRIMARY KEY,
+        webhook_id   text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_id     text NOT NULL,
+        attempt      integer NOT NULL,
+        status_code  integer,
+        error        text,
+        at           timestamptz NOT NULL DEFAULT now(),
+        delivered    boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX webhook_attempts_webhook_at ON webhook_attempts (webhook_id, at DESC, id DESC);
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -1,4 +1,5 @@
 import type { SecretBox } from '../secret-box.js';
+import { createWebhookStore, type WebhookStore } from './webhook-store.js';
 import { createAuditStore, type AuditStore } from './audit-store.js';
 import { createBridgeStore, type BridgeStore } from './bridge-store.js';
 import { createPoolStore, type PoolStore } from './pool-store.js';
@@ -11,7 +12,7 @@ import type { SqlClient } from './sql.js';
  * All control-plane access: the only module that speaks SQL. Another engine would implement
  * this interface.
  */
-export interface Store extends PoolStore, BridgeStore, AuditStore, DomainStore, SuppressionStore, SettingsStore, UnmatchedReportStore {}
+export interface Store extends PoolStore, BridgeStore, AuditStore, DomainStore, SuppressionStore, SettingsStore, UnmatchedReportStore, WebhookStore {}
 
 /** Creates the PostgreSQL-backed store (server or PGlite: same SQL). */
 export function createStore(sql: SqlClient, box: SecretBox): Store {
@@ -20,5 +21,6 @@ export function createStore(sql: SqlClient, box: SecretBox): Store {
     ...createSuppressionStore(sql),
     ...createSettingsStore(sql),
     ...createUnmatchedReportStore(sql),
+    ...createWebhookStore(sql, box),
   };
 }

@@ -1,0 +1,47 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config, Logger, Store } from '../core/index.js';
+import { createWebhookProcessor, queueEnqueuer, startWebhookFanout, WEBHOOK_QUEUE, type WebhookJob } from '../workers/webhooks/index.js';
+
+/** What {@link startWebhooks} is wired with (the composition root's clients). */
+export interface WebhookWiring {
+  config: Config;
+  logger: Logger;
+  redisUrl: string;
+  producerRedis: Redis;
+  workerRedis: Redis;
+  store: Store;
+  closers: (() => Promise<unknown>)[];
+}
+
+/**
+ * Webhooks: a consumer group of its own on the events stream fans each event out to the matching
+ * webhooks of its Bridge as durable jobs; a worker delivers them signed, with retries.
+ */
+export async function startWebhooks(w: WebhookWiring): Promise<void> {
+  const { config, logger, store, closers } = w;
+  const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: w.producerRedis, prefix: config.redis.prefix });
+  closers.push(() => queue.close());
+  const worker = new Worker<WebhookJob>(
+    WEBHOOK_QUEUE,
+    createWebhookProcessor({
+      getWebhook: (id) => store.getWebhookTarget(id),
+      recordAttempt: (a) => store.recordAttempt(a),
+      allowPrivate: config.webhooks.allowPrivate,
+      timeoutMs: config.webhooks.timeoutMs,
+      logger,
+    }),
+    { connection: w.workerRedis, prefix: config.redis.prefix, concurrency: 8 },
+  );
+  worker.on('error', (err) => logger.warn({ err }, 'webhook worker error'));
+  closers.push(() => worker.close());
+  // The fan-out blocks on its own connection; close() disconnects it.
+  const fanout = await startWebhookFanout({
+    redis: new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' }),
+    prefix: config.redis.prefix,
+    webhooksFor: (bridgeId, type) => store.webhooksFor(bridgeId, type),
+    enqueue: queueEnqueuer(queue),
+    logger,
+  });
+  closers.push(() => fanout.close());
+}
