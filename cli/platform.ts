@@ -154,8 +154,17 @@ async function start(
     const ch = openClickHouse(config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') });
     clickhouse = ch;
     closers.push(() => ch.close());
-    await applySchema(ch, config.clickhouse.database);
+    // ClickHouse being down never stops mail: events wait in Redis and the schema is applied
+    // before the first insert that gets through.
+    let schemaReady = false;
+    const ensureSchema = async () => {
+      if (schemaReady) return;
+      await applySchema(ch, config.clickhouse.database);
+      schemaReady = true;
+    };
+    await ensureSchema().catch((err: unknown) => logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'));
     const writer = await startEventWriter({
+      beforeInsert: ensureSchema,
       redis: writerRedis,
       prefix: config.redis.prefix,
       clickhouse: ch,

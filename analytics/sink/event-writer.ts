@@ -14,6 +14,8 @@ export interface EventWriterOptions {
   batchSize?: number;
   /** Longest wait for more events before inserting what there is. @defaultValue 1000 */
   flushMs?: number;
+  /** Runs before every insert until it succeeds once (e.g. applying the schema when ClickHouse was down at start). */
+  beforeInsert?: () => Promise<void>;
 }
 
 /** The running writer. */
@@ -126,6 +128,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
       }
     }
     if (rows.length > 0) {
+      await options.beforeInsert?.();
       await options.clickhouse.insert({ table: `${options.database}.events`, values: rows, format: 'JSONEachRow' });
     }
     const ids = entries.map(([id]) => id);

@@ -36,12 +36,19 @@ export interface TestPlatform extends Platform {
  * environment has `DATABASE_URL` / `REDIS_URL`, those servers, isolated by a fresh database
  * and a random key prefix.
  */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bridgemail-test-'));
-  const prefix = `bmt${randomBytes(4).toString('hex')}`;
-  const cleanups: (() => Promise<unknown>)[] = [() => rm(dataDir, { recursive: true, force: true })];
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: {
+    /** Reuse this data dir (a restart); the caller owns it and its Redis keys: stop() keeps both. */
+    dataDir?: string;
+  } = {},
+): Promise<TestPlatform> {
+  const keep = options.dataDir !== undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bridgemail-test-')));
+  const prefix = env.BRIDGEMAIL_REDIS_PREFIX ?? `bmt${randomBytes(4).toString('hex')}`;
+  const cleanups: (() => Promise<unknown>)[] = keep ? [] : [() => rm(dataDir, { recursive: true, force: true })];
   let databaseUrl: string | undefined;
-  if (process.env.DATABASE_URL) {
+  if (process.env.DATABASE_URL && !env.DATABASE_URL) {
     const dbName = `bridgemail_${prefix}`;
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
@@ -145,7 +152,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     },
     async stop() {
       for (const q of queues.values()) await q.close();
-      if (process.env.REDIS_URL) {
+      if (process.env.REDIS_URL && !keep) {
         const keys = await redis.keys(`${prefix}:*`);
         if (keys.length) await redis.del(...keys);
       }
