@@ -9,13 +9,14 @@ import { shapingRoutes } from './routes/shaping-routes.js';
 import { suppressionRoutes } from './routes/suppression-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { statsRoutes } from './routes/stats-routes.js';
 import { handoverRoutes } from './routes/handover-routes.js';
 import { poolRoutes } from './routes/pool-routes.js';
 
 /** Every route of the admin port, `/openapi.json` included. */
 export function adminRoutes(deps: AdminAppDeps): AdminRoute[] {
   return withOpenApiRoute(
-    [...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...auditRoutes(deps)],
+    [...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps)],
     { title: 'Bridgemail admin API', description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.' },
     (doc) => (ctx) => {
       ctx.body = doc;

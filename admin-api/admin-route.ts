@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import type { BridgeStats } from '../analytics/queries/index.js';
+import type { ClickHouseClient } from '@clickhouse/client';
 import {
   parseJson,
   readBody,
@@ -15,7 +15,8 @@ import type { PublicEndpoints } from './views.js';
 /** Collaborators of the admin API. */
 export interface AdminAppDeps {
   store: Store;
-  stats: (bridgeId: string) => Promise<BridgeStats>;
+  /** The analytics store (ClickHouse) and its database, for stats and timelines. */
+  analytics: { client: ClickHouseClient; database: string };
   /** Announces a control-plane change to every process (cache invalidation, new Pool workers). */
   announce: (message: ControlMessage) => Promise<void>;
   endpoints: () => PublicEndpoints;

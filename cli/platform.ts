@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
-import { applySchema, openClickHouse, queryBridgeStats, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
+import { applySchema, openClickHouse, queryTimeline, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
   AuthFailureLimiter,
@@ -297,6 +297,7 @@ async function start(
     messageIdDomain: config.heloName,
     tracking: { tokens, events, logger, scannerWindowMs: config.tracking.scannerWindowMs },
     suppressed: isSuppressed,
+    timeline: (messageId, bridgeId) => queryTimeline(analytics, config.clickhouse.database, messageId, { bridgeId }),
   });
   const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
   closers.push(() => closeServer(apiServer));
@@ -333,7 +334,7 @@ async function start(
 
   const adminApp = createAdminApp({
     store,
-    stats: (bridgeId) => queryBridgeStats(analytics, config.clickhouse.database, bridgeId),
+    analytics: { client: analytics, database: config.clickhouse.database },
     announce: async (message) => {
       await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
     },

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { BRIDGE_STATS_SCHEMA } from '../../analytics/queries/index.js';
 import { AppError, validate, type Transport } from '../../core/index.js';
 import { createBridgeSchema, revokeSchema, rotateSchema, updateBridgeSchema } from '../admin-schemas.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
@@ -129,20 +128,6 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
         const bridge = await deps.store.deleteBridge(ctx.params.id ?? '');
         await recordChange(deps, ctx.state.actor, { action: 'bridge.delete', targetType: 'bridge', targetId: bridge.id, details: {} });
         ctx.body = bridgeView(bridge, deps.endpoints());
-      },
-    },
-    {
-      ...base,
-      method: 'get',
-      path: '/admin/v1/bridges/:id/stats',
-      operationId: 'getBridgeStats',
-      summary: "Totals of a Bridge's events (deleted Bridges included)",
-      responses: { 200: { description: 'Totals', schema: BRIDGE_STATS_SCHEMA } },
-      errors: ['NOT_FOUND', ...auth],
-      handler: async (ctx) => {
-        const bridge = await deps.store.getBridge(ctx.params.id ?? '');
-        if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
-        ctx.body = await deps.stats(bridge.id);
       },
     },
   ];

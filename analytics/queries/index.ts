@@ -1,2 +1,21 @@
 export { queryBridgeStats, BRIDGE_STATS_SCHEMA, type BridgeStats } from './bridge-stats.js';
 export { queryMessage } from './message-lookup.js';
+export {
+  queryStats,
+  querySeries,
+  compareBridges,
+  computeRates,
+  queryTotals,
+  STATS_SCHEMA,
+  SERIES_SCHEMA,
+  SERIES_POINT_SCHEMA,
+  RATES_SCHEMA,
+  type Stats,
+  type StatsRates,
+  type StatsScope,
+  type StatsRange,
+  type SeriesInterval,
+  type SeriesPoint,
+  type BridgeComparison,
+} from './stats.js';
+export { queryTimeline, TIMELINE_SCHEMA, TIMELINE_EVENT_SCHEMA, type TimelineEvent, type TimelineOptions } from './timeline.js';

@@ -38,6 +38,8 @@ export interface SendAppDeps {
   tracking: TrackingRoutesDeps;
   /** Which recipients are on the Bridge's (or the account-wide) suppression list. */
   suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
+  /** Every event of a message of this Bridge, in order (empty: unknown or another Bridge's). */
+  timeline: (messageId: string, bridgeId: string) => Promise<unknown[]>;
 }
 
 interface SendState {
@@ -176,6 +178,21 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       },
     },
   ];
+  routes.push({
+    method: 'get',
+    path: '/v1/messages/:id',
+    operationId: 'getMessage',
+    tag: 'send',
+    summary: 'Every event of one of this Bridge\'s messages, in order, with SMTP replies',
+    auth: 'bridge',
+    responses: { 200: { description: 'The timeline', schema: z.object({ data: z.array(z.record(z.string(), z.unknown())) }) } },
+    errors: ['NOT_FOUND', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED'],
+    handler: async (ctx) => {
+      const data = await deps.timeline((ctx.params as Record<string, string>).id ?? '', ctx.state.bridge.id);
+      if (data.length === 0) throw new AppError('NOT_FOUND', 'no such message for this Bridge');
+      ctx.body = { data };
+    },
+  });
   routes.push(...trackingRoutes<SendState>(deps.tracking));
   return withOpenApiRoute(routes, { title: 'Bridgemail send API', description: 'Send mail through a Bridge.' }, (doc) => (ctx) => {
     ctx.body = doc;

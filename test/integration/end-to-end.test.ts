@@ -67,7 +67,23 @@ describe('one message end to end, by REST and by SMTP', () => {
       20_000,
       'stats sent=2 delivered=2',
     );
-    expect(stats).toEqual({ sent: 2, delivered: 2, deferred: 0, bounced: 0, hardBounces: 0, softBounces: 0, complaints: 0, opens: 0, uniqueOpens: 0, machineOpens: 0, clicks: 0, uniqueClicks: 0, machineClicks: 0 });
+    expect(stats).toEqual({
+      sent: 2, delivered: 2, deferred: 0, bounced: 0, hardBounces: 0, softBounces: 0, complaints: 0,
+      opens: 0, uniqueOpens: 0, machineOpens: 0, clicks: 0, uniqueClicks: 0, machineClicks: 0,
+      rates: { deliveryRate: 1, bounceRate: 0, complaintRate: 0, openRate: 0, clickRate: 0 },
+    });
+    // The Bridge's own key reads its message timeline; the Pool and IP views count the same mail.
+    const timeline = await fetch(`${h.platform.urls.api}/v1/messages/${restId}`, { headers: { authorization: `Bearer ${bridge.apiKey}` } });
+    expect(((await timeline.json()) as { data: { type: string }[] }).data.map((e) => e.type)).toEqual(['queued', 'sent', 'delivered']);
+    const stranger = await h.platform.createBridge('stranger', pool.id);
+    const foreign = await fetch(`${h.platform.urls.api}/v1/messages/${restId}`, { headers: { authorization: `Bearer ${stranger.apiKey}` } });
+    expect(foreign.status).toBe(404);
+    expect((await h.platform.admin('GET', `/admin/v1/messages/${restId}`)).body.data).toHaveLength(3);
+    expect((await h.platform.admin('GET', `/admin/v1/pools/${pool.id}/stats`)).body).toMatchObject({ sent: 2, delivered: 2 });
+    const series = await h.platform.admin('GET', `/admin/v1/bridges/${bridge.id}/stats/series?interval=day`);
+    expect(series.body.data.reduce((n: number, p: { delivered: number }) => n + p.delivered, 0)).toBe(2);
+    const compared = await h.platform.admin('GET', '/admin/v1/stats/bridges');
+    expect(compared.body.data.find((b: { bridgeId: string }) => b.bridgeId === bridge.id)).toMatchObject({ delivered: 2 });
 
     const events = await h.platform.events('message_id = {id:String}', { id: restId });
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent', 'delivered']);

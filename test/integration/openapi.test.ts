@@ -34,7 +34,7 @@ const adminDeps = {
   adminToken: 'stub-admin-token',
   logger: silent,
   store: {},
-  stats: async () => ({}),
+  analytics: { client: {}, database: 'bridgemail' },
   announce: async () => undefined,
   endpoints: () => ({ host: '127.0.0.1', smtpPort: 587, smtpsPort: 465, apiUrl: 'http://127.0.0.1:8080' }),
   limiter: { check: async () => undefined, recordFailure: async () => undefined },
