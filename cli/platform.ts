@@ -159,7 +159,7 @@ async function start(
     let schemaReady = false;
     const ensureSchema = async () => {
       if (schemaReady) return;
-      await applySchema(ch, config.clickhouse.database);
+      await applySchema(ch, config.clickhouse.database, { ttlDays: config.events.ttlDays });
       schemaReady = true;
     };
     await ensureSchema().catch((err: unknown) => logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'));

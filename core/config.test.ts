@@ -39,7 +39,7 @@ describe('loadConfig', () => {
     });
     expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
     expect(config.spool).toEqual({ dir: resolve('./data/spool'), thresholdBytes: 64 * 1024 });
-    expect(config.events).toEqual({ batchSize: 1000, flushMs: 1000 });
+    expect(config.events).toEqual({ batchSize: 1000, flushMs: 1000, ttlDays: 0 });
     expect(config.redis).toEqual({ url: undefined, prefix: 'bm' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.clickhouse).toEqual({ url: undefined, database: 'bridgemail' });

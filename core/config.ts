@@ -37,6 +37,7 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000),
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000),
   BRIDGEMAIL_EVENTS_FLUSH_MS: positiveInt.default(1000),
+  BRIDGEMAIL_EVENTS_TTL_DAYS: z.coerce.number().int().min(0).default(0),
   BRIDGEMAIL_BOUNCE_DOMAIN: optionalString,
   BRIDGEMAIL_VERP_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'lower-case letters, digits, . _ -').default('bounces'),
   BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt.default(100),
@@ -101,7 +102,7 @@ export interface Config {
     /** Shaping policy as JSON (parsed and checked by the delivery role); undefined: defaults. */
     readonly shaping: string | undefined;
   };
-  readonly events: { readonly batchSize: number; readonly flushMs: number };
+  readonly events: { readonly batchSize: number; readonly flushMs: number; readonly ttlDays: number };
   readonly verp: { readonly prefix: string; readonly domain: string };
   readonly spool: { readonly dir: string; readonly thresholdBytes: number };
   readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
@@ -165,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       shaping: e.BRIDGEMAIL_SHAPING,
       requireTls: (e.BRIDGEMAIL_REQUIRE_TLS ?? '').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     },
-    events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS },
+    events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS, ttlDays: e.BRIDGEMAIL_EVENTS_TTL_DAYS },
     verp: { prefix: e.BRIDGEMAIL_VERP_PREFIX, domain: (e.BRIDGEMAIL_BOUNCE_DOMAIN ?? e.BRIDGEMAIL_HELO_NAME).toLowerCase() },
     spool: {
       dir: resolve(e.BRIDGEMAIL_SPOOL_DIR ?? `${e.BRIDGEMAIL_DATA_DIR}/spool`),
