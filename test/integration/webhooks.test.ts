@@ -32,32 +32,6 @@ import {
 } from '../../workers/webhooks/index.js';
 import { waitFor } from '../support/wait.js';
 
-/** Migration 7 (webhooks), run here until it is part of MIGRATIONS. */
-const WEBHOOKS_SQL = `
-  CREATE TABLE webhooks (
-    id           text PRIMARY KEY,
-    bridge_id    text NOT NULL REFERENCES bridges(id),
-    url          text NOT NULL,
-    event_types  text[] NOT NULL,
-    secret_enc   text NOT NULL,
-    key_id       text NOT NULL,
-    active       boolean NOT NULL DEFAULT true,
-    created_at   timestamptz NOT NULL DEFAULT now()
-  );
-  CREATE INDEX webhooks_bridge ON webhooks (bridge_id);
-  CREATE TABLE webhook_attempts (
-    id           text PRIMARY KEY,
-    webhook_id   text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
-    event_id     text NOT NULL,
-    attempt      integer NOT NULL,
-    status_code  integer,
-    error        text,
-    at           timestamptz NOT NULL DEFAULT now(),
-    delivered    boolean NOT NULL DEFAULT false
-  );
-  CREATE INDEX webhook_attempts_webhook_at ON webhook_attempts (webhook_id, at DESC, id DESC);
-`;
-
 interface Received {
   path: string;
   eventId: string | undefined;
@@ -101,8 +75,6 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     }
     sql = await openPglite(join(dir, 'pg'));
     await migrate(sql);
-    const { rows } = await sql.query<{ t: string | null }>(`SELECT to_regclass('webhooks')::text AS t`);
-    if (!rows[0]?.t) await sql.exec(WEBHOOKS_SQL);
     const box = new SecretBox(randomBytes(32));
     const store = createStore(sql, box);
     webhooks = createWebhookStore(sql, box);
