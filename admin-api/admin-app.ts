@@ -2,6 +2,11 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError, bearerToken, renderErrors, safeEqual, sha256Hex, withOpenApiRoute } from '../core/index.js';
 import type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { ConsoleSessions, CSRF_HEADER, SESSION_COOKIE } from './console/console-session.js';
+import { QUEUE_BOARD_PATH, queueBoard } from './console/queue-board.js';
+import { staticConsole } from './console/static-console.js';
+import { queueRoutes } from './routes/queue-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { bridgeRoutes } from './routes/bridge-routes.js';
 import { domainRoutes } from './routes/domain-routes.js';
@@ -14,9 +19,9 @@ import { handoverRoutes } from './routes/handover-routes.js';
 import { poolRoutes } from './routes/pool-routes.js';
 
 /** Every route of the admin port, `/openapi.json` included. */
-export function adminRoutes(deps: AdminAppDeps): AdminRoute[] {
+export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(deps.adminToken)): AdminRoute[] {
   return withOpenApiRoute(
-    [...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps)],
+    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps)],
     { title: 'Bridgemail admin API', description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.' },
     (doc) => (ctx) => {
       ctx.body = doc;
@@ -24,25 +29,55 @@ export function adminRoutes(deps: AdminAppDeps): AdminRoute[] {
   );
 }
 
-/** Builds the Koa app of the admin port; routes marked `admin` need the admin token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Builds the Koa app of the admin port: the admin API (routes marked `admin` need the admin token
+ * as a Bearer token, or the console's session cookie plus its CSRF token on changes), the web
+ * console at `/` and bull-board at `/queues` (behind the same session).
+ */
 export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
   const app = new Koa<AdminState>();
   const router = new Router<AdminState>();
+  const sessions = new ConsoleSessions(deps.adminToken);
   const actor = `adm_${sha256Hex(deps.adminToken).slice(0, 12)}`;
   const authenticate: Koa.Middleware<AdminState> = async (ctx, next) => {
     await deps.limiter.check('admin', ctx.ip, 'admin');
-    if (!safeEqual(bearerToken(ctx.get('authorization') || undefined), deps.adminToken)) {
+    const session = ctx.get('authorization') ? undefined : sessions.verify(ctx.cookies.get(SESSION_COOKIE));
+    if (session) {
+      // A cookie rides along with any request the browser makes: changes need the CSRF token too.
+      if (!SAFE_METHODS.has(ctx.method) && !sessions.checkCsrf(session, ctx.get(CSRF_HEADER) || undefined)) {
+        throw new AppError('CSRF_TOKEN_INVALID', `missing or wrong ${CSRF_HEADER} header`);
+      }
+    } else if (!safeEqual(bearerToken(ctx.get('authorization') || undefined), deps.adminToken)) {
       await deps.limiter.recordFailure('admin', ctx.ip, 'admin');
       throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
     }
     ctx.state.actor = actor;
     await next();
   };
-  for (const route of adminRoutes(deps)) {
+  const board = queueBoard(deps.queues, deps.logger);
+  const boardGate: Koa.Middleware<AdminState> = async (ctx, next) => {
+    if (ctx.path !== QUEUE_BOARD_PATH && !ctx.path.startsWith(`${QUEUE_BOARD_PATH}/`)) return next();
+    const session = sessions.verify(ctx.cookies.get(SESSION_COOKIE));
+    if (!session) {
+      if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') return ctx.redirect('/#/login?next=%2Fqueues');
+      throw new AppError('UNAUTHENTICATED', 'log in to the console first');
+    }
+    // bull-board's own UI cannot send our CSRF header: its changes must at least come from our
+    // origin (built from Host; Koa 3's ctx.origin echoes the request's Origin header).
+    if (!SAFE_METHODS.has(ctx.method) && ctx.get('origin') !== `${ctx.protocol}://${ctx.host}`) {
+      throw new AppError('CSRF_TOKEN_INVALID', 'cross-origin change refused');
+    }
+    await board(ctx as unknown as Koa.Context, next);
+  };
+  for (const route of adminRoutes(deps, sessions)) {
     const chain = route.auth === 'admin' ? [authenticate, route.handler] : [route.handler];
     router.register(route.path, [route.method.toUpperCase()], chain as Koa.Middleware<AdminState>[]);
   }
   app.use(renderErrors(deps.logger));
+  app.use(staticConsole(deps.consoleDir));
+  app.use(boardGate);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,9 +1,11 @@
 import type Koa from 'koa';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Queue } from 'bullmq';
 import {
   parseJson,
   readBody,
   type AuditEntry,
+  type EventBacklog,
   type ControlMessage,
   type Logger,
   type RouteSpec,
@@ -28,6 +30,29 @@ export interface AdminAppDeps {
   /** Refuses clients with too many failed admin logins. */
   limiter: { check(scope: string, address: string, principal: string): Promise<void>; recordFailure(scope: string, address: string, principal: string): Promise<void> };
   logger: Logger;
+  /** The queues operators watch (console, bull-board, `GET /admin/v1/queues`). */
+  queues: QueueDirectory;
+  /**
+   * Directory of the built web console (`index.html` and assets), served at `/`; when it holds no
+   * build, `/` answers 503 with how to build it.
+   */
+  consoleDir: string;
+}
+
+/** A BullMQ queue shown to operators. */
+export interface WatchedQueue {
+  /** Queue name as BullMQ knows it. */
+  name: string;
+  kind: 'pool' | 'inbound' | 'webhooks';
+  /** The Pool of a delivery queue. */
+  poolId?: string;
+  queue: Queue;
+}
+
+/** Lists the platform's queues (every Pool's delivery queue, inbound reports, webhooks) and the event stream backlog. */
+export interface QueueDirectory {
+  list(): Promise<WatchedQueue[]>;
+  eventBacklog(): Promise<EventBacklog>;
 }
 
 /** Per-request state of the admin API. */

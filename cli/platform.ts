@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
 import { applySchema, openClickHouse, queryTimeline, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
@@ -21,6 +23,8 @@ import {
   parseMasterKey,
   lockDataDir,
   PoolQueues,
+  readEventBacklog,
+  INBOUND_QUEUE,
   readOrCreateSecret,
   SecretBox,
   spawnRedisServer,
@@ -48,7 +52,7 @@ import { classifySmtpReply } from '../workers/bounces/index.js';
 import { createSigningStep } from '../workers/signing/index.js';
 import { startInbound } from './inbound.js';
 import { startWebhooks } from './webhooks.js';
-import { checkWebhookUrl } from '../workers/webhooks/index.js';
+import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
 import { createTrackingStep } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
@@ -332,7 +336,21 @@ async function start(
   const apiUrl = `http://${urlHost}:${ports.api}`;
   trackingBaseUrl = config.tracking.baseUrl ?? apiUrl;
 
+  // Handles for operators: the same queues the workers use, read-only unless an operator acts in bull-board.
+  const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => {
+    const q = new Queue(name, { connection: producerRedis, prefix: config.redis.prefix });
+    closers.push(() => q.close());
+    return { name, kind: name === INBOUND_QUEUE ? ('inbound' as const) : ('webhooks' as const), queue: q };
+  });
   const adminApp = createAdminApp({
+    queues: {
+      list: async () => [
+        ...(await store.listPools()).map((p) => ({ name: queues.queue(p.id).name, kind: 'pool' as const, poolId: p.id, queue: queues.queue(p.id) })),
+        ...watched,
+      ],
+      eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
+    },
+    consoleDir: config.consoleDir ?? fileURLToPath(new URL('../admin-api/web/dist', import.meta.url)),
     store,
     analytics: { client: analytics, database: config.clickhouse.database },
     announce: async (message) => {

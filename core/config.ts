@@ -54,6 +54,7 @@ const envSchema = z.object({
   BRIDGEMAIL_SPOOL_DIR: optionalString,
   BRIDGEMAIL_SPOOL_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
   BRIDGEMAIL_TRACKING_BASE_URL: optionalString,
+  BRIDGEMAIL_CONSOLE_DIR: optionalString,
   BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: z.coerce.number().int().min(0).default(10_000),
   BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1', 'false', 'true']).default('0'),
   BRIDGEMAIL_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
@@ -106,6 +107,8 @@ export interface Config {
   readonly verp: { readonly prefix: string; readonly domain: string };
   readonly spool: { readonly dir: string; readonly thresholdBytes: number };
   readonly tracking: { readonly baseUrl: string | undefined; readonly scannerWindowMs: number };
+  /** Directory of the built web console; default: the build inside this package (`admin-api/web/dist`). */
+  readonly consoleDir: string | undefined;
   readonly webhooks: { readonly allowPrivate: boolean; readonly timeoutMs: number };
   readonly authLimits: { readonly perAddress: number; readonly perPrincipal: number; readonly windowMs: number };
   readonly redis: { readonly url: string | undefined; readonly prefix: string };
@@ -173,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       thresholdBytes: e.BRIDGEMAIL_SPOOL_THRESHOLD_BYTES,
     },
     tracking: { baseUrl: e.BRIDGEMAIL_TRACKING_BASE_URL, scannerWindowMs: e.BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS },
+    consoleDir: e.BRIDGEMAIL_CONSOLE_DIR,
     webhooks: {
       allowPrivate: e.BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE === '1' || e.BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE === 'true',
       timeoutMs: e.BRIDGEMAIL_WEBHOOK_TIMEOUT_MS,

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { meaning: 'the request body has an unsupported content type', http: 415, smtp: [501, '5.5.4'] },
   UNAUTHENTICATED: { meaning: 'no credentials were given', http: 401, smtp: [530, '5.7.0'] },
   INVALID_CREDENTIALS: { meaning: 'the credentials given are unknown or wrong', http: 401, smtp: [535, '5.7.8'] },
+  CSRF_TOKEN_INVALID: { meaning: 'a console change came without the session\'s CSRF token', http: 403, smtp: [530, '5.7.0'] },
   CREDENTIAL_REVOKED: { meaning: 'the credential was revoked; rotate it to send again', http: 401, smtp: [535, '5.7.8'] },
   NOT_FOUND: { meaning: 'no such resource', http: 404, smtp: [550, '5.1.1'] },
   ROUTE_NOT_FOUND: { meaning: 'no such endpoint', http: 404, smtp: [500, '5.5.1'] },

@@ -84,3 +84,26 @@ export class EventPublisher {
     if (failed?.[0]) throw failed[0];
   }
 }
+
+/** How far behind the readers of the event stream are. */
+export interface EventBacklog {
+  /** Entries in the stream (not yet trimmed). */
+  length: number;
+  /** Per consumer group: entries read but not acknowledged, and entries not read yet. */
+  groups: { name: string; pending: number; lag: number | null }[];
+}
+
+/** Reads the event stream's length and each consumer group's pending count and lag. */
+export async function readEventBacklog(redis: Redis, prefix: string): Promise<EventBacklog> {
+  const key = eventStreamKey(prefix);
+  const length = await redis.xlen(key);
+  if (length === 0 && (await redis.exists(key)) === 0) return { length, groups: [] };
+  const raw = (await redis.xinfo('GROUPS', key)) as unknown[][];
+  const groups = raw.map((fields) => {
+    const info = new Map<string, unknown>();
+    for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+    const lag = info.get('lag');
+    return { name: String(info.get('name')), pending: Number(info.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
+  });
+  return { length, groups };
+}

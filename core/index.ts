@@ -29,6 +29,8 @@ export {
   EVENT_TYPES,
   EventPublisher,
   eventStreamKey,
+  readEventBacklog,
+  type EventBacklog,
   type EventType,
   type MailEvent,
   type NewMailEvent,

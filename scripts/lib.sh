@@ -38,3 +38,10 @@ ensure_npm_deps() {
     npm ci --no-audit --no-fund
   fi
 }
+
+# Builds the web console (admin-api/web → admin-api/web/dist) when it is missing or older than its sources.
+ensure_console_built() {
+  if [ ! -f admin-api/web/dist/index.html ] || [ -n "$(find admin-api/web -path admin-api/web/dist -prune -o -type f -newer admin-api/web/dist/index.html -print -quit)" ]; then
+    npm run --silent build:web
+  fi
+}

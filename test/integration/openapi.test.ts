@@ -38,6 +38,8 @@ const adminDeps = {
   announce: async () => undefined,
   endpoints: () => ({ host: '127.0.0.1', smtpPort: 587, smtpsPort: 465, apiUrl: 'http://127.0.0.1:8080' }),
   limiter: { check: async () => undefined, recordFailure: async () => undefined },
+  queues: { list: async () => [], eventBacklog: async () => ({ length: 0, groups: [] }) },
+  consoleDir: '/nonexistent',
 } as unknown as AdminAppDeps;
 const sendDeps = {
   auth: { apiKey: async () => undefined },
@@ -98,7 +100,7 @@ async function fetchDocument(baseUrl: string): Promise<{ status: number; content
 describe('each port serves an OpenAPI 3.1 document of exactly its routes', () => {
   const h = useHarness();
   const ports = {
-    admin: { url: () => h.platform.urls.admin, app: () => createAdminApp(adminDeps), prefix: /^\/admin\/v1\// },
+    admin: { url: () => h.platform.urls.admin, app: () => createAdminApp(adminDeps), prefix: /^\/(admin\/v1|console\/api)\// },
     api: { url: () => h.platform.urls.api, app: () => createSendApp(sendDeps), prefix: /^\/(v1|t)\// },
   };
   const docs = {} as Record<keyof typeof ports, OpenApiDocument>;
@@ -183,6 +185,9 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
           await res.arrayBuffer();
           if (op.security?.length) expect(res.status, `${route} without a token`).toBe(401);
           else if (path === '/openapi.json') expect(res.status, route).toBe(200);
+          // The console's login routes: a bad login body is a 400, session and logout always answer.
+          else if (path === '/console/api/login') expect(res.status, route).toBe(400);
+          else if (path.startsWith('/console/api/')) expect(res.status, route).toBe(200);
           // Public routes keyed by a signed token (tracking): a bogus one is unknown, never an error.
           else expect(res.status, `${route} with a bogus token`).toBe(404);
         }

@@ -1,0 +1,39 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { KoaAdapter } from '@bull-board/koa';
+import type Koa from 'koa';
+import type { Logger } from '../../core/index.js';
+import type { QueueDirectory } from '../admin-route.js';
+
+/** Where bull-board is mounted on the admin port. */
+export const QUEUE_BOARD_PATH = '/queues';
+
+const REFRESH_MS = 2000;
+
+/**
+ * bull-board at {@link QUEUE_BOARD_PATH}, showing every queue of the directory; the list is
+ * re-read (at most every 2 s) so a new Pool's queue appears without a restart. Authentication is
+ * the caller's job: mount it behind the console's session check.
+ */
+export function queueBoard(queues: QueueDirectory, logger: Logger): Koa.Middleware {
+  const adapter = new KoaAdapter();
+  adapter.setBasePath(QUEUE_BOARD_PATH);
+  const board = createBullBoard({ queues: [], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'Bridgemail queues' } } });
+  const plugin = adapter.registerPlugin();
+  let refreshedAt = 0;
+  let refreshing: Promise<void> | undefined;
+  const refresh = async () => {
+    const list = await queues.list();
+    board.replaceQueues(list.map((q) => new BullMQAdapter(q.queue, { readOnlyMode: false, description: q.kind === 'pool' ? `Pool ${q.poolId ?? ''}` : q.kind })));
+    refreshedAt = Date.now();
+  };
+  return async (ctx, next) => {
+    if (Date.now() - refreshedAt > REFRESH_MS) {
+      refreshing ??= refresh().finally(() => {
+        refreshing = undefined;
+      });
+      await refreshing.catch((err: unknown) => logger.warn({ err }, 'queue list not refreshed'));
+    }
+    await plugin(ctx, next);
+  };
+}

@@ -1,0 +1,209 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+
+/** Loads data once and on `reload()`; keeps the last error. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; reload: () => void } {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (d) => live && (setData(d), setError(undefined)),
+      (e: unknown) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  return { data, error, reload: useCallback(() => setTick((t) => t + 1), []) };
+}
+
+/** An error message, announced to screen readers. */
+export function ErrorText({ error }: { error: unknown }) {
+  if (!error) return null;
+  const text = error instanceof ApiError ? `${error.message}${error.field ? ` (${error.field})` : ''} [${error.code}]` : String(error);
+  return (
+    <p role="alert" class="error">
+      {text}
+    </p>
+  );
+}
+
+/** A status message, announced politely. */
+export function Notice({ text }: { text: string | undefined }) {
+  return (
+    <p role="status" aria-live="polite" class="notice">
+      {text ?? ''}
+    </p>
+  );
+}
+
+/** Copies `text` to the clipboard. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [done, setDone] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Clipboard refused (insecure context, permissions): fall back to a hidden textarea.
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    setDone(true);
+    setTimeout(() => setDone(false), 1500);
+  };
+  return (
+    <button type="button" class="small" onClick={copy} aria-label={`Copy ${label}`}>
+      {done ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
+
+/** A read-only value with a copy button; secrets stay hidden until revealed. */
+export function ValueField({ label, value, secret = false }: { label: string; value: string; secret?: boolean }) {
+  const id = useId();
+  const [shown, setShown] = useState(!secret);
+  return (
+    <div class="field-row">
+      <label for={id}>{label}</label>
+      {shown ? <input id={id} readOnly type="text" value={value} class="mono" /> : <input id={id} readOnly type="password" value={value} class="mono" />}
+      {secret && (
+        <button type="button" class="small" aria-pressed={shown} aria-label={`${shown ? 'Hide' : 'Show'} ${label}`} onClick={() => setShown(!shown)}>
+          {shown ? 'Hide' : 'Show'}
+        </button>
+      )}
+      <CopyButton text={value} label={label} />
+    </div>
+  );
+}
+
+/** A modal dialog (native `<dialog>`: focus is trapped, Escape closes). */
+export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const mounted = useRef(true);
+  const id = useId();
+  useEffect(() => {
+    const d = ref.current;
+    mounted.current = true;
+    if (d && !d.open) d.showModal();
+    return () => {
+      // Closing because the app replaced this dialog is not the user closing it: no onClose then.
+      mounted.current = false;
+      d?.close();
+    };
+  }, []);
+  const closed = () => {
+    if (mounted.current) onClose();
+  };
+  return (
+    <dialog ref={ref} aria-labelledby={id} onClose={closed}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </dialog>
+  );
+}
+
+/** Asks before a destructive action. */
+export function ConfirmDialog({ title, text, confirm, onConfirm, onClose }: { title: string; text: string; confirm: string; onConfirm: () => Promise<void>; onClose: () => void }) {
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <p>{text}</p>
+      <ErrorText error={error} />
+      <div class="actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await onConfirm();
+              onClose();
+            } catch (e) {
+              setError(e);
+              setBusy(false);
+            }
+          }}
+        >
+          {confirm}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs, Tab enters the panel). */
+export function Tabs({ label, tabs }: { label: string; tabs: { id: string; title: string; content: ComponentChildren }[] }) {
+  const [active, setActive] = useState(0);
+  const base = useId();
+  const refs = useRef<(HTMLButtonElement | null)[]>([]);
+  const move = (to: number) => {
+    const next = (to + tabs.length) % tabs.length;
+    setActive(next);
+    refs.current[next]?.focus();
+  };
+  return (
+    <div class="tabs">
+      <div role="tablist" aria-label={label}>
+        {tabs.map((t, i) => (
+          <button
+            key={t.id}
+            ref={(el) => {
+              refs.current[i] = el;
+            }}
+            role="tab"
+            type="button"
+            id={`${base}-tab-${i}`}
+            aria-selected={i === active}
+            aria-controls={`${base}-panel-${i}`}
+            tabIndex={i === active ? 0 : -1}
+            onClick={() => setActive(i)}
+            onKeyDown={(e) => {
+              if (e.key === 'ArrowRight') move(i + 1);
+              else if (e.key === 'ArrowLeft') move(i - 1);
+              else if (e.key === 'Home') move(0);
+              else if (e.key === 'End') move(tabs.length - 1);
+            }}
+          >
+            {t.title}
+          </button>
+        ))}
+      </div>
+      {tabs.map((t, i) => (
+        <div key={t.id} role="tabpanel" id={`${base}-panel-${i}`} aria-labelledby={`${base}-tab-${i}`} hidden={i !== active} tabIndex={0}>
+          {t.content}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** A stat tile. */
+export function Tile({ label, value, sub }: { label: string; value: number | string; sub?: string }) {
+  return (
+    <div class="tile" role="group" aria-label={label}>
+      <div class="tile-label">{label}</div>
+      <div class="tile-value" data-testid={`tile-${label.toLowerCase().replace(/\s+/g, '-')}`}>
+        {value}
+      </div>
+      {sub && <div class="tile-sub">{sub}</div>}
+    </div>
+  );
+}
+
+/** The page's heading; focusable so route changes can move focus to it. */
+export function PageTitle({ children }: { children: ComponentChildren }) {
+  return <h1 tabIndex={-1}>{children}</h1>;
+}
