@@ -1,85 +1,63 @@
 /**
- * End-to-end delivery throughput, as messages per second and as a ratio to nodemailer sending
- * straight to the same sink in the same run. Loopback only.
+ * End-to-end delivery throughput, as messages per second and as ratios to two baselines measured
+ * in the same run: nodemailer sending straight to the sink, and a real Postfix relaying to it.
+ * Loopback only.
  *
- * Every case sends the same ~4 KB HTML message (10 links), one recipient each, to one counting
- * `smtp-server` sink on 127.0.0.1 (STARTTLS offered, so every path pays for TLS to the sink):
- * - `nodemailer-direct`: a pooled nodemailer transport (20 connections) straight to the sink;
- *   the baseline.
- * - `rest plain`: `POST /v1/send` through a Bridge with tracking off, From @nokey.example (no DKIM).
- * - `rest track+dkim`: `POST /v1/send` through a Bridge with opens and clicks tracked, From
- *   @bench.example (a DKIM domain), so each copy is rewritten and signed.
- * - `batch track+dkim`: the same via `POST /v1/send/batch`, 100 messages a call.
- * - `smtp track+dkim`: the same via SMTP submission (pooled nodemailer, STARTTLS, AUTH).
+ * Every case delivers ~4 KB messages, one recipient each, to one Postfix `smtp-sink` on
+ * 127.0.0.1 (C, no TLS, counted through its `-c` counter; see bench/postfix.ts, and
+ * bench/private-postfix.ts for the Postfix baseline). The Debian package `postfix` is installed
+ * first if `smtp-sink` is missing (with "No configuration": no system Postfix is set up or
+ * started). Cases, in order:
+ * - `smtp-source`: Postfix's C generator, 20 sessions reusing their connections (`-d`), 4096-byte
+ *   bodies; the ceiling of the machine's loopback SMTP.
+ * - `nodemailer-direct`: a pooled nodemailer transport (20 connections) sending the HTML message
+ *   below; the first baseline.
+ * - `postfix-relay`: a private Postfix instance (own config, queue and data dirs under a temp dir,
+ *   SMTP on a free loopback port, `relayhost` = the sink, 20 deliveries in parallel, fsync per
+ *   message) fed by `smtp-source` as above; timed until the sink has every message. The second
+ *   baseline. It is stopped before the Bridgemail cases start.
+ * - Bridgemail, each `plain` (tracking off, From @nokey.example: no DKIM) and `track+dkim`
+ *   (opens and clicks tracked, From @bench.example: a DKIM domain, so each copy is rewritten and
+ *   signed): `rest` (`POST /v1/send`), `batch` (`POST /v1/send/batch`, 100 messages a call),
+ *   `smtp` (submission: pooled nodemailer, STARTTLS, AUTH). The HTML message has 10 links.
  * - `nodemailer-direct #2`: the baseline again, last, to show drift within the run.
- * A Bridgemail case is timed from its first submission until the sink has received every message
- * that was accepted (the platform runs in this process: ingress, Redis round trips, BullMQ,
- * tracking, DKIM, delivery from Pool IP 127.0.0.2). Each case first runs a small unprinted warm-up.
- * Client concurrency is bounded (50 requests or messages in flight, 5 batches); each case is
- * capped at CASE_CAP_MS, after which it prints what it reached.
+ * A Bridgemail case is timed from its first submission until the sink has received as many
+ * messages as were accepted (the platform runs in this process: ingress, Redis round trips,
+ * BullMQ, tracking, DKIM, delivery from Pool IP 127.0.0.2). Each case first runs a small
+ * unprinted warm-up. Client concurrency is bounded (50 requests or messages in flight, 5
+ * batches); each case is capped at CASE_CAP_MS, after which it prints what it reached. The sink
+ * counts all messages, not per case: after a capped case the run waits for the sink to go quiet
+ * before the next one.
  *
- * Run: `node --import tsx bench/throughput.ts` (env `BENCH_N` scales the message counts:
- * BENCH_N=1 is 2000 for the baseline and 1000 per Bridgemail case).
+ * Run: `node --import tsx bench/throughput.ts` (as root, for the install and Postfix). Env
+ * `BENCH_N` scales the message counts: BENCH_N=1 is 20000 for smtp-source, 2000 for nodemailer,
+ * 1000 for Postfix and 1000 per Bridgemail case.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { z } from 'zod';
-import { startPlatform } from '../cli/platform.js';
-import { createLogger, loadConfig } from '../core/index.js';
+import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
+import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
+import { startPrivatePostfix } from './private-postfix.js';
 
 const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
-const BASELINE_N = Math.max(1, Math.round(2000 * SCALE));
-const CASE_N = Math.max(1, Math.round(1000 * SCALE));
+const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
+const SOURCE_N = scaled(20_000);
+const BASELINE_N = scaled(2000);
+const POSTFIX_N = scaled(1000);
+const CASE_N = scaled(1000);
 const WARMUP_N = 50;
 const CONCURRENCY = 50;
+const SOURCE_SESSIONS = 20;
+const BODY_BYTES = 4096;
 const BATCH_SIZE = 100;
 const BATCH_CONCURRENCY = 5;
 const CASE_CAP_MS = 120_000;
-const LINKS = 10;
-
-/** An HTML message of about 4 KB with `LINKS` links. */
-function orderHtml(): string {
-  const text = 'Thanks for your order. Your parcel is being prepared and will ship within two working days. ';
-  const rows = Array.from(
-    { length: LINKS },
-    (_, i) => `<p style="font:15px/22px Arial,sans-serif;">${text.repeat(3)}<a href="https://shop.example/orders/${i}?utm_source=mail&amp;pos=${i}">Item ${i}</a></p>\n`,
-  );
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your order</title></head><body>\n${rows.join('')}</body></html>\n`;
-}
-
-/** A sink that counts messages per recipient domain and remembers when the last one arrived. */
-async function startCountingSink() {
-  const seen = new Map<string, { n: number; lastAt: number }>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH'],
-    logger: false,
-    closeTimeout: 2_000,
-    onData(stream, session, callback) {
-      stream.on('end', () => {
-        for (const rcpt of session.envelope.rcptTo) {
-          const domain = rcpt.address.slice(rcpt.address.lastIndexOf('@') + 1).toLowerCase();
-          seen.set(domain, { n: (seen.get(domain)?.n ?? 0) + 1, lastAt: performance.now() });
-        }
-        callback(null, 'Ok: counted');
-      });
-      stream.resume();
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    seen: (domain: string) => seen.get(domain) ?? { n: 0, lastAt: 0 },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-type CountingSink = Awaited<ReturnType<typeof startCountingSink>>;
+/** After a capped case: how long the sink must stay still, and the most we wait for that. */
+const QUIET_MS = 2_000;
+const SETTLE_CAP_MS = 60_000;
 
 /** What one case reached; `submitSeconds` is until the last submission was answered (ingress alone). */
 interface CaseResult {
@@ -92,21 +70,18 @@ interface CaseResult {
   capped: boolean;
 }
 
+/** Submits unit `i` (a message, or a batch); resolves with how many messages were accepted. */
+type SubmitUnit = (i: number) => Promise<{ accepted: number; error?: string }>;
+
 /**
- * Submits `units` units (a message or a batch) with at most `concurrency` in flight, then waits
- * until the sink has every accepted message of `domain`; both bounded by CASE_CAP_MS.
+ * Submits `units` units with at most `concurrency` in flight, then waits until the sink has
+ * received as many messages as were accepted; both bounded by CASE_CAP_MS.
  */
-async function runCase(
-  sink: CountingSink,
-  domain: string,
-  units: number,
-  concurrency: number,
-  submit: (unit: number) => Promise<{ accepted: number; error?: string }>,
-): Promise<CaseResult> {
+async function runCase(sink: SmtpSink, units: number, concurrency: number, submit: SubmitUnit): Promise<CaseResult> {
+  const base = sink.received();
   const start = performance.now();
   const deadline = start + CASE_CAP_MS;
   let [next, accepted, errors] = [0, 0, 0];
-  let [submitting, submitEnd] = [true, deadline];
   let firstError: string | undefined;
   const worker = async () => {
     while (next < units && performance.now() < deadline) {
@@ -124,133 +99,152 @@ async function runCase(
       }
     }
   };
-  void Promise.all(Array.from({ length: Math.min(concurrency, units) }, worker)).then(() => {
-    submitting = false;
-    submitEnd = performance.now();
-  });
-  while (performance.now() < deadline && (submitting || sink.seen(domain).n < accepted)) await sleep(5);
-  const { n, lastAt } = sink.seen(domain);
-  const capped = submitting || n < accepted;
-  const seconds = ((capped || n === 0 ? performance.now() : lastAt) - start) / 1000;
-  return { delivered: n, accepted, seconds, submitSeconds: (submitEnd - start) / 1000, errors, firstError, capped };
+  await Promise.all(Array.from({ length: Math.min(concurrency, units) }, worker));
+  const submitEnd = performance.now();
+  const reachedAt = await sink.waitFor(base + accepted, deadline);
+  const delivered = sink.received() - base;
+  const capped = reachedAt === undefined || next < units;
+  const seconds = ((reachedAt ?? performance.now()) - start) / 1000;
+  return { delivered, accepted, seconds, submitSeconds: (submitEnd - start) / 1000, errors, firstError, capped };
 }
 
-/** One REST call; throws on a non-2xx answer with its status and body. */
-async function post(url: string, apiKey: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(CASE_CAP_MS),
-  });
-  const text = await res.text();
-  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as unknown;
+/** Feeds `port` with smtp-source and times until the sink has all `n` messages. */
+async function runSource(sink: SmtpSink, port: number, n: number): Promise<CaseResult> {
+  const base = sink.received();
+  const start = performance.now();
+  const submitSeconds = await runSmtpSource({ port, messages: n, sessions: SOURCE_SESSIONS, size: BODY_BYTES, timeoutMs: CASE_CAP_MS });
+  const reachedAt = await sink.waitFor(base + n, start + CASE_CAP_MS);
+  const delivered = sink.received() - base;
+  const seconds = ((reachedAt ?? performance.now()) - start) / 1000;
+  return { delivered, accepted: n, seconds, submitSeconds, errors: 0, firstError: undefined, capped: reachedAt === undefined };
 }
 
-const created = z.object({ id: z.string() });
-const bridgeSchema = created.extend({ apiKey: z.string(), smtp: z.object({ username: z.string(), password: z.string() }) });
-const batchAnswer = z.object({ data: z.array(z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) });
+/** Waits (bounded) until the sink has counted nothing new for QUIET_MS: stragglers of a capped case. */
+async function settle(sink: SmtpSink): Promise<void> {
+  const deadline = performance.now() + SETTLE_CAP_MS;
+  let [last, stillSince] = [sink.received(), performance.now()];
+  while (performance.now() < deadline && performance.now() - stillSince < QUIET_MS) {
+    await sleep(200);
+    if (sink.received() !== last) [last, stillSince] = [sink.received(), performance.now()];
+  }
+}
 
-/** Submits unit `i` (a message, or a batch) of a case of `n` messages; they go to `@domain`. */
-type Submit = (domain: string, n: number) => (i: number) => Promise<{ accepted: number; error?: string }>;
+/** Rates the ratios are taken against; undefined until measured. */
+const baselines: { nodemailer?: number; postfix?: number } = {};
 
-/** A pooled nodemailer transport (the shape the brief fixes for the baseline). */
+/** Prints one case: msg/s and its ratios to the baselines known so far; `baseline` records it as one. */
+function report(name: string, r: CaseResult, baseline?: keyof typeof baselines): void {
+  const perSecond = r.delivered / r.seconds;
+  if (baseline) baselines[baseline] = perSecond;
+  const ratio = (base: number | undefined, label: string) => `${base ? (perSecond / base).toFixed(2) : '   -'}× ${label}`;
+  const notes = [
+    r.capped ? `capped at ${CASE_CAP_MS / 1000} s: ${r.delivered}/${r.accepted} accepted reached the sink` : '',
+    r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
+  ].filter(Boolean);
+  console.log(
+    `${name.padEnd(22)} ${String(r.delivered).padStart(6)} msgs ${perSecond.toFixed(0).padStart(6)} msg/s  ${ratio(baselines.nodemailer, 'nodemailer')}  ${ratio(baselines.postfix, 'postfix')}  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${notes.length ? `  [${notes.join('; ')}]` : ''}`,
+  );
+}
+
+/** A pooled nodemailer transport to 127.0.0.1: 20 connections, reused for every message. */
 function pooled(port: number, auth?: { user: string; pass: string }) {
   const tls = { secure: false, tls: { rejectUnauthorized: false }, ...(auth ? { auth, requireTLS: true } : {}) };
   return nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: 20, maxMessages: Infinity, ...tls });
 }
+type Transport = ReturnType<typeof pooled>;
+
+const batchAnswer = z.object({ data: z.array(z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) });
+
+/** The submitter of a case of `n` messages. */
+type CaseOf = (n: number) => SubmitUnit;
+
+/** The six Bridgemail cases: REST, batch and SMTP, each plain and with tracking + DKIM. */
+function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; tracked: Transport }, html: string) {
+  const message = (from: string, i: number) => ({ from, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
+  const single = (apiKey: string, from: string): CaseOf => () => async (i: number) => {
+    await postJson(bench.sendUrl, apiKey, message(from, i), CASE_CAP_MS);
+    return { accepted: 1 };
+  };
+  const batch = (apiKey: string, from: string): CaseOf => (n: number) => async (b: number) => {
+    const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) => message(from, b * BATCH_SIZE + k));
+    const answer = batchAnswer.parse(await postJson(`${bench.sendUrl}/batch`, apiKey, body, CASE_CAP_MS));
+    const refused = answer.data.find((d) => d.error);
+    const accepted = answer.data.filter((d) => d.id).length;
+    return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
+  };
+  const viaSmtp = (transport: Transport, from: string): CaseOf => () => async (i: number) => {
+    await transport.sendMail(message(from, i));
+    return { accepted: 1 };
+  };
+  const { plain, tracked } = bench;
+  return [
+    { name: 'rest plain', unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, PLAIN_FROM) },
+    { name: 'rest track+dkim', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM) },
+    { name: 'batch plain', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(plain.apiKey, PLAIN_FROM) },
+    { name: 'batch track+dkim', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, TRACKED_FROM) },
+    { name: 'smtp plain', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.plain, PLAIN_FROM) },
+    { name: 'smtp track+dkim', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.tracked, TRACKED_FROM) },
+  ];
+}
+
+/** A warm-up (unprinted unless it failed), then the measured case; settles after a capped one. */
+async function warmAndRun(sink: SmtpSink, name: string, run: (n: number) => Promise<CaseResult>, n: number): Promise<CaseResult> {
+  const warm = await run(WARMUP_N);
+  if (warm.capped || warm.errors) {
+    console.log(`  (warm-up of ${name}: ${warm.delivered} delivered, ${warm.errors} errors ${warm.firstError ?? ''})`);
+    await settle(sink);
+  }
+  const r = await run(n);
+  if (r.capped) await settle(sink);
+  return r;
+}
 
 async function main(): Promise<void> {
   const html = orderHtml();
-  console.log(`nproc ${availableParallelism()}  node ${process.version}`);
-  console.log(`html ${Buffer.byteLength(html)} bytes, ${LINKS} links; concurrency ${CONCURRENCY} (batches: ${BATCH_CONCURRENCY} × ${BATCH_SIZE}); cap ${CASE_CAP_MS / 1000} s per case; warm-up ${WARMUP_N} per case`);
-  const sink = await startCountingSink();
-  const dataDir = await mkdtemp(join(tmpdir(), 'bridgemail-bench-'));
-  const config = loadConfig({
-    BRIDGEMAIL_DATA_DIR: dataDir,
-    BRIDGEMAIL_API_PORT: '0',
-    BRIDGEMAIL_ADMIN_PORT: '0',
-    BRIDGEMAIL_SMTP_PORT: '0',
-    BRIDGEMAIL_SMTPS_PORT: '0',
-    BRIDGEMAIL_HELO_NAME: 'bridgemail.bench',
-    BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${sink.port}`,
-    BRIDGEMAIL_LOG_LEVEL: 'silent',
-    BRIDGEMAIL_DELIVERY_CONCURRENCY: '50',
-    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
-  });
-  const platform = await startPlatform(config, createLogger({ level: config.logLevel })).catch(async (err: unknown) => {
-    await sink.close();
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  });
+  await ensurePostfix((line) => console.log(line));
+  console.log(`nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${SCALE}`);
+  console.log(
+    `html ${Buffer.byteLength(html)} bytes, ${MESSAGE_LINKS} links; smtp-source bodies ${BODY_BYTES} bytes, ${SOURCE_SESSIONS} sessions; concurrency ${CONCURRENCY} (batches: ${BATCH_CONCURRENCY} × ${BATCH_SIZE}); cap ${CASE_CAP_MS / 1000} s per case; warm-up ${WARMUP_N} per case`,
+  );
+  const sink = await startSmtpSink();
   const direct = pooled(sink.port);
-  let ingress: ReturnType<typeof pooled> | undefined;
+  let bench: BenchPlatform | undefined;
+  const ingress: Transport[] = [];
   try {
-    const admin = async <T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> => {
-      const res = await fetch(`${platform.urls.admin}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (res.status !== 201) throw new Error(`admin ${path} answered ${res.status}: ${await res.text()}`);
-      return schema.parse(await res.json());
-    };
-    const pool = await admin('/admin/v1/pools', { name: 'bench', ips: ['127.0.0.2'] }, created);
-    const plain = await admin('/admin/v1/bridges', { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false }, bridgeSchema);
-    const tracked = await admin('/admin/v1/bridges', { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true }, bridgeSchema);
-    await admin('/admin/v1/domains', { domain: 'bench.example' }, created);
-    const apiSend = `${platform.urls.api}/v1/send`;
-    ingress = pooled(platform.ports.smtp, { user: tracked.smtp.username, pass: tracked.smtp.password });
-    const smtpIngress = ingress;
+    report('smtp-source', await warmAndRun(sink, 'smtp-source', (n) => runSource(sink, sink.port, n), SOURCE_N));
 
-    const message = (from: string, domain: string, i: number) => ({ from, to: `r${i}@${domain}`, subject: `Order ${i}`, html });
-    const single = (apiKey: string, from: string): Submit => (domain) => async (i: number) => {
-      await post(apiSend, apiKey, message(from, domain, i));
+    const viaDirect = (n: number) => runCase(sink, n, CONCURRENCY, async (i) => {
+      await direct.sendMail({ from: PLAIN_FROM, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
       return { accepted: 1 };
-    };
-    const viaSmtp = (transport: typeof direct, from: string): Submit => (domain) => async (i: number) => {
-      await transport.sendMail(message(from, domain, i));
-      return { accepted: 1 };
-    };
-    const batch = (apiKey: string, from: string): Submit => (domain, n) => async (b: number) => {
-      const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) => message(from, domain, b * BATCH_SIZE + k));
-      const answer = batchAnswer.parse(await post(`${apiSend}/batch`, apiKey, body));
-      const refused = answer.data.find((d) => d.error);
-      const accepted = answer.data.filter((d) => d.id).length;
-      return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
-    };
-    const cases: { name: string; n: number; unit: number; concurrency: number; submit: Submit }[] = [
-      { name: 'nodemailer-direct', n: BASELINE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(direct, 'shop@nokey.example') },
-      { name: 'rest plain', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, 'shop@nokey.example') },
-      { name: 'rest track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, 'shop@bench.example') },
-      { name: 'batch track+dkim', n: CASE_N, unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, 'shop@bench.example') },
-      { name: 'smtp track+dkim', n: CASE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(smtpIngress, 'shop@bench.example') },
-      // The baseline again: how much the machine drifted during the run.
-      { name: 'nodemailer-direct #2', n: BASELINE_N, unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(direct, 'shop@nokey.example') },
-    ];
-    let baseline = 0;
-    for (const [index, c] of cases.entries()) {
-      const slug = c.name.replace(/[^a-z0-9]+/g, '-');
-      const warm = await runCase(sink, `warm-${slug}.example`, Math.ceil(WARMUP_N / c.unit), c.concurrency, c.submit(`warm-${slug}.example`, WARMUP_N));
-      if (warm.capped || warm.errors) console.log(`  (warm-up of ${c.name}: ${warm.delivered} delivered, ${warm.errors} errors ${warm.firstError ?? ''})`);
-      const r = await runCase(sink, `case${index}-${slug}.example`, Math.ceil(c.n / c.unit), c.concurrency, c.submit(`case${index}-${slug}.example`, c.n));
-      const perSecond = r.delivered / r.seconds;
-      if (index === 0) baseline = perSecond;
-      const notes = [
-        r.capped ? `capped at ${CASE_CAP_MS / 1000} s: ${r.delivered}/${r.accepted} accepted reached the sink` : '',
-        r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
-      ].filter(Boolean);
-      console.log(
-        `${c.name.padEnd(20)} ${String(r.delivered).padStart(6)} msgs  ${perSecond.toFixed(0).padStart(6)} msg/s  ${(baseline ? perSecond / baseline : 0).toFixed(2)}× nodemailer-direct  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${notes.length ? `  [${notes.join('; ')}]` : ''}`,
-      );
+    });
+    report('nodemailer-direct', await warmAndRun(sink, 'nodemailer-direct', viaDirect, BASELINE_N), 'nodemailer');
+
+    const postfix = await startPrivatePostfix({ relayPort: sink.port, concurrency: SOURCE_SESSIONS });
+    try {
+      report('postfix-relay', await warmAndRun(sink, 'postfix-relay', (n) => runSource(sink, postfix.port, n), POSTFIX_N), 'postfix');
+    } finally {
+      await postfix.stop();
     }
+
+    bench = await startBenchPlatform({ sinkPort: sink.port });
+    const smtpPort = bench.platform.ports.smtp;
+    const transports = {
+      plain: pooled(smtpPort, { user: bench.plain.smtp.username, pass: bench.plain.smtp.password }),
+      tracked: pooled(smtpPort, { user: bench.tracked.smtp.username, pass: bench.tracked.smtp.password }),
+    };
+    ingress.push(transports.plain, transports.tracked);
+    for (const c of bridgemailCases(bench, transports, html)) {
+      const run = (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n));
+      report(c.name, await warmAndRun(sink, c.name, run, CASE_N));
+    }
+
+    // The baseline again: how much the machine drifted during the run.
+    report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
   } finally {
     direct.close();
-    ingress?.close();
-    await platform.close();
+    for (const t of ingress) t.close();
+    await bench?.close();
     await sink.close();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

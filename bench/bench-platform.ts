@@ -1,0 +1,127 @@
+/**
+ * What the Bridgemail benchmarks share: the ~4 KB test message, a platform started in this
+ * process that delivers every recipient domain to one loopback sink, and its two Bridges
+ * (`plain`: no tracking, From a domain without a DKIM key; `tracked`: opens and clicks tracked,
+ * From a DKIM domain).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { startPlatform, type Platform } from '../cli/platform.js';
+import { createLogger, loadConfig } from '../core/index.js';
+
+/** Links in {@link orderHtml}; each one is rewritten when clicks are tracked. */
+export const MESSAGE_LINKS = 10;
+
+/** An HTML message of about 4 KB with {@link MESSAGE_LINKS} links. */
+export function orderHtml(): string {
+  const text = 'Thanks for your order. Your parcel is being prepared and will ship within two working days. ';
+  const rows = Array.from(
+    { length: MESSAGE_LINKS },
+    (_, i) => `<p style="font:15px/22px Arial,sans-serif;">${text.repeat(3)}<a href="https://shop.example/orders/${i}?utm_source=mail&amp;pos=${i}">Item ${i}</a></p>\n`,
+  );
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your order</title></head><body>\n${rows.join('')}</body></html>\n`;
+}
+
+/** From address of the `plain` Bridge: a domain without a signing key, so nothing is signed. */
+export const PLAIN_FROM = 'shop@nokey.example';
+/** From address of the `tracked` Bridge: `bench.example` has a DKIM key. */
+export const TRACKED_FROM = 'shop@bench.example';
+
+const created = z.object({ id: z.string() });
+const bridgeSchema = created.extend({ apiKey: z.string(), smtp: z.object({ username: z.string(), password: z.string() }) });
+
+/** A Bridge as the admin API created it: its REST key and SMTP credentials. */
+export type BenchBridge = z.infer<typeof bridgeSchema>;
+
+/** A platform running in this process, its Bridges, and how to stop it. */
+export interface BenchPlatform {
+  platform: Platform;
+  /** Tracking off; send From {@link PLAIN_FROM}. */
+  plain: BenchBridge;
+  /** Opens and clicks tracked; send From {@link TRACKED_FROM} (DKIM-signed). */
+  tracked: BenchBridge;
+  /** `http://127.0.0.1:<port>/v1/send`. */
+  sendUrl: string;
+  /** Stops the platform and removes its data dir. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startBenchPlatform}. */
+export interface BenchPlatformOptions {
+  /** The loopback port every recipient domain is delivered to (`BRIDGEMAIL_MX_OVERRIDE`). */
+  sinkPort: number;
+  /**
+   * Delivery jobs in flight (`BRIDGEMAIL_DELIVERY_CONCURRENCY`).
+   * @defaultValue 50
+   */
+  deliveryConcurrency?: number;
+}
+
+/**
+ * Starts every role of Bridgemail in this process on loopback ports chosen by the OS (the
+ * inbound MX too: never port 25), with a temp data dir, embedded engines, silent logs, shaping
+ * limits far above what the benchmarks reach, and a Pool on 127.0.0.2; then creates the two
+ * Bridges and the DKIM domain through the admin API.
+ */
+export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bridgemail-bench-'));
+  const config = loadConfig({
+    BRIDGEMAIL_DATA_DIR: dataDir,
+    BRIDGEMAIL_HOST: '127.0.0.1',
+    BRIDGEMAIL_API_PORT: '0',
+    BRIDGEMAIL_ADMIN_PORT: '0',
+    BRIDGEMAIL_SMTP_PORT: '0',
+    BRIDGEMAIL_SMTPS_PORT: '0',
+    BRIDGEMAIL_MX_PORT: '0',
+    BRIDGEMAIL_HELO_NAME: 'bridgemail.bench',
+    BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
+    BRIDGEMAIL_LOG_LEVEL: 'silent',
+    BRIDGEMAIL_DELIVERY_CONCURRENCY: String(options.deliveryConcurrency ?? 50),
+    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
+  });
+  let platform: Platform;
+  try {
+    platform = await startPlatform(config, createLogger({ level: config.logLevel }));
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const close = async () => {
+    await platform.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const admin = async <T>(path: string, body: unknown, schema: z.ZodType<T>): Promise<T> => {
+      const res = await fetch(`${platform.urls.admin}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 201) throw new Error(`admin ${path} answered ${res.status}: ${await res.text()}`);
+      return schema.parse(await res.json());
+    };
+    const pool = await admin('/admin/v1/pools', { name: 'bench', ips: ['127.0.0.2'] }, created);
+    const plain = await admin('/admin/v1/bridges', { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false }, bridgeSchema);
+    const tracked = await admin('/admin/v1/bridges', { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true }, bridgeSchema);
+    await admin('/admin/v1/domains', { domain: TRACKED_FROM.slice(TRACKED_FROM.indexOf('@') + 1) }, created);
+    return { platform, plain, tracked, sendUrl: `${platform.urls.api}/v1/send`, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** One JSON `POST` with a Bridge's API key; resolves with the parsed body, throws on a non-2xx. */
+export async function postJson(url: string, apiKey: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
