@@ -31,9 +31,13 @@
  *
  * Run: `node --import tsx bench/throughput.ts` (as root, for the install and Postfix). Env
  * `BENCH_N` scales the message counts: BENCH_N=1 is 20000 for smtp-source, 2000 for nodemailer,
- * 1000 for Postfix and 1000 per Bridgemail case.
+ * 1000 for Postfix and 1000 per Bridgemail case; `BENCH_ONLY` (comma-separated case names)
+ * runs only some Bridgemail cases.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
@@ -43,6 +47,10 @@ import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './po
 import { startPrivatePostfix } from './private-postfix.js';
 
 const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
+/** `BENCH_PROFILE=<dir>` writes a CPU profile of this process for each Bridgemail case there. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** `BENCH_ONLY=rest track+dkim,smtp plain` runs only those Bridgemail cases (for profiling). */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 const SOURCE_N = scaled(20_000);
 const BASELINE_N = scaled(2000);
@@ -187,6 +195,22 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
   ];
 }
 
+/** Starts the V8 CPU profiler in this process; `stop` writes the profile and returns its path. */
+async function startProfile(): Promise<{ stop: (path: string) => Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async (path) => {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(path, JSON.stringify(profile));
+      session.disconnect();
+      return path;
+    },
+  };
+}
+
 /** A warm-up (unprinted unless it failed), then the measured case; settles after a capped one. */
 async function warmAndRun(sink: SmtpSink, name: string, run: (n: number) => Promise<CaseResult>, n: number): Promise<CaseResult> {
   const warm = await run(WARMUP_N);
@@ -233,9 +257,11 @@ async function main(): Promise<void> {
       tracked: pooled(smtpPort, { user: bench.tracked.smtp.username, pass: bench.tracked.smtp.password }),
     };
     ingress.push(transports.plain, transports.tracked);
-    for (const c of bridgemailCases(bench, transports, html)) {
+    for (const c of bridgemailCases(bench, transports, html).filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const run = (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n));
+      const profile = PROFILE_DIR ? await startProfile() : undefined;
       report(c.name, await warmAndRun(sink, c.name, run, CASE_N));
+      if (profile && PROFILE_DIR) console.log(`  profile: ${await profile.stop(join(PROFILE_DIR, `${c.name.replace(/\W+/g, '-')}.cpuprofile`))}`);
     }
 
     // The baseline again: how much the machine drifted during the run.

@@ -1,6 +1,5 @@
-import { createPrivateKey } from 'node:crypto';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import type { SigningKey } from '../../core/index.js';
+import { dkimSignature, parseDkimKey, type DkimKey } from './dkim-signer.js';
 import { fromDomain } from './header-from.js';
 
 /** Collaborators of {@link createSigningStep}. */
@@ -15,16 +14,21 @@ export interface SigningStepDeps {
  * rewrite, so that it verifies at the recipient. Other messages pass unchanged.
  */
 export function createSigningStep(deps: SigningStepDeps) {
+  // Parsed keys, by the stored key record (a new record after a key change parses afresh).
+  const parsed = new WeakMap<SigningKey, DkimKey>();
   return async (raw: Buffer): Promise<Buffer> => {
     const domain = fromDomain(raw);
     const key = domain ? await deps.keyFor(domain) : undefined;
     if (!key) return raw;
-    const algorithm = createPrivateKey(key.privateKey).asymmetricKeyType === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256';
-    const signer = { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey };
-    // mailauth reads `signatureData`; its typings only describe the single-signature fields.
-    const options = { canonicalization: 'relaxed/relaxed', algorithm, ...signer, signatureData: [signer] };
-    const result = await dkimSign(raw, options);
-    if (result.errors.length) throw new Error(`DKIM signing failed for ${domain}: ${String(result.errors[0])}`);
-    return Buffer.concat([Buffer.from(result.signatures), raw]);
+    let dkim = parsed.get(key);
+    if (!dkim) {
+      dkim = parseDkimKey(key.domain, key.selector, key.privateKey);
+      parsed.set(key, dkim);
+    }
+    try {
+      return Buffer.concat([Buffer.from(await dkimSignature(raw, dkim)), raw]);
+    } catch (err) {
+      throw new Error(`DKIM signing failed for ${domain}: ${String(err)}`, { cause: err });
+    }
   };
 }
