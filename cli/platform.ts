@@ -30,10 +30,12 @@ import {
   spawnRedisServer,
   TrackingTokens,
   TtlCache,
+  SuppressionIndex,
   IdempotencyKeys,
   parseShapingPolicy,
   Spool,
   VerpAddresses,
+  type ControlMessage,
   type DeliveryJob,
   type Config,
   type Logger,
@@ -185,37 +187,38 @@ async function start(
   const bridgeSettings = new BridgeSettingsCache(store);
   let onShapingChanged = () => {};
   const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
+  // Every event is matched against its Bridge's webhooks: read once per Bridge, not once per event.
+  const bridgeWebhooks = new TtlCache((bridgeId) => store.listWebhooks(bridgeId), 30_000);
   // Read on every delivery pass: cached, and dropped on the control channel's announcements.
   const pools = new TtlCache((poolId) => store.getPool(poolId));
-  const suppressions = new TtlCache(async (key) => {
-    const [bridgeId = '', address = ''] = key.split('\n');
-    return (await store.suppressedAmong(bridgeId, [address])).size > 0;
-  });
+  const suppressions = new SuppressionIndex(() => store.suppressionKeys());
+  await suppressions.refresh();
+  const isSuppressed = (bridgeId: string, recipients: readonly string[]) => suppressions.among(bridgeId, recipients);
   // Until this process knows its send port (or for good in a worker), links point at the configured one.
-  const isSuppressed = async (bridgeId: string, recipients: readonly string[]) => {
-    const flags = await Promise.all(recipients.map((r) => suppressions.get(`${bridgeId}\n${r.toLowerCase()}`)));
-    return new Set(recipients.filter((_, i) => flags[i]));
-  };
   let trackingBaseUrl = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
+  // Applied to this process's caches when any process announces a change (this one at once, see announce).
+  const applyControl = (m: ControlMessage) => {
+    if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
+    if (m.type === 'shaping-changed') onShapingChanged();
+    if (m.type === 'pool-changed') pools.invalidate(m.poolId);
+    if (m.type === 'suppression-changed') void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
+    if (m.type !== 'bridge-changed') return;
+    authCache.invalidate(m.bridgeId);
+    bridgeSettings.invalidate(m.bridgeId);
+    bridgeWebhooks.invalidate(m.bridgeId);
+  };
   const stopControl = await listenToControl({
     redis: producerRedis,
     prefix: config.redis.prefix,
     logger,
-    onMessage: (m) => {
-      if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
-      if (m.type === 'shaping-changed') onShapingChanged();
-      if (m.type === 'pool-changed') pools.invalidate(m.poolId);
-      if (m.type === 'suppression-changed') suppressions.clear();
-      if (m.type !== 'bridge-changed') return;
-      authCache.invalidate(m.bridgeId);
-      bridgeSettings.invalidate(m.bridgeId);
-    },
+    onMessage: applyControl,
     onResubscribe: () => {
       authCache.clear();
       bridgeSettings.clear();
       signingKeys.clear();
+      bridgeWebhooks.clear();
       pools.clear();
-      suppressions.clear();
+      void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     },
   });
   closers.push(async () => stopControl());
@@ -322,7 +325,16 @@ async function start(
   closers.push(() => smtp.close());
 
   // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
-  await startWebhooks({ config, logger, redisUrl, producerRedis, workerRedis, store, closers });
+  await startWebhooks({
+    config,
+    logger,
+    redisUrl,
+    producerRedis,
+    workerRedis,
+    store,
+    webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
+    closers,
+  });
   const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
 
   const ports = {
@@ -354,6 +366,7 @@ async function start(
     store,
     analytics: { client: analytics, database: config.clickhouse.database },
     announce: async (message) => {
+      applyControl(message);
       await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
     },
     endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),

@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Config, Logger, Store } from '../core/index.js';
+import type { Config, EventType, Logger, Store } from '../core/index.js';
 import { createWebhookProcessor, queueEnqueuer, startWebhookFanout, WEBHOOK_QUEUE, type WebhookJob } from '../workers/webhooks/index.js';
 
 /** What {@link startWebhooks} is wired with (the composition root's clients). */
@@ -11,6 +11,8 @@ export interface WebhookWiring {
   producerRedis: Redis;
   workerRedis: Redis;
   store: Store;
+  /** Active webhooks of a Bridge matching an event type (cached by the caller, invalidated on Bridge changes). */
+  webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -39,7 +41,7 @@ export async function startWebhooks(w: WebhookWiring): Promise<void> {
   const fanout = await startWebhookFanout({
     redis: new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' }),
     prefix: config.redis.prefix,
-    webhooksFor: (bridgeId, type) => store.webhooksFor(bridgeId, type),
+    webhooksFor: w.webhooksFor,
     enqueue: queueEnqueuer(queue),
     logger,
   });

@@ -3,7 +3,7 @@
  * reads on hot paths; control-channel announcements call {@link invalidate} in every process.
  */
 export class TtlCache<V> {
-  readonly #entries = new Map<string, { value: V; at: number }>();
+  readonly #entries = new Map<string, { value: Promise<V>; at: number }>();
 
   /**
    * @param load reads the value on a miss
@@ -16,16 +16,21 @@ export class TtlCache<V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  async get(key: string): Promise<V> {
+  /** The cached value, or the one being loaded: concurrent misses of a key share one load. */
+  get(key: string): Promise<V> {
     const hit = this.#entries.get(key);
     if (hit && Date.now() - hit.at <= this.ttlMs) return hit.value;
-    const value = await this.load(key);
     if (this.#entries.size >= this.maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(key, { value, at: Date.now() });
-    return value;
+    const entry = { value: this.load(key), at: Date.now() };
+    this.#entries.set(key, entry);
+    // A failed load is not cached.
+    entry.value.catch(() => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
+    return entry.value;
   }
 
   invalidate(key: string): void {

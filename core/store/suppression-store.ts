@@ -32,6 +32,8 @@ export interface SuppressionStore {
   /** Which of `addresses` are suppressed for `bridgeId` (its own list or account-wide). */
   suppressedAmong(bridgeId: string, addresses: readonly string[]): Promise<Set<string>>;
   listSuppressions(query: SuppressionQuery): Promise<Suppression[]>;
+  /** Every suppressed (Bridge or account-wide, address) pair: what {@link SuppressionIndex} holds in memory. */
+  suppressionKeys(): Promise<{ bridgeId: string | null; address: string }[]>;
   removeSuppression(id: string): Promise<Suppression>;
 }
 
@@ -73,6 +75,10 @@ export function createSuppressionStore(sql: SqlClient): SuppressionStore {
       );
       const hit = new Set(rows.map((r) => r.address));
       return new Set(addresses.filter((a) => hit.has(a.toLowerCase())));
+    },
+    async suppressionKeys() {
+      const { rows } = await sql.query<{ bridge_id: string | null; address: string }>('SELECT bridge_id, address FROM suppressions');
+      return rows.map((r) => ({ bridgeId: r.bridge_id, address: r.address }));
     },
     async listSuppressions(q) {
       const where: string[] = [];
