@@ -63,22 +63,40 @@ export function eventStreamKey(prefix: string): string {
   return `${prefix}:events`;
 }
 
-/** Appends events to the Redis stream; never blocks on ClickHouse. */
+/**
+ * Appends events to the Redis stream; never blocks on ClickHouse. Publishes made in the same tick
+ * (concurrent deliveries, a batch of acceptances) share one pipelined round trip; each call
+ * resolves once Redis has its events.
+ */
 export class EventPublisher {
+  #pending: { events: MailEvent[]; done: Promise<void> } | undefined;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {}
 
-  /** Publishes events in one pipelined round trip. */
-  async publish(events: NewMailEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Publishes events (with the others of this tick); resolves once Redis holds them. */
+  publish(events: NewMailEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    const full = events.map((e): MailEvent => ({ ...e, id: newId('ev'), ts: e.ts ?? Date.now() }));
+    if (this.#pending) {
+      this.#pending.events.push(...full);
+      return this.#pending.done;
+    }
+    const batch = { events: full, done: Promise.resolve() };
+    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.#pending = undefined;
+      return this.#write(batch.events);
+    });
+    this.#pending = batch;
+    return batch.done;
+  }
+
+  async #write(events: MailEvent[]): Promise<void> {
     const key = eventStreamKey(this.prefix);
     const pipeline = this.redis.pipeline();
-    for (const e of events) {
-      const full: MailEvent = { ...e, id: newId('ev'), ts: e.ts ?? Date.now() };
-      pipeline.xadd(key, '*', 'e', JSON.stringify(full));
-    }
+    for (const e of events) pipeline.xadd(key, '*', 'e', JSON.stringify(e));
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
