@@ -51,11 +51,13 @@ import {
   startPoolWorkers,
 } from '../workers/index.js';
 import { classifySmtpReply } from '../workers/bounces/index.js';
-import { createSigningStep } from '../workers/signing/index.js';
+import { createSigningKeyLookup } from '../workers/signing/index.js';
+import { CopyThreads } from './copy-threads.js';
+import { createCopyMaker, type CopyTask } from './copy-work.js';
 import { startInbound } from './inbound.js';
 import { startWebhooks } from './webhooks.js';
 import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
-import { createTrackingStep } from '../workers/tracking/index.js';
+import { createTrackingPlanner } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
 export interface Platform {
@@ -256,6 +258,13 @@ async function start(
       (err: unknown) => logger.error({ err }, 'shaping policy not reloaded'),
     );
   };
+  // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
+  let makeCopy = createCopyMaker(tokens);
+  if (config.delivery.copyThreads > 0) {
+    const threads = await CopyThreads.start(config.delivery.copyThreads, masterKey, logger);
+    closers.push(() => threads.close());
+    makeCopy = (task) => threads.run(task);
+  }
   const processor = createDeliveryProcessor({
     store: { getPool: (poolId) => pools.get(poolId) },
     events,
@@ -272,8 +281,9 @@ async function start(
     suppressed: isSuppressed,
     classifyBounce: classifySmtpReply,
     prepare: prepareCopy(
-      createTrackingStep({ settings: bridgeSettings, tokens, defaultBaseUrl: () => trackingBaseUrl }),
-      createSigningStep({ keyFor: (domain) => signingKeys.get(domain) }),
+      createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => trackingBaseUrl }),
+      createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
+      makeCopy,
     ),
   });
   const workers = await startPoolWorkers({
@@ -391,12 +401,16 @@ async function start(
   return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
 }
 
-/** The copy a recipient gets: tracking rewrite first, then the DKIM signature over the result. */
+/** The copy a recipient gets: what to track and which key signs (looked up here), made by `make`. */
 function prepareCopy(
-  track: (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => Promise<Buffer>,
-  sign: (raw: Buffer) => Promise<Buffer>,
+  planTracking: (job: DeliveryJob, recipients: readonly string[]) => Promise<CopyTask['tracking']>,
+  signingKeyFor: (raw: Buffer) => Promise<CopyTask['signingKey']>,
+  make: (task: CopyTask) => Promise<Buffer>,
 ) {
-  return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => sign(await track(raw, job, recipients));
+  return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => {
+    const [tracking, signingKey] = await Promise.all([planTracking(job, recipients), signingKeyFor(raw)]);
+    return tracking || signingKey ? make({ raw, tracking, signingKey }) : raw;
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

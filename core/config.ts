@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +31,7 @@ const envSchema = z.object({
   BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50),
   BRIDGEMAIL_MX_OVERRIDE: optionalString,
   BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
+  BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   BRIDGEMAIL_RETRY_BASE_MS: positiveInt.default(60_000),
   BRIDGEMAIL_RETRY_MAX_MS: positiveInt.default(3_600_000),
   BRIDGEMAIL_RETRY_MAX_AGE_MS: positiveInt.default(48 * 3_600_000),
@@ -93,6 +94,8 @@ export interface Config {
   readonly delivery: {
     readonly mxOverride: string | undefined;
     readonly concurrency: number;
+    /** Worker threads making copies (tracking rewrite + DKIM); 0 makes them on the main thread. Default: one per core beyond the first, at most 8. */
+    readonly copyThreads: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
     readonly retryMaxAgeMs: number;
@@ -161,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     delivery: {
       mxOverride: e.BRIDGEMAIL_MX_OVERRIDE,
       concurrency: e.BRIDGEMAIL_DELIVERY_CONCURRENCY,
+      copyThreads: e.BRIDGEMAIL_COPY_THREADS ?? Math.min(8, availableParallelism() - 1),
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
       retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,

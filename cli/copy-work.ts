@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { SigningKey, TrackingTokens } from '../core/index.js';
+import { parseDkimKey, signMessage, type DkimKey } from '../workers/signing/index.js';
+import { applyTracking, type TrackingWork } from '../workers/tracking/index.js';
+
+/** One recipient's copy to make: the stored message, its tracking rewrite and its DKIM key, if any. */
+export interface CopyTask {
+  raw: Buffer;
+  tracking?: TrackingWork | undefined;
+  signingKey?: Pick<SigningKey, 'domain' | 'selector' | 'privateKey'> | undefined;
+}
+
+/**
+ * Makes copies: tracking rewrite first, then the DKIM signature over the result. Pure CPU work
+ * (no I/O), so it runs inline or on a copy thread ({@link CopyThreads}) alike. Parsed DKIM keys
+ * are kept per key (parsing costs more than signing).
+ */
+export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Promise<Buffer> {
+  const keys = new Map<string, DkimKey>();
+  const parsed = (k: NonNullable<CopyTask['signingKey']>) => {
+    const id = `${k.domain}\n${k.selector}\n${createHash('sha256').update(k.privateKey).digest('hex')}`;
+    let key = keys.get(id);
+    if (!key) {
+      if (keys.size >= 1000) keys.clear();
+      key = parseDkimKey(k.domain, k.selector, k.privateKey);
+      keys.set(id, key);
+    }
+    return key;
+  };
+  return async (task) => {
+    const tracked = task.tracking ? await applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens) : task.raw;
+    return task.signingKey ? signMessage(tracked, parsed(task.signingKey)) : tracked;
+  };
+}
