@@ -138,8 +138,10 @@ async function start(
     redisUrl = spawned.url;
     logger.info({ redisPid: spawned.pid, url: spawned.url }, 'embedded redis-server started (AOF on)');
   }
-  const connect = (name: string, maxRetriesPerRequest: number | null) => {
-    const r = new Redis(redisUrl, { maxRetriesPerRequest, connectionName: `bridgemail-${name}` });
+  // Auto-pipelining: the commands of concurrent requests and jobs issued in one tick leave in one
+  // write (the writer's connection blocks on XREADGROUP, so it keeps plain request/response).
+  const connect = (name: string, maxRetriesPerRequest: number | null, enableAutoPipelining = true) => {
+    const r = new Redis(redisUrl, { maxRetriesPerRequest, connectionName: `bridgemail-${name}`, enableAutoPipelining });
     r.on('error', (err) => logger.warn({ err, connection: name }, 'redis connection error'));
     closers.push(async () => r.disconnect());
     return r;
@@ -147,7 +149,7 @@ async function start(
   // Ingress fails fast (503 / 451) while Redis is away; workers and the writer wait for it.
   const producerRedis = connect('producer', 2);
   const workerRedis = connect('worker', null);
-  const writerRedis = connect('writer', null);
+  const writerRedis = connect('writer', null, false);
 
   // Control plane.
   const sql = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(join(config.dataDir, 'pglite'));
