@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, it, expect } from 'vitest';
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
     expect(config.delivery).toEqual({
       mxOverride: undefined,
       concurrency: 20,
+      copyThreads: Math.min(8, availableParallelism() - 1),
       retryBaseMs: 60_000,
       retryMaxMs: 3_600_000,
       retryMaxAgeMs: 48 * 3_600_000,
