@@ -59,6 +59,10 @@ export interface BenchPlatformOptions {
   deliveryConcurrency?: number;
 }
 
+function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k] ?? '']])));
+}
+
 /**
  * Starts every role of Bridgemail in this process on loopback ports chosen by the OS (the
  * inbound MX too: never port 25), with a temp data dir, embedded engines, silent logs, shaping
@@ -80,6 +84,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_LOG_LEVEL: 'silent',
     BRIDGEMAIL_DELIVERY_CONCURRENCY: String(options.deliveryConcurrency ?? 50),
     BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
+    // Thread layout under test (default: the platform's own defaults for this machine).
+    ...pick(process.env, ['BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_COPY_THREADS']),
   });
   let platform: Platform;
   try {

@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createAdminApp, SHAPING_SETTING } from '../admin-api/index.js';
+import { createAdminApp } from '../admin-api/index.js';
 import { applySchema, openClickHouse, queryTimeline, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
 import {
   acceptMessage,
   AuthFailureLimiter,
   BridgeAuthCache,
-  BridgeSettingsCache,
   controlChannel,
   createAuthenticator,
   listenToControl,
@@ -36,28 +35,16 @@ import {
   Spool,
   VerpAddresses,
   type ControlMessage,
-  type DeliveryJob,
   type Config,
   type Logger,
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
-import {
-  ConnectionPool,
-  createDeliveryProcessor,
-  createMxResolver,
-  parseMxOverride,
-  Shaper,
-  startPoolWorkers,
-} from '../workers/index.js';
-import { classifySmtpReply } from '../workers/bounces/index.js';
-import { createSigningKeyLookup } from '../workers/signing/index.js';
-import { CopyThreads } from './copy-threads.js';
-import { createCopyMaker, type CopyTask } from './copy-work.js';
+import { startDelivery } from './delivery.js';
+import { startDeliveryThread } from './delivery-host.js';
 import { startInbound } from './inbound.js';
 import { startWebhooks } from './webhooks.js';
 import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
-import { createTrackingPlanner } from '../workers/tracking/index.js';
 
 /** A running platform: every role in one process. */
 export interface Platform {
@@ -188,27 +175,17 @@ async function start(
 
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
   const authCache = new BridgeAuthCache(store);
-  const bridgeSettings = new BridgeSettingsCache(store);
-  let onShapingChanged = () => {};
-  const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
   // Every event is matched against its Bridge's webhooks: read once per Bridge, not once per event.
   const bridgeWebhooks = new TtlCache((bridgeId) => store.listWebhooks(bridgeId), 30_000);
-  // Read on every delivery pass: cached, and dropped on the control channel's announcements.
-  const pools = new TtlCache((poolId) => store.getPool(poolId));
+  // Read on every acceptance: in memory, reloaded on the control channel's announcements.
   const suppressions = new SuppressionIndex(() => store.suppressionKeys());
   await suppressions.refresh();
   const isSuppressed = (bridgeId: string, recipients: readonly string[]) => suppressions.among(bridgeId, recipients);
-  // Until this process knows its send port (or for good in a worker), links point at the configured one.
-  let trackingBaseUrl = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
   // Applied to this process's caches when any process announces a change (this one at once, see announce).
   const applyControl = (m: ControlMessage) => {
-    if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
-    if (m.type === 'shaping-changed') onShapingChanged();
-    if (m.type === 'pool-changed') pools.invalidate(m.poolId);
     if (m.type === 'suppression-changed') void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     if (m.type !== 'bridge-changed') return;
     authCache.invalidate(m.bridgeId);
-    bridgeSettings.invalidate(m.bridgeId);
     bridgeWebhooks.invalidate(m.bridgeId);
   };
   const stopControl = await listenToControl({
@@ -218,10 +195,7 @@ async function start(
     onMessage: applyControl,
     onResubscribe: () => {
       authCache.clear();
-      bridgeSettings.clear();
-      signingKeys.clear();
       bridgeWebhooks.clear();
-      pools.clear();
       void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     },
   });
@@ -244,62 +218,13 @@ async function start(
     spoolThresholdBytes: config.spool.thresholdBytes,
   };
 
-  // Delivery workers.
-  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
-  closers.push(async () => connections.close());
-  const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
   const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
-  const loadShaping = async () => {
-    const stored = await store.getSetting(SHAPING_SETTING);
-    return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
-  };
-  const shaper = new Shaper(workerRedis, config.redis.prefix, await loadShaping());
-  onShapingChanged = () => {
-    loadShaping().then(
-      (policy) => shaper.setPolicy(policy),
-      (err: unknown) => logger.error({ err }, 'shaping policy not reloaded'),
-    );
-  };
-  // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
-  let makeCopy = createCopyMaker(tokens);
-  if (config.delivery.copyThreads > 0) {
-    const threads = await CopyThreads.start(config.delivery.copyThreads, masterKey, logger);
-    closers.push(() => threads.close());
-    makeCopy = (task) => threads.run(task);
-  }
-  const processor = createDeliveryProcessor({
-    store: { getPool: (poolId) => pools.get(poolId) },
-    events,
-    logger,
-    resolveMx: createMxResolver(config.delivery.mxOverride ? { override: parseMxOverride(config.delivery.mxOverride) } : {}),
-    heloName: config.heloName,
-    timeoutMs: config.delivery.smtpTimeoutMs,
-    retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
-    spool,
-    pool: connections,
-    shaper,
-    requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
-    envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
-    suppressed: isSuppressed,
-    classifyBounce: classifySmtpReply,
-    prepare: prepareCopy(
-      createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => trackingBaseUrl }),
-      createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
-      makeCopy,
-    ),
-  });
-  const workers = await startPoolWorkers({
-    store,
-    connection: workerRedis,
-    prefix: config.redis.prefix,
-    concurrency: config.delivery.concurrency,
-    processor,
-    events,
-    spool,
-    logger,
-  });
-  closers.push(() => workers.close());
+  const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
+  const deliveryWiring = (trackingBaseUrl: string) => ({ config, logger, store, redisUrl, masterKey, trackingBaseUrl });
   if (role === 'worker') {
+    const configuredBase = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
+    const delivery = await startDelivery(deliveryWiring(configuredBase));
+    closers.push(() => delivery.close());
     logger.info({ role }, 'ready');
     return { ports: { api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0 }, urls: { api: '', admin: '' }, adminToken, redisUrl, clickhouse, store, close };
   }
@@ -358,7 +283,10 @@ async function start(
   };
   const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
   const apiUrl = `http://${urlHost}:${ports.api}`;
-  trackingBaseUrl = config.tracking.baseUrl ?? apiUrl;
+  const trackingBaseUrl = config.tracking.baseUrl ?? apiUrl;
+  // Delivery: on a thread of its own when the machine has a core for it.
+  const delivery = config.delivery.thread ? await startDeliveryThread(deliveryWiring(trackingBaseUrl)) : await startDelivery(deliveryWiring(trackingBaseUrl));
+  closers.push(() => delivery.close());
 
   // Handles for operators: the same queues the workers use, read-only unless an operator acts in bull-board.
   const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => {
@@ -401,18 +329,6 @@ async function start(
   logger.info({ dataDir: config.dataDir }, 'ready');
 
   return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
-}
-
-/** The copy a recipient gets: what to track and which key signs (looked up here), made by `make`. */
-function prepareCopy(
-  planTracking: (job: DeliveryJob, recipients: readonly string[]) => Promise<CopyTask['tracking']>,
-  signingKeyFor: (raw: Buffer) => Promise<CopyTask['signingKey']>,
-  make: (task: CopyTask) => Promise<Buffer>,
-) {
-  return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => {
-    const [tracking, signingKey] = await Promise.all([planTracking(job, recipients), signingKeyFor(raw)]);
-    return tracking || signingKey ? make({ raw, tracking, signingKey }) : raw;
-  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       mxOverride: undefined,
       concurrency: 20,
       copyThreads: Math.min(8, availableParallelism() - 1),
+      thread: availableParallelism() > 1,
       retryBaseMs: 60_000,
       retryMaxMs: 3_600_000,
       retryMaxAgeMs: 48 * 3_600_000,

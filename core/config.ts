@@ -32,6 +32,7 @@ const envSchema = z.object({
   BRIDGEMAIL_MX_OVERRIDE: optionalString,
   BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
   BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  BRIDGEMAIL_DELIVERY_THREAD: z.enum(['0', '1', 'false', 'true']).optional(),
   BRIDGEMAIL_RETRY_BASE_MS: positiveInt.default(60_000),
   BRIDGEMAIL_RETRY_MAX_MS: positiveInt.default(3_600_000),
   BRIDGEMAIL_RETRY_MAX_AGE_MS: positiveInt.default(48 * 3_600_000),
@@ -96,6 +97,8 @@ export interface Config {
     readonly concurrency: number;
     /** Worker threads making copies (tracking rewrite + DKIM); 0 makes them on the main thread. Default: one per core beyond the first, at most 8. */
     readonly copyThreads: number;
+    /** Runs delivery on a worker thread of its own (ingress keeps the main thread). Default: on with more than one core. */
+    readonly thread: boolean;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
     readonly retryMaxAgeMs: number;
@@ -165,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       mxOverride: e.BRIDGEMAIL_MX_OVERRIDE,
       concurrency: e.BRIDGEMAIL_DELIVERY_CONCURRENCY,
       copyThreads: e.BRIDGEMAIL_COPY_THREADS ?? Math.min(8, availableParallelism() - 1),
+      thread: e.BRIDGEMAIL_DELIVERY_THREAD === undefined ? availableParallelism() > 1 : e.BRIDGEMAIL_DELIVERY_THREAD === '1' || e.BRIDGEMAIL_DELIVERY_THREAD === 'true',
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
       retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,

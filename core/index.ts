@@ -1,5 +1,5 @@
 export { loadConfig, redactConfig, ConfigError, type Config } from './config.js';
-export { createLogger, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, writeLogLines, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
 export {
   AppError,
   ERROR_CODES,

@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createLogger, type Config } from '../core/index.js';
+import { startDelivery } from './delivery.js';
+import { storeClient } from './store-rpc.js';
+
+/** What the main thread hands a delivery thread (see delivery-host.ts). */
+export interface DeliveryThreadData {
+  entry: string;
+  config: Config;
+  redisUrl: string;
+  masterKey: string;
+  trackingBaseUrl: string;
+  storePort: MessagePort;
+  logLevel: string;
+}
+
+// A delivery thread: the delivery role on its own core; the store is the main thread's (over a
+// MessagePort) and log lines go to the main thread's log destination.
+const port = parentPort;
+if (!port) throw new Error('delivery-thread runs as a worker thread');
+const data = workerData as DeliveryThreadData;
+const lines = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    port.postMessage({ log: chunk.toString('utf8') });
+    done();
+  },
+});
+const logger = createLogger({ level: data.logLevel, destination: lines }).child({ thread: 'delivery' });
+const delivery = await startDelivery({
+  config: data.config,
+  logger,
+  store: storeClient(data.storePort),
+  redisUrl: data.redisUrl,
+  masterKey: Buffer.from(data.masterKey, 'hex'),
+  trackingBaseUrl: data.trackingBaseUrl,
+});
+port.on('message', (m: { close?: true }) => {
+  if (!m.close) return;
+  delivery.close().then(
+    () => {
+      port.postMessage({ closed: true });
+      data.storePort.close();
+      port.close();
+    },
+    (err: unknown) => logger.error({ err }, 'delivery thread did not close cleanly'),
+  );
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,175 @@
+import { Redis } from 'ioredis';
+import { SHAPING_SETTING } from '../admin-api/index.js';
+import {
+  BridgeSettingsCache,
+  EventPublisher,
+  listenToControl,
+  parseShapingPolicy,
+  Spool,
+  SuppressionIndex,
+  TrackingTokens,
+  TtlCache,
+  VerpAddresses,
+  type Config,
+  type ControlMessage,
+  type DeliveryJob,
+  type Logger,
+  type Store,
+} from '../core/index.js';
+import { classifySmtpReply } from '../workers/bounces/index.js';
+import { ConnectionPool, createDeliveryProcessor, createMxResolver, parseMxOverride, Shaper, startPoolWorkers } from '../workers/index.js';
+import { createSigningKeyLookup } from '../workers/signing/index.js';
+import { createTrackingPlanner } from '../workers/tracking/index.js';
+import { CopyThreads } from './copy-threads.js';
+import { createCopyMaker, type CopyTask } from './copy-work.js';
+
+/** The control-plane reads delivery makes (all cached here, and invalidated on announcements). */
+export type DeliveryStore = Pick<Store, 'listPools' | 'getPool' | 'getBridge' | 'getSigningKey' | 'suppressionKeys' | 'getSetting'>;
+
+/** What {@link startDelivery} is wired with. */
+export interface DeliveryWiring {
+  config: Config;
+  logger: Logger;
+  store: DeliveryStore;
+  redisUrl: string;
+  masterKey: Buffer;
+  /** Base URL of the open/click endpoints when a Bridge has none of its own. */
+  trackingBaseUrl: string;
+}
+
+/** Running delivery workers. */
+export interface Delivery {
+  close(): Promise<void>;
+}
+
+/**
+ * The delivery role: one BullMQ worker per Pool queue, each job a chain of steps (suppression check,
+ * MX, IP, shaping limit, copy = tracking + DKIM, SMTP, classification), events to the stream. Owns
+ * its Redis connections, caches and control-channel subscription, so that it runs the same in the
+ * main thread, on a delivery thread ({@link startDeliveryThread}) or in a `--role worker` process.
+ */
+export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
+  const { logger } = w;
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping delivery'));
+    closers.length = 0;
+  };
+  try {
+    await wire(w, closers);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { close };
+}
+
+async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<void> {
+  const { config, logger, store } = w;
+  const connect = (name: string) => {
+    // Auto-pipelining: the commands of concurrent jobs issued in one tick leave in one write.
+    const r = new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: `bridgemail-${name}`, enableAutoPipelining: true });
+    r.on('error', (err) => logger.warn({ err, connection: name }, 'redis connection error'));
+    closers.push(async () => r.disconnect());
+    return r;
+  };
+  const redis = connect('delivery');
+  const events = new EventPublisher(redis, config.redis.prefix);
+  const spool = new Spool(config.spool.dir);
+  await spool.init();
+
+  // Read on every delivery pass: cached, and dropped on the control channel's announcements.
+  const bridgeSettings = new BridgeSettingsCache(store);
+  const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
+  const pools = new TtlCache((poolId) => store.getPool(poolId));
+  const suppressions = new SuppressionIndex(() => store.suppressionKeys());
+  await suppressions.refresh();
+  const reloadSuppressions = () => void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
+
+  const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
+  const loadShaping = async () => {
+    const stored = await store.getSetting(SHAPING_SETTING);
+    return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
+  };
+  const shaper = new Shaper(redis, config.redis.prefix, await loadShaping());
+  const reloadShaping = () =>
+    loadShaping().then(
+      (policy) => shaper.setPolicy(policy),
+      (err: unknown) => logger.error({ err }, 'shaping policy not reloaded'),
+    );
+
+  const stopControl = await listenToControl({
+    redis,
+    prefix: config.redis.prefix,
+    logger,
+    onMessage: (m: ControlMessage) => {
+      if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
+      if (m.type === 'shaping-changed') void reloadShaping();
+      if (m.type === 'pool-changed') pools.invalidate(m.poolId);
+      if (m.type === 'suppression-changed') reloadSuppressions();
+      if (m.type === 'bridge-changed') bridgeSettings.invalidate(m.bridgeId);
+    },
+    onResubscribe: () => {
+      bridgeSettings.clear();
+      signingKeys.clear();
+      pools.clear();
+      reloadSuppressions();
+    },
+  });
+  closers.push(async () => stopControl());
+
+  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
+  closers.push(async () => connections.close());
+  const verp = new VerpAddresses(w.masterKey, config.verp.prefix, config.verp.domain);
+  // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
+  let makeCopy = createCopyMaker(new TrackingTokens(w.masterKey));
+  if (config.delivery.copyThreads > 0) {
+    const threads = await CopyThreads.start(config.delivery.copyThreads, w.masterKey, logger);
+    closers.push(() => threads.close());
+    makeCopy = (task) => threads.run(task);
+  }
+  const processor = createDeliveryProcessor({
+    store: { getPool: (poolId) => pools.get(poolId) },
+    events,
+    logger,
+    resolveMx: createMxResolver(config.delivery.mxOverride ? { override: parseMxOverride(config.delivery.mxOverride) } : {}),
+    heloName: config.heloName,
+    timeoutMs: config.delivery.smtpTimeoutMs,
+    retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
+    spool,
+    pool: connections,
+    shaper,
+    requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
+    envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
+    suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
+    classifyBounce: classifySmtpReply,
+    prepare: prepareCopy(
+      createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => w.trackingBaseUrl }),
+      createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
+      makeCopy,
+    ),
+  });
+  const workers = await startPoolWorkers({
+    store,
+    connection: redis,
+    prefix: config.redis.prefix,
+    concurrency: config.delivery.concurrency,
+    processor,
+    events,
+    spool,
+    logger,
+  });
+  closers.push(() => workers.close());
+}
+
+/** The copy a recipient gets: what to track and which key signs (looked up here), made by `make`. */
+function prepareCopy(
+  planTracking: (job: DeliveryJob, recipients: readonly string[]) => Promise<CopyTask['tracking']>,
+  signingKeyFor: (raw: Buffer) => Promise<CopyTask['signingKey']>,
+  make: (task: CopyTask) => Promise<Buffer>,
+) {
+  return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => {
+    const [tracking, signingKey] = await Promise.all([planTracking(job, recipients), signingKeyFor(raw)]);
+    return tracking || signingKey ? make({ raw, tracking, signingKey }) : raw;
+  };
+}
