@@ -6,8 +6,15 @@ import { useHarness } from '../support/harness.js';
 import { submissionTransport } from '../support/smtp-client.js';
 import { waitFor } from '../support/wait.js';
 
-describe('DKIM signing per sending domain', () => {
-  const h = useHarness({ BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: '0' });
+// Both thread layouts: delivery on its own thread with copies on a copy thread (the default on a
+// multi-core machine), and everything on the main thread.
+const LAYOUTS = [
+  { name: 'delivery and copy threads', env: { BRIDGEMAIL_DELIVERY_THREAD: '1', BRIDGEMAIL_COPY_THREADS: '1' } },
+  { name: 'all on the main thread', env: { BRIDGEMAIL_DELIVERY_THREAD: '0', BRIDGEMAIL_COPY_THREADS: '0' } },
+];
+
+describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
+  const h = useHarness({ BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: '0', ...env });
   const dns = new Map<string, string>();
   /** A resolver we control: answers the TXT records the admin API told us to publish. */
   const resolver = async (name: string, rr: string) => {
