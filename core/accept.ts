@@ -71,6 +71,8 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   const messageId = submission.messageId ?? newId('msg');
   const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let spooled: string | undefined;
+  // Stamped before the job exists, so `queued` never sorts after a delivery event of the message.
+  const acceptedAt = Date.now();
   try {
     const body: Pick<DeliveryJob, 'raw' | 'spool'> =
       raw.length > deps.spoolThresholdBytes ? { spool: (spooled = await deps.spool.write(messageId, raw)) } : { raw: raw.toString('base64') };
@@ -82,7 +84,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       from: submission.from,
       recipients,
       ...body,
-      acceptedAt: Date.now(),
+      acceptedAt,
       attempt: 0,
       ...(ceiling ? { track: ceiling } : {}),
     });
@@ -93,7 +95,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });
   }
   if (idem) await deps.idempotency.complete(bridge.id, idem.key, idem.fingerprint, messageId);
-  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient }));
+  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts: acceptedAt }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });

@@ -60,8 +60,14 @@ const ROW_SCHEMA = z.object({
 });
 
 /**
- * Every event of a message in order (time, then event id), each once even if the writer inserted
- * it twice; an empty list for an unknown message (or one of another Bridge).
+ * Lifecycle rank of each event type: events of one message stamped in the same millisecond (by
+ * different threads or processes) sort in the order they can happen.
+ */
+export const LIFECYCLE_ORDER_SQL = "indexOf(['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'], type)";
+
+/**
+ * Every event of a message in order (time, then lifecycle, then event id), each once even if the
+ * writer inserted it twice; an empty list for an unknown message (or one of another Bridge).
  */
 export async function queryTimeline(
   client: ClickHouseClient,
@@ -75,7 +81,7 @@ export async function queryTimeline(
              reply_code, reply, reason, attempt, hard, status, feedback_type, url, user_agent, client_ip, machine
       FROM ${database}.events
       WHERE message_id = {messageId:String}${options.bridgeId === undefined ? '' : ' AND bridge_id = {bridgeId:String}'}
-      ORDER BY ts, event_id
+      ORDER BY ts, ${LIFECYCLE_ORDER_SQL}, event_id
       LIMIT 1 BY event_id`,
     query_params: { messageId, ...(options.bridgeId !== undefined && { bridgeId: options.bridgeId }) },
     format: 'JSONEachRow',

@@ -243,7 +243,9 @@ describe('analytics queries over the per-minute aggregates', () => {
   it('returns the timeline of a message in order, each event once, and only to its Bridge', async () => {
     const target = events.find((e) => e.type === 'deferred') ?? events[0];
     const messageId = target?.messageId ?? '';
-    const expected = events.filter((e) => e.messageId === messageId).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Time, then lifecycle (same-millisecond events in the order they can happen), then event id.
+    const rank = (type: string) => ['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'].indexOf(type);
+    const expected = events.filter((e) => e.messageId === messageId).sort((a, b) => a.ts - b.ts || rank(a.type) - rank(b.type) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const timeline = await queryTimeline(ch, DB, messageId);
     expect(TIMELINE_SCHEMA.parse(timeline)).toEqual(timeline);
     expect(timeline.map((e) => [e.eventId, e.type, e.ts])).toEqual(expected.map((e) => [e.id, e.type, new Date(e.ts).toISOString()]));

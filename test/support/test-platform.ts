@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform } from '../../cli/platform.js';
-import type { BridgeStats } from '../../analytics/index.js';
+import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
 import { createLogger, loadConfig, poolQueueName, type Config } from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
@@ -144,7 +144,7 @@ export async function startTestPlatform(
     },
     async events(where, params = {}) {
       const r = await platform.clickhouse!.query({
-        query: `SELECT * FROM ${config.clickhouse.database}.events FINAL WHERE ${where} ORDER BY ts, event_id`,
+        query: `SELECT * FROM ${config.clickhouse.database}.events FINAL WHERE ${where} ORDER BY ts, ${LIFECYCLE_ORDER_SQL}, event_id`,
         query_params: params,
         format: 'JSONEachRow',
       });
