@@ -79,6 +79,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_SMTP_PORT: '0',
     BRIDGEMAIL_SMTPS_PORT: '0',
     BRIDGEMAIL_MX_PORT: '0',
+    BRIDGEMAIL_OPS_PORT: '0',
     BRIDGEMAIL_HELO_NAME: 'bridgemail.bench',
     BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
     BRIDGEMAIL_LOG_LEVEL: 'silent',

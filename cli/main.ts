@@ -1,7 +1,7 @@
 import { ConfigError, createLogger, loadConfig, redactConfig } from '../core/index.js';
-import { startPlatform } from './platform.js';
+import { ROLES, startPlatform, type Role } from './platform.js';
 
-const USAGE = `Usage: bridgemail start [--role all|worker]
+const USAGE = `Usage: bridgemail start [--role all|ingress|worker|analytics|admin[,...]]
        bridgemail classify FILE...
 
 Starts Bridgemail with the configuration from the environment (see the README's table).
@@ -10,8 +10,14 @@ Starts Bridgemail with the configuration from the environment (see the README's 
            REDIS_URL, DATABASE_URL, CLICKHOUSE_URL are set.
   classify print one JSON line per file: the bounce/complaint classifier's answer
            ({ kind, recipient, hard, status, reason, … } plus "file"); needs no server.
-  --role worker  only delivery workers, next to an "all" process: needs REDIS_URL,
-           DATABASE_URL, the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.`;
+  --role   the roles of this process, comma-separated (default all):
+           ingress    REST and SMTP submission, tracking endpoints, inbound MX and reports
+           worker     delivery and webhooks
+           analytics  the one writer of events into ClickHouse
+           admin      admin API, web console, bull-board
+           Anything but "all" needs REDIS_URL and DATABASE_URL (ingress, analytics and admin
+           also CLICKHOUSE_URL), the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.
+  Every process serves /healthz, /readyz and /metrics on BRIDGEMAIL_OPS_PORT.`;
 
 /** The `bridgemail` command. */
 export async function main(argv: string[]): Promise<void> {
@@ -31,9 +37,9 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const role = parseRole(rest);
-  if (role !== 'all' && role !== 'worker') {
-    process.stderr.write(`role "${role}" is not available yet; use --role all or --role worker\n`);
+  const roles = parseRoles(rest);
+  if (typeof roles === 'string') {
+    process.stderr.write(`unknown role "${roles}"; roles are ${ROLES.join(', ')}\n`);
     process.exitCode = 2;
     return;
   }
@@ -53,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   let platform;
   try {
     platform = await startPlatform(config, logger, {
-      role,
+      roles,
       onAdminTokenCreated: (token) =>
         process.stderr.write(`\nAdmin token (shown once; also in ${config.dataDir}/admin-token):\n  ${token}\n\n`),
     });
@@ -82,8 +88,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function parseRole(args: string[]): string {
+/** The roles of `--role a,b` (default all), or the first unknown name. */
+function parseRoles(args: string[]): Role[] | string {
   const i = args.indexOf('--role');
-  if (i === -1) return 'all';
-  return args[i + 1] ?? 'all';
+  const names = (i === -1 ? 'all' : (args[i + 1] ?? '')).split(',').map((r) => r.trim());
+  const unknown = names.find((r) => !(ROLES as readonly string[]).includes(r));
+  return unknown !== undefined ? unknown : (names as Role[]);
 }

@@ -37,6 +37,7 @@ import {
   type ControlMessage,
   type Config,
   type Logger,
+  type MailEvent,
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
@@ -44,11 +45,13 @@ import { startDelivery } from './delivery.js';
 import { startDeliveryThread } from './delivery-host.js';
 import { startInbound } from './inbound.js';
 import { startWebhooks } from './webhooks.js';
+import { startOpsServer } from './ops-server.js';
 import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
 
-/** A running platform: every role in one process. */
+/** A running platform: the roles this process runs (every one by default). */
 export interface Platform {
-  ports: { api: number; admin: number; smtp: number; smtps: number; mx: number };
+  /** Bound ports; 0 for a listener of a role this process does not run. */
+  ports: { api: number; admin: number; smtp: number; smtps: number; mx: number; ops: number };
   urls: { api: string; admin: string };
   adminToken: string;
   /** The Redis URL in use (spawned or configured). */
@@ -61,19 +64,28 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** Which roles a process runs: every one (the embedded default), or only delivery workers. */
-export type Role = 'all' | 'worker';
+/**
+ * What a process runs. `all` (the embedded default) is every role. `ingress`: REST and SMTP
+ * submission, tracking endpoints, the inbound MX and its report processing. `worker`: delivery and
+ * webhooks. `analytics`: the one writer of events into ClickHouse. `admin`: the admin API, web
+ * console and bull-board.
+ */
+export type Role = 'all' | 'ingress' | 'worker' | 'analytics' | 'admin';
+
+/** Every role name, for parsing `--role`. */
+export const ROLES: readonly Role[] = ['all', 'ingress', 'worker', 'analytics', 'admin'];
 
 /** Options of {@link startPlatform}. */
 export interface PlatformOptions {
   /** Called once with a newly generated admin token (printed once, never logged). */
   onAdminTokenCreated?: (token: string) => void;
   /**
-   * `worker` runs only the delivery workers, to scale them out next to an `all` process; it needs
-   * the shared servers (`REDIS_URL`, `DATABASE_URL`), the same master key and a shared spool dir.
-   * @defaultValue 'all'
+   * The roles to run. Anything but `all` alone scales out next to other processes: it needs the
+   * shared servers (`REDIS_URL`, `DATABASE_URL`, and `CLICKHOUSE_URL` for ingress, analytics and
+   * admin), the same master key and a shared spool dir.
+   * @defaultValue ['all']
    */
-  role?: Role;
+  roles?: readonly Role[];
 }
 
 /** Starts every role against the configured (or embedded) engines; the composition root. */
@@ -100,9 +112,14 @@ async function start(
   closers: (() => Promise<unknown>)[],
   close: () => Promise<void>,
 ): Promise<Platform> {
-  const role = options.role ?? 'all';
-  if (role !== 'all' && (!config.redis.url || !config.databaseUrl)) {
-    throw new Error(`role ${role} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`);
+  const roles = options.roles?.length ? [...new Set(options.roles)] : (['all'] as Role[]);
+  const has = (role: Exclude<Role, 'all'>) => roles.includes('all') || roles.includes(role);
+  const embedded = roles.length === 1 && roles[0] === 'all';
+  if (!embedded && (!config.redis.url || !config.databaseUrl)) {
+    throw new Error(`role ${roles.join(',')} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`);
+  }
+  if (!embedded && (has('ingress') || has('analytics') || has('admin')) && !config.clickhouse.url) {
+    throw new Error(`role ${roles.join(',')} needs CLICKHOUSE_URL: embedded chDB serves one process only`);
   }
   await mkdir(config.dataDir, { recursive: true });
   const lock = await lockDataDir(config.dataDir);
@@ -145,9 +162,10 @@ async function start(
   logger.info({ engine: sql.engine, applied }, 'control-plane schema ready');
   const store = createStore(sql, box);
 
-  // Analytics: one writer per chDB data dir, in the process that runs every role.
+  // Analytics: one writer per chDB data dir (the analytics role); a query client for ingress and admin.
   let clickhouse: ClickHouseClient | undefined;
-  if (role === 'all') {
+  let countEvents: (events: readonly MailEvent[]) => void = () => {};
+  if (has('analytics') || has('ingress') || has('admin')) {
     const ch = openClickHouse(config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') });
     clickhouse = ch;
     closers.push(() => ch.close());
@@ -160,17 +178,20 @@ async function start(
       schemaReady = true;
     };
     await ensureSchema().catch((err: unknown) => logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'));
-    const writer = await startEventWriter({
-      beforeInsert: ensureSchema,
-      redis: writerRedis,
-      prefix: config.redis.prefix,
-      clickhouse: ch,
-      database: config.clickhouse.database,
-      logger,
-      batchSize: config.events.batchSize,
-      flushMs: config.events.flushMs,
-    });
-    closers.push(() => writer.close());
+    if (has('analytics')) {
+      const writer = await startEventWriter({
+        onInserted: (events) => countEvents(events),
+        beforeInsert: ensureSchema,
+        redis: writerRedis,
+        prefix: config.redis.prefix,
+        clickhouse: ch,
+        database: config.clickhouse.database,
+        logger,
+        batchSize: config.events.batchSize,
+        flushMs: config.events.flushMs,
+      });
+      closers.push(() => writer.close());
+    }
   }
 
   // Authentication: cached per process, invalidated on every Bridge change announced by any process.
@@ -221,72 +242,71 @@ async function start(
   const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
   const deliveryWiring = (trackingBaseUrl: string) => ({ config, logger, store, redisUrl, masterKey, trackingBaseUrl });
-  if (role === 'worker') {
-    const configuredBase = config.tracking.baseUrl ?? `http://${config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost}:${config.ports.api}`;
-    const delivery = await startDelivery(deliveryWiring(configuredBase));
-    closers.push(() => delivery.close());
-    logger.info({ role }, 'ready');
-    return { ports: { api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0 }, urls: { api: '', admin: '' }, adminToken, redisUrl, clickhouse, store, close };
-  }
-  const analytics = clickhouse;
-  if (!analytics) throw new Error('unreachable: the all role opens ClickHouse');
-
-  // Ingress: REST and SMTP.
-  const sendApp = createSendApp({
-    auth,
-    accept: (s) => acceptMessage(acceptDeps, s),
-    logger: logger.child({ component: 'send-api' }),
-    maxMessageBytes: config.limits.maxMessageBytes,
-    maxRecipients: config.limits.maxRecipients,
-    messageIdDomain: config.heloName,
-    tracking: { tokens, events, logger, scannerWindowMs: config.tracking.scannerWindowMs },
-    suppressed: isSuppressed,
-    timeline: (messageId, bridgeId) => queryTimeline(analytics, config.clickhouse.database, messageId, { bridgeId }),
-  });
-  const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
-  closers.push(() => closeServer(apiServer));
-  const tls = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, hostname: config.publicHost });
-  const smtp = await startSmtpIngress({
-    auth,
-    accept: (s) => acceptMessage(acceptDeps, s),
-    logger,
-    tls,
-    host: config.host,
-    port: config.ports.smtp,
-    securePort: config.ports.smtps,
-    heloName: config.heloName,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    maxRecipients: config.limits.maxRecipients,
-    suppressed: isSuppressed,
-  });
-  closers.push(() => smtp.close());
-
-  // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
-  await startWebhooks({
-    config,
-    logger,
-    redisUrl,
-    producerRedis,
-    workerRedis,
-    store,
-    webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
-    closers,
-  });
-  const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
-
-  const ports = {
-    api: (apiServer.address() as AddressInfo).port,
-    smtp: smtp.port,
-    smtps: smtp.securePort,
-    mx: mx.port,
-    admin: 0,
-  };
   const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
-  const apiUrl = `http://${urlHost}:${ports.api}`;
-  const trackingBaseUrl = config.tracking.baseUrl ?? apiUrl;
-  // Delivery: on a thread of its own when the machine has a core for it.
-  const delivery = config.delivery.thread ? await startDeliveryThread(deliveryWiring(trackingBaseUrl)) : await startDelivery(deliveryWiring(trackingBaseUrl));
-  closers.push(() => delivery.close());
+  // Public ports: this process's own listeners when it runs ingress, else the configured ones.
+  const ports = { api: 0, smtp: 0, smtps: 0, mx: 0, admin: 0, ops: 0 };
+  let apiUrl = `http://${urlHost}:${config.ports.api}`;
+
+  if (has('ingress')) {
+    const analytics = clickhouse;
+    if (!analytics) throw new Error('unreachable: the ingress role opens ClickHouse');
+    // Ingress: REST and SMTP.
+    const sendApp = createSendApp({
+      auth,
+      accept: (s) => acceptMessage(acceptDeps, s),
+      logger: logger.child({ component: 'send-api' }),
+      maxMessageBytes: config.limits.maxMessageBytes,
+      maxRecipients: config.limits.maxRecipients,
+      messageIdDomain: config.heloName,
+      tracking: { tokens, events, logger, scannerWindowMs: config.tracking.scannerWindowMs },
+      suppressed: isSuppressed,
+      timeline: (messageId, bridgeId) => queryTimeline(analytics, config.clickhouse.database, messageId, { bridgeId }),
+    });
+    const apiServer = await listen(createServer(sendApp.callback()), config.ports.api, config.host);
+    closers.push(() => closeServer(apiServer));
+    const tls = await loadTlsMaterial({ ...config.tls, dataDir: config.dataDir, hostname: config.publicHost });
+    const smtp = await startSmtpIngress({
+      auth,
+      accept: (s) => acceptMessage(acceptDeps, s),
+      logger,
+      tls,
+      host: config.host,
+      port: config.ports.smtp,
+      securePort: config.ports.smtps,
+      heloName: config.heloName,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      maxRecipients: config.limits.maxRecipients,
+      suppressed: isSuppressed,
+    });
+    closers.push(() => smtp.close());
+    // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
+    const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
+    Object.assign(ports, { api: (apiServer.address() as AddressInfo).port, smtp: smtp.port, smtps: smtp.securePort, mx: mx.port });
+    apiUrl = `http://${urlHost}:${ports.api}`;
+    logger.info({ url: `${apiUrl}/v1/send` }, 'send API listening');
+    logger.info({ url: `smtp://${urlHost}:${ports.smtp}`, tls: 'STARTTLS' }, 'SMTP submission listening');
+    logger.info({ url: `smtps://${urlHost}:${ports.smtps}`, tls: 'implicit' }, 'SMTPS submission listening');
+    logger.info({ url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain }, 'inbound MX listening');
+  }
+
+  if (has('worker')) {
+    await startWebhooks({
+      config,
+      logger,
+      redisUrl,
+      producerRedis,
+      workerRedis,
+      store,
+      webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
+      closers,
+    });
+    // Delivery: on a thread of its own when this process also serves ingress or admin and the
+    // machine has a core for it; a worker-only process delivers on its main thread.
+    const wiring = deliveryWiring(config.tracking.baseUrl ?? apiUrl);
+    const onThread = config.delivery.thread && (has('ingress') || has('admin'));
+    const delivery = onThread ? await startDeliveryThread(wiring) : await startDelivery(wiring);
+    closers.push(() => delivery.close());
+  }
 
   // Handles for operators: the same queues the workers use, read-only unless an operator acts in bull-board.
   const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => {
@@ -294,41 +314,66 @@ async function start(
     closers.push(() => q.close());
     return { name, kind: name === INBOUND_QUEUE ? ('inbound' as const) : ('webhooks' as const), queue: q };
   });
-  const adminApp = createAdminApp({
-    queues: {
-      list: async () => [
-        ...(await store.listPools()).map((p) => ({ name: queues.queue(p.id).name, kind: 'pool' as const, poolId: p.id, queue: queues.queue(p.id) })),
-        ...watched,
-      ],
-      eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
+  const queueDirectory = {
+    list: async () => [
+      ...(await store.listPools()).map((p) => ({ name: queues.queue(p.id).name, kind: 'pool' as const, poolId: p.id, queue: queues.queue(p.id) })),
+      ...watched,
+    ],
+    eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
+  };
+
+  let adminUrl = '';
+  if (has('admin')) {
+    const analytics = clickhouse;
+    if (!analytics) throw new Error('unreachable: the admin role opens ClickHouse');
+    const adminApp = createAdminApp({
+      queues: queueDirectory,
+      consoleDir: config.consoleDir ?? fileURLToPath(new URL('../admin-api/web/dist', import.meta.url)),
+      store,
+      analytics: { client: analytics, database: config.clickhouse.database },
+      announce: async (message) => {
+        applyControl(message);
+        await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
+      },
+      endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp || config.ports.smtp, smtpsPort: ports.smtps || config.ports.smtps, apiUrl }),
+      adminToken,
+      defaultShaping,
+      checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
+      limiter,
+      logger: logger.child({ component: 'admin-api' }),
+    });
+    const adminServer = await listen(createServer(adminApp.callback()), config.ports.admin, config.host);
+    closers.push(() => closeServer(adminServer));
+    ports.admin = (adminServer.address() as AddressInfo).port;
+    adminUrl = `http://${urlHost}:${ports.admin}`;
+    logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
+  }
+
+  // Health, readiness and Prometheus metrics, in every process.
+  const ops = await startOpsServer({
+    host: config.host,
+    port: config.ports.ops,
+    logger,
+    roles,
+    checks: [
+      { name: 'redis', check: () => producerRedis.ping() },
+      { name: 'database', check: () => sql.query('SELECT 1') },
+      ...(clickhouse ? [{ name: 'clickhouse', check: async () => { const ch = clickhouse; if (ch && !(await ch.ping()).success) throw new Error('ping failed'); } }] : []),
+    ],
+    queueDepths: async () => {
+      const list = await queueDirectory.list();
+      const counts = await Promise.all(list.map(async (q) => ({ name: q.name, counts: await q.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed') })));
+      return counts.flatMap((q) => Object.entries(q.counts).map(([state, count]) => ({ queue: q.name, state, count })));
     },
-    consoleDir: config.consoleDir ?? fileURLToPath(new URL('../admin-api/web/dist', import.meta.url)),
-    store,
-    analytics: { client: analytics, database: config.clickhouse.database },
-    announce: async (message) => {
-      applyControl(message);
-      await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
-    },
-    endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp, smtpsPort: ports.smtps, apiUrl }),
-    adminToken,
-    defaultShaping,
-    checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
-    limiter,
-    logger: logger.child({ component: 'admin-api' }),
+    eventBacklog: queueDirectory.eventBacklog,
   });
-  const adminServer = await listen(createServer(adminApp.callback()), config.ports.admin, config.host);
-  closers.push(() => closeServer(adminServer));
-  ports.admin = (adminServer.address() as AddressInfo).port;
-  const adminUrl = `http://${urlHost}:${ports.admin}`;
+  closers.push(() => ops.close());
+  countEvents = (batch) => ops.countEvents(batch);
+  ports.ops = ops.port;
+  logger.info({ url: `http://${urlHost}:${ports.ops}/metrics` }, 'ops endpoints listening (/healthz, /readyz, /metrics)');
+  logger.info({ dataDir: config.dataDir, roles }, 'ready');
 
-  logger.info({ url: `${apiUrl}/v1/send` }, 'send API listening');
-  logger.info({ url: `smtp://${urlHost}:${ports.smtp}`, tls: 'STARTTLS' }, 'SMTP submission listening');
-  logger.info({ url: `smtps://${urlHost}:${ports.smtps}`, tls: 'implicit' }, 'SMTPS submission listening');
-  logger.info({ url: `${adminUrl}/admin/v1` }, 'admin API listening');
-  logger.info({ url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain }, 'inbound MX listening');
-  logger.info({ dataDir: config.dataDir }, 'ready');
-
-  return { ports, urls: { api: apiUrl, admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
+  return { ports, urls: { api: has('ingress') ? apiUrl : '', admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

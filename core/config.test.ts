@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(resolve('./data'));
     expect(config.host).toBe('127.0.0.1');
     expect(config.publicHost).toBe('127.0.0.1');
-    expect(config.ports).toEqual({ api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25 });
+    expect(config.ports).toEqual({ api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25, ops: 9464 });
     expect(config.inbound).toEqual({ maxBytes: 10 * 1024 * 1024, fblAddress: `fbl@${hostname().toLowerCase()}`, suppressionScope: 'bridge' });
     expect(config.adminToken).toBeUndefined();
     expect(config.masterKey).toBeUndefined();
@@ -79,8 +79,9 @@ describe('loadConfig', () => {
       BRIDGEMAIL_SMTP_PORT: '0',
       BRIDGEMAIL_SMTPS_PORT: '0',
       BRIDGEMAIL_MX_PORT: '0',
+      BRIDGEMAIL_OPS_PORT: '0',
     });
-    expect(config.ports).toEqual({ api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0 });
+    expect(config.ports).toEqual({ api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0, ops: 0 });
   });
 
   it('treats blank optional strings as unset', () => {

@@ -19,6 +19,7 @@ const envSchema = z.object({
   BRIDGEMAIL_SMTP_PORT: port.default(587),
   BRIDGEMAIL_SMTPS_PORT: port.default(465),
   BRIDGEMAIL_MX_PORT: port.default(25),
+  BRIDGEMAIL_OPS_PORT: port.default(9464),
   BRIDGEMAIL_MX_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   BRIDGEMAIL_FBL_ADDRESS: optionalString,
   BRIDGEMAIL_SUPPRESSION_SCOPE: z.enum(['bridge', 'account']).default('bridge'),
@@ -79,7 +80,8 @@ export interface Config {
   readonly dataDir: string;
   readonly host: string;
   readonly publicHost: string;
-  readonly ports: { readonly api: number; readonly admin: number; readonly smtp: number; readonly smtps: number; readonly mx: number };
+  /** Listening ports; `ops` serves /healthz, /readyz and /metrics in every process. */
+  readonly ports: { readonly api: number; readonly admin: number; readonly smtp: number; readonly smtps: number; readonly mx: number; readonly ops: number };
   readonly inbound: {
     readonly maxBytes: number;
     /** The feedback-loop address ARF reports are sent to. */
@@ -153,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       smtp: e.BRIDGEMAIL_SMTP_PORT,
       smtps: e.BRIDGEMAIL_SMTPS_PORT,
       mx: e.BRIDGEMAIL_MX_PORT,
+      ops: e.BRIDGEMAIL_OPS_PORT,
     },
     inbound: {
       maxBytes: e.BRIDGEMAIL_MX_MAX_BYTES,

@@ -16,6 +16,8 @@ export interface EventWriterOptions {
   flushMs?: number;
   /** Runs before every insert until it succeeds once (e.g. applying the schema when ClickHouse was down at start). */
   beforeInsert?: () => Promise<void>;
+  /** Told of every batch once it is in ClickHouse (metrics count events by type, IP and domain). */
+  onInserted?: (events: readonly MailEvent[]) => void;
 }
 
 /** The running writer. */
@@ -119,10 +121,13 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
 
   const insert = async (entries: StreamEntry[]) => {
     const rows: Record<string, string | number>[] = [];
+    const written: MailEvent[] = [];
     for (const [id, fields] of entries) {
       const json = fields[fields.indexOf('e') + 1];
       try {
-        rows.push(toRow(JSON.parse(json ?? '') as MailEvent));
+        const event = JSON.parse(json ?? '') as MailEvent;
+        rows.push(toRow(event));
+        written.push(event);
       } catch (err) {
         log.error({ err, streamId: id }, 'unparseable event skipped');
       }
@@ -135,6 +140,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     await redis.xack(key, GROUP, ...ids);
     await trimAcknowledged(redis, key);
     inserted += rows.length;
+    options.onInserted?.(written);
   };
 
   const loop = async () => {

@@ -25,6 +25,7 @@ function startCli(dataDir: string): Run {
     BRIDGEMAIL_SMTP_PORT: '0',
     BRIDGEMAIL_SMTPS_PORT: '0',
     BRIDGEMAIL_MX_PORT: '0',
+    BRIDGEMAIL_OPS_PORT: '0',
   };
   const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Run = { child, stdout: [], stderr: [], exited: new Promise((r) => child.once('exit', (code) => r(code))) };

@@ -51,6 +51,7 @@ describe('delivery workers in two processes share the per-IP limit', () => {
         BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
         BRIDGEMAIL_DATA_DIR: join(dir, 'worker-data'),
         BRIDGEMAIL_LOG_LEVEL: 'info',
+        BRIDGEMAIL_OPS_PORT: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

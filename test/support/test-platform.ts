@@ -71,6 +71,7 @@ export async function startTestPlatform(
     BRIDGEMAIL_SMTP_PORT: '0',
     BRIDGEMAIL_SMTPS_PORT: '0',
     BRIDGEMAIL_MX_PORT: '0',
+    BRIDGEMAIL_OPS_PORT: '0',
     BRIDGEMAIL_REDIS_PREFIX: prefix,
     BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
     BRIDGEMAIL_RETRY_BASE_MS: '200',

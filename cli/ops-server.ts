@@ -1,0 +1,153 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, collectDefaultMetrics, Registry } from 'prom-client';
+import type { EventBacklog, Logger, MailEvent } from '../core/index.js';
+
+/** A dependency whose health decides readiness. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<unknown>;
+}
+
+/** What the ops endpoints report on. */
+export interface OpsWiring {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** The roles this process runs (a label on every metric). */
+  roles: readonly string[];
+  checks: ReadinessCheck[];
+  /** Job counts per queue and state (when this process can see the queues). */
+  queueDepths?: () => Promise<{ queue: string; state: string; count: number }[]>;
+  /** The event stream's backlog per reader. */
+  eventBacklog?: () => Promise<EventBacklog>;
+}
+
+/** A running ops server and the hook the analytics writer feeds. */
+export interface OpsServer {
+  port: number;
+  /** Counts events once they are in ClickHouse (wired to the analytics writer). */
+  countEvents(events: readonly MailEvent[]): void;
+  close(): Promise<void>;
+}
+
+const MAX_DOMAINS = 500;
+const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * `GET /healthz` (alive), `GET /readyz` (Redis, the control-plane database and ClickHouse answer;
+ * 503 naming what does not) and `GET /metrics` (Prometheus text: process metrics, queue depths,
+ * event backlog, and, in the analytics role, events by type and Pool IP and deferrals by IP and
+ * recipient domain).
+ */
+export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
+  const registry = new Registry();
+  registry.setDefaultLabels({ roles: w.roles.join(',') });
+  collectDefaultMetrics({ register: registry, prefix: 'bridgemail_' });
+  if (w.queueDepths) {
+    const depths = w.queueDepths;
+    new Gauge({
+      name: 'bridgemail_queue_jobs',
+      help: 'Jobs per queue and state (pool-<id> delivery queues, inbound-reports, webhooks)',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const d of await depths()) this.set({ queue: d.queue, state: d.state }, d.count);
+      },
+    });
+  }
+  if (w.eventBacklog) {
+    const backlog = w.eventBacklog;
+    new Gauge({
+      name: 'bridgemail_event_backlog',
+      help: 'Event stream entries per reader: pending (read, not acknowledged) and lag (not read yet); reader "stream" is the stream length',
+      labelNames: ['reader', 'kind'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const b = await backlog();
+        this.set({ reader: 'stream', kind: 'length' }, b.length);
+        for (const g of b.groups) {
+          this.set({ reader: g.name, kind: 'pending' }, g.pending);
+          if (g.lag !== null) this.set({ reader: g.name, kind: 'lag' }, g.lag);
+        }
+      },
+    });
+  }
+  const events = new Counter({ name: 'bridgemail_events_total', help: 'Events written to ClickHouse, by type and Pool IP', labelNames: ['type', 'ip'], registers: [registry] });
+  const deferrals = new Counter({
+    name: 'bridgemail_deferrals_total',
+    help: `Temporary failures by Pool IP and recipient domain (the first ${MAX_DOMAINS} domains seen; others as "other")`,
+    labelNames: ['ip', 'domain'],
+    registers: [registry],
+  });
+  const domains = new Set<string>();
+  const domainLabel = (recipient: string | undefined) => {
+    const domain = (recipient ?? '').split('@').pop()?.toLowerCase() ?? '';
+    if (domains.has(domain)) return domain;
+    if (domains.size >= MAX_DOMAINS) return 'other';
+    domains.add(domain);
+    return domain;
+  };
+
+  const ready = async () => {
+    const results = await Promise.all(
+      w.checks.map(async (c) => {
+        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref());
+        try {
+          await Promise.race([c.check(), timeout]);
+          return [c.name, 'ok'] as const;
+        } catch (err) {
+          return [c.name, String((err as Error).message ?? err)] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(results);
+  };
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'application/json', JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } }));
+    if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok', roles: w.roles }));
+    if (path === '/readyz') {
+      ready().then(
+        (checks) => {
+          const ok = Object.values(checks).every((v) => v === 'ok');
+          send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'unavailable', checks }));
+        },
+        (err: unknown) => send(503, 'application/json', JSON.stringify({ status: 'unavailable', error: String(err) })),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => send(200, registry.contentType, text),
+        (err: unknown) => {
+          w.logger.warn({ err }, 'metrics not collected');
+          send(500, 'application/json', JSON.stringify({ error: { code: 'INTERNAL', message: 'metrics not collected' } }));
+        },
+      );
+      return;
+    }
+    send(404, 'application/json', JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: 'GET /healthz, /readyz or /metrics' } }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(w.port, w.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    countEvents(batch) {
+      for (const e of batch) {
+        events.inc({ type: e.type, ip: e.ip ?? '' });
+        if (e.type === 'deferred') deferrals.inc({ ip: e.ip ?? '', domain: domainLabel(e.recipient) });
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
