@@ -118,8 +118,10 @@ async function start(
   if (!embedded && (!config.redis.url || !config.databaseUrl)) {
     throw new Error(`role ${roles.join(',')} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`);
   }
-  if (!embedded && (has('ingress') || has('analytics') || has('admin')) && !config.clickhouse.url) {
-    throw new Error(`role ${roles.join(',')} needs CLICKHOUSE_URL: embedded chDB serves one process only`);
+  // Embedded chDB belongs to the process that writes it (the analytics role); a process that only
+  // reads ClickHouse (ingress, admin) without being that writer needs a server.
+  if (!embedded && (has('ingress') || has('admin')) && !has('analytics') && !config.clickhouse.url) {
+    throw new Error(`role ${roles.join(',')} needs CLICKHOUSE_URL: embedded chDB serves the analytics process only`);
   }
   await mkdir(config.dataDir, { recursive: true });
   const lock = await lockDataDir(config.dataDir);

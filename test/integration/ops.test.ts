@@ -91,7 +91,7 @@ describe('bridgemail start --role', () => {
         DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       });
       expect(noClickHouse.code).toBe(1);
-      expect(noClickHouse.stdout).toContain('role ingress,worker needs CLICKHOUSE_URL');
+      expect(noClickHouse.stdout).toContain('role ingress,worker needs CLICKHOUSE_URL: embedded chDB serves the analytics process only');
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -68,6 +68,10 @@ export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', opt
       });
     },
   });
+  // A client that vanishes mid-session (a killed worker in the fault tests) is a connection error
+  // of that session, not of the sink: record it, keep serving.
+  const connectionErrors: Error[] = [];
+  server.on('error', (err: Error) => connectionErrors.push(err));
   await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startPlatform, type Platform } from '../../cli/platform.js';
+import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
 import { createLogger, loadConfig, poolQueueName, type Config } from '../../core/index.js';
 
@@ -41,6 +41,8 @@ export async function startTestPlatform(
   options: {
     /** Reuse this data dir (a restart); the caller owns it and its Redis keys: stop() keeps both. */
     dataDir?: string;
+    /** The roles to run (default: all). */
+    roles?: readonly Role[];
   } = {},
 ): Promise<TestPlatform> {
   const keep = options.dataDir !== undefined;
@@ -96,7 +98,7 @@ export async function startTestPlatform(
   const logger = createLogger({ level: config.logLevel, destination });
   let platform: Platform;
   try {
-    platform = await startPlatform(config, logger);
+    platform = await startPlatform(config, logger, options.roles ? { roles: options.roles } : {});
   } catch (err) {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
     throw err;
