@@ -38,8 +38,10 @@ export async function startWebhooks(w: WebhookWiring): Promise<void> {
   worker.on('error', (err) => logger.warn({ err }, 'webhook worker error'));
   closers.push(() => worker.close());
   // The fan-out blocks on its own connection; close() disconnects it.
+  const fanoutRedis = new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' });
+  fanoutRedis.on('error', (err) => logger.warn({ err, connection: 'webhooks' }, 'redis connection error'));
   const fanout = await startWebhookFanout({
-    redis: new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' }),
+    redis: fanoutRedis,
     prefix: config.redis.prefix,
     webhooksFor: w.webhooksFor,
     enqueue: queueEnqueuer(queue),

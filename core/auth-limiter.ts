@@ -35,14 +35,14 @@ export class AuthFailureLimiter {
 
   /** Throws `AUTH_RATE_LIMITED` (with `retryAfterS`) when this attempt must be refused unchecked. */
   async check(scope: string, address: string, principal: string): Promise<void> {
-    const [addr, pri] = await this.redis
+    const [addr, pri] = await unavailableOnError(this.redis
       .multi()
       .get(this.#addressKey(address))
       .pttl(this.#addressKey(address))
       .get(this.#principalKey(scope, principal))
       .pttl(this.#principalKey(scope, principal))
       .exec()
-      .then((r) => [[Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? 0)], [Number(r?.[2]?.[1] ?? 0), Number(r?.[3]?.[1] ?? 0)]] as const);
+      .then((r) => [[Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? 0)], [Number(r?.[2]?.[1] ?? 0), Number(r?.[3]?.[1] ?? 0)]] as const));
     const [addrFailures, addrTtl] = addr;
     const [principalFailures, principalTtl] = pri;
     if (addrFailures >= this.limits.perAddress) throw limited(addrTtl);
@@ -56,7 +56,16 @@ export class AuthFailureLimiter {
     for (const key of [this.#addressKey(address), this.#principalKey(scope, principal)]) {
       multi.set(key, 0, 'PX', window, 'NX').incr(key);
     }
-    await multi.exec();
+    await unavailableOnError(multi.exec());
+  }
+}
+
+/** Redis being away is "try again later" for the client (503 / 451), not an internal error. */
+async function unavailableOnError<T>(op: Promise<T>): Promise<T> {
+  try {
+    return await op;
+  } catch (err) {
+    throw new AppError('SERVICE_UNAVAILABLE', 'authentication limits cannot be checked now; retry later', { cause: err, retryable: true });
   }
 }
 

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   IDEMPOTENCY_IN_PROGRESS: { meaning: 'a request with the same idempotency key is still in progress', http: 409, smtp: [451, '4.3.0'] },
   RECIPIENT_SUPPRESSED: { meaning: 'a recipient is on the suppression list (hard bounce or complaint)', http: 422, smtp: [550, '5.1.1'] },
   SPOOL_FULL: { meaning: 'no room to store the message now; retry later', http: 507, smtp: [452, '4.3.1'] },
+  SERVICE_UNAVAILABLE: { meaning: 'a service Bridgemail depends on (Redis, the database) is unreachable; retry later', http: 503, smtp: [451, '4.3.0'] },
   QUEUE_UNAVAILABLE: { meaning: 'the message could not be queued durably; retry later', http: 503, smtp: [451, '4.3.0'] },
   INTERNAL: { meaning: 'an unexpected error occurred', http: 500, smtp: [451, '4.3.0'] },
 } as const satisfies Record<string, { meaning: string; http: number; smtp: readonly [number, string] }>;

@@ -25,6 +25,8 @@ export interface SpawnRedisOptions {
   binary?: string;
   /** @defaultValue 'everysec' */
   appendfsync?: 'always' | 'everysec' | 'no';
+  /** A fixed loopback port (a restart on the same AOF and address); default: a free one. */
+  port?: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function spawnRedisServer(options: SpawnRedisOptions): Promise<Spaw
   const { dir, logger } = options;
   await mkdir(dir, { recursive: true });
   await stopLeftover(join(dir, 'redis.pid'), logger);
+  if (options.port !== undefined) return startOnPort(options, options.port);
   let lastError: unknown;
   for (let tries = 0; tries < 3; tries++) {
     const port = await freePort();

@@ -104,6 +104,8 @@ export async function startTestPlatform(
     throw err;
   }
   const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
+  // Fault tests take Redis away on purpose; this helper connection just reconnects.
+  redis.on('error', () => undefined);
   const queues = new Map<string, Queue>();
 
   const admin = async (method: string, path: string, body?: unknown) => {
