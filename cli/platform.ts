@@ -278,6 +278,9 @@ async function start(
       heloName: config.heloName,
       maxMessageBytes: config.limits.maxMessageBytes,
       maxRecipients: config.limits.maxRecipients,
+      idleTimeoutMs: config.limits.smtpIdleTimeoutMs,
+      sessionMaxMs: config.limits.smtpSessionMaxMs,
+      maxClients: config.limits.smtpMaxClients,
       suppressed: isSuppressed,
     });
     closers.push(() => smtp.close());

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     expect(config.masterKey).toBeUndefined();
     expect(config.tls).toEqual({ certPath: undefined, keyPath: undefined });
     expect(config.heloName).toBe(hostname());
-    expect(config.limits).toEqual({ maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 50 });
+    expect(config.limits).toEqual({ maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 50, smtpIdleTimeoutMs: 60_000, smtpSessionMaxMs: 600_000, smtpMaxClients: 5000 });
     expect(config.delivery).toEqual({
       mxOverride: undefined,
       concurrency: 20,

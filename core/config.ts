@@ -44,6 +44,9 @@ const envSchema = z.object({
   BRIDGEMAIL_BOUNCE_DOMAIN: optionalString,
   BRIDGEMAIL_VERP_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'lower-case letters, digits, . _ -').default('bounces'),
   BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt.default(100),
+  BRIDGEMAIL_SMTP_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+  BRIDGEMAIL_SMTP_SESSION_MAX_MS: positiveInt.default(600_000),
+  BRIDGEMAIL_SMTP_MAX_CLIENTS: positiveInt.default(5000),
   BRIDGEMAIL_REQUIRE_TLS: optionalString,
   BRIDGEMAIL_SHAPING: optionalString.refine((v) => {
     if (v === undefined) return true;
@@ -93,7 +96,16 @@ export interface Config {
   readonly masterKey: string | undefined;
   readonly tls: { readonly certPath: string | undefined; readonly keyPath: string | undefined };
   readonly heloName: string;
-  readonly limits: { readonly maxMessageBytes: number; readonly maxRecipients: number };
+  readonly limits: {
+    readonly maxMessageBytes: number;
+    readonly maxRecipients: number;
+    /** SMTP ingress: a session silent this long is closed (421). */
+    readonly smtpIdleTimeoutMs: number;
+    /** SMTP ingress: no session lasts longer, however busy (slow trickling clients). */
+    readonly smtpSessionMaxMs: number;
+    /** SMTP ingress: concurrent sessions per listener; beyond, new ones get 421. */
+    readonly smtpMaxClients: number;
+  };
   readonly delivery: {
     readonly mxOverride: string | undefined;
     readonly concurrency: number;
@@ -166,7 +178,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     masterKey: e.BRIDGEMAIL_MASTER_KEY,
     tls: { certPath: e.BRIDGEMAIL_TLS_CERT, keyPath: e.BRIDGEMAIL_TLS_KEY },
     heloName: e.BRIDGEMAIL_HELO_NAME,
-    limits: { maxMessageBytes: e.BRIDGEMAIL_MAX_MESSAGE_BYTES, maxRecipients: e.BRIDGEMAIL_MAX_RECIPIENTS },
+    limits: {
+      maxMessageBytes: e.BRIDGEMAIL_MAX_MESSAGE_BYTES,
+      maxRecipients: e.BRIDGEMAIL_MAX_RECIPIENTS,
+      smtpIdleTimeoutMs: e.BRIDGEMAIL_SMTP_IDLE_TIMEOUT_MS,
+      smtpSessionMaxMs: e.BRIDGEMAIL_SMTP_SESSION_MAX_MS,
+      smtpMaxClients: e.BRIDGEMAIL_SMTP_MAX_CLIENTS,
+    },
     delivery: {
       mxOverride: e.BRIDGEMAIL_MX_OVERRIDE,
       concurrency: e.BRIDGEMAIL_DELIVERY_CONCURRENCY,

@@ -24,6 +24,12 @@ export interface SmtpIngressDeps {
   heloName: string;
   maxMessageBytes: number;
   maxRecipients: number;
+  /** A session silent this long is closed (421). @defaultValue 60000 */
+  idleTimeoutMs?: number;
+  /** No session lasts longer, however busy: bounds slowly trickling clients. @defaultValue 600000 */
+  sessionMaxMs?: number;
+  /** Concurrent sessions per listener; beyond, new ones get 421. @defaultValue 5000 */
+  maxClients?: number;
   /** Which recipients are on the Bridge's (or the account-wide) suppression list. */
   suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
 }
@@ -60,8 +66,10 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     allowInsecureAuth: false,
     authOptional: false,
     disabledCommands: [],
-    maxClients: 1000,
-    socketTimeout: 60_000,
+    maxClients: deps.maxClients ?? 5000,
+    socketTimeout: deps.idleTimeoutMs ?? 60_000,
+    // Client host names from reverse DNS are not used; a slow resolver must not stall sessions.
+    disableReverseLookup: true,
     closeTimeout: 5_000,
     logger: false,
     onAuth(auth, session, callback) {
@@ -136,11 +144,44 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     });
   const port = await listen(plain, deps.port);
   const securePort = await listen(secure, deps.securePort);
+  const stopSweep = sweepLongSessions([plain, secure], deps.sessionMaxMs ?? 600_000, log);
   return {
     port,
     securePort,
     close: async () => {
+      stopSweep();
       await Promise.all([plain, secure].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
     },
   };
+}
+
+/** The parts of smtp-server's connection objects the session sweeper uses (not in its typings). */
+interface LiveConnection {
+  remoteAddress?: string;
+  send(code: number, message: string): void;
+  close(): void;
+}
+
+/**
+ * Closes sessions older than `maxMs` with 421: the idle timeout resets on every byte, so a client
+ * trickling one byte at a time (slowloris) would otherwise hold a session forever.
+ */
+function sweepLongSessions(servers: SMTPServer[], maxMs: number, log: Logger): () => void {
+  const firstSeen = new WeakMap<LiveConnection, number>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const srv of servers) {
+      for (const conn of (srv as unknown as { connections: Set<LiveConnection> }).connections) {
+        const since = firstSeen.get(conn);
+        if (since === undefined) firstSeen.set(conn, now);
+        else if (now - since > maxMs) {
+          log.info({ remoteAddress: conn.remoteAddress, ageMs: now - since }, 'smtp session too long; closing');
+          conn.send(421, '4.4.2 Session too long, closing connection');
+          conn.close();
+        }
+      }
+    }
+  }, Math.max(100, Math.min(5000, Math.floor(maxMs / 10))));
+  timer.unref();
+  return () => clearInterval(timer);
 }
