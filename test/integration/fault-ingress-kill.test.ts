@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
+const MESSAGES = 600;
+const LANES = 16;
+
+/**
+ * Fault: `kill -9` of the ingress process while clients are sending. Ingress (with the analytics
+ * writer and admin) runs in a child `bridgemail start --role ingress,analytics,admin`; delivery runs
+ * in this process (`worker` role), on shared Redis and PostgreSQL. Requests cut by the kill get no
+ * answer and are retried (same Idempotency-Key) once a new ingress is up. Every message that got a
+ * 202 must be delivered; a retried message is delivered once.
+ */
+describe('fault: kill -9 of the ingress between receiving and answering', () => {
+  let pg: TestPostgres;
+  let redis: SpawnedRedis | undefined;
+  let sink: SmtpSink;
+  let worker: TestPlatform;
+  let env: Record<string, string>;
+  const children: ChildProcess[] = [];
+  let dir: string;
+
+  const startIngress = async () => {
+    const lines: string[] = [];
+    const child = spawn(process.execPath, [BIN, 'start', '--role', 'ingress,analytics,admin'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let pending = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      pending += d.toString();
+      const parts = pending.split('\n');
+      pending = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+    await waitFor(() => lines.some((l) => l.includes('"msg":"ready"')), 90_000, 'ingress ready');
+    const url = (msg: string) => (JSON.parse(lines.find((l) => l.includes(`"msg":"${msg}"`)) ?? '{}') as { url?: string }).url ?? '';
+    return { child, api: url('send API listening').replace(/\/v1\/send$/, ''), admin: url('admin API listening').replace(/\/admin\/v1$/, '') };
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bridgemail-ingress-kill-'));
+    pg = await startTestPostgres();
+    const redisUrl = process.env.REDIS_URL ?? (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    sink = await startSmtpSink();
+    env = {
+      REDIS_URL: redisUrl,
+      DATABASE_URL: pg.url,
+      BRIDGEMAIL_REDIS_PREFIX: `bmk${randomBytes(3).toString('hex')}`,
+      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
+      BRIDGEMAIL_ADMIN_TOKEN: randomBytes(16).toString('hex'),
+      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
+      BRIDGEMAIL_DATA_DIR: join(dir, 'ingress-data'),
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
+      BRIDGEMAIL_HOST: '127.0.0.1',
+      BRIDGEMAIL_API_PORT: '0',
+      BRIDGEMAIL_ADMIN_PORT: '0',
+      BRIDGEMAIL_SMTP_PORT: '0',
+      BRIDGEMAIL_SMTPS_PORT: '0',
+      BRIDGEMAIL_MX_PORT: '0',
+      BRIDGEMAIL_OPS_PORT: '0',
+      BRIDGEMAIL_LOG_LEVEL: 'info',
+    };
+    worker = await startTestPlatform({ ...env, BRIDGEMAIL_DATA_DIR: join(dir, 'worker-data') }, { roles: ['worker'] });
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await worker?.stop();
+    await sink?.close();
+    await redis?.stop();
+    await pg?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('never answers 202 for a message that is then lost', async () => {
+    let ingress = await startIngress();
+    const admin = async (path: string, body: unknown) => {
+      const res = await fetch(`${ingress.admin}${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.BRIDGEMAIL_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: string; apiKey: string };
+    };
+    const pool = await admin('/admin/v1/pools', { name: 'kill', ips: ['127.0.0.2'] });
+    const bridge = await admin('/admin/v1/bridges', { name: 'kill', poolId: pool.id });
+
+    const accepted = new Map<string, string>();
+    let cut = 0;
+    let next = 0;
+    let restarting: Promise<void> | undefined;
+    const deadline = Date.now() + 150_000;
+    const lane = async () => {
+      for (let i = next++; i < MESSAGES; i = next++) {
+        const to = `m${i}@ingress-kill.example`;
+        for (;;) {
+          if (Date.now() > deadline) throw new Error(`message ${i} never accepted`);
+          await restarting;
+          try {
+            const res = await fetch(`${ingress.api}/v1/send`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json', 'idempotency-key': `k-${i}` },
+              body: JSON.stringify({ from: 'app@sender.test', to, subject: 'ingress kill', text: String(i) }),
+            });
+            const body = (await res.json()) as { id?: string };
+            if (res.status === 202 && body.id) {
+              accepted.set(to, body.id);
+              break;
+            }
+          } catch {
+            // No answer: the connection died with the process. Retry with the same key.
+            cut++;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const sending = Promise.all(Array.from({ length: LANES }, lane));
+    await waitFor(() => accepted.size >= 150, 60_000, '150 accepted before the kill');
+    restarting = (async () => {
+      ingress.child.kill('SIGKILL');
+      await new Promise((r) => ingress.child.once('exit', r));
+      ingress = await startIngress();
+    })();
+    await restarting;
+    restarting = undefined;
+    await sending;
+    expect(accepted.size).toBe(MESSAGES);
+
+    await waitFor(() => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES, 120_000, 'every accepted message at the sink');
+    const counts = new Map<string, number>();
+    for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+    const lost = [...accepted.keys()].filter((to) => !counts.has(to));
+    const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
+    console.info(`[fault kill -9 ingress] accepted ${accepted.size}, requests cut by the kill ${cut}, lost ${lost.length}, duplicates ${duplicates}`);
+    expect(cut).toBeGreaterThan(0);
+    expect(lost).toEqual([]);
+    // The Idempotency-Key makes a retry of an already queued message return it instead of a copy.
+    expect(duplicates).toBe(0);
+  }, 300_000);
+});
