@@ -33,8 +33,8 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-/** Starts a sink on 127.0.0.1, port 0; scripted replies per recipient at RCPT. */
-export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', options: { starttls?: boolean } = {}): Promise<SmtpSink> {
+/** Starts a sink on 127.0.0.1, port 0 (or `options.port`); scripted replies per recipient at RCPT. */
+export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', options: { starttls?: boolean; port?: number } = {}): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const offers = new Map<string, number>();
   let current = script;
@@ -72,7 +72,7 @@ export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', opt
   // of that session, not of the sink: record it, keep serving.
   const connectionErrors: Error[] = [];
   server.on('error', (err: Error) => connectionErrors.push(err));
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
