@@ -1,9 +1,21 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { LONE_SURROGATE } from '../core/index.js';
 
-const name = z.string().trim().min(1).max(100).regex(/^[^\r\n\0]*$/, 'names may not contain CR, LF or NUL');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\r\n\0]*$/, 'names may not contain CR, LF or NUL')
+  .refine((s) => !LONE_SURROGATE.test(s), 'names must be valid Unicode (no lone surrogates)');
 const ip = z.string().refine((v) => isIP(v) !== 0, 'not an IPv4 or IPv6 address');
-const weight = z.number().min(0).max(1000).describe('Share of the Pool\'s traffic relative to its other IPs (warm-up); 0 takes the IP out of rotation');
+const weight = z
+  .number()
+  .min(0)
+  .max(1000)
+  .refine((w) => w === 0 || w >= 0.001, 'a weight is 0 or at least 0.001')
+  .describe('Share of the Pool\'s traffic relative to its other IPs (warm-up); 0 takes the IP out of rotation');
 
 /** Body of `POST /admin/v1/pools`. */
 export const createPoolSchema = z

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
 import { AppError } from './errors.js';
-import { bearerToken, formatPath, validate } from './http.js';
+import { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, parseJson, validate } from './http.js';
 
 function thrown(fn: () => unknown): AppError {
   try {
@@ -66,5 +66,25 @@ describe('bearerToken', () => {
       const err = thrown(() => bearerToken(header));
       expect(err.code).toBe('UNAUTHENTICATED');
     }
+  });
+});
+
+describe('parseJson', () => {
+  it('parses ordinary bodies and refuses bodies nested deeper than the limit', () => {
+    const at = (depth: number) => Buffer.from('['.repeat(depth) + ']'.repeat(depth));
+    expect(parseJson(at(MAX_JSON_DEPTH))).toBeDefined();
+    expect(() => parseJson(at(MAX_JSON_DEPTH + 1))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    expect(() => parseJson(at(100_000))).toThrow(/nests deeper than 32 levels/);
+    // Brackets inside strings (escaped quotes included) do not count.
+    expect(parseJson(Buffer.from(JSON.stringify({ s: '[[[[' .repeat(50) + '\\"' + '{{{'.repeat(50) })))).toEqual({ s: '[[[['.repeat(50) + '\\"' + '{{{'.repeat(50) });
+    expect(() => parseJson(Buffer.from('{"a":'))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+  });
+});
+
+describe('LONE_SURROGATE', () => {
+  it('finds unpaired surrogates only', () => {
+    expect(LONE_SURROGATE.test('a\ud800b')).toBe(true);
+    expect(LONE_SURROGATE.test('a\udfffb')).toBe(true);
+    expect(LONE_SURROGATE.test('emoji 😀 and パス')).toBe(false);
   });
 });

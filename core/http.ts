@@ -25,10 +25,36 @@ export async function readBody(stream: Readable, limit: number, declaredLength?:
   return Buffer.concat(chunks, size);
 }
 
-/** Parses JSON, throwing `INVALID_JSON` with the parser's position instead of a SyntaxError. */
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether `text` nests arrays/objects deeper than `max` (strings skipped, escapes honoured). */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Parses JSON, throwing `INVALID_JSON` with the parser's position instead of a SyntaxError, and
+ * for bodies nested deeper than {@link MAX_JSON_DEPTH} (no request needs it, and deep values
+ * overflow the stack of anything that walks them recursively).
+ */
 export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new AppError('INVALID_JSON', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new AppError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
   }
@@ -96,3 +122,6 @@ export function bearerToken(header: string | undefined): string {
   if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'missing "Authorization: Bearer <key>" header');
   return match[1];
 }
+
+/** A UTF-16 surrogate without its pair: not valid Unicode, refused by PostgreSQL's jsonb. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -46,7 +46,7 @@ export {
   type ControlMessage,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
-export { bearerToken, formatPath, parseJson, readBody, renderErrors, validate, type ErrorRenderContext } from './http.js';
+export { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, parseJson, readBody, renderErrors, validate, type ErrorRenderContext } from './http.js';
 export { readOrCreateSecret } from './data-dir.js';
 export { spawnRedisServer, type SpawnedRedis, type SpawnRedisOptions } from './engines/redis-server.js';
 export { freePort } from './engines/free-port.js';

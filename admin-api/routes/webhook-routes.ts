@@ -4,7 +4,11 @@ import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../a
 
 const createSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).max(2000),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .refine((u) => !/[\0\r\n]/.test(u), 'no control characters')
+      .refine((u) => !URL.canParse(u) || noCredentials(new URL(u)), 'no user name or password in the URL (they would travel in logs and retries): authenticate with the signature header'),
     eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
   })
   .strict();
@@ -12,6 +16,8 @@ const createSchema = z
 const view = z.object({ id: z.string(), bridgeId: z.string(), url: z.string(), eventTypes: z.array(z.string()), keyId: z.string(), active: z.boolean(), createdAt: z.string() });
 const toView = (w: Webhook) => ({ ...w, createdAt: w.createdAt.toISOString() });
 const attemptView = z.object({ id: z.string(), eventId: z.string(), attempt: z.number(), statusCode: z.number().nullable(), error: z.string().nullable(), at: z.string(), delivered: z.boolean() });
+
+const noCredentials = (u: URL) => u.username === '' && u.password === '';
 
 /** Webhooks per Bridge: URLs and event types; deliveries signed (HMAC-SHA256) and retried. */
 export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {

@@ -1,3 +1,4 @@
+import { LONE_SURROGATE } from '../http.js';
 import { newId } from '../ids.js';
 import type { AuditEntry } from '../domain.js';
 import type { SqlClient } from './sql.js';
@@ -35,7 +36,7 @@ export function createAuditStore(sql: SqlClient): AuditStore {
       const { rows } = await sql.query<AuditRow>(
         `INSERT INTO audit_log (id, actor, action, target_type, target_id, details)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING *`,
-        [newId('aud'), entry.actor, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.details)],
+        [newId('aud'), entry.actor, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.details, wellFormed)],
       );
       if (!rows[0]) throw new Error('insert returned no row');
       return toEntry(rows[0]);
@@ -60,4 +61,9 @@ export function createAuditStore(sql: SqlClient): AuditStore {
       return rows.map(toEntry);
     },
   };
+}
+
+/** JSON replacer: lone surrogates (invalid Unicode, refused by jsonb) become U+FFFD. */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD') : value;
 }

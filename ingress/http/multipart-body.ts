@@ -59,6 +59,9 @@ export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHea
         chunks.push(c);
       });
       stream.on('limit', () => fail(new AppError('MESSAGE_TOO_LARGE', `attachment ${info.filename} is too large`)));
+      // A body that ends inside a file part fails this stream too: without a listener that error
+      // would be uncaught and take the process down.
+      stream.on('error', (err: Error) => fail(new AppError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`)));
       stream.on('end', () => {
         attachments.push({
           filename: info.filename || 'attachment',

@@ -76,9 +76,23 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
         ctx.set('Cache-Control', NO_CACHE);
         // The exact original URL, query and fragment intact (no re-encoding).
         ctx.status = 302;
-        ctx.set('Location', claims.u);
+        ctx.set('Location', locationHeader(claims.u));
         ctx.body = '';
       },
     },
   ];
+}
+
+/**
+ * The URL as a valid Location header: unchanged when it is plain ASCII (the redirect goes to the
+ * exact URL the sender wrote), otherwise in its WHATWG serialisation (IDN host in punycode,
+ * path and query percent-encoded), which browsers treat as the same URL.
+ */
+export function locationHeader(url: string): string {
+  if (/^[\x21-\x7e]*$/.test(url)) return url;
+  try {
+    return new URL(url).href;
+  } catch {
+    return encodeURI(url);
+  }
 }
