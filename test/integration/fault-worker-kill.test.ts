@@ -1,16 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
+import { startBridgemailProcess } from '../support/bridgemail-process.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
 const MESSAGES = 2000;
 const BATCH = 100;
 
@@ -30,21 +30,15 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
   const dirs: string[] = [];
 
   const startWorker = async (name: string) => {
-    const lines: string[] = [];
-    const child = spawn(process.execPath, [BIN, 'start', '--role', 'worker'], {
-      env: { PATH: process.env.PATH, ...shared, BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix, BRIDGEMAIL_DATA_DIR: join(dirs[0] ?? '', name), BRIDGEMAIL_LOG_LEVEL: 'info', BRIDGEMAIL_OPS_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const worker = await startBridgemailProcess('worker', {
+      ...shared,
+      BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
+      BRIDGEMAIL_DATA_DIR: join(dirs[0] ?? '', name),
+      BRIDGEMAIL_LOG_LEVEL: 'info',
+      BRIDGEMAIL_OPS_PORT: '0',
     });
-    workers.push(child);
-    let pending = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const parts = pending.split('\n');
-      pending = parts.pop() ?? '';
-      lines.push(...parts);
-    });
-    await waitFor(() => lines.some((l) => l.includes('"msg":"ready"')), 60_000, `${name} ready`);
-    return child;
+    workers.push(worker.child);
+    return worker.child;
   };
 
   beforeAll(async () => {
