@@ -32,7 +32,9 @@
  * Run: `node --import tsx bench/throughput.ts` (as root, for the install and Postfix). Env
  * `BENCH_N` scales the message counts: BENCH_N=1 is 20000 for smtp-source, 2000 for nodemailer,
  * 1000 for Postfix and 1000 per Bridgemail case; `BENCH_ONLY` (comma-separated case names)
- * runs only some Bridgemail cases.
+ * runs only some Bridgemail cases; `BENCH_BASELINES=0` skips the three baselines (ratios then
+ * show as -); `BENCH_CPU=0` hides the CPU split (ms of CPU per message for each thread of this
+ * process, redis-server and smtp-sink) printed under each Bridgemail case.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -43,6 +45,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
+import { cpuSnapshot, cpuSplit } from './cpu-split.js';
 import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
 import { startPrivatePostfix } from './private-postfix.js';
 
@@ -50,6 +53,12 @@ const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
 /** `BENCH_PROFILE=<dir>` writes a CPU profile of this process for each Bridgemail case there. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** `BENCH_ONLY=rest track+dkim,smtp plain` runs only those Bridgemail cases (for profiling). */
+/** `BENCH_CPU=0` hides the CPU split printed under each Bridgemail case. */
+const SHOW_CPU = process.env.BENCH_CPU !== '0';
+/** Processes besides this one whose CPU the split counts (matched in their command lines). */
+const OTHER_PROCESSES = ['redis-server', 'smtp-sink'];
+const BASELINES = process.env.BENCH_BASELINES !== '0';
+let cpuLines: string[] = [];
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 const SOURCE_N = scaled(20_000);
@@ -212,13 +221,19 @@ async function startProfile(): Promise<{ stop: (path: string) => Promise<string>
 }
 
 /** A warm-up (unprinted unless it failed), then the measured case; settles after a capped one. */
-async function warmAndRun(sink: SmtpSink, name: string, run: (n: number) => Promise<CaseResult>, n: number): Promise<CaseResult> {
+async function warmAndRun(
+  sink: SmtpSink,
+  name: string,
+  run: (n: number) => Promise<CaseResult>,
+  n: number,
+  around: (measure: () => Promise<CaseResult>) => Promise<CaseResult> = (measure) => measure(),
+): Promise<CaseResult> {
   const warm = await run(WARMUP_N);
   if (warm.capped || warm.errors) {
     console.log(`  (warm-up of ${name}: ${warm.delivered} delivered, ${warm.errors} errors ${warm.firstError ?? ''})`);
     await settle(sink);
   }
-  const r = await run(n);
+  const r = await around(() => run(n));
   if (r.capped) await settle(sink);
   return r;
 }
@@ -235,19 +250,21 @@ async function main(): Promise<void> {
   let bench: BenchPlatform | undefined;
   const ingress: Transport[] = [];
   try {
-    report('smtp-source', await warmAndRun(sink, 'smtp-source', (n) => runSource(sink, sink.port, n), SOURCE_N));
+    if (BASELINES) report('smtp-source', await warmAndRun(sink, 'smtp-source', (n) => runSource(sink, sink.port, n), SOURCE_N));
 
     const viaDirect = (n: number) => runCase(sink, n, CONCURRENCY, async (i) => {
       await direct.sendMail({ from: PLAIN_FROM, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
       return { accepted: 1 };
     });
-    report('nodemailer-direct', await warmAndRun(sink, 'nodemailer-direct', viaDirect, BASELINE_N), 'nodemailer');
+    if (BASELINES) report('nodemailer-direct', await warmAndRun(sink, 'nodemailer-direct', viaDirect, BASELINE_N), 'nodemailer');
 
-    const postfix = await startPrivatePostfix({ relayPort: sink.port, concurrency: SOURCE_SESSIONS });
-    try {
-      report('postfix-relay', await warmAndRun(sink, 'postfix-relay', (n) => runSource(sink, postfix.port, n), POSTFIX_N), 'postfix');
-    } finally {
-      await postfix.stop();
+    if (BASELINES) {
+      const postfix = await startPrivatePostfix({ relayPort: sink.port, concurrency: SOURCE_SESSIONS });
+      try {
+        report('postfix-relay', await warmAndRun(sink, 'postfix-relay', (n) => runSource(sink, postfix.port, n), POSTFIX_N), 'postfix');
+      } finally {
+        await postfix.stop();
+      }
     }
 
     bench = await startBenchPlatform({ sinkPort: sink.port });
@@ -260,12 +277,20 @@ async function main(): Promise<void> {
     for (const c of bridgemailCases(bench, transports, html).filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const run = (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n));
       const profile = PROFILE_DIR ? await startProfile() : undefined;
-      report(c.name, await warmAndRun(sink, c.name, run, CASE_N));
+      const r = await warmAndRun(sink, c.name, run, CASE_N, async (measure) => {
+        const before = await cpuSnapshot(OTHER_PROCESSES);
+        const result = await measure();
+        if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1);
+        return result;
+      });
+      report(c.name, r);
+      for (const line of cpuLines) console.log(line);
+      cpuLines = [];
       if (profile && PROFILE_DIR) console.log(`  profile: ${await profile.stop(join(PROFILE_DIR, `${c.name.replace(/\W+/g, '-')}.cpuprofile`))}`);
     }
 
     // The baseline again: how much the machine drifted during the run.
-    report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
+    if (BASELINES) report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
   } finally {
     direct.close();
     for (const t of ingress) t.close();

@@ -51,7 +51,7 @@ export class CopyThreads {
 
   #spawn(): Promise<void> {
     const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./copy-thread.ts', import.meta.url).href, masterKey: this.masterKey.toString('hex') },
+      workerData: { entry: new URL('./copy-thread.ts', import.meta.url).href, threadName: 'bm-copy', masterKey: this.masterKey.toString('hex') },
     });
     const slot: Slot = { worker, pending: new Map() };
     this.#slots.push(slot);

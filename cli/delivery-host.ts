@@ -24,6 +24,7 @@ export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> 
       serveStore(channel.port1, w.store);
       const data: Omit<DeliveryThreadData, 'storePort'> & { storePort: unknown } = {
         entry: new URL('./delivery-thread.ts', import.meta.url).href,
+        threadName: 'bm-delivery',
         config: w.config,
         redisUrl: w.redisUrl,
         masterKey: w.masterKey.toString('hex'),

@@ -7,6 +7,8 @@ import { storeClient } from './store-rpc.js';
 /** What the main thread hands a delivery thread (see delivery-host.ts). */
 export interface DeliveryThreadData {
   entry: string;
+  /** OS name of the thread (see thread-boot.mjs). */
+  threadName: string;
   config: Config;
   redisUrl: string;
   masterKey: string;

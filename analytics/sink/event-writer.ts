@@ -88,6 +88,9 @@ export async function trimAcknowledged(redis: Redis, key: string): Promise<void>
   if (floor) await redis.xtrim(key, 'MINID', floor);
 }
 
+/** How often a partial batch looks for more events while it waits (see `gather`). */
+const GATHER_POLL_MS = 50;
+
 /**
  * Moves events from the Redis stream into ClickHouse in batches: read with a consumer group,
  * insert, and only then acknowledge and delete. While ClickHouse is down events stay in Redis
@@ -109,10 +112,13 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   let pendingFirst = true;
   let backoffMs = 250;
 
-  const read = async (): Promise<StreamEntry[]> => {
+  /** Up to `count` entries: the pending ones first (after a start or a failure), then new ones. */
+  const read = async (count = batchSize, blockMs: number | undefined = flushMs): Promise<StreamEntry[]> => {
     const args = pendingFirst
-      ? (['GROUP', GROUP, CONSUMER, 'COUNT', batchSize, 'STREAMS', key, '0'] as const)
-      : (['GROUP', GROUP, CONSUMER, 'COUNT', batchSize, 'BLOCK', flushMs, 'STREAMS', key, '>'] as const);
+      ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '0'] as const)
+      : blockMs === undefined
+        ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '>'] as const)
+        : (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>'] as const);
     const reply = (await redis.xreadgroup(...(args as unknown as Parameters<Redis['xreadgroup']>))) as
       | [string, StreamEntry[]][]
       | null;
@@ -143,6 +149,24 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     options.onInserted?.(written);
   };
 
+  /**
+   * Tops a partial batch up until it is full or its first event has waited `flushMs`: one insert
+   * (one ClickHouse part) per batch rather than one per trickle of events, which would cost more
+   * CPU in part creation and merges than the events themselves.
+   */
+  const gather = async (first: StreamEntry[]): Promise<StreamEntry[]> => {
+    const entries = [...first];
+    const deadline = Date.now() + flushMs;
+    while (entries.length < batchSize && !closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(GATHER_POLL_MS, left)));
+      if (closed) break;
+      entries.push(...(await read(batchSize - entries.length, undefined)));
+    }
+    return entries;
+  };
+
   const loop = async () => {
     while (!closed) {
       let entries: StreamEntry[] = [];
@@ -152,6 +176,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
           pendingFirst = false;
           continue;
         }
+        if (!pendingFirst) entries = await gather(entries);
         await insert(entries);
         backoffMs = 250;
       } catch (err) {

@@ -1,4 +1,4 @@
-import { load } from 'cheerio';
+import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 
 /** What to do to one HTML document. */
 export interface HtmlRewrite {
@@ -29,47 +29,114 @@ export function isTrackable(href: string, trackingBase?: string): boolean {
   return !(trackingBase && url.startsWith(trackingBase));
 }
 
+/** One `<a>` / `<area>` start tag as the tokenizer saw it. */
+interface LinkTag {
+  /** The first `href`: where its attribute (name to end of value) sits, and its decoded value. */
+  href?: { start: number; end: number; value: string };
+  /** Every opt-out attribute: from the whitespace before its name to the end of its value. */
+  notrack: Array<{ start: number; end: number }>;
+}
+
 /**
- * Rewrites `<a href>` / `<area href>` to tracked URLs and appends an open pixel. The document is
- * parsed with cheerio (parse5, with source locations) and only the changed attributes and the
- * inserted pixel are spliced into the original text: everything else stays byte for byte.
+ * Finds what the rewrite needs in one pass of htmlparser2's tokenizer (the parser cheerio uses in
+ * its htmlparser2 mode), with source offsets: link start tags with their first `href` (entities
+ * decoded, as a browser would) and opt-out attributes, and where `</body>` and `</html>` start.
+ * The tokenizer treats `<script>`, `<style>`, `<title>` and `<textarea>` content as text, so
+ * nothing inside them is taken for a tag. No tree is built: that costs far more than the scan.
+ */
+function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?: number } {
+  const links: LinkTag[] = [];
+  let bodyEnd: number | undefined;
+  let htmlEnd: number | undefined;
+  let tag: LinkTag | undefined;
+  let attr: { name: string; start: number; value: string } | undefined;
+  const finishTag = () => {
+    if (tag && (tag.href || tag.notrack.length > 0)) links.push(tag);
+    tag = undefined;
+  };
+  const cbs: TokenizerCallbacks = {
+    onopentagname(start, end) {
+      const name = html.slice(start, end).toLowerCase();
+      tag = name === 'a' || name === 'area' ? { notrack: [] } : undefined;
+    },
+    onattribname(start, end) {
+      attr = tag ? { name: html.slice(start, end).toLowerCase(), start, value: '' } : undefined;
+    },
+    onattribdata(start, end) {
+      if (attr) attr.value += html.slice(start, end);
+    },
+    onattribentity(codepoint) {
+      if (attr) attr.value += String.fromCodePoint(codepoint);
+    },
+    onattribend(_quote, end) {
+      if (!tag || !attr) return;
+      if (attr.name === 'href' && !tag.href) tag.href = { start: attr.start, end, value: attr.value };
+      if (attr.name === NOTRACK) {
+        let start = attr.start;
+        while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
+        tag.notrack.push({ start, end });
+      }
+      attr = undefined;
+    },
+    onopentagend: finishTag,
+    onselfclosingtag: finishTag,
+    onclosetag(start, end) {
+      const name = html.slice(start, end).toLowerCase();
+      const at = html.lastIndexOf('<', start);
+      if (name === 'body') bodyEnd ??= at;
+      else if (name === 'html') htmlEnd ??= at;
+    },
+    oncdata() {},
+    oncomment() {},
+    ondeclaration() {},
+    onend() {},
+    onprocessinginstruction() {},
+    ontext() {},
+    ontextentity() {},
+  };
+  const tokenizer = new Tokenizer({ decodeEntities: true }, cbs);
+  tokenizer.write(html);
+  tokenizer.end();
+  return { links, ...(bodyEnd !== undefined ? { bodyEnd } : {}), ...(htmlEnd !== undefined ? { htmlEnd } : {}) };
+}
+
+/**
+ * Rewrites `<a href>` / `<area href>` to tracked URLs and appends an open pixel. Only the changed
+ * attributes and the inserted pixel are spliced into the original text: everything else stays
+ * byte for byte. The pixel goes before `</body>` (else `</html>`) of a document, at the end of a
+ * fragment.
  */
 export function rewriteHtml(html: string, rewrite: HtmlRewrite): { html: string; links: number } {
   const isDocument = /<html[\s>]|<body[\s>]|<!doctype/i.test(html);
-  const $ = load(html, { sourceCodeLocationInfo: true } as Parameters<typeof load>[1], isDocument);
+  const scan = scanLinks(html);
   const edits: Edit[] = [];
   let index = 0;
   const { linkUrl } = rewrite;
-  $('a[href], area[href]').each((_, el) => {
-    const node = el as unknown as { attribs: Record<string, string>; sourceCodeLocation?: { attrs?: Record<string, { startOffset: number; endOffset: number }> } };
-    const attrs = node.sourceCodeLocation?.attrs;
-    const hrefLoc = attrs?.href;
-    if (!hrefLoc) return;
-    if (NOTRACK in node.attribs) {
+  for (const link of scan.links) {
+    if (link.notrack.length > 0) {
       // Our own marker: it never reaches the recipient of a rewritten message.
-      const loc = attrs?.[NOTRACK];
-      if (loc) {
-        let start = loc.startOffset;
-        while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
-        edits.push({ start, end: loc.endOffset, text: '' });
-      }
-      return;
+      for (const n of link.notrack) edits.push({ start: n.start, end: n.end, text: '' });
+      continue;
     }
-    const href = node.attribs.href ?? '';
-    if (!linkUrl || !isTrackable(href, rewrite.trackingBase)) return;
-    edits.push({ start: hrefLoc.startOffset, end: hrefLoc.endOffset, text: `href="${escapeAttr(linkUrl(href.trim(), index))}"` });
+    const href = link.href;
+    if (!href || !linkUrl || !isTrackable(href.value, rewrite.trackingBase)) continue;
+    edits.push({ start: href.start, end: href.end, text: `href="${escapeAttr(linkUrl(href.value.trim(), index))}"` });
     index++;
-  });
+  }
   if (rewrite.pixelUrl) {
     const pixel = `<img src="${escapeAttr(rewrite.pixelUrl)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
-    const body = $('body')[0] as unknown as { sourceCodeLocation?: { endTag?: { startOffset: number } } } | undefined;
-    const htmlEl = $('html')[0] as unknown as { sourceCodeLocation?: { endTag?: { startOffset: number } } } | undefined;
-    const at = body?.sourceCodeLocation?.endTag?.startOffset ?? htmlEl?.sourceCodeLocation?.endTag?.startOffset ?? html.length;
+    const at = (isDocument ? (scan.bodyEnd ?? scan.htmlEnd) : undefined) ?? html.length;
     edits.push({ start: at, end: at, text: pixel });
   }
   // Apply from the end so earlier offsets stay valid.
   edits.sort((a, b) => b.start - a.start);
-  let out = html;
-  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { html: out, links: index };
+  if (edits.length === 0) return { html, links: 0 };
+  const parts: string[] = [];
+  let cursor = html.length;
+  for (const e of edits) {
+    parts.push(html.slice(e.end, cursor), e.text);
+    cursor = e.start;
+  }
+  parts.push(html.slice(0, cursor));
+  return { html: parts.reverse().join(''), links: index };
 }

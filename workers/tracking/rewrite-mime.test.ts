@@ -246,3 +246,14 @@ describe('rewriteHtmlParts: charsets', () => {
     expect((await parse(out)).html).toBe('<p>こんにちは</p>');
   });
 });
+
+describe('rewriteHtmlParts: delimiters', () => {
+  it('accepts transport padding after a boundary delimiter (RFC 2046 §5.1.1) and ignores a longer boundary that starts the same', async () => {
+    const raw = Buffer.from(
+      'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b \t\r\nContent-Type: text/html\r\n\r\n<p>one</p>\r\n--bb\r\n<p>still one</p>\r\n--b--  \r\n',
+      'latin1',
+    );
+    const out = (await rewriteHtmlParts(raw, addLink)).toString('latin1');
+    expect(out).toBe(raw.toString('latin1').replace('<p>one</p>', `<p>one${ADDED}</p>`));
+  });
+});
