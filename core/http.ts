@@ -30,6 +30,13 @@ export const MAX_JSON_DEPTH = 32;
 
 /** Whether `text` nests arrays/objects deeper than `max` (strings skipped, escapes honoured). */
 function nestedDeeperThan(text: string, max: number): boolean {
+  // Most bodies hold fewer openers than `max` in all: then they cannot nest deeper (native
+  // searches, so a 4 KB message costs microseconds rather than a character loop).
+  let openers = 0;
+  for (const opener of ['{', '[']) {
+    for (let at = text.indexOf(opener); at !== -1 && openers <= max; at = text.indexOf(opener, at + 1)) openers++;
+  }
+  if (openers <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
