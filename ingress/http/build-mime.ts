@@ -1,10 +1,23 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { buildFastMime } from './fast-mime.js';
 import type { SendRequest, Mailbox } from './send-schema.js';
 
 const format = (m: Mailbox) => ({ name: m.name, address: m.address });
 
-/** Builds the raw RFC 5322 message of a REST send request (Bcc is kept out of the headers). */
-export async function buildMime(req: SendRequest, messageIdHeader: string): Promise<Buffer> {
+/**
+ * Builds the raw RFC 5322 message of a REST send request (Bcc is kept out of the headers).
+ * Requests without attachments take a synchronous path that writes what MailComposer would
+ * (see fast-mime.ts); anything else goes through MailComposer.
+ *
+ * @param date - Value of the Date header.
+ * @defaultValue `date`: the current time
+ */
+export async function buildMime(req: SendRequest, messageIdHeader: string, date: Date = new Date()): Promise<Buffer> {
+  return buildFastMime(req, messageIdHeader, date) ?? composeMime(req, messageIdHeader, date);
+}
+
+/** Builds the message with nodemailer's MailComposer: the fallback of {@link buildMime} and its reference in tests. */
+export async function composeMime(req: SendRequest, messageIdHeader: string, date: Date): Promise<Buffer> {
   const composer = new MailComposer({
     from: format(req.from),
     to: req.to.map(format),
@@ -16,7 +29,7 @@ export async function buildMime(req: SendRequest, messageIdHeader: string): Prom
     text: req.text,
     headers: req.headers,
     messageId: messageIdHeader,
-    date: new Date(),
+    date,
     attachments: req.attachments?.map((a) => ({
       filename: a.filename,
       content: Buffer.from(a.content, 'base64'),
