@@ -42,6 +42,9 @@ const noise = fc.constantFrom(
   '<br/>',
   'plain text 🎉 ',
   '<div><span>nested</span></div>',
+  '<noscript><a href="https://noscript.example/">n</a></noscript>',
+  '<xmp><a href="https://xmp.example/">x</a></xmp>',
+  '<iframe srcdoc="x"><a href="https://iframe.example/">i</a></iframe>',
 );
 const fragment = fc.array(fc.oneof({ arbitrary: anchor, weight: 2 }, { arbitrary: noise, weight: 3 }), { maxLength: 25 }).map((parts) => parts.join(''));
 const documentHtml = fragment.map((body) => `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${body}</body></html>`);

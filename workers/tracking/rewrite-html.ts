@@ -38,6 +38,13 @@ interface LinkTag {
 }
 
 /**
+ * Elements whose content an HTML5 parser (with scripting on, as parse5 and browsers run) reads as
+ * text, beyond the ones the tokenizer already knows (script, style, title, textarea): links in
+ * them are not links. `plaintext` runs to the end of the document.
+ */
+const RAW_TEXT = new Set(['noscript', 'xmp', 'iframe', 'noembed', 'noframes', 'plaintext']);
+
+/**
  * Finds what the rewrite needs in one pass of htmlparser2's tokenizer (the parser cheerio uses in
  * its htmlparser2 mode), with source offsets: link start tags with their first `href` (entities
  * decoded, as a browser would) and opt-out attributes, and where `</body>` and `</html>` start.
@@ -50,14 +57,22 @@ function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?
   let htmlEnd: number | undefined;
   let tag: LinkTag | undefined;
   let attr: { name: string; start: number; value: string } | undefined;
+  /** The raw-text element being skipped, from its start tag to its end tag. */
+  let rawText: string | undefined;
+  let opened: string | undefined;
   const finishTag = () => {
     if (tag && (tag.href || tag.notrack.length > 0)) links.push(tag);
     tag = undefined;
+    // HTML5 ignores a self-closing slash on these: `<noscript/>` opens one all the same.
+    if (opened) rawText = opened;
+    opened = undefined;
   };
   const cbs: TokenizerCallbacks = {
     onopentagname(start, end) {
       const name = html.slice(start, end).toLowerCase();
+      if (rawText) return;
       tag = name === 'a' || name === 'area' ? { notrack: [] } : undefined;
+      opened = RAW_TEXT.has(name) ? name : undefined;
     },
     onattribname(start, end) {
       attr = tag ? { name: html.slice(start, end).toLowerCase(), start, value: '' } : undefined;
@@ -82,6 +97,10 @@ function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?
     onselfclosingtag: finishTag,
     onclosetag(start, end) {
       const name = html.slice(start, end).toLowerCase();
+      if (rawText) {
+        if (name === rawText) rawText = undefined;
+        return;
+      }
       const at = html.lastIndexOf('<', start);
       if (name === 'body') bodyEnd ??= at;
       else if (name === 'html') htmlEnd ??= at;
