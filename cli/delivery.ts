@@ -118,7 +118,10 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   });
   closers.push(async () => stopControl());
 
-  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection });
+  // As many idle connections per (IP, MX) as deliveries may run at once: with fewer, every
+  // burst above the cap closes connections only to open new ones (connect, greeting, EHLO) for
+  // the next jobs. The shaper's connection limits still bound how many are in use.
+  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection, maxIdlePerKey: config.delivery.concurrency });
   closers.push(async () => connections.close());
   const verp = new VerpAddresses(w.masterKey, config.verp.prefix, config.verp.domain);
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
