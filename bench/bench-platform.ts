@@ -83,7 +83,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_OPS_PORT: '0',
     BRIDGEMAIL_HELO_NAME: 'bridgemail.bench',
     BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
-    BRIDGEMAIL_LOG_LEVEL: 'silent',
+    BRIDGEMAIL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     BRIDGEMAIL_DELIVERY_CONCURRENCY: String(options.deliveryConcurrency ?? 50),
     BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
     // Thread layout under test (default: the platform's own defaults for this machine).
