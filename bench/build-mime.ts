@@ -16,8 +16,7 @@
  * Run: `node --import tsx bench/build-mime.ts`
  */
 import { simpleParser } from 'mailparser';
-import { buildMime, composeMime } from '../ingress/http/build-mime.js';
-import { sendRequestSchema, type SendRequest } from '../ingress/index.js';
+import { buildMime, composeMime, sendRequestSchema, type SendRequest } from '../ingress/index.js';
 import { orderHtml, PLAIN_FROM } from './bench-platform.js';
 
 const WARMUP = 300;

@@ -1,18 +1,4 @@
-// The parts of mailauth's DKIM signer that workers/signing/dkim-signer.ts builds on (CommonJS, untyped).
-declare module 'mailauth/lib/dkim/dkim-signer.js' {
-  import { Writable } from 'node:stream';
-  export class DkimSigner extends Writable {
-    constructor(options: Record<string, unknown>);
-    headers: { parsed: unknown[] } | undefined;
-    headerList: string | undefined;
-    signTime: Date | undefined;
-    expires: Date | undefined;
-    bodyHashes: Map<string, { hash: string | null }>;
-    signatureHeaders: string[];
-    errors: { err: Error }[];
-    finalize(): Promise<void>;
-  }
-}
+// The parts of mailauth (CommonJS, untyped) that workers/signing and its tests use.
 declare module 'mailauth/lib/dkim/header/index.js' {
   export function generateCanonicalizedHeader(
     type: string,
@@ -21,8 +7,16 @@ declare module 'mailauth/lib/dkim/header/index.js' {
   ): { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, unknown> };
 }
 declare module 'mailauth/lib/tools.js' {
-  import type { Writable } from 'node:stream';
+  /** Splits a header block into unfolded fields (`key` lower-cased, `line` the field's bytes). */
+  export function parseHeaders(buf: Buffer): { parsed: unknown[]; original: Buffer };
   export function getSigningHeaderLines(parsedHeaders: unknown[], fieldNames?: string): unknown;
   export function formatSignatureHeaderLine(type: string, values: Record<string, unknown>, folded: boolean): string;
-  export function writeToStream(stream: Writable, input: Buffer): Promise<void>;
+}
+declare module 'mailauth/lib/dkim/body/index.js' {
+  /** mailauth's streaming body hasher (`RelaxedHash` for `relaxed`); `false`: no l= limit. */
+  export function dkimBody(
+    canonicalization: string,
+    algorithm: string,
+    maxBodyLength: number | false,
+  ): { update(chunk: Buffer | null, final?: boolean): void; digest(encoding: 'base64'): string };
 }
