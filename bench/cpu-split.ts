@@ -61,9 +61,9 @@ export async function cpuSnapshot(others: readonly string[]): Promise<CpuSnapsho
   return { threads, others: new Map(entries) };
 }
 
-/** One line per thread group and process: CPU ms per message between two snapshots. */
-export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, messages: number): string[] {
-  const rows: Array<[string, number]> = [];
+/** One line per thread group and process: CPU ms per message between two snapshots (plus `extra` rows measured elsewhere). */
+export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, messages: number, extra: Array<[name: string, seconds: number]> = []): string[] {
+  const rows: Array<[string, number]> = [...extra];
   for (const [name, t] of after.threads) rows.push([`this process: ${name}`, t - (before.threads.get(name) ?? 0)]);
   for (const [name, t] of after.others) rows.push([name, t - (before.others.get(name) ?? 0)]);
   const total = rows.reduce((s, [, t]) => s + t, 0);

@@ -47,6 +47,7 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
+import { ensureApacheBench, runApacheBench } from './apache-bench.js';
 import { cpuSnapshot, cpuSplit } from './cpu-split.js';
 import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
 import { startPrivatePostfix } from './private-postfix.js';
@@ -87,6 +88,8 @@ interface CaseResult {
   errors: number;
   firstError: string | undefined;
   capped: boolean;
+  /** CPU seconds of a load generator running in its own process, when there is one. */
+  clientCpuSeconds?: number;
 }
 
 /** Submits unit `i` (a message, or a batch); resolves with how many messages were accepted. */
@@ -232,6 +235,36 @@ async function startProfile(): Promise<{ stop: (path: string) => Promise<string>
   };
 }
 
+/**
+ * `POST /v1/send` driven by ApacheBench from its own process (keep-alive, CONCURRENCY
+ * connections, the same body every time): the platform without a JavaScript client on its CPU.
+ */
+function abCases(sink: SmtpSink, bench: BenchPlatform, html: string) {
+  const viaAb = (apiKey: string, from: string) => async (n: number): Promise<CaseResult> => {
+    const base = sink.received();
+    const start = performance.now();
+    const deadline = start + CASE_CAP_MS;
+    const body = { from, to: 'r@sink.example', subject: 'Order', html };
+    const ab = await runApacheBench({ url: bench.sendUrl, apiKey, body, requests: n, concurrency: CONCURRENCY, timeoutMs: CASE_CAP_MS });
+    const submitEnd = performance.now();
+    const reachedAt = await sink.waitFor(base + ab.accepted, deadline);
+    return {
+      delivered: sink.received() - base,
+      accepted: ab.accepted,
+      seconds: ((reachedAt ?? performance.now()) - start) / 1000,
+      submitSeconds: (submitEnd - start) / 1000,
+      errors: ab.refused,
+      firstError: ab.refused ? 'refused or failed requests (see ab)' : undefined,
+      capped: reachedAt === undefined,
+      clientCpuSeconds: ab.cpuSeconds,
+    };
+  };
+  return [
+    { name: 'rest plain (ab)', run: viaAb(bench.plain.apiKey, PLAIN_FROM) },
+    { name: 'rest track+dkim (ab)', run: viaAb(bench.tracked.apiKey, TRACKED_FROM) },
+  ];
+}
+
 /** A warm-up (unprinted unless it failed), then the measured case; settles after a capped one. */
 async function warmAndRun(
   sink: SmtpSink,
@@ -253,6 +286,7 @@ async function warmAndRun(
 async function main(): Promise<void> {
   const html = orderHtml();
   await ensurePostfix((line) => console.log(line));
+  await ensureApacheBench((line) => console.log(line));
   console.log(`nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${SCALE}`);
   console.log(
     `html ${Buffer.byteLength(html)} bytes, ${MESSAGE_LINKS} links; smtp-source bodies ${BODY_BYTES} bytes, ${SOURCE_SESSIONS} sessions; concurrency ${CONCURRENCY} (batches: ${BATCH_CONCURRENCY} × ${BATCH_SIZE}); cap ${CASE_CAP_MS / 1000} s per case; warm-up ${WARMUP_N} per case`,
@@ -286,13 +320,17 @@ async function main(): Promise<void> {
       tracked: pooled(smtpPort, { user: bench.tracked.smtp.username, pass: bench.tracked.smtp.password }),
     };
     ingress.push(transports.plain, transports.tracked);
-    for (const c of bridgemailCases(bench, transports, html).filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
-      const run = (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n));
+    const cases = [
+      ...bridgemailCases(bench, transports, html).map((c) => ({ name: c.name, run: (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n)) })),
+      ...abCases(sink, bench, html),
+    ];
+    for (const c of cases.filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const profile = PROFILE_DIR ? await startProfile() : undefined;
-      const r = await warmAndRun(sink, c.name, run, CASE_N, async (measure) => {
+      const r = await warmAndRun(sink, c.name, c.run, CASE_N, async (measure) => {
         const before = await cpuSnapshot(OTHER_PROCESSES);
         const result = await measure();
-        if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1);
+        const client: Array<[string, number]> = result.clientCpuSeconds === undefined ? [] : [['ab (load generator)', result.clientCpuSeconds]];
+        if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1, client);
         return result;
       });
       report(c.name, r);
