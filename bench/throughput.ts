@@ -21,6 +21,10 @@
  *   signed): `rest` (`POST /v1/send`), `batch` (`POST /v1/send/batch`, 100 messages a call),
  *   `smtp` (submission: pooled nodemailer, STARTTLS, AUTH, prebuilt MIME from a template). The
  *   HTML message has 10 links. The REST clients use node:http with keep-alive.
+ * - `rest plain (ab)`, `rest track+dkim (ab)`: `POST /v1/send` again, driven by ApacheBench
+ *   (Debian's apache2-utils, installed if missing) from its own process: keep-alive, 50
+ *   connections, the same body every time. The in-process client of the `rest` cases costs the
+ *   platform's CPU more than the platform's own main thread does; these cases measure without it.
  * - `nodemailer-direct #2`: the baseline again, last, to show drift within the run.
  * A Bridgemail case is timed from its first submission until the sink has received as many
  * messages as were accepted (the platform runs in this process: ingress, Redis round trips,
