@@ -90,6 +90,8 @@ export async function trimAcknowledged(redis: Redis, key: string): Promise<void>
 
 /** How often a partial batch looks for more events while it waits (see `gather`). */
 const GATHER_POLL_MS = 50;
+/** How long `close` lets the last batch be written, beyond one read's block. */
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * Moves events from the Redis stream into ClickHouse in batches: read with a consumer group,
@@ -113,12 +115,12 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   let backoffMs = 250;
 
   /** Up to `count` entries: the pending ones first (after a start or a failure), then new ones. */
-  const read = async (count = batchSize, blockMs: number | undefined = flushMs): Promise<StreamEntry[]> => {
+  const read = async (count = batchSize, block = true): Promise<StreamEntry[]> => {
     const args = pendingFirst
       ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '0'] as const)
-      : blockMs === undefined
-        ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '>'] as const)
-        : (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>'] as const);
+      : block
+        ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', flushMs, 'STREAMS', key, '>'] as const)
+        : (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '>'] as const);
     const reply = (await redis.xreadgroup(...(args as unknown as Parameters<Redis['xreadgroup']>))) as
       | [string, StreamEntry[]][]
       | null;
@@ -162,7 +164,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
       if (left <= 0) break;
       await new Promise((r) => setTimeout(r, Math.min(GATHER_POLL_MS, left)));
       if (closed) break;
-      entries.push(...(await read(batchSize - entries.length, undefined)));
+      entries.push(...(await read(batchSize - entries.length, false)));
     }
     return entries;
   };
@@ -197,6 +199,12 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     },
     async close() {
       closed = true;
+      // The loop ends after its current read (a block of at most flushMs) and writes what it
+      // gathered, acknowledging it on the still open connection: events inserted but not
+      // acknowledged would be inserted again at the next start. Bounded, in case Redis is away.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((r) => (timer = setTimeout(r, flushMs + CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
       redis.disconnect();
       await running;
     },

@@ -78,4 +78,26 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     expect(Number(rows[0]?.n)).toBe(75);
     expect(Number(rows[0]?.c)).toBe(75);
   });
+
+  it('gathers a partial batch for up to flushMs, and writes and acknowledges it when closed early', async () => {
+    const key = eventStreamKey(prefix);
+    const ch = chdb ?? openClickHouse({ chdbPath: join(dir, 'chdb') });
+    chdb = ch;
+    await applySchema(ch, 'bridgemail');
+    const publisher = new EventPublisher(connect(), prefix);
+    const reader = connect();
+    const count = async () =>
+      Number((await (await ch.query({ query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_gather'", format: 'JSONEachRow' })).json<{ c: string }>())[0]?.c);
+    // A long flushMs: the writer holds what it read, waiting for a fuller batch.
+    const writer = await startEventWriter({ redis: connect(), prefix, clickhouse: ch, database: 'bridgemail', logger, flushMs: 30_000 });
+    await publisher.publish(Array.from({ length: 3 }, (_, i) => ({ type: 'sent' as const, messageId: `msg_g${i}`, bridgeId: 'br_gather', poolId: 'p', recipient: `g${i}@example.test` })));
+    await waitFor(async () => ((await reader.xpending(key, 'analytics-writer')) as [number])[0] === 3, 10_000, 'events read and held');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count()).toBe(0);
+    const started = Date.now();
+    await writer.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await count()).toBe(3);
+    expect(((await reader.xpending(key, 'analytics-writer')) as [number])[0]).toBe(0);
+  });
 });
