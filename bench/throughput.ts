@@ -39,7 +39,8 @@
  * 1000 for Postfix and 1000 per Bridgemail case; `BENCH_ONLY` (comma-separated case names)
  * runs only some Bridgemail cases; `BENCH_BASELINES=0` skips the three baselines (ratios then
  * show as -); `BENCH_CPU=0` hides the CPU split (ms of CPU per message for each thread of this
- * process, redis-server and smtp-sink) printed under each Bridgemail case.
+ * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
+ * Redis commands each message cost (calls and server microseconds, from INFO commandstats).
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -53,6 +54,7 @@ import { z } from 'zod';
 import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
 import { ensureApacheBench, runApacheBench } from './apache-bench.js';
 import { cpuSnapshot, cpuSplit } from './cpu-split.js';
+import { redisCommandLines, resetRedisStats } from './redis-stats.js';
 import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
 import { startPrivatePostfix } from './private-postfix.js';
 
@@ -65,6 +67,8 @@ const SHOW_CPU = process.env.BENCH_CPU !== '0';
 /** Processes besides this one whose CPU the split counts (matched in their command lines). */
 const OTHER_PROCESSES = ['redis-server', 'smtp-sink'];
 const BASELINES = process.env.BENCH_BASELINES !== '0';
+/** `BENCH_REDIS=1` prints, under each Bridgemail case, the Redis commands per message (INFO commandstats). */
+const SHOW_REDIS = process.env.BENCH_REDIS === '1';
 let cpuLines: string[] = [];
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
@@ -72,7 +76,12 @@ const SOURCE_N = scaled(20_000);
 const BASELINE_N = scaled(2000);
 const POSTFIX_N = scaled(1000);
 const CASE_N = scaled(1000);
-const WARMUP_N = 50;
+/**
+ * `BENCH_WARMUP` messages are sent, unmeasured, before each case. With 50, V8 was still compiling
+ * (TurboFan on its helper threads) through the measured part: 0.74 against 0.30 ms of helper CPU
+ * per message, 636 against 783 msg/s for rest track+dkim (ab) in one session. Production runs warm.
+ */
+const WARMUP_N = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_WARMUP) : 2000;
 const CONCURRENCY = 50;
 const SOURCE_SESSIONS = 20;
 const BODY_BYTES = 4096;
@@ -319,6 +328,7 @@ async function main(): Promise<void> {
 
     bench = await startBenchPlatform({ sinkPort: sink.port });
     const smtpPort = bench.platform.ports.smtp;
+    const redisUrl = bench.platform.redisUrl;
     const transports = {
       plain: pooled(smtpPort, { user: bench.plain.smtp.username, pass: bench.plain.smtp.password }),
       tracked: pooled(smtpPort, { user: bench.tracked.smtp.username, pass: bench.tracked.smtp.password }),
@@ -331,10 +341,12 @@ async function main(): Promise<void> {
     for (const c of cases.filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const profile = PROFILE_DIR ? await startProfile() : undefined;
       const r = await warmAndRun(sink, c.name, c.run, CASE_N, async (measure) => {
+        if (SHOW_REDIS) await resetRedisStats(redisUrl);
         const before = await cpuSnapshot(OTHER_PROCESSES);
         const result = await measure();
         const client: Array<[string, number]> = result.clientCpuSeconds === undefined ? [] : [['ab (load generator)', result.clientCpuSeconds]];
         if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1, client);
+        if (SHOW_REDIS) cpuLines.push(...(await redisCommandLines(redisUrl, result.delivered || 1)));
         return result;
       });
       report(c.name, r);
