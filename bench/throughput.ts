@@ -26,6 +26,9 @@
  *   connections, the same body every time. The in-process client of the `rest` cases costs the
  *   platform's CPU more than the platform's own main thread does; these cases measure without it.
  * - `nodemailer-direct #2`: the baseline again, last, to show drift within the run.
+ * - floors (bench/floors.ts): CPU per message of the parts any implementation on this stack pays
+ *   (RSA-2048 signature, a trivial Koa accept, a BullMQ job, the nodemailer client), their sum,
+ *   and the rate that sum allows on this machine's cores.
  * A Bridgemail case is timed from its first submission until the sink has received as many
  * messages as were accepted (the platform runs in this process: ingress, Redis round trips,
  * BullMQ, tracking, DKIM, delivery from Pool IP 127.0.0.2). Each case first runs a small
@@ -57,6 +60,7 @@ import { cpuSnapshot, cpuSplit } from './cpu-split.js';
 import { redisCommandLines, resetRedisStats } from './redis-stats.js';
 import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
 import { startPrivatePostfix } from './private-postfix.js';
+import { bullmqFloor, floorLines, httpFloor, rsaFloor, smtpClientFloor, type Floor } from './floors.js';
 
 const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
 /** `BENCH_PROFILE=<dir>` writes a CPU profile of this process for each Bridgemail case there. */
@@ -357,6 +361,16 @@ async function main(): Promise<void> {
 
     // The baseline again: how much the machine drifted during the run.
     if (BASELINES) report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
+    if (BASELINES) {
+      const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html }).compile().build();
+      const floors: Floor[] = [
+        rsaFloor(),
+        await httpFloor({ from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html }, CASE_N * 2, CONCURRENCY),
+        await bullmqFloor(redisUrl, CASE_N * 2, raw.length),
+        await smtpClientFloor(sink, raw, CASE_N * 2),
+      ];
+      for (const line of floorLines(floors, availableParallelism())) console.log(line);
+    }
   } finally {
     direct.close();
     for (const t of ingress) t.close();

@@ -208,7 +208,9 @@ export class Shaper {
         release: async () => {
           if (released) return;
           released = true;
-          await this.redis.multi().zrem(k.ipConns, leaseId).zrem(k.dstConns, leaseId).exec();
+          // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
+          // half-done release is finished by the lease's expiry, as after a crash).
+          await Promise.all([this.redis.zrem(k.ipConns, leaseId), this.redis.zrem(k.dstConns, leaseId)]);
         },
       };
     }
