@@ -4,6 +4,7 @@ import {
   BridgeSettingsCache,
   EventPublisher,
   listenToControl,
+  PoolQueues,
   parseShapingPolicy,
   Spool,
   SuppressionIndex,
@@ -17,7 +18,16 @@ import {
   type Store,
 } from '../core/index.js';
 import { classifySmtpReply } from '../workers/bounces/index.js';
-import { ConnectionPool, createDeliveryProcessor, createMxResolver, parseMxOverride, Shaper, startPoolWorkers } from '../workers/index.js';
+import {
+  BatchProgress,
+  ConnectionPool,
+  createDeliveryProcessor,
+  createMxResolver,
+  DeliverySlots,
+  parseMxOverride,
+  Shaper,
+  startPoolWorkers,
+} from '../workers/index.js';
 import { createSigningKeyLookup } from '../workers/signing/index.js';
 import { createTrackingPlanner } from '../workers/tracking/index.js';
 import { CopyThreads } from './copy-threads.js';
@@ -131,7 +141,12 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     closers.push(() => threads.close());
     makeCopy = (task) => threads.run(task);
   }
+  // Retries of messages that came in a `deliver-batch` job are jobs of their own.
+  const retries = new PoolQueues(redis, config.redis.prefix);
+  closers.push(() => retries.close());
+  const batchProgress = new BatchProgress(redis, config.redis.prefix);
   const processor = createDeliveryProcessor({
+    batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },
     store: { getPool: (poolId) => pools.get(poolId) },
     events,
     logger,
@@ -160,6 +175,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     processor,
     events,
     spool,
+    batchProgress,
     logger,
   });
   closers.push(() => workers.close());

@@ -227,7 +227,7 @@ async function start(
   const auth = createAuthenticator(authCache, limiter);
 
   const events = new EventPublisher(producerRedis, config.redis.prefix);
-  const queues = new PoolQueues(producerRedis, config.redis.prefix);
+  const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax });
   closers.push(() => queues.close());
   const spool = new Spool(config.spool.dir);
   await spool.init();

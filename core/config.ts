@@ -32,6 +32,7 @@ const envSchema = z.object({
   BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50),
   BRIDGEMAIL_MX_OVERRIDE: optionalString,
   BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
+  BRIDGEMAIL_QUEUE_BATCH_MAX: positiveInt.max(1000).default(50),
   BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   BRIDGEMAIL_DELIVERY_THREAD: z.enum(['0', '1', 'false', 'true']).optional(),
   BRIDGEMAIL_RETRY_BASE_MS: positiveInt.default(60_000),
@@ -109,6 +110,8 @@ export interface Config {
   readonly delivery: {
     readonly mxOverride: string | undefined;
     readonly concurrency: number;
+    /** Most messages of one Pool, accepted in the same tick, that share one queue job; 1: a job per message. */
+    readonly queueBatchMax: number;
     /** Worker threads making copies (tracking rewrite + DKIM); 0 makes them on the main thread. Default: one per core beyond the first, at most 8. */
     readonly copyThreads: number;
     /** Runs delivery on a worker thread of its own (ingress keeps the main thread). Default: on with more than one core. */
@@ -188,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     delivery: {
       mxOverride: e.BRIDGEMAIL_MX_OVERRIDE,
       concurrency: e.BRIDGEMAIL_DELIVERY_CONCURRENCY,
+      queueBatchMax: e.BRIDGEMAIL_QUEUE_BATCH_MAX,
       copyThreads: e.BRIDGEMAIL_COPY_THREADS ?? Math.min(8, availableParallelism() - 1),
       thread: e.BRIDGEMAIL_DELIVERY_THREAD === undefined ? availableParallelism() > 1 : e.BRIDGEMAIL_DELIVERY_THREAD === '1' || e.BRIDGEMAIL_DELIVERY_THREAD === 'true',
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,

@@ -44,6 +44,12 @@ export {
   type InboundReport,
   type DeliveryJob,
   type ControlMessage,
+  DELIVER_JOB,
+  DELIVER_BATCH_JOB,
+  isDeliveryBatch,
+  type DeliveryBatch,
+  type PoolJobData,
+  type PoolQueuesOptions,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
 export { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, parseJson, readBody, renderErrors, validate, type ErrorRenderContext } from './http.js';

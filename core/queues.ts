@@ -61,31 +61,113 @@ export type ControlMessage =
 /** Attempts BullMQ makes when a worker fails unexpectedly (crash, bug) rather than with a remote reply. */
 export const UNEXPECTED_FAILURE_ATTEMPTS = 8;
 
+/** A Pool queue job carrying several accepted messages of that Pool (acceptances of one tick). */
+export interface DeliveryBatch {
+  batch: DeliveryJob[];
+}
+
+/** What a Pool queue job holds: one message (`deliver`) or several (`deliver-batch`). */
+export type PoolJobData = DeliveryJob | DeliveryBatch;
+
+/** BullMQ job name of a one-message job. */
+export const DELIVER_JOB = 'deliver';
+/** BullMQ job name of a {@link DeliveryBatch}. */
+export const DELIVER_BATCH_JOB = 'deliver-batch';
+
+/** True for a job holding several messages. */
+export function isDeliveryBatch(data: PoolJobData): data is DeliveryBatch {
+  return Array.isArray((data as Partial<DeliveryBatch>).batch);
+}
+
+/** Options of {@link PoolQueues}. */
+export interface PoolQueuesOptions {
+  /**
+   * Most messages one job carries. Messages of one Pool accepted in the same tick of the event
+   * loop share a job (one BullMQ add and one fetch for all of them); 1 gives every message its own.
+   * @defaultValue 1
+   */
+  maxBatch?: number;
+}
+
+const JOB_OPTIONS = {
+  attempts: UNEXPECTED_FAILURE_ATTEMPTS,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+interface Waiting {
+  job: DeliveryJob;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** Opens and caches one producer `Queue` per Pool, all on a shared connection. */
 export class PoolQueues {
-  readonly #queues = new Map<string, Queue<DeliveryJob>>();
+  readonly #queues = new Map<string, Queue<PoolJobData>>();
+  readonly #waiting = new Map<string, Waiting[]>();
+  readonly #maxBatch: number;
 
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
-  ) {}
+    options: PoolQueuesOptions = {},
+  ) {
+    this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
+  }
 
-  /** Adds a delivery job; resolves once Redis holds it (the durability point). */
-  async enqueue(job: DeliveryJob): Promise<void> {
-    await this.queue(job.poolId).add('deliver', job, {
-      jobId: job.messageId,
-      attempts: UNEXPECTED_FAILURE_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+  /**
+   * Adds a delivery job; resolves once Redis holds it (the durability point). Messages of one Pool
+   * enqueued in the same tick go into shared jobs of up to `maxBatch` messages; each call still
+   * resolves (or fails) with the job that holds its message.
+   */
+  enqueue(job: DeliveryJob): Promise<void> {
+    if (this.#maxBatch === 1) return this.#addOne(job);
+    return new Promise<void>((resolve, reject) => {
+      const waiting = this.#waiting.get(job.poolId);
+      if (waiting) {
+        waiting.push({ job, resolve, reject });
+        return;
+      }
+      this.#waiting.set(job.poolId, [{ job, resolve, reject }]);
+      setImmediate(() => this.#flush(job.poolId));
     });
   }
 
+  /** Adds the retry of a message, delayed: its own job, named by message and attempt (re-adding it is a no-op). */
+  async enqueueRetry(job: DeliveryJob, delayMs: number): Promise<void> {
+    await this.queue(job.poolId).add(DELIVER_JOB, job, { ...JOB_OPTIONS, jobId: `${job.messageId}-a${job.attempt}`, delay: Math.max(0, delayMs) });
+  }
+
+  #addOne(job: DeliveryJob): Promise<void> {
+    return this.queue(job.poolId)
+      .add(DELIVER_JOB, job, { ...JOB_OPTIONS, jobId: job.messageId })
+      .then(() => undefined);
+  }
+
+  #flush(poolId: string): void {
+    const waiting = this.#waiting.get(poolId) ?? [];
+    this.#waiting.delete(poolId);
+    for (let i = 0; i < waiting.length; i += this.#maxBatch) {
+      const chunk = waiting.slice(i, i + this.#maxBatch);
+      const first = chunk[0];
+      if (!first) continue;
+      const added =
+        chunk.length === 1
+          ? this.#addOne(first.job)
+          : this.queue(poolId).add(DELIVER_BATCH_JOB, { batch: chunk.map((w) => w.job) }, { ...JOB_OPTIONS, jobId: `batch-${first.job.messageId}` });
+      added.then(
+        () => chunk.forEach((w) => w.resolve()),
+        (err: unknown) => chunk.forEach((w) => w.reject(err)),
+      );
+    }
+  }
+
   /** The producer queue of a Pool. */
-  queue(poolId: string): Queue<DeliveryJob> {
+  queue(poolId: string): Queue<PoolJobData> {
     let q = this.#queues.get(poolId);
     if (!q) {
-      q = new Queue<DeliveryJob>(poolQueueName(poolId), { connection: this.connection, prefix: this.prefix });
+      q = new Queue<PoolJobData>(poolQueueName(poolId), { connection: this.connection, prefix: this.prefix });
       this.#queues.set(poolId, q);
     }
     return q;

@@ -1,5 +1,6 @@
 export { startPoolWorkers, type PoolWorkers, type PoolWorkersOptions } from './delivery/pool-workers.js';
-export { createDeliveryProcessor, retryDelay, type DeliveryProcessorDeps, type RetryPolicy } from './delivery/delivery-processor.js';
+export { BatchProgress, DeliverySlots, processBatch, type BatchDeps, type PassOutcome } from './delivery/batch-job.js';
+export { createDeliveryProcessor, createMessagePass, retryDelay, type DeliveryProcessorDeps, type RetryPolicy } from './delivery/delivery-processor.js';
 export { createMxResolver, parseMxOverride, type MxResolver, type MxTarget, type MxLookup } from './delivery/mx-resolver.js';
 export { classifyReply, type DeliveryResult, type DeliveryStatus } from './delivery/classify-reply.js';
 export { pickIp } from './delivery/pick-ip.js';

@@ -1,5 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
-import type { DeliveryJob, EventPublisher, Logger, NewMailEvent, Spool, Store } from '../../core/index.js';
+import { isDeliveryBatch, type DeliveryJob, type EventPublisher, type Logger, type NewMailEvent, type PoolJobData, type Spool, type Store } from '../../core/index.js';
+import { processBatch, type BatchDeps, type PassOutcome } from './batch-job.js';
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
 import { pickIp } from './pick-ip.js';
@@ -36,7 +37,10 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   classifyBounce?: (replyCode: number, enhanced: string | null, text: string) => { reason: string; hard: boolean; status: string | null };
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
+  /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
+  batches?: BatchDeps;
 }
+
 
 /** The stored body of a job: inline base64 or a spool file. */
 export async function loadBody(job: DeliveryJob, spool: Pick<Spool, 'read'>): Promise<Buffer> {
@@ -52,13 +56,31 @@ export function retryDelay(policy: RetryPolicy, attempt: number): number {
 }
 
 /**
- * The BullMQ processor of a Pool queue: one delivery pass over the recipients still pending,
- * events for every outcome, and a delayed retry (no attempt of BullMQ's spent) for deferrals.
+ * The BullMQ processor of a Pool queue. A `deliver` job is one delivery pass over the recipients
+ * still pending, events for every outcome, and a delayed retry of the same job (no attempt of
+ * BullMQ's spent) for deferrals. A `deliver-batch` job runs that pass for each of its messages
+ * (see {@link processBatch}); a message that needs another pass continues as a `deliver` job.
  */
 export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
-  const log = deps.logger.child({ component: 'delivery' });
-  return async (job: Job<DeliveryJob>, token?: string): Promise<void> => {
+  const pass = createMessagePass(deps);
+  return async (job: Job<PoolJobData>, token?: string): Promise<void> => {
     const data = job.data;
+    if (isDeliveryBatch(data)) {
+      if (!deps.batches) throw new Error(`job ${job.id ?? ''} holds a batch and this worker has no batch support`);
+      return processBatch(deps.batches, job.id ?? '', data, pass);
+    }
+    const outcome = await (deps.batches ? deps.batches.slots.run(data.poolId, () => pass(data)) : pass(data));
+    if (!outcome.retry) return;
+    await job.updateData(outcome.retry.data);
+    await job.moveToDelayed(Date.now() + outcome.retry.delayMs, token);
+    throw new DelayedError();
+  };
+}
+
+/** One delivery pass over one message: suppression, `sent`, the attempt, events, and what is left. */
+export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJob) => Promise<PassOutcome> {
+  const log = deps.logger.child({ component: 'delivery' });
+  return async (data) => {
     const attempt = data.attempt + 1;
     const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
     const pool = await deps.store.getPool(data.poolId);
@@ -108,12 +130,10 @@ export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
     );
     if (pending.length === 0 || expired) {
       if (data.spool) await deps.spool.remove(data.spool);
-      return;
+      return {};
     }
     const nextAttempt = attempted.length > 0 ? attempt : data.attempt;
-    await job.updateData({ ...data, recipients: pending, attempt: nextAttempt, sentTo: [...alreadySent, ...firstTime] });
-    await job.moveToDelayed(Date.now() + delay, token);
-    throw new DelayedError();
+    return { retry: { data: { ...data, recipients: pending, attempt: nextAttempt, sentTo: [...alreadySent, ...firstTime] }, delayMs: delay } };
   };
 }
 

@@ -1,9 +1,12 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { BatchProgress } from './batch-job.js';
 import {
   controlChannel,
+  isDeliveryBatch,
   poolQueueName,
   type DeliveryJob,
+  type PoolJobData,
   type EventPublisher,
   type Logger,
   type Spool,
@@ -17,10 +20,12 @@ export interface PoolWorkersOptions {
   connection: Redis;
   prefix: string;
   concurrency: number;
-  processor: (job: Job<DeliveryJob>, token?: string) => Promise<void>;
+  processor: (job: Job<PoolJobData>, token?: string) => Promise<void>;
   events: EventPublisher;
   /** Spooled bodies of jobs that end in failure are removed. */
   spool: Pick<Spool, 'remove'>;
+  /** Which messages of a failed `deliver-batch` job were finished (the others get the final event). */
+  batchProgress: Pick<BatchProgress, 'unfinished'>;
   logger: Logger;
   /** How often to re-list Pools in case a pub/sub announcement was missed. @defaultValue 10000 */
   reconcileMs?: number;
@@ -39,11 +44,20 @@ export interface PoolWorkers {
  */
 export async function startPoolWorkers(options: PoolWorkersOptions): Promise<PoolWorkers> {
   const log = options.logger.child({ component: 'pool-workers' });
-  const workers = new Map<string, Worker<DeliveryJob>>();
+  const workers = new Map<string, Worker<PoolJobData>>();
+
+  // Out of attempts after unexpected errors: the recipients still pending get a final event.
+  const giveUp = (poolId: string, message: DeliveryJob) => {
+    const { messageId, bridgeId, recipients, spool } = message;
+    if (spool) options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
+    options.events
+      .publish(recipients.map((recipient) => ({ type: 'bounced', messageId, bridgeId, poolId, recipient, reason: 'internal', reply: 'internal error' })))
+      .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));
+  };
   let closed = false;
 
   const startWorker = (poolId: string) => {
-    const worker = new Worker<DeliveryJob>(poolQueueName(poolId), options.processor, {
+    const worker = new Worker<PoolJobData>(poolQueueName(poolId), options.processor, {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
@@ -52,14 +66,15 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      log.error({ err, messageId: job.data.messageId, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
+      const data = job.data;
+      const ids = isDeliveryBatch(data) ? { jobId: job.id, messages: data.batch.length } : { messageId: data.messageId };
+      log.error({ err, ...ids, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
       if (!final) return;
-      // Out of attempts after unexpected errors: the recipients still pending get a final event.
-      const { messageId, bridgeId, recipients, spool } = job.data;
-      if (spool) options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
-      options.events
-        .publish(recipients.map((recipient) => ({ type: 'bounced', messageId, bridgeId, poolId, recipient, reason: 'internal', reply: 'internal error' })))
-        .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));
+      if (!isDeliveryBatch(data)) return giveUp(poolId, data);
+      options.batchProgress.unfinished(job.id ?? '', data).then(
+        (left) => left.forEach((m) => giveUp(poolId, m)),
+        (e: unknown) => log.error({ err: e, jobId: job.id }, 'unfinished messages of a failed batch not read'),
+      );
     });
     workers.set(poolId, worker);
     log.info({ poolId }, 'pool worker started');
