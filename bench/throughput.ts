@@ -363,13 +363,14 @@ async function main(): Promise<void> {
     if (BASELINES) report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
     if (BASELINES) {
       const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html }).compile().build();
+      const single = await bullmqFloor(redisUrl, CASE_N * 2, raw.length);
       const floors: Floor[] = [
         rsaFloor(),
         await httpFloor({ from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html }, CASE_N * 2, CONCURRENCY),
-        await bullmqFloor(redisUrl, CASE_N * 2, raw.length),
+        await bullmqFloor(redisUrl, CASE_N * 2, raw.length, 20),
         await smtpClientFloor(sink, raw, CASE_N * 2),
       ];
-      for (const line of floorLines(floors, availableParallelism())) console.log(line);
+      for (const line of floorLines(floors, availableParallelism(), [single])) console.log(line);
     }
   } finally {
     direct.close();
