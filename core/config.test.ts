@@ -30,6 +30,7 @@ describe('loadConfig', () => {
     expect(config.delivery).toEqual({
       mxOverride: undefined,
       concurrency: 20,
+      queueBatchMax: 50,
       copyThreads: Math.min(8, availableParallelism() - 1),
       thread: availableParallelism() > 1,
       retryBaseMs: 60_000,

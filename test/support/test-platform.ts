@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
-import { createLogger, loadConfig, poolQueueName, type Config } from '../../core/index.js';
+import { createLogger, isDeliveryBatch, loadConfig, poolQueueName, type Config, type PoolJobData } from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
 export interface TestPlatform extends Platform {
@@ -23,7 +23,7 @@ export interface TestPlatform extends Platform {
   stats(bridgeId: string): Promise<BridgeStats>;
   /** `POST /v1/send` with a Bridge's API key and a JSON body. */
   send(apiKey: string, body: unknown): Promise<Response>;
-  /** Jobs of a Pool's queue in any state (0 means nothing was queued). */
+  /** Messages held by the jobs of a Pool's queue in any state (0 means nothing was queued; a retry is a job of its own). */
   queuedJobs(poolId: string): Promise<number>;
   /** Rows of the events table for a message, oldest first. */
   events(where: string, params?: Record<string, unknown>): Promise<any[]>;
@@ -106,7 +106,7 @@ export async function startTestPlatform(
   const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
   // Fault tests take Redis away on purpose; this helper connection just reconnects.
   redis.on('error', () => undefined);
-  const queues = new Map<string, Queue>();
+  const queues = new Map<string, Queue<PoolJobData>>();
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.urls.admin}${path}`, {
@@ -141,11 +141,12 @@ export async function startTestPlatform(
     async queuedJobs(poolId) {
       let q = queues.get(poolId);
       if (!q) {
-        q = new Queue(poolQueueName(poolId), { connection: redis, prefix });
+        q = new Queue<PoolJobData>(poolQueueName(poolId), { connection: redis, prefix });
         queues.set(poolId, q);
       }
-      const counts = await q.getJobCounts();
-      return Object.values(counts).reduce((a, b) => a + b, 0);
+      // Messages, not jobs: a `deliver-batch` job holds several.
+      const jobs = await q.getJobs(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children']);
+      return jobs.reduce((n, job) => n + (isDeliveryBatch(job.data) ? job.data.batch.length : 1), 0);
     },
     async events(where, params = {}) {
       const r = await platform.clickhouse!.query({
