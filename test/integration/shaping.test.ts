@@ -143,6 +143,31 @@ describe('delivery shaping against a real redis-server', () => {
     expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'ip-connections' });
   });
 
+  it('coalesces a burst of acquires in one tick without granting more than any limit allows', async () => {
+    const burst = (s: Shaper, ip: string, rollup: string, n: number) => Promise.all(Array.from({ length: n }, () => s.acquire(ip, rollup)));
+    // Connections: 30 at once, 7 slots.
+    const conns = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 7 } });
+    const ipA = freshIp();
+    const first = await burst(conns, ipA, 'example.com', 30);
+    expect(grants(first)).toBe(7);
+    for (const r of first.filter((x) => !x.granted)) expect(r).toMatchObject({ granted: false, reason: 'ip-connections' });
+    await Promise.all(first.map((r) => (r.granted ? r.release() : undefined)));
+    expect(grants(await burst(conns, ipA, 'example.com', 30))).toBe(7);
+    // Rate: a bucket of 5 tokens, 12 at once; the refusals spend nothing.
+    const rate = shaper({ ...OPEN, ip: { ...OPEN.ip, perSecond: 5 } });
+    const ipB = freshIp();
+    const rated = await burst(rate, ipB, 'example.com', 12);
+    expect(grants(rated)).toBe(5);
+    expect(rated.filter((r) => !r.granted).every((r) => !r.granted && r.reason === 'ip-rate' && r.retryInMs > 0)).toBe(true);
+    // Hourly cap of 3, and a destination limit of 2 connections for another IP, in the same tick.
+    const mixed = shaper({ ...OPEN, ip: { ...OPEN.ip, perHour: 3 }, destinations: { 'google.com': { connections: 2 } } });
+    const [hourly, dst] = await Promise.all([burst(mixed, freshIp(), 'example.com', 10), burst(mixed, freshIp(), 'google.com', 10)]);
+    expect(grants(hourly)).toBe(3);
+    expect(hourly.find((r) => !r.granted)).toMatchObject({ reason: 'ip-hourly' });
+    expect(grants(dst)).toBe(2);
+    expect(dst.find((r) => !r.granted)).toMatchObject({ reason: 'destination-connections' });
+  });
+
   it('reclaims a leaked connection slot when its lease expires', async () => {
     const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 1 } }, { leaseTtlMs: 300 });
     const ip = freshIp();

@@ -126,6 +126,62 @@ end
 return {1}
 `;
 
+// Grants up to one token and lease each for several sends at once (acquires coalesced in one tick):
+// the same checks as ACQUIRE, counted instead of tested for one, so it never grants more than that
+// many single calls would. Returns {n}: the first n lease ids were granted, the others nothing.
+// KEYS: as ACQUIRE. ARGV: now, ip/s, ip/h, ip conns, dst/s, dst conns, recovery/min, lease ttl, then the lease ids.
+const ACQUIRE_MANY_LUA = `${COMMON_LUA}
+local HOUR = 3600000
+local FIXED = 8
+local ttl = tonumber(ARGV[8])
+local function tokens(key, perSecond)
+  local rate, cap = perSecond / 1000, math.max(1, perSecond)
+  local b = redis.call('HMGET', key, 't', 'ts')
+  local t, ts = tonumber(b[1]), tonumber(b[2])
+  if not t then t = cap else t = math.min(cap, t + math.max(0, now - ts) * rate) end
+  return t, math.ceil(cap / rate)
+end
+local function free(key, limit)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  return limit - redis.call('ZCARD', key)
+end
+local f, u = factorAt(KEYS[6], tonumber(ARGV[7]))
+if u > now then return {0} end
+local n = #ARGV - FIXED
+local ipT, ipFull = tokens(KEYS[1], tonumber(ARGV[2]))
+n = math.min(n, math.floor(ipT))
+local win = math.floor(now / HOUR)
+local h = redis.call('HMGET', KEYS[2], 'w', 'c', 'p')
+local w, c, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
+if w ~= win then
+  if w == win - 1 then p = c else p = 0 end
+  c = 0
+end
+local e = now - win * HOUR
+n = math.min(n, math.floor(tonumber(ARGV[3]) - p * (HOUR - e) / HOUR - c))
+n = math.min(n, free(KEYS[3], tonumber(ARGV[4])))
+local dT, dFull = tokens(KEYS[4], tonumber(ARGV[5]) * f)
+n = math.min(n, math.floor(dT))
+n = math.min(n, free(KEYS[5], math.max(1, math.floor(tonumber(ARGV[6]) * f))))
+if n < 1 then return {0} end
+redis.call('HSET', KEYS[1], 't', tostring(ipT - n), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
+redis.call('HSET', KEYS[2], 'w', win, 'c', c + n, 'p', p)
+redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
+redis.call('HSET', KEYS[4], 't', tostring(dT - n), 'ts', now)
+redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+local members = {}
+for i = 1, n do
+  members[#members + 1] = now + ttl
+  members[#members + 1] = ARGV[FIXED + i]
+end
+for _, key in ipairs({KEYS[3], KEYS[5]}) do
+  redis.call('ZADD', key, unpack(members))
+  redis.call('PEXPIRE', key, ttl + 1000)
+end
+return {n}
+`;
+
 // KEYS: dst adaptive. ARGV: now, recovery/min, suspend ms, floor. Deferrals arriving while the pair
 // is already suspended come from connections opened before: one burst halves the factor once.
 const DEFER_LUA = `${COMMON_LUA}
@@ -151,6 +207,7 @@ interface Script {
 }
 const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 const ACQUIRE = script(ACQUIRE_LUA);
+const ACQUIRE_MANY = script(ACQUIRE_MANY_LUA);
 const DEFER = script(DEFER_LUA);
 const STATE = script(STATE_LUA);
 
@@ -163,6 +220,8 @@ const STATE = script(STATE_LUA);
 export class Shaper {
   private patterns: RegExp[];
   private readonly leaseTtlMs: number;
+  /** Acquires waiting for the end of this tick, per (IP, rollup): they go to Redis together. */
+  readonly #waiting = new Map<string, { ip: string; rollup: string; calls: { resolve: (r: AcquireResult) => void; reject: (e: unknown) => void }[] }>();
   private readonly connectionRetryMs: number;
 
   constructor(
@@ -182,8 +241,66 @@ export class Shaper {
     this.patterns = compilePatterns(policy);
   }
 
-  /** Takes a message token and a connection slot for sending from `ip` to `rollup`, or says how long to wait. */
-  async acquire(ip: string, rollup: string): Promise<AcquireResult> {
+  /**
+   * Takes a message token and a connection slot for sending from `ip` to `rollup`, or says how long
+   * to wait. Calls for the same pair in one tick of the event loop share one script call.
+   */
+  acquire(ip: string, rollup: string): Promise<AcquireResult> {
+    const id = `${ip}\n${rollup.toLowerCase()}`;
+    return new Promise<AcquireResult>((resolve, reject) => {
+      const waiting = this.#waiting.get(id);
+      if (waiting) {
+        waiting.calls.push({ resolve, reject });
+        return;
+      }
+      this.#waiting.set(id, { ip, rollup, calls: [{ resolve, reject }] });
+      setImmediate(() => void this.#flush(id));
+    });
+  }
+
+  async #flush(id: string): Promise<void> {
+    const waiting = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    if (!waiting) return;
+    const { ip, rollup, calls } = waiting;
+    try {
+      if (calls.length === 1) {
+        calls[0]?.resolve(await this.#acquireOne(ip, rollup));
+        return;
+      }
+      const k = this.keys(ip, rollup);
+      const dst = destinationLimits(this.policy, rollup.toLowerCase());
+      const leaseIds = calls.map(() => randomUUID());
+      const reply = await this.run(ACQUIRE_MANY, [k.ipRate, k.ipHour, k.ipConns, k.dstRate, k.dstConns, k.dstAdaptive], [
+        this.clock(),
+        this.policy.ip.perSecond,
+        this.policy.ip.perHour,
+        this.policy.ip.connections,
+        dst.perSecond,
+        dst.connections,
+        this.policy.adaptive.recoveryPerMinute,
+        this.leaseTtlMs,
+        ...leaseIds,
+      ]);
+      const granted: unknown = Array.isArray(reply) ? reply[0] : undefined;
+      if (typeof granted !== 'number') throw new Error('unexpected reply of the shaping script');
+      calls.slice(0, granted).forEach((c, i) => c.resolve(this.#grant(k, leaseIds[i] ?? '')));
+      const rest = calls.slice(granted);
+      if (rest.length === 0) return;
+      // The first refused one asks alone, which says why and for how long; the others share that
+      // answer, or try again next tick if a slot came free in between.
+      const first = await this.#acquireOne(ip, rollup);
+      rest[0]?.resolve(first);
+      for (const c of rest.slice(1)) {
+        if (first.granted) this.acquire(ip, rollup).then(c.resolve, c.reject);
+        else c.resolve(first);
+      }
+    } catch (err) {
+      for (const c of calls) c.reject(err);
+    }
+  }
+
+  async #acquireOne(ip: string, rollup: string): Promise<AcquireResult> {
     const k = this.keys(ip, rollup);
     const dst = destinationLimits(this.policy, rollup.toLowerCase());
     const leaseId = randomUUID();
@@ -201,22 +318,24 @@ export class Shaper {
     ]);
     if (!Array.isArray(reply)) throw new Error('unexpected reply of the shaping script');
     const [granted, reason, retryInMs]: unknown[] = reply;
-    if (granted === 1) {
-      let released = false;
-      return {
-        granted: true,
-        release: async () => {
-          if (released) return;
-          released = true;
-          // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
-          // half-done release is finished by the lease's expiry, as after a crash).
-          await Promise.all([this.redis.zrem(k.ipConns, leaseId), this.redis.zrem(k.dstConns, leaseId)]);
-        },
-      };
-    }
+    if (granted === 1) return this.#grant(k, leaseId);
     const known = REASONS.find((r) => r === reason);
     if (!known || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
     return { granted: false, reason: known, retryInMs };
+  }
+
+  #grant(k: { ipConns: string; dstConns: string }, leaseId: string): ShapingGrant {
+    let released = false;
+    return {
+      granted: true,
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
+        // half-done release is finished by the lease's expiry, as after a crash).
+        await Promise.all([this.redis.zrem(k.ipConns, leaseId), this.redis.zrem(k.dstConns, leaseId)]);
+      },
+    };
   }
 
   /**
