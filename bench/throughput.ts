@@ -39,7 +39,7 @@
  *
  * Run: `node --import tsx bench/throughput.ts` (as root, for the install and Postfix). Env
  * `BENCH_N` scales the message counts: BENCH_N=1 is 20000 for smtp-source, 2000 for nodemailer,
- * 1000 for Postfix and 1000 per Bridgemail case; `BENCH_ONLY` (comma-separated case names)
+ * 1000 for Postfix and 3000 per Bridgemail case; `BENCH_ONLY` (comma-separated case names)
  * runs only some Bridgemail cases; `BENCH_BASELINES=0` skips the three baselines (ratios then
  * show as -); `BENCH_CPU=0` hides the CPU split (ms of CPU per message for each thread of this
  * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
@@ -79,7 +79,7 @@ const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 const SOURCE_N = scaled(20_000);
 const BASELINE_N = scaled(2000);
 const POSTFIX_N = scaled(1000);
-const CASE_N = scaled(1000);
+const CASE_N = scaled(3000);
 /**
  * `BENCH_WARMUP` messages are sent, unmeasured, before each case. With 50, V8 was still compiling
  * (TurboFan on its helper threads) through the measured part: 0.74 against 0.30 ms of helper CPU
@@ -363,12 +363,12 @@ async function main(): Promise<void> {
     if (BASELINES) report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
     if (BASELINES) {
       const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html }).compile().build();
-      const single = await bullmqFloor(redisUrl, CASE_N * 2, raw.length);
+      const single = await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length);
       const floors: Floor[] = [
         rsaFloor(),
-        await httpFloor({ from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html }, CASE_N * 2, CONCURRENCY),
-        await bullmqFloor(redisUrl, CASE_N * 2, raw.length, 20),
-        await smtpClientFloor(sink, raw, CASE_N * 2),
+        await httpFloor({ from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html }, BASELINE_N * 2, CONCURRENCY),
+        await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length, 20),
+        await smtpClientFloor(sink, raw, BASELINE_N * 2),
       ];
       for (const line of floorLines(floors, availableParallelism(), [single])) console.log(line);
     }
