@@ -67,7 +67,8 @@ function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
 /**
  * Starts every role of Bridgemail in this process on loopback ports chosen by the OS (the
  * inbound MX too: never port 25), with a temp data dir, embedded engines, silent logs, shaping
- * limits far above what the benchmarks reach, and a Pool on 127.0.0.2; then creates the two
+ * limits far above what the benchmarks reach (the hourly cap too: the default 36,000 per IP and hour
+ * throttled the last case of a full throughput run), and a Pool on 127.0.0.2; then creates the two
  * Bridges and the DKIM domain through the admin API.
  */
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
@@ -85,7 +86,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
     BRIDGEMAIL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
     BRIDGEMAIL_DELIVERY_CONCURRENCY: String(options.deliveryConcurrency ?? 50),
-    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
+    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, perHour: 1_000_000_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
     // Thread layout under test (default: the platform's own defaults for this machine).
     ...pick(process.env, ['BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_COPY_THREADS']),
   });
