@@ -102,6 +102,28 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** Inline bytes (base64) one batch job carries at most, so a batch of large bodies stays a small job. */
+const MAX_BATCH_INLINE_BYTES = 1024 * 1024;
+
+/** Consecutive groups of at most `max` messages and about MAX_BATCH_INLINE_BYTES of inline body each. */
+function chunks(waiting: readonly Waiting[], max: number): Waiting[][] {
+  const out: Waiting[][] = [];
+  let current: Waiting[] = [];
+  let bytes = 0;
+  for (const w of waiting) {
+    const size = w.job.raw?.length ?? 0;
+    if (current.length > 0 && (current.length >= max || bytes + size > MAX_BATCH_INLINE_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(w);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /** Opens and caches one producer `Queue` per Pool, all on a shared connection. */
 export class PoolQueues {
   readonly #queues = new Map<string, Queue<PoolJobData>>();
@@ -148,8 +170,7 @@ export class PoolQueues {
   #flush(poolId: string): void {
     const waiting = this.#waiting.get(poolId) ?? [];
     this.#waiting.delete(poolId);
-    for (let i = 0; i < waiting.length; i += this.#maxBatch) {
-      const chunk = waiting.slice(i, i + this.#maxBatch);
+    for (const chunk of chunks(waiting, this.#maxBatch)) {
       const first = chunk[0];
       if (!first) continue;
       const added =

@@ -88,7 +88,7 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
     for (const b of batches) expect(await redis.exists(`${prefix}:batch-done:${b.id ?? ''}`)).toBe(0);
   });
 
-  it('shares one job per Pool and tick, up to maxBatch messages, and answers each caller', async () => {
+  it('shares one job per Pool and tick, up to maxBatch messages and about 1 MiB of bodies, and answers each caller', async () => {
     const p = `bmb${randomBytes(3).toString('hex')}`;
     const producer = new PoolQueues(redis, p, { maxBatch: 50 });
     try {
@@ -100,6 +100,12 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
       expect(sizes).toEqual([20, 50, 50]);
       const held = new Set(jobsA.flatMap((j) => (j.data as DeliveryBatch).batch.map((m) => m.messageId)));
       expect(held.size).toBe(120);
+      // Large inline bodies: about 1 MiB of base64 a job at most, so 10 of 300 KB make jobs of 3, 3, 3 and 1.
+      const big = Array.from({ length: 10 }, (_, i) => ({ ...message('pool_big', 300 + i), raw: 'A'.repeat(300 * 1024) }));
+      await Promise.all(big.map((m) => producer.enqueue(m)));
+      const jobsBig = await queueOf('pool_big', p).getJobs(['waiting']);
+      const bigSizes = jobsBig.map((j) => (j.name === DELIVER_BATCH_JOB ? (j.data as DeliveryBatch).batch.length : 1)).sort((x, y) => x - y);
+      expect(bigSizes).toEqual([1, 3, 3, 3]);
       // A message alone in its tick keeps the one-message job, named by its id.
       const jobsB = await queueOf('pool_b', p).getJobs(['waiting']);
       expect(jobsB.map((j) => [j.name, j.id])).toEqual([[DELIVER_JOB, b[0]?.messageId]]);
