@@ -1,5 +1,14 @@
 import { DelayedError, type Job } from 'bullmq';
-import { isDeliveryBatch, type DeliveryJob, type EventPublisher, type Logger, type NewMailEvent, type PoolJobData, type Spool, type Store } from '../../core/index.js';
+import {
+  isDeliveryBatch,
+  type DeliveryJob,
+  type EventPublisher,
+  type Logger,
+  type NewMailEvent,
+  type PoolJobData,
+  type Spool,
+  type Store,
+} from '../../core/index.js';
 import { processBatch, type BatchDeps, type PassOutcome } from './batch-job.js';
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
@@ -40,7 +49,6 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
   batches?: BatchDeps;
 }
-
 
 /** The stored body of a job: inline base64 or a spool file. */
 export async function loadBody(job: DeliveryJob, spool: Pick<Spool, 'read'>): Promise<Buffer> {
