@@ -205,6 +205,15 @@ interface Script {
   lua: string;
   sha: string;
 }
+/** KEYS of both acquire scripts, in their order. */
+const acquireKeys = (k: Record<'ipRate' | 'ipHour' | 'ipConns' | 'dstRate' | 'dstConns' | 'dstAdaptive', string>) => [
+  k.ipRate,
+  k.ipHour,
+  k.ipConns,
+  k.dstRate,
+  k.dstConns,
+  k.dstAdaptive,
+];
 const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 const ACQUIRE = script(ACQUIRE_LUA);
 const ACQUIRE_MANY = script(ACQUIRE_MANY_LUA);
@@ -269,19 +278,8 @@ export class Shaper {
         return;
       }
       const k = this.keys(ip, rollup);
-      const dst = destinationLimits(this.policy, rollup.toLowerCase());
       const leaseIds = calls.map(() => randomUUID());
-      const reply = await this.run(ACQUIRE_MANY, [k.ipRate, k.ipHour, k.ipConns, k.dstRate, k.dstConns, k.dstAdaptive], [
-        this.clock(),
-        this.policy.ip.perSecond,
-        this.policy.ip.perHour,
-        this.policy.ip.connections,
-        dst.perSecond,
-        dst.connections,
-        this.policy.adaptive.recoveryPerMinute,
-        this.leaseTtlMs,
-        ...leaseIds,
-      ]);
+      const reply = await this.run(ACQUIRE_MANY, acquireKeys(k), [...this.#limitArgs(rollup), ...leaseIds]);
       const granted: unknown = Array.isArray(reply) ? reply[0] : undefined;
       if (typeof granted !== 'number') throw new Error('unexpected reply of the shaping script');
       calls.slice(0, granted).forEach((c, i) => c.resolve(this.#grant(k, leaseIds[i] ?? '')));
@@ -302,26 +300,21 @@ export class Shaper {
 
   async #acquireOne(ip: string, rollup: string): Promise<AcquireResult> {
     const k = this.keys(ip, rollup);
-    const dst = destinationLimits(this.policy, rollup.toLowerCase());
     const leaseId = randomUUID();
-    const reply = await this.run(ACQUIRE, [k.ipRate, k.ipHour, k.ipConns, k.dstRate, k.dstConns, k.dstAdaptive], [
-      this.clock(),
-      this.policy.ip.perSecond,
-      this.policy.ip.perHour,
-      this.policy.ip.connections,
-      dst.perSecond,
-      dst.connections,
-      this.policy.adaptive.recoveryPerMinute,
-      this.leaseTtlMs,
-      leaseId,
-      this.connectionRetryMs,
-    ]);
+    const reply = await this.run(ACQUIRE, acquireKeys(k), [...this.#limitArgs(rollup), leaseId, this.connectionRetryMs]);
     if (!Array.isArray(reply)) throw new Error('unexpected reply of the shaping script');
     const [granted, reason, retryInMs]: unknown[] = reply;
     if (granted === 1) return this.#grant(k, leaseId);
     const known = REASONS.find((r) => r === reason);
     if (!known || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
     return { granted: false, reason: known, retryInMs };
+  }
+
+  /** ARGV[1..8] of both acquire scripts: clock, IP and destination limits, recovery, lease TTL. */
+  #limitArgs(rollup: string): (string | number)[] {
+    const dst = destinationLimits(this.policy, rollup.toLowerCase());
+    const { ip, adaptive } = this.policy;
+    return [this.clock(), ip.perSecond, ip.perHour, ip.connections, dst.perSecond, dst.connections, adaptive.recoveryPerMinute, this.leaseTtlMs];
   }
 
   #grant(k: { ipConns: string; dstConns: string }, leaseId: string): ShapingGrant {
