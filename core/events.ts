@@ -63,10 +63,35 @@ export function eventStreamKey(prefix: string): string {
   return `${prefix}:events`;
 }
 
+/** Most events one stream entry holds (a tick's publishes share entries of up to this many). */
+export const EVENTS_PER_ENTRY = 50;
+
+/**
+ * The fields of one stream entry: `e` with one event (JSON), or `es` with several (a JSON array).
+ * Readers accept both, so entries written before packing still read.
+ */
+export function encodeEventEntry(events: readonly MailEvent[]): [string, string] {
+  return events.length === 1 ? ['e', JSON.stringify(events[0])] : ['es', JSON.stringify(events)];
+}
+
+/** The events of one stream entry (its flat field list, as XREADGROUP / XRANGE give it); throws if unreadable. */
+export function decodeEventEntry(fields: readonly string[]): MailEvent[] {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] ?? '';
+    if (fields[i] === 'e') return [JSON.parse(value) as MailEvent];
+    if (fields[i] === 'es') {
+      const events: unknown = JSON.parse(value);
+      if (!Array.isArray(events)) throw new Error('event entry field es is not an array');
+      return events as MailEvent[];
+    }
+  }
+  throw new Error('event entry has neither an e nor an es field');
+}
+
 /**
  * Appends events to the Redis stream; never blocks on ClickHouse. Publishes made in the same tick
- * (concurrent deliveries, a batch of acceptances) share one pipelined round trip; each call
- * resolves once Redis has its events.
+ * (concurrent deliveries, a batch of acceptances) share one round trip and one stream entry per
+ * {@link EVENTS_PER_ENTRY} events; each call resolves once Redis has its events.
  */
 export class EventPublisher {
   #pending: { events: MailEvent[]; done: Promise<void> } | undefined;
@@ -95,8 +120,12 @@ export class EventPublisher {
 
   async #write(events: MailEvent[]): Promise<void> {
     const key = eventStreamKey(this.prefix);
+    if (events.length <= EVENTS_PER_ENTRY) {
+      await this.redis.xadd(key, '*', ...encodeEventEntry(events));
+      return;
+    }
     const pipeline = this.redis.pipeline();
-    for (const e of events) pipeline.xadd(key, '*', 'e', JSON.stringify(e));
+    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY)));
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
@@ -105,7 +134,7 @@ export class EventPublisher {
 
 /** How far behind the readers of the event stream are. */
 export interface EventBacklog {
-  /** Entries in the stream (not yet trimmed). */
+  /** Entries in the stream (not yet trimmed); each holds up to {@link EVENTS_PER_ENTRY} events. */
   length: number;
   /** Per consumer group: entries read but not acknowledged, and entries not read yet. */
   groups: { name: string; pending: number; lag: number | null }[];

@@ -28,7 +28,10 @@ export type {
 export {
   EVENT_TYPES,
   EventPublisher,
+  decodeEventEntry,
+  encodeEventEntry,
   eventStreamKey,
+  EVENTS_PER_ENTRY,
   readEventBacklog,
   type EventBacklog,
   type EventType,

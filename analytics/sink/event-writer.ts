@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
-import { eventStreamKey, type Logger, type MailEvent } from '../../core/index.js';
+import { decodeEventEntry, eventStreamKey, type Logger, type MailEvent } from '../../core/index.js';
 
 /** Settings of {@link startEventWriter}. */
 export interface EventWriterOptions {
@@ -10,7 +10,7 @@ export interface EventWriterOptions {
   clickhouse: ClickHouseClient;
   database: string;
   logger: Logger;
-  /** Most events per insert. @defaultValue 1000 */
+  /** Most stream entries per insert (each holds up to 50 events, see EVENTS_PER_ENTRY). @defaultValue 1000 */
   batchSize?: number;
   /** Longest wait for more events before inserting what there is. @defaultValue 1000 */
   flushMs?: number;
@@ -131,13 +131,13 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
     const rows: Record<string, string | number>[] = [];
     const written: MailEvent[] = [];
     for (const [id, fields] of entries) {
-      const json = fields[fields.indexOf('e') + 1];
       try {
-        const event = JSON.parse(json ?? '') as MailEvent;
-        rows.push(toRow(event));
-        written.push(event);
+        const events = decodeEventEntry(fields);
+        const entryRows = events.map(toRow);
+        rows.push(...entryRows);
+        written.push(...events);
       } catch (err) {
-        log.error({ err, streamId: id }, 'unparseable event skipped');
+        log.error({ err, streamId: id }, 'unparseable event entry skipped');
       }
     }
     if (rows.length > 0) {

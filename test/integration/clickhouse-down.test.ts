@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventStreamKey, freePort } from '../../core/index.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
+import { streamEvents } from '../support/event-stream.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
@@ -44,7 +45,7 @@ describe('ClickHouse unavailable', () => {
     const redis = new Redis(running.redisUrl);
     const key = eventStreamKey(env.BRIDGEMAIL_REDIS_PREFIX!);
     // queued + sent + delivered per message: all waiting in the stream.
-    await waitFor(async () => (await redis.xlen(key)) >= 15, 10_000, 'events waiting in Redis');
+    await waitFor(async () => (await streamEvents(redis, key)).length >= 15, 10_000, 'events waiting in Redis');
     redis.disconnect();
     await running.stop();
     running = undefined;

@@ -5,7 +5,19 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySchema, openClickHouse, startEventWriter, type ClickHouseClient } from '../../analytics/index.js';
-import { createLogger, EventPublisher, eventStreamKey, freePort, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import {
+  createLogger,
+  decodeEventEntry,
+  encodeEventEntry,
+  EventPublisher,
+  eventStreamKey,
+  EVENTS_PER_ENTRY,
+  freePort,
+  spawnRedisServer,
+  type MailEvent,
+  type SpawnedRedis,
+} from '../../core/index.js';
+import { streamEvents } from '../support/event-stream.js';
 import { waitFor } from '../support/wait.js';
 
 describe('analytics writer while ClickHouse is unavailable', () => {
@@ -56,13 +68,15 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     const down = openClickHouse({ url: `http://127.0.0.1:${await freePort()}` });
     const reader = connect();
     const writerDown = await startEventWriter({ redis: connect(), prefix, clickhouse: down, database: 'bridgemail', logger, flushMs: 50 });
+    // One publish of 50 is one stream entry: read, and left pending.
     await waitFor(async () => {
       const [count] = (await reader.xpending(key, 'analytics-writer')) as [number];
-      return count === 50;
+      return count === 1;
     }, 10_000, 'events read but left pending');
     await publisher.publish(Array.from({ length: 25 }, (_, i) => event(50 + i)));
     expect(writerDown.inserted).toBe(0);
-    expect(await reader.xlen(key)).toBe(75);
+    expect(await reader.xlen(key)).toBe(2);
+    expect((await streamEvents(reader, key)).map((e) => e.messageId)).toEqual(Array.from({ length: 75 }, (_, i) => `msg_${i}`));
     await writerDown.close();
     await down.close();
 
@@ -91,7 +105,7 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     // A long flushMs: the writer holds what it read, waiting for a fuller batch.
     const writer = await startEventWriter({ redis: connect(), prefix, clickhouse: ch, database: 'bridgemail', logger, flushMs: 30_000 });
     await publisher.publish(Array.from({ length: 3 }, (_, i) => ({ type: 'sent' as const, messageId: `msg_g${i}`, bridgeId: 'br_gather', poolId: 'p', recipient: `g${i}@example.test` })));
-    await waitFor(async () => ((await reader.xpending(key, 'analytics-writer')) as [number])[0] === 3, 10_000, 'events read and held');
+    await waitFor(async () => ((await reader.xpending(key, 'analytics-writer')) as [number])[0] === 1, 10_000, 'events read and held');
     await new Promise((r) => setTimeout(r, 300));
     expect(await count()).toBe(0);
     const started = Date.now();
@@ -99,5 +113,55 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await count()).toBe(3);
     expect(((await reader.xpending(key, 'analytics-writer')) as [number])[0]).toBe(0);
+  });
+  it('packs the events of one tick into entries of at most EVENTS_PER_ENTRY, and reads old one-event entries too', async () => {
+    const r = connect();
+    const p = `${prefix}pack`;
+    const publisher = new EventPublisher(r, p);
+    const streamKey = eventStreamKey(p);
+    const n = EVENTS_PER_ENTRY * 2 + 20;
+    // Separate calls in one tick share the tick's entries; the lone publish after gets an `e` entry.
+    await Promise.all(Array.from({ length: n }, (_, i) => publisher.publish([{ type: 'sent', messageId: `m${i}`, bridgeId: 'b', poolId: 'p' }])));
+    await publisher.publish([{ type: 'delivered', messageId: 'last', bridgeId: 'b', poolId: 'p' }]);
+    const entries = (await r.xrange(streamKey, '-', '+')) as [string, string[]][];
+    expect(entries.map(([, f]) => [f[0], decodeEventEntry(f).length])).toEqual([
+      ['es', EVENTS_PER_ENTRY],
+      ['es', EVENTS_PER_ENTRY],
+      ['es', 20],
+      ['e', 1],
+    ]);
+    const events = await streamEvents(r, streamKey);
+    expect(events.map((e) => e.messageId)).toEqual([...Array.from({ length: n }, (_, i) => `m${i}`), 'last']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(n + 1);
+
+    const one: MailEvent = { id: 'ev_1', ts: 1, type: 'sent', messageId: 'x', bridgeId: 'b', poolId: 'p' };
+    expect(encodeEventEntry([one])).toEqual(['e', JSON.stringify(one)]);
+    expect(decodeEventEntry(['e', JSON.stringify(one)])).toEqual([one]);
+    expect(decodeEventEntry(encodeEventEntry([one, { ...one, id: 'ev_2' }]))).toEqual([one, { ...one, id: 'ev_2' }]);
+    expect(() => decodeEventEntry(['x', '1'])).toThrow(/neither/);
+    expect(() => decodeEventEntry(['es', '{}'])).toThrow(/not an array/);
+    await r.del(streamKey);
+  });
+
+  it('skips an unreadable entry and writes the packed entries around it', async () => {
+    const p = `${prefix}x`;
+    const key = eventStreamKey(p);
+    const ch = chdb ?? openClickHouse({ chdbPath: join(dir, 'chdb') });
+    chdb = ch;
+    await applySchema(ch, 'bridgemail');
+    const r = connect();
+    const publisher = new EventPublisher(r, p);
+    const ev = (i: number) => ({ type: 'sent' as const, messageId: `msg_s${i}`, bridgeId: 'br_skip', poolId: 'p', recipient: `s${i}@example.test` });
+    await publisher.publish(Array.from({ length: 4 }, (_, i) => ev(i)));
+    await r.xadd(key, '*', 'es', 'not json');
+    await publisher.publish([ev(4)]);
+    const writer = await startEventWriter({ redis: connect(), prefix: p, clickhouse: ch, database: 'bridgemail', logger, flushMs: 50 });
+    await waitFor(async () => (await r.xlen(key)) === 0, 20_000, 'stream drained');
+    await writer.close();
+    const rows = await (
+      await ch.query({ query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_skip'", format: 'JSONEachRow' })
+    ).json<{ c: string | number }>();
+    expect(Number(rows[0]?.c)).toBe(5);
+    await r.del(key);
   });
 });

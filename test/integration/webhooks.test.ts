@@ -30,6 +30,7 @@ import {
   type WebhookFanout,
   type WebhookJob,
 } from '../../workers/webhooks/index.js';
+import { streamEvents } from '../support/event-stream.js';
 import { waitFor } from '../support/wait.js';
 
 interface Received {
@@ -191,8 +192,7 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
       { ...base_, type: 'delivered', bridgeId: bridgeA }, // the one to deliver
     ]);
     const reader = connect();
-    const entries = (await reader.xrange(eventStreamKey(prefix), '-', '+')) as [string, string[]][];
-    const target = entries.map(([, f]) => JSON.parse(f[1] ?? '{}') as { id: string; type: string; bridgeId: string }).find((e) => e.type === 'delivered' && e.bridgeId === bridgeA);
+    const target = (await streamEvents(reader, eventStreamKey(prefix))).find((e) => e.type === 'delivered' && e.bridgeId === bridgeA);
     expect(target).toBeDefined();
 
     await waitFor(async () => (await webhooks.listAttempts(webhook.id)).some((a) => a.delivered), 30_000, 'delivered attempt');

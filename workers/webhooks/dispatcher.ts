@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { eventStreamKey, type EventType, type Logger, type MailEvent } from '../../core/index.js';
+import { decodeEventEntry, eventStreamKey, type EventType, type Logger, type MailEvent } from '../../core/index.js';
 import { EVENT_ID_HEADER, KEY_ID_HEADER, SIGNATURE_HEADER, signWebhook } from './signature.js';
 import { checkWebhookUrl, type HostResolver } from './url-guard.js';
 
@@ -104,17 +104,19 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
     const lookups = new Map<string, Promise<readonly { id: string }[]>>();
     for (const [id, fields] of entries) {
       if (!fields) continue;
-      let event: MailEvent;
+      let events: MailEvent[];
       try {
-        event = JSON.parse(fields[fields.indexOf('e') + 1] ?? '') as MailEvent;
+        events = decodeEventEntry(fields);
       } catch (err) {
-        log.error({ err, streamId: id }, 'unparseable event skipped');
+        log.error({ err, streamId: id }, 'unparseable event entry skipped');
         continue;
       }
-      const pair = `${event.bridgeId}\n${event.type}`;
-      let hooks = lookups.get(pair);
-      if (!hooks) lookups.set(pair, (hooks = options.webhooksFor(event.bridgeId, event.type)));
-      for (const hook of await hooks) jobs.push({ webhookId: hook.id, event });
+      for (const event of events) {
+        const pair = `${event.bridgeId}\n${event.type}`;
+        let hooks = lookups.get(pair);
+        if (!hooks) lookups.set(pair, (hooks = options.webhooksFor(event.bridgeId, event.type)));
+        for (const hook of await hooks) jobs.push({ webhookId: hook.id, event });
+      }
     }
     await options.enqueue(jobs);
     enqueued += jobs.length;
