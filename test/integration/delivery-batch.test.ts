@@ -150,6 +150,31 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
     }
   });
 
+  it('writes the marks of one tick together, each call resolving once its member is in Redis', async () => {
+    const p = `bmm${randomBytes(3).toString('hex')}`;
+    const progress = new BatchProgress(redis, p);
+    const key = `${p}:batch-done:batch-m`;
+    const monitor = await redis.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[1] === key) seen.push(String(args[0]).toLowerCase());
+    });
+    try {
+      // 30 marks in one tick (the first sets the expiry), then one more in a later tick.
+      await Promise.all(Array.from({ length: 30 }, (_, i) => progress.mark('batch-m', `m${i}`, i === 0)));
+      expect((await progress.finished('batch-m')).size).toBe(30);
+      await progress.mark('batch-m', 'late', false);
+      expect([...(await progress.finished('batch-m'))].sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `m${i}`), 'late'].sort());
+      expect(await redis.pttl(key)).toBeGreaterThan(6 * 24 * 3600 * 1000);
+      await waitFor(() => seen.filter((c) => c === 'smembers').length === 2, 5_000, 'monitor caught up');
+      expect(seen.filter((c) => c === 'sadd')).toHaveLength(2);
+      expect(seen.filter((c) => c === 'pexpire')).toHaveLength(1);
+    } finally {
+      monitor.disconnect();
+      await progress.clear('batch-m');
+    }
+  });
+
   it('runs at most the Pool slots at once', async () => {
     const slots = new DeliverySlots(3);
     let running = 0;

@@ -43,6 +43,9 @@ const PROGRESS_TTL_MS = 7 * 24 * 3600 * 1000;
  * unexpectedly) skips them instead of sending them a second time.
  */
 export class BatchProgress {
+  /** Marks of this tick per record key, written together: one SADD of many members. */
+  readonly #pending = new Map<string, { members: string[]; expire: boolean; done: Promise<void> }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -57,10 +60,25 @@ export class BatchProgress {
     return new Set(await this.redis.smembers(this.#key(jobId)));
   }
 
-  /** Records one message as finished; `first` also sets the record's expiry. */
-  async mark(jobId: string, messageId: string, first: boolean): Promise<void> {
+  /**
+   * Records one message as finished; `first` also sets the record's expiry. Marks of the same
+   * batch made in the same tick share one SADD; each call resolves once Redis has its member.
+   */
+  mark(jobId: string, messageId: string, first: boolean): Promise<void> {
     const key = this.#key(jobId);
-    await Promise.all([this.redis.sadd(key, messageId), first ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined]);
+    const pending = this.#pending.get(key);
+    if (pending) {
+      pending.members.push(messageId);
+      pending.expire ||= first;
+      return pending.done;
+    }
+    const batch = { members: [messageId], expire: first, done: Promise.resolve() };
+    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.#pending.delete(key);
+      await Promise.all([this.redis.sadd(key, ...batch.members), batch.expire ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined]);
+    });
+    this.#pending.set(key, batch);
+    return batch.done;
   }
 
   /** Drops the record once the whole batch is done. */
