@@ -120,15 +120,10 @@ export class EventPublisher {
 
   async #write(events: MailEvent[]): Promise<void> {
     const key = eventStreamKey(this.prefix);
-    if (events.length <= EVENTS_PER_ENTRY) {
-      await this.redis.xadd(key, '*', ...encodeEventEntry(events));
-      return;
-    }
-    const pipeline = this.redis.pipeline();
-    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) pipeline.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY)));
-    const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+    // Sent together: the platform's connections pipeline commands issued in the same tick.
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) writes.push(this.redis.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY))));
+    await Promise.all(writes);
   }
 }
 
