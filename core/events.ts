@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
+import { TickBatch } from './tick-batch.js';
 
 /** Every kind of event a message can produce. */
 export const EVENT_TYPES = [
@@ -94,7 +95,8 @@ export function decodeEventEntry(fields: readonly string[]): MailEvent[] {
  * {@link EVENTS_PER_ENTRY} events; each call resolves once Redis has its events.
  */
 export class EventPublisher {
-  #pending: { events: MailEvent[]; done: Promise<void> } | undefined;
+  /** One item per publish call: the events it brought. */
+  readonly #batch = new TickBatch<MailEvent[]>((calls) => this.#write(calls.flat()));
 
   constructor(
     private readonly redis: Redis,
@@ -104,18 +106,7 @@ export class EventPublisher {
   /** Publishes events (with the others of this tick); resolves once Redis holds them. */
   publish(events: NewMailEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    const full = events.map((e): MailEvent => ({ ...e, id: newId('ev'), ts: e.ts ?? Date.now() }));
-    if (this.#pending) {
-      this.#pending.events.push(...full);
-      return this.#pending.done;
-    }
-    const batch = { events: full, done: Promise.resolve() };
-    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.#pending = undefined;
-      return this.#write(batch.events);
-    });
-    this.#pending = batch;
-    return batch.done;
+    return this.#batch.add('', events.map((e): MailEvent => ({ ...e, id: newId('ev'), ts: e.ts ?? Date.now() })));
   }
 
   async #write(events: MailEvent[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TrackCeiling } from './track-header.js';
+import { TickBatch } from './tick-batch.js';
 
 /** The payload of a delivery job: one accepted message and the recipients still to reach. */
 export interface DeliveryJob {
@@ -96,28 +97,22 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
-interface Waiting {
-  job: DeliveryJob;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /** Inline bytes (base64) one batch job carries at most, so a batch of large bodies stays a small job. */
 const MAX_BATCH_INLINE_BYTES = 1024 * 1024;
 
 /** Consecutive groups of at most `max` messages and about MAX_BATCH_INLINE_BYTES of inline body each. */
-function chunks(waiting: readonly Waiting[], max: number): Waiting[][] {
-  const out: Waiting[][] = [];
-  let current: Waiting[] = [];
+function chunks(jobs: readonly DeliveryJob[], max: number): DeliveryJob[][] {
+  const out: DeliveryJob[][] = [];
+  let current: DeliveryJob[] = [];
   let bytes = 0;
-  for (const w of waiting) {
-    const size = w.job.raw?.length ?? 0;
+  for (const job of jobs) {
+    const size = job.raw?.length ?? 0;
     if (current.length > 0 && (current.length >= max || bytes + size > MAX_BATCH_INLINE_BYTES)) {
       out.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(w);
+    current.push(job);
     bytes += size;
   }
   if (current.length > 0) out.push(current);
@@ -127,7 +122,8 @@ function chunks(waiting: readonly Waiting[], max: number): Waiting[][] {
 /** Opens and caches one producer `Queue` per Pool, all on a shared connection. */
 export class PoolQueues {
   readonly #queues = new Map<string, Queue<PoolJobData>>();
-  readonly #waiting = new Map<string, Waiting[]>();
+  /** Acceptances of this tick per Pool: they share jobs. */
+  readonly #waiting = new TickBatch<DeliveryJob>(async (jobs, poolId) => this.#addBatches(poolId, jobs));
   readonly #maxBatch: number;
 
   constructor(
@@ -145,15 +141,7 @@ export class PoolQueues {
    */
   enqueue(job: DeliveryJob): Promise<void> {
     if (this.#maxBatch === 1) return this.#addOne(job);
-    return new Promise<void>((resolve, reject) => {
-      const waiting = this.#waiting.get(job.poolId);
-      if (waiting) {
-        waiting.push({ job, resolve, reject });
-        return;
-      }
-      this.#waiting.set(job.poolId, [{ job, resolve, reject }]);
-      setImmediate(() => this.#flush(job.poolId));
-    });
+    return this.#waiting.add(job.poolId, job);
   }
 
   /** Adds the retry of a message, delayed: its own job, named by message and attempt (re-adding it is a no-op). */
@@ -167,21 +155,19 @@ export class PoolQueues {
       .then(() => undefined);
   }
 
-  #flush(poolId: string): void {
-    const waiting = this.#waiting.get(poolId) ?? [];
-    this.#waiting.delete(poolId);
-    for (const chunk of chunks(waiting, this.#maxBatch)) {
+  /** One job per chunk; each message's outcome is its chunk's. */
+  #addBatches(poolId: string, jobs: DeliveryJob[]): Promise<void>[] {
+    return chunks(jobs, this.#maxBatch).flatMap((chunk) => {
       const first = chunk[0];
-      if (!first) continue;
+      if (!first) return [];
       const added =
         chunk.length === 1
-          ? this.#addOne(first.job)
-          : this.queue(poolId).add(DELIVER_BATCH_JOB, { batch: chunk.map((w) => w.job) }, { ...JOB_OPTIONS, jobId: `batch-${first.job.messageId}` });
-      added.then(
-        () => chunk.forEach((w) => w.resolve()),
-        (err: unknown) => chunk.forEach((w) => w.reject(err)),
-      );
-    }
+          ? this.#addOne(first)
+          : this.queue(poolId)
+              .add(DELIVER_BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId: `batch-${first.messageId}` })
+              .then(() => undefined);
+      return chunk.map(() => added);
+    });
   }
 
   /** The producer queue of a Pool. */

@@ -143,6 +143,28 @@ describe('delivery shaping against a real redis-server', () => {
     expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'ip-connections' });
   });
 
+  it('frees the releases of one tick with one ZREM per connection set', async () => {
+    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 20 } });
+    const ip = freshIp();
+    const held = await Promise.all(Array.from({ length: 12 }, () => s.acquire(ip, 'example.com')));
+    expect(grants(held)).toBe(12);
+    const monitor = await connect().monitor();
+    const zrems: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === 'zrem' && String(args[1]).startsWith(prefix)) zrems.push(args.map(String));
+    });
+    try {
+      await Promise.all(held.map((r) => (r.granted ? r.release() : undefined)));
+      // All 20 slots are free again: the 12 leases are gone from both sets.
+      expect(grants(await Promise.all(Array.from({ length: 20 }, () => s.acquire(ip, 'example.com'))))).toBe(20);
+      await waitFor(() => zrems.length >= 2, 5_000, 'monitor caught up');
+      expect(zrems).toHaveLength(2);
+      for (const z of zrems) expect(z).toHaveLength(2 + 12);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('coalesces a burst of acquires in one tick without granting more than any limit allows', async () => {
     const burst = (s: Shaper, ip: string, rollup: string, n: number) => Promise.all(Array.from({ length: n }, () => s.acquire(ip, rollup)));
     // Connections: 30 at once, 7 slots.

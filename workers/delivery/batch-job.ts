@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { DeliveryBatch, DeliveryJob, PoolQueues } from '../../core/index.js';
+import { TickBatch, type DeliveryBatch, type DeliveryJob, type PoolQueues } from '../../core/index.js';
 
 /** What one delivery pass over a message left to do: nothing, or another pass after `delayMs`. */
 export interface PassOutcome {
@@ -44,7 +44,12 @@ const PROGRESS_TTL_MS = 7 * 24 * 3600 * 1000;
  */
 export class BatchProgress {
   /** Marks of this tick per record key, written together: one SADD of many members. */
-  readonly #pending = new Map<string, { members: string[]; expire: boolean; done: Promise<void> }>();
+  readonly #marks = new TickBatch<{ messageId: string; first: boolean }>(async (marks, key) => {
+    await Promise.all([
+      this.redis.sadd(key, ...marks.map((m) => m.messageId)),
+      marks.some((m) => m.first) ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined,
+    ]);
+  });
 
   constructor(
     private readonly redis: Redis,
@@ -65,20 +70,7 @@ export class BatchProgress {
    * batch made in the same tick share one SADD; each call resolves once Redis has its member.
    */
   mark(jobId: string, messageId: string, first: boolean): Promise<void> {
-    const key = this.#key(jobId);
-    const pending = this.#pending.get(key);
-    if (pending) {
-      pending.members.push(messageId);
-      pending.expire ||= first;
-      return pending.done;
-    }
-    const batch = { members: [messageId], expire: first, done: Promise.resolve() };
-    batch.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      this.#pending.delete(key);
-      await Promise.all([this.redis.sadd(key, ...batch.members), batch.expire ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined]);
-    });
-    this.#pending.set(key, batch);
-    return batch.done;
+    return this.#marks.add(this.#key(jobId), { messageId, first });
   }
 
   /** Drops the record once the whole batch is done. */

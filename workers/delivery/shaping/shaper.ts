@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { compilePatterns, destinationLimits, isThrottleReply, type ShapingPolicy } from '../../../core/index.js';
+import { compilePatterns, TickBatch, destinationLimits, isThrottleReply, type ShapingPolicy } from '../../../core/index.js';
 
 /** Why {@link Shaper.acquire} refused; the longest wait of every failed check wins. */
 export type ShapingReason =
@@ -230,7 +230,16 @@ export class Shaper {
   private patterns: RegExp[];
   private readonly leaseTtlMs: number;
   /** Acquires waiting for the end of this tick, per (IP, rollup): they go to Redis together. */
-  readonly #waiting = new Map<string, { ip: string; rollup: string; calls: { resolve: (r: AcquireResult) => void; reject: (e: unknown) => void }[] }>();
+  readonly #waiting = new TickBatch<{ ip: string; rollup: string }, AcquireResult>((calls) => this.#acquireMany(calls));
+  /** Releases of this tick per (IP, rollup): one ZREM of many leases per connection set. */
+  readonly #releases = new TickBatch<{ ipConns: string; dstConns: string; leaseId: string }>(async (leases) => {
+    const first = leases[0];
+    if (!first) return;
+    const ids = leases.map((l) => l.leaseId);
+    // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
+    // half-done release is finished by the lease's expiry, as after a crash).
+    await Promise.all([this.redis.zrem(first.ipConns, ...ids), this.redis.zrem(first.dstConns, ...ids)]);
+  });
   private readonly connectionRetryMs: number;
 
   constructor(
@@ -255,47 +264,25 @@ export class Shaper {
    * to wait. Calls for the same pair in one tick of the event loop share one script call.
    */
   acquire(ip: string, rollup: string): Promise<AcquireResult> {
-    const id = `${ip}\n${rollup.toLowerCase()}`;
-    return new Promise<AcquireResult>((resolve, reject) => {
-      const waiting = this.#waiting.get(id);
-      if (waiting) {
-        waiting.calls.push({ resolve, reject });
-        return;
-      }
-      this.#waiting.set(id, { ip, rollup, calls: [{ resolve, reject }] });
-      setImmediate(() => void this.#flush(id));
-    });
+    return this.#waiting.add(`${ip}\n${rollup.toLowerCase()}`, { ip, rollup });
   }
 
-  async #flush(id: string): Promise<void> {
-    const waiting = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    if (!waiting) return;
-    const { ip, rollup, calls } = waiting;
-    try {
-      if (calls.length === 1) {
-        calls[0]?.resolve(await this.#acquireOne(ip, rollup));
-        return;
-      }
-      const k = this.keys(ip, rollup);
-      const leaseIds = calls.map(() => randomUUID());
-      const reply = await this.run(ACQUIRE_MANY, acquireKeys(k), [...this.#limitArgs(rollup), ...leaseIds]);
-      const granted: unknown = Array.isArray(reply) ? reply[0] : undefined;
-      if (typeof granted !== 'number') throw new Error('unexpected reply of the shaping script');
-      calls.slice(0, granted).forEach((c, i) => c.resolve(this.#grant(k, leaseIds[i] ?? '')));
-      const rest = calls.slice(granted);
-      if (rest.length === 0) return;
-      // The first refused one asks alone, which says why and for how long; the others share that
-      // answer, or try again next tick if a slot came free in between.
-      const first = await this.#acquireOne(ip, rollup);
-      rest[0]?.resolve(first);
-      for (const c of rest.slice(1)) {
-        if (first.granted) this.acquire(ip, rollup).then(c.resolve, c.reject);
-        else c.resolve(first);
-      }
-    } catch (err) {
-      for (const c of calls) c.reject(err);
-    }
+  async #acquireMany(calls: { ip: string; rollup: string }[]): Promise<(AcquireResult | Promise<AcquireResult>)[]> {
+    const { ip, rollup } = calls[0] ?? { ip: '', rollup: '' };
+    if (calls.length === 1) return [await this.#acquireOne(ip, rollup)];
+    const k = this.keys(ip, rollup);
+    const leaseIds = calls.map(() => randomUUID());
+    const reply = await this.run(ACQUIRE_MANY, acquireKeys(k), [...this.#limitArgs(rollup), ...leaseIds]);
+    const granted: unknown = Array.isArray(reply) ? reply[0] : undefined;
+    if (typeof granted !== 'number') throw new Error('unexpected reply of the shaping script');
+    const outcomes: (AcquireResult | Promise<AcquireResult>)[] = leaseIds.slice(0, granted).map((leaseId) => this.#grant(k, leaseId));
+    if (granted >= calls.length) return outcomes;
+    // The first refused one asks alone, which says why and for how long; the others share that
+    // answer, or try again next tick if a slot came free in between.
+    const first = this.#acquireOne(ip, rollup);
+    outcomes.push(first);
+    for (let i = granted + 1; i < calls.length; i++) outcomes.push(first.then((f) => (f.granted ? this.acquire(ip, rollup) : f)));
+    return outcomes;
   }
 
   async #acquireOne(ip: string, rollup: string): Promise<AcquireResult> {
@@ -324,9 +311,7 @@ export class Shaper {
       release: async () => {
         if (released) return;
         released = true;
-        // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
-        // half-done release is finished by the lease's expiry, as after a crash).
-        await Promise.all([this.redis.zrem(k.ipConns, leaseId), this.redis.zrem(k.dstConns, leaseId)]);
+        await this.#releases.add(`${k.ipConns}\n${k.dstConns}`, { ipConns: k.ipConns, dstConns: k.dstConns, leaseId });
       },
     };
   }

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { TickBatch } from './tick-batch.js';
+
+describe('TickBatch', () => {
+  it('hands the items of one key added in one tick to a single flush, in order', async () => {
+    const flushes: [string, number[]][] = [];
+    const batch = new TickBatch<number, string>(async (items, key) => {
+      flushes.push([key, [...items]]);
+      return items.map((n) => `${key}:${n}`);
+    });
+    const results = await Promise.all([batch.add('a', 1), batch.add('b', 2), batch.add('a', 3)]);
+    expect(results).toEqual(['a:1', 'b:2', 'a:3']);
+    expect(flushes).toEqual([
+      ['a', [1, 3]],
+      ['b', [2]],
+    ]);
+  });
+
+  it('starts a new group for items added after the flush began', async () => {
+    const flushes: number[][] = [];
+    const batch = new TickBatch<number>(async (items) => {
+      flushes.push([...items]);
+    });
+    await batch.add('k', 1);
+    await Promise.all([batch.add('k', 2), batch.add('k', 3)]);
+    expect(flushes).toEqual([[1], [2, 3]]);
+  });
+
+  it('lets each item settle on its own when the flush gives promises', async () => {
+    const batch = new TickBatch<number, number>(async (items) => items.map((n) => (n % 2 === 0 ? Promise.reject(new Error(`odd one out ${n}`)) : n * 10)));
+    const [one, two, three] = await Promise.allSettled([batch.add('k', 1), batch.add('k', 2), batch.add('k', 3)]);
+    expect(one).toEqual({ status: 'fulfilled', value: 10 });
+    expect(two).toMatchObject({ status: 'rejected', reason: new Error('odd one out 2') });
+    expect(three).toEqual({ status: 'fulfilled', value: 30 });
+  });
+
+  it('fails every item of a group whose flush throws, and only that group', async () => {
+    const batch = new TickBatch<string>(async (_items, key) => {
+      if (key === 'bad') throw new Error('redis is down');
+    });
+    const settled = await Promise.allSettled([batch.add('bad', 'x'), batch.add('bad', 'y'), batch.add('good', 'z')]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+  });
+
+  it('fails a synchronous throw of the flush like a rejection', async () => {
+    const batch = new TickBatch<string>(() => {
+      throw new Error('boom');
+    });
+    await expect(batch.add('k', 'x')).rejects.toThrow('boom');
+  });
+
+  it('rejects the items a flush gave no outcome for', async () => {
+    const batch = new TickBatch<number, number>(async (items) => items.slice(1));
+    const settled = await Promise.allSettled([batch.add('k', 1), batch.add('k', 2)]);
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: 2 });
+    expect(settled[1]).toMatchObject({ status: 'rejected' });
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * What a flush gives back: one outcome per item, in the items' order (a value, or a promise each
+ * caller waits on), or nothing when every item's outcome is just "done".
+ */
+export type TickBatchOutcomes<R> = readonly (R | PromiseLike<R>)[] | void;
+
+/** Writes the items of one key gathered in one tick. */
+export type TickBatchFlush<T, R> = (items: T[], key: string) => Promise<TickBatchOutcomes<R>>;
+
+interface Group<T, R> {
+  items: T[];
+  callers: { resolve: (r: R | PromiseLike<R>) => void; reject: (e: unknown) => void }[];
+}
+
+/**
+ * Gathers the calls made in one tick of the event loop, per key, and hands each key's items to
+ * `flush` once, after the tick's I/O callbacks (setImmediate): concurrent deliveries, a batch of
+ * acceptances or one request's several writes then cost one round trip instead of one each. Each
+ * call settles with its own item's outcome; a flush that throws fails every item of its group.
+ */
+export class TickBatch<T, R = void> {
+  readonly #groups = new Map<string, Group<T, R>>();
+
+  constructor(private readonly flush: TickBatchFlush<T, R>) {}
+
+  /** Adds one item to this tick's group of `key`; resolves with that item's outcome. */
+  add(key: string, item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const group = this.#group(key);
+      group.items.push(item);
+      group.callers.push({ resolve, reject });
+    });
+  }
+
+  #group(key: string): Group<T, R> {
+    let group = this.#groups.get(key);
+    if (!group) {
+      const created: Group<T, R> = { items: [], callers: [] };
+      group = created;
+      this.#groups.set(key, created);
+      setImmediate(() => this.#run(key, created));
+    }
+    return group;
+  }
+
+  #run(key: string, group: Group<T, R>): void {
+    if (this.#groups.get(key) === group) this.#groups.delete(key);
+    const { items, callers } = group;
+    let flushed: Promise<TickBatchOutcomes<R>>;
+    try {
+      flushed = this.flush(items, key);
+    } catch (err) {
+      flushed = Promise.reject(err);
+    }
+    flushed.then(
+      (outcomes) => {
+        callers.forEach((c, i) => {
+          if (!outcomes) c.resolve(undefined as R);
+          else if (i < outcomes.length) c.resolve(outcomes[i] as R | PromiseLike<R>);
+          else c.reject(new Error(`tick batch flush of ${key} gave ${outcomes.length} outcomes for ${callers.length} items`));
+        });
+      },
+      (err: unknown) => callers.forEach((c) => c.reject(err)),
+    );
+  }
+}
