@@ -1,19 +1,29 @@
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../core/index.js';
-import type { CopyTask } from './copy-work.js';
+import { TickBatch, type Logger } from '../core/index.js';
+import type { CopyOutcome, CopyRequest, CopyTask } from './copy-work.js';
 
-type Reply = { id: number; raw: Uint8Array } | { id: number; error: string } | { ready: true };
+type Reply = { id: number; results: CopyOutcome[] } | { ready: true };
+
+interface Pending {
+  /** Tasks of the request still in the thread. */
+  size: number;
+  resolve: (results: CopyOutcome[]) => void;
+  reject: (e: Error) => void;
+}
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>;
+  pending: Map<number, Pending>;
+  /** Tasks of all pending requests. */
+  tasks: number;
 }
 
 /**
  * A pool of worker threads making copies (tracking rewrite + DKIM signature), so that this CPU
- * work runs on the machine's other cores while the main thread serves ingress and SMTP. A task
- * goes to the thread with the fewest pending tasks. A thread that dies fails its pending tasks
- * (the delivery job is retried) and is replaced.
+ * work runs on the machine's other cores while the main thread serves ingress and SMTP. The tasks
+ * of one tick travel together (one message to a thread and one back, not one each), shared out
+ * among the threads by their pending tasks. A thread that dies fails its pending tasks (the
+ * delivery job is retried) and is replaced.
  */
 export class CopyThreads {
   readonly #slots: Slot[] = [];
@@ -32,15 +42,47 @@ export class CopyThreads {
     return pool;
   }
 
-  /** Makes one copy on a thread. */
+  readonly #batch = new TickBatch<CopyTask, Buffer>(async (tasks) => this.#send(tasks));
+
+  /** Makes one copy on a thread (with the other copies asked for in this tick). */
   run(task: CopyTask): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new Error('copy threads are closed'));
-    if (this.#slots.length === 0) return Promise.reject(new Error('no copy thread is running (one is being restarted)'));
-    const slot = this.#slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    return this.#batch.add('', task);
+  }
+
+  /** Shares a tick's tasks out among the threads, least loaded first; one outcome per task, in order. */
+  #send(tasks: CopyTask[]): Promise<Buffer>[] {
+    if (this.#closed) throw new Error('copy threads are closed');
+    if (this.#slots.length === 0) throw new Error('no copy thread is running (one is being restarted)');
+    const share = Math.ceil(tasks.length / this.#slots.length);
+    const outcomes: Promise<Buffer>[] = [];
+    const slots = [...this.#slots].sort((a, b) => a.tasks - b.tasks);
+    for (let start = 0, i = 0; start < tasks.length; start += share, i++) {
+      const slot = slots[i % slots.length];
+      if (!slot) break;
+      const chunk = tasks.slice(start, start + share);
+      const results = this.#request(slot, chunk);
+      chunk.forEach((_, j) =>
+        outcomes.push(
+          results.then((r) => {
+            const out = r[j];
+            if (!out) throw new Error('copy thread gave no result for a task');
+            if ('error' in out) throw new Error(out.error);
+            return Buffer.from(out.raw.buffer, out.raw.byteOffset, out.raw.byteLength);
+          }),
+        ),
+      );
+    }
+    return outcomes;
+  }
+
+  #request(slot: Slot, tasks: CopyTask[]): Promise<CopyOutcome[]> {
     const id = this.#next++;
-    return new Promise<Buffer>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, task });
+    slot.tasks += tasks.length;
+    return new Promise<CopyOutcome[]>((resolve, reject) => {
+      slot.pending.set(id, { size: tasks.length, resolve, reject });
+      const request: CopyRequest = { id, tasks };
+      slot.worker.postMessage(request);
     });
   }
 
@@ -53,7 +95,7 @@ export class CopyThreads {
     const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./copy-thread.ts', import.meta.url).href, threadName: 'bm-copy', masterKey: this.masterKey.toString('hex') },
     });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), tasks: 0 };
     this.#slots.push(slot);
     return new Promise<void>((ready, failed) => {
       worker.on('message', (m: Reply) => {
@@ -61,8 +103,8 @@ export class CopyThreads {
         const p = slot.pending.get(m.id);
         if (!p) return;
         slot.pending.delete(m.id);
-        if ('error' in m) p.reject(new Error(m.error));
-        else p.resolve(Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength));
+        slot.tasks -= p.size;
+        p.resolve(m.results);
       });
       worker.on('error', (err) => {
         this.logger.error({ err }, 'copy thread failed');
@@ -72,6 +114,7 @@ export class CopyThreads {
         this.#slots.splice(this.#slots.indexOf(slot), 1);
         for (const p of slot.pending.values()) p.reject(new Error(`copy thread exited (${code})`));
         slot.pending.clear();
+        slot.tasks = 0;
         if (!this.#closed) {
           this.logger.warn({ code }, 'copy thread exited; starting another');
           this.#spawn().catch((err: unknown) => this.logger.error({ err }, 'copy thread not restarted'));

@@ -10,6 +10,15 @@ export interface CopyTask {
   signingKey?: Pick<SigningKey, 'domain' | 'selector' | 'privateKey'> | undefined;
 }
 
+/** What {@link CopyThreads} posts to a copy thread: the copies of one tick. */
+export interface CopyRequest {
+  id: number;
+  tasks: CopyTask[];
+}
+
+/** One task's result as a copy thread posts it back (structured clone makes Buffers Uint8Arrays). */
+export type CopyOutcome = { raw: Uint8Array } | { error: string };
+
 /**
  * Makes copies: tracking rewrite first, then the DKIM signature over the result. Pure CPU work
  * (no I/O), so it runs inline or on a copy thread ({@link CopyThreads}) alike. Parsed DKIM keys
