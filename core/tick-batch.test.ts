@@ -26,6 +26,23 @@ describe('TickBatch', () => {
     expect(flushes).toEqual([[1], [2, 3]]);
   });
 
+  it('runs the flushes of every batch of one tick in one callback, so their writes leave together', async () => {
+    const order: string[] = [];
+    const a = new TickBatch<number>(async () => {
+      order.push('a');
+    });
+    const b = new TickBatch<number>(async () => {
+      order.push('b');
+    });
+    const first = a.add('k', 1);
+    // Queued after a's group was opened and before b's: with one callback per batch it would run in between.
+    setImmediate(() => order.push('other callback'));
+    const second = b.add('k', 2);
+    await Promise.all([first, second]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['a', 'b', 'other callback']);
+  });
+
   it('lets each item settle on its own when the flush gives promises', async () => {
     const batch = new TickBatch<number, number>(async (items) => items.map((n) => (n % 2 === 0 ? Promise.reject(new Error(`odd one out ${n}`)) : n * 10)));
     const [one, two, three] = await Promise.allSettled([batch.add('k', 1), batch.add('k', 2), batch.add('k', 3)]);

@@ -13,9 +13,28 @@ interface Group<T, R> {
 }
 
 /**
+ * Groups of every TickBatch waiting for the end of this tick. They flush in one setImmediate
+ * callback, in the order they were opened, so the Redis commands of all of them (events, marks,
+ * lease releases …) leave in one autopipelined write instead of one write per batch.
+ */
+let due: (() => void)[] = [];
+
+function flushDue(): void {
+  const now = due;
+  due = [];
+  for (const run of now) run();
+}
+
+function schedule(run: () => void): void {
+  if (due.length === 0) setImmediate(flushDue);
+  due.push(run);
+}
+
+/**
  * Gathers the calls made in one tick of the event loop, per key, and hands each key's items to
  * `flush` once, after the tick's I/O callbacks (setImmediate): concurrent deliveries, a batch of
- * acceptances or one request's several writes then cost one round trip instead of one each. Each
+ * acceptances or one request's several writes then cost one round trip instead of one each, and
+ * the flushes of all batches of a tick run together (one write to Redis for all of them). Each
  * call settles with its own item's outcome; a flush that throws fails every item of its group.
  */
 export class TickBatch<T, R = void> {
@@ -38,7 +57,7 @@ export class TickBatch<T, R = void> {
       const created: Group<T, R> = { items: [], callers: [] };
       group = created;
       this.#groups.set(key, created);
-      setImmediate(() => this.#run(key, created));
+      schedule(() => this.#run(key, created));
     }
     return group;
   }
