@@ -24,6 +24,13 @@ describe('newId', () => {
     expect(ids.size).toBe(100);
   });
 
+  it('stays unique across refills of its random pool', () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    // 512 ids per 4 KB block: 2,000 ids draw from four blocks.
+    const ids = new Set(Array.from({ length: 2000 }, () => newId('ev')));
+    expect(ids.size).toBe(2000);
+  });
+
   it('sorts by creation time', () => {
     const times = [1_700_000_000_000, 1_700_000_000_001, 1_700_000_001_000, 1_800_000_000_000, 2_000_000_000_000];
     const ids = times.map((t) => {
