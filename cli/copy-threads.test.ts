@@ -58,5 +58,9 @@ describe('CopyThreads', () => {
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(settled[2]).toEqual({ status: 'fulfilled', value: message(2) });
     expect((await threads.run(task(3))).toString('latin1')).toContain('To: r3@example.test');
+    // A task that cannot be posted to a thread at all fails its tick, and the next tick works.
+    const unclonable = { raw: message(4), tracking: { ...task(4).tracking, extra: () => 1 } } as unknown as CopyTask;
+    await expect(threads.run(unclonable)).rejects.toThrow();
+    expect((await threads.run(task(5))).toString('latin1')).toContain('To: r5@example.test');
   });
 });

@@ -82,7 +82,14 @@ export class CopyThreads {
     return new Promise<CopyOutcome[]>((resolve, reject) => {
       slot.pending.set(id, { size: tasks.length, resolve, reject });
       const request: CopyRequest = { id, tasks };
-      slot.worker.postMessage(request);
+      try {
+        slot.worker.postMessage(request);
+      } catch (err) {
+        // Not sent (e.g. a task that cannot be cloned): nothing of it is pending in the thread.
+        slot.pending.delete(id);
+        slot.tasks -= tasks.length;
+        throw err;
+      }
     });
   }
 
