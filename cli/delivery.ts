@@ -84,7 +84,11 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     return r;
   };
   const redis = connect('delivery');
-  const events = new EventPublisher(redis, config.redis.prefix);
+  // BullMQ defines its ~50 Lua scripts as commands on its connection, and ioredis copies every one
+  // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and batch
+  // progress go through a connection of their own, where a pipeline costs next to nothing.
+  const side = connect('delivery-side');
+  const events = new EventPublisher(side, config.redis.prefix);
   const spool = new Spool(config.spool.dir);
   await spool.init();
 
@@ -101,7 +105,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     const stored = await store.getSetting(SHAPING_SETTING);
     return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
   };
-  const shaper = new Shaper(redis, config.redis.prefix, await loadShaping());
+  const shaper = new Shaper(side, config.redis.prefix, await loadShaping());
   const reloadShaping = () =>
     loadShaping().then(
       (policy) => shaper.setPolicy(policy),
@@ -144,7 +148,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   // Retries of messages that came in a `deliver-batch` job are jobs of their own.
   const retries = new PoolQueues(redis, config.redis.prefix);
   closers.push(() => retries.close());
-  const batchProgress = new BatchProgress(redis, config.redis.prefix);
+  const batchProgress = new BatchProgress(side, config.redis.prefix);
   const processor = createDeliveryProcessor({
     batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },
     store: { getPool: (poolId) => pools.get(poolId) },
