@@ -3,6 +3,14 @@ const BARE_LF_RUN = /(?<![\r\n])\n+/g;
 /** The end of the header block once line breaks are normalised. */
 const HEADER_END = /\n\r?\n/;
 
+const EMPTY_LINE_AFTER_LF = Buffer.from('\n\r\n', 'latin1');
+
+/** True when some LF does not follow a CR. */
+function hasBareLf(raw: Buffer): boolean {
+  for (let i = raw.indexOf(0x0a); i >= 0; i = raw.indexOf(0x0a, i + 1)) if (i === 0 || raw[i - 1] !== 0x0d) return true;
+  return false;
+}
+
 /** A message split as mailauth's DKIM message parser splits it. */
 export interface SplitMessage {
   /** The header block with its terminating empty line, as mailauth's `parseHeaders` takes it. */
@@ -25,6 +33,12 @@ function normaliseLineBreaks(message: string): string {
  * not sign (its signer waits for the body, and never signs a header-only message).
  */
 export function splitMessage(raw: Buffer): SplitMessage | undefined {
+  // Every LF after a CR (what our builders and SMTP ingress write): nothing to normalise, and the
+  // header block ends at the first LF CR LF. Found on the bytes, without a latin1 copy.
+  if (!hasBareLf(raw)) {
+    const at = raw.indexOf(EMPTY_LINE_AFTER_LF);
+    return at < 0 ? undefined : { header: raw.subarray(0, at + 3), body: raw.subarray(at + 3) };
+  }
   const text = raw.toString('latin1');
   const normalised = normaliseLineBreaks(text);
   const match = HEADER_END.exec(normalised);
