@@ -1,3 +1,4 @@
+import { decodeHTMLAttribute } from 'entities';
 import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 
 /** What to do to one HTML document. */
@@ -44,10 +45,39 @@ interface LinkTag {
  */
 const RAW_TEXT = new Set(['noscript', 'xmp', 'iframe', 'noembed', 'noframes', 'plaintext']);
 
+/** The tokenizer's state its fastForwardTo() reads (htmlparser2 10.1, Tokenizer.ts). */
+interface TokenizerInternals {
+  buffer: unknown;
+  index: unknown;
+  offset: unknown;
+  fastForwardTo(c: number): boolean;
+}
+
+/**
+ * A tokenizer whose fastForwardTo() (how it skips text up to `<`, and attribute values up to their
+ * quote, when it does not decode entities) finds the character with String#indexOf instead of a
+ * charCodeAt loop: same result, a tenth of the time on email HTML. When its internals are not the
+ * ones expected, it keeps its own method.
+ */
+export function fastTokenizer(cbs: TokenizerCallbacks): Tokenizer {
+  const tokenizer = new Tokenizer({ decodeEntities: false }, cbs);
+  const t = tokenizer as unknown as TokenizerInternals;
+  const own = t.fastForwardTo.bind(tokenizer);
+  t.fastForwardTo = (c) => {
+    const { buffer, index, offset } = t;
+    if (typeof buffer !== 'string' || typeof index !== 'number' || typeof offset !== 'number') return own(c);
+    const at = buffer.indexOf(String.fromCharCode(c), index + 1 - offset);
+    // As the original: on the character when found, else on the last one of the buffer.
+    t.index = (at >= 0 ? at : buffer.length - 1) + offset;
+    return at >= 0;
+  };
+  return tokenizer;
+}
+
 /**
  * Finds what the rewrite needs in one pass of htmlparser2's tokenizer (the parser cheerio uses in
  * its htmlparser2 mode), with source offsets: link start tags with their first `href` (entities
- * decoded, as a browser would) and opt-out attributes, and where `</body>` and `</html>` start.
+ * decoded, as a browser would; the tokenizer decodes none, text is skipped faster so) and opt-out attributes, and where `</body>` and `</html>` start.
  * The tokenizer treats `<script>`, `<style>`, `<title>` and `<textarea>` content as text, so
  * nothing inside them is taken for a tag. No tree is built: that costs far more than the scan.
  */
@@ -80,12 +110,12 @@ function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?
     onattribdata(start, end) {
       if (attr) attr.value += html.slice(start, end);
     },
-    onattribentity(codepoint) {
-      if (attr) attr.value += String.fromCodePoint(codepoint);
-    },
+    onattribentity() {},
     onattribend(_quote, end) {
       if (!tag || !attr) return;
-      if (attr.name === 'href' && !tag.href) tag.href = { start: attr.start, end, value: attr.value };
+      // Entities decoded as the tokenizer itself decodes them in attribute values (the same
+      // entities decoder in attribute mode), only for the value that matters.
+      if (attr.name === 'href' && !tag.href) tag.href = { start: attr.start, end, value: attr.value.includes('&') ? decodeHTMLAttribute(attr.value) : attr.value };
       if (attr.name === NOTRACK) {
         let start = attr.start;
         while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
@@ -113,7 +143,7 @@ function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?
     ontext() {},
     ontextentity() {},
   };
-  const tokenizer = new Tokenizer({ decodeEntities: true }, cbs);
+  const tokenizer = fastTokenizer(cbs);
   tokenizer.write(html);
   tokenizer.end();
   return { links, ...(bodyEnd !== undefined ? { bodyEnd } : {}), ...(htmlEnd !== undefined ? { htmlEnd } : {}) };
