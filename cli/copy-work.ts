@@ -26,7 +26,10 @@ export type CopyOutcome = { raw: Uint8Array } | { error: string };
  */
 export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Promise<Buffer> {
   const keys = new Map<string, DkimKey>();
+  // Consecutive copies are mostly signed with one key: compared as strings, it is not hashed again.
+  let last: { signingKey: NonNullable<CopyTask['signingKey']>; key: DkimKey } | undefined;
   const parsed = (k: NonNullable<CopyTask['signingKey']>) => {
+    if (last && last.signingKey.privateKey === k.privateKey && last.signingKey.domain === k.domain && last.signingKey.selector === k.selector) return last.key;
     const id = `${k.domain}\n${k.selector}\n${createHash('sha256').update(k.privateKey).digest('hex')}`;
     let key = keys.get(id);
     if (!key) {
@@ -34,6 +37,7 @@ export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Pro
       key = parseDkimKey(k.domain, k.selector, k.privateKey);
       keys.set(id, key);
     }
+    last = { signingKey: { domain: k.domain, selector: k.selector, privateKey: k.privateKey }, key };
     return key;
   };
   return async (task) => {
