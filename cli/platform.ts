@@ -200,6 +200,8 @@ async function start(
   const authCache = new BridgeAuthCache(store);
   // Every event is matched against its Bridge's webhooks: read once per Bridge, not once per event.
   const bridgeWebhooks = new TtlCache((bridgeId) => store.listWebhooks(bridgeId), 30_000);
+  // While no Bridge has a webhook (the usual case), the fan-out does not even decode the events.
+  const anyWebhooks = new TtlCache(() => store.hasActiveWebhooks(), 30_000);
   // Read on every acceptance: in memory, reloaded on the control channel's announcements.
   const suppressions = new SuppressionIndex(() => store.suppressionKeys());
   await suppressions.refresh();
@@ -210,6 +212,7 @@ async function start(
     if (m.type !== 'bridge-changed') return;
     authCache.invalidate(m.bridgeId);
     bridgeWebhooks.invalidate(m.bridgeId);
+    anyWebhooks.clear();
   };
   const stopControl = await listenToControl({
     redis: producerRedis,
@@ -219,6 +222,7 @@ async function start(
     onResubscribe: () => {
       authCache.clear();
       bridgeWebhooks.clear();
+      anyWebhooks.clear();
       void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     },
   });
@@ -303,6 +307,7 @@ async function start(
       workerRedis,
       store,
       webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
+      anyWebhooks: () => anyWebhooks.get(''),
       closers,
     });
     // Delivery: on a thread of its own when this process also serves ingress or admin and the

@@ -13,6 +13,8 @@ export interface WebhookWiring {
   store: Store;
   /** Active webhooks of a Bridge matching an event type (cached by the caller, invalidated on Bridge changes). */
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
+  /** Whether any webhook is active (cached by the caller, invalidated on Bridge changes). */
+  anyWebhooks: () => Promise<boolean>;
   closers: (() => Promise<unknown>)[];
 }
 
@@ -44,6 +46,7 @@ export async function startWebhooks(w: WebhookWiring): Promise<void> {
     redis: fanoutRedis,
     prefix: config.redis.prefix,
     webhooksFor: w.webhooksFor,
+    anyWebhooks: w.anyWebhooks,
     enqueue: queueEnqueuer(queue),
     logger,
   });

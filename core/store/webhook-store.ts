@@ -54,6 +54,8 @@ export interface WebhookStore {
   getWebhookTarget(id: string): Promise<WebhookTarget | undefined>;
   /** Active webhooks of a Bridge subscribed to an event type. */
   webhooksFor(bridgeId: string, eventType: EventType): Promise<Webhook[]>;
+  /** Whether any Bridge has an active webhook (while none has, events need no matching). */
+  hasActiveWebhooks(): Promise<boolean>;
   /** Deletes a webhook and its attempts. */
   deleteWebhook(id: string): Promise<Webhook>;
   /**
@@ -149,6 +151,10 @@ export function createWebhookStore(sql: SqlClient, box: SecretBox): WebhookStore
         }
         throw err;
       }
+    },
+    async hasActiveWebhooks() {
+      const { rows } = await sql.query<{ any: boolean }>('SELECT EXISTS (SELECT 1 FROM webhooks WHERE active) AS any');
+      return rows[0]?.any === true;
     },
     async listWebhooks(bridgeId) {
       const { rows } = await sql.query<WebhookRow>('SELECT * FROM webhooks WHERE bridge_id = $1 ORDER BY created_at, id', [bridgeId]);

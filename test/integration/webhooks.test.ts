@@ -108,7 +108,7 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
   afterAll(async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     const r = connect();
-    const keys = await r.keys(`${prefix}:*`);
+    const keys = [...(await r.keys(`${prefix}:*`)), ...(await r.keys(`${prefix}-flag:*`))];
     if (keys.length > 0) await r.del(...keys);
     for (const c of clients) c.disconnect();
     await new Promise((resolve) => server?.close(resolve));
@@ -118,8 +118,8 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
   });
 
   /** Waits until the fan-out has read and acknowledged every entry of the stream. */
-  const fanoutCaughtUp = async (reader: Redis) => {
-    const key = eventStreamKey(prefix);
+  const fanoutCaughtUp = async (reader: Redis, streamPrefix = prefix) => {
+    const key = eventStreamKey(streamPrefix);
     await waitFor(async () => {
       const groups = (await reader.xinfo('GROUPS', key)) as (string | number)[][];
       const group = groups.map((g) => Object.fromEntries(g.reduce<[string, unknown][]>((acc, v, i, a) => (i % 2 ? acc : [...acc, [String(v), a[i + 1]]]), [])))
@@ -227,6 +227,46 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
     expect(counts).toMatchObject({ waiting: 0, active: 0, delayed: 0, completed: 1 });
     expect(received).toHaveLength(3); // …which already had that job id
+  });
+
+  it('while no webhook is active, acknowledges events without matching them; matches again once one is', async () => {
+    const reader = connect();
+    // A stream of its own: the fan-out of the test above still reads the shared one.
+    const own = `${prefix}-flag`;
+    // The store's answer, as the platform caches it: no webhook anywhere after the earlier tests clean up.
+    for (const b of [bridgeA, bridgeB]) for (const w of await webhooks.listWebhooks(b)) await webhooks.deleteWebhook(w.id);
+    expect(await webhooks.hasActiveWebhooks()).toBe(false);
+    let any = false;
+    const lookups: string[] = [];
+    const jobs: WebhookJob[] = [];
+    const fanout = await startWebhookFanout({
+      redis: connect(),
+      prefix: own,
+      anyWebhooks: async () => any,
+      webhooksFor: async (b, t) => {
+        lookups.push(`${b}/${t}`);
+        return b === bridgeA && t === 'bounced' ? [{ id: 'wh_test' }] : [];
+      },
+      enqueue: async (batch) => void jobs.push(...batch),
+      logger,
+      blockMs: 200,
+    });
+    closers.push(() => fanout.close());
+    const publisher = new EventPublisher(connect(), own);
+    const event = { messageId: 'msg_flag', poolId, recipient: 'r@example.test', type: 'bounced' as const, bridgeId: bridgeA };
+    await publisher.publish([event, event]);
+    await fanoutCaughtUp(reader, own);
+    expect(lookups).toEqual([]);
+    expect(jobs).toEqual([]);
+
+    const { webhook } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/flag`, eventTypes: ['bounced'] });
+    expect(await webhooks.hasActiveWebhooks()).toBe(true);
+    any = true;
+    await publisher.publish([event]);
+    await fanoutCaughtUp(reader, own);
+    expect(lookups).toEqual([`${bridgeA}/bounced`]);
+    expect(jobs.map((j) => [j.webhookId, j.event.messageId])).toEqual([['wh_test', 'msg_flag']]);
+    await webhooks.deleteWebhook(webhook.id);
   });
 
   it('refuses a loopback target unless allowPrivate, failing the job for good', async () => {

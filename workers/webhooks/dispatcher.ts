@@ -45,6 +45,11 @@ export interface WebhookFanoutOptions {
   prefix: string;
   /** Active webhooks of a Bridge subscribed to a type. */
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
+  /**
+   * Whether any webhook is active at all (cached by the caller, like `webhooksFor`): while none
+   * is, a batch is acknowledged without being decoded. @defaultValue always true
+   */
+  anyWebhooks?: () => Promise<boolean>;
   /** Adds the jobs durably; must be idempotent per job id (see {@link queueEnqueuer}). */
   enqueue: (jobs: WebhookJob[]) => Promise<void>;
   logger: Logger;
@@ -99,6 +104,10 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
   };
 
   const fanOut = async (entries: StreamEntry[]) => {
+    if (options.anyWebhooks && !(await options.anyWebhooks())) {
+      await redis.xack(key, WEBHOOK_GROUP, ...entries.map(([id]) => id));
+      return;
+    }
     const jobs: WebhookJob[] = [];
     // One lookup per (Bridge, type) in a batch: most batches repeat a few pairs many times.
     const lookups = new Map<string, Promise<readonly { id: string }[]>>();
