@@ -13,6 +13,44 @@ export interface SessionOptions {
   requireTls?: boolean;
 }
 
+/** What CorkedConnection reaches of SMTPConnection (nodemailer 10.6 internals). */
+interface ConnectionInternals {
+  _socket?: { cork?: () => void; uncork?: () => void } | false;
+}
+type SendStream = NodeJS.ReadableStream & NodeJS.WritableStream;
+const createSendStream = (SMTPConnection.prototype as unknown as { _createSendStream?: (this: unknown, cb: unknown) => SendStream })._createSendStream;
+
+/**
+ * SMTPConnection whose message data leaves in one write: nodemailer writes the dot-stuffed body
+ * and, a tick later, the `.` that ends it; the socket is corked from the start of the send stream
+ * until it ends (or the next turn of the event loop at the latest), so the two go out in one
+ * segment (one syscall here, one read for the server). Without the internals it expects, it is
+ * SMTPConnection as it is.
+ */
+class CorkedConnection extends SMTPConnection {
+  _createSendStream(callback: unknown): SendStream {
+    const stream = (createSendStream as NonNullable<typeof createSendStream>).call(this, callback);
+    const socket = (this as unknown as ConnectionInternals)._socket;
+    if (socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function') {
+      socket.cork();
+      let corked = true;
+      const uncork = () => {
+        if (!corked) return;
+        corked = false;
+        socket.uncork?.();
+      };
+      stream.once('end', uncork);
+      stream.once('error', uncork);
+      // A body over the socket's high-water mark pauses the pipe until the socket drains, which a
+      // corked socket never does: by the next turn of the loop it is uncorked whatever happened.
+      setImmediate(uncork);
+    }
+    return stream;
+  }
+}
+/** CorkedConnection when this nodemailer has the method it wraps. */
+const Connection = typeof createSendStream === 'function' ? CorkedConnection : SMTPConnection;
+
 const replyText = (err: NodemailerError) => (err.response ?? err.message).slice(0, 1000);
 
 function resultFor(recipient: string, mx: string, replyCode: number | undefined, reply: string): DeliveryResult {
@@ -41,7 +79,7 @@ export class MxSession {
   /** Connects and greets; an unreachable host or a 421 greeting is `{ unreachable }` (try the next MX). */
   static async open(options: SessionOptions): Promise<MxSession | { unreachable: true; replyCode?: number; reply: string }> {
     const mx = `${options.target.host}:${options.target.port}`;
-    const conn = new SMTPConnection({
+    const conn = new Connection({
       host: options.target.host,
       port: options.target.port,
       localAddress: options.localAddress,
