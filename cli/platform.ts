@@ -154,6 +154,10 @@ async function start(
   };
   // Ingress fails fast (503 / 451) while Redis is away; workers and the writer wait for it.
   const producerRedis = connect('producer', 2);
+  // BullMQ defines its Lua scripts as commands on the connection its queues use, and ioredis copies
+  // each onto every pipeline it builds: the plain commands of each request (idempotency, auth
+  // limits, events) go through a connection without them.
+  const plainRedis = connect('producer-plain', 2);
   const workerRedis = connect('worker', null);
   const writerRedis = connect('writer', null, false);
 
@@ -227,10 +231,10 @@ async function start(
     },
   });
   closers.push(async () => stopControl());
-  const limiter = new AuthFailureLimiter(producerRedis, config.redis.prefix, config.authLimits);
+  const limiter = new AuthFailureLimiter(plainRedis, config.redis.prefix, config.authLimits);
   const auth = createAuthenticator(authCache, limiter);
 
-  const events = new EventPublisher(producerRedis, config.redis.prefix);
+  const events = new EventPublisher(plainRedis, config.redis.prefix);
   const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax });
   closers.push(() => queues.close());
   const spool = new Spool(config.spool.dir);
@@ -240,7 +244,7 @@ async function start(
     events,
     logger,
     maxMessageBytes: config.limits.maxMessageBytes,
-    idempotency: new IdempotencyKeys(producerRedis, config.redis.prefix),
+    idempotency: new IdempotencyKeys(plainRedis, config.redis.prefix),
     spool,
     spoolThresholdBytes: config.spool.thresholdBytes,
   };
@@ -366,7 +370,7 @@ async function start(
     logger,
     roles,
     checks: [
-      { name: 'redis', check: () => producerRedis.ping() },
+      { name: 'redis', check: async () => Promise.all([producerRedis.ping(), plainRedis.ping()]) },
       { name: 'database', check: () => sql.query('SELECT 1') },
       ...(clickhouse ? [{ name: 'clickhouse', check: async () => { const ch = clickhouse; if (ch && !(await ch.ping()).success) throw new Error('ping failed'); } }] : []),
     ],
