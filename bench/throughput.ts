@@ -175,8 +175,10 @@ async function settle(sink: SmtpSink): Promise<void> {
 const baselines: { nodemailer?: number; postfix?: number } = {};
 
 /** Prints one case: msg/s and its ratios to the baselines known so far; `baseline` records it as one. */
-function report(name: string, r: CaseResult, baseline?: keyof typeof baselines): void {
+function report(name: string, r: CaseResult, baseline?: keyof typeof baselines, adjacent?: CaseResult): void {
   const perSecond = r.delivered / r.seconds;
+  // This machine's speed drifts within a run: the same baseline measured right before the case.
+  const next = adjacent ? `  ${(perSecond / (adjacent.delivered / adjacent.seconds)).toFixed(2)}× nodemailer run just before it (${(adjacent.delivered / adjacent.seconds).toFixed(0)} msg/s)` : '';
   if (baseline) baselines[baseline] = perSecond;
   const ratio = (base: number | undefined, label: string) => `${base ? (perSecond / base).toFixed(2) : '   -'}× ${label}`;
   const notes = [
@@ -184,7 +186,7 @@ function report(name: string, r: CaseResult, baseline?: keyof typeof baselines):
     r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
   ].filter(Boolean);
   console.log(
-    `${name.padEnd(22)} ${String(r.delivered).padStart(6)} msgs ${perSecond.toFixed(0).padStart(6)} msg/s  ${ratio(baselines.nodemailer, 'nodemailer')}  ${ratio(baselines.postfix, 'postfix')}  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${notes.length ? `  [${notes.join('; ')}]` : ''}`,
+    `${name.padEnd(22)} ${String(r.delivered).padStart(6)} msgs ${perSecond.toFixed(0).padStart(6)} msg/s  ${ratio(baselines.nodemailer, 'nodemailer')}  ${ratio(baselines.postfix, 'postfix')}  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${next}${notes.length ? `  [${notes.join('; ')}]` : ''}`,
   );
 }
 
@@ -347,6 +349,7 @@ async function main(): Promise<void> {
       ...abCases(sink, bench, html),
     ];
     for (const c of cases.filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
+      const adjacent = BASELINES ? await viaDirect(BASELINE_N) : undefined;
       const profile = PROFILE_DIR ? await startProfile() : undefined;
       const r = await warmAndRun(sink, c.name, c.run, CASE_N, async (measure) => {
         if (SHOW_REDIS) await resetRedisStats(redisUrl);
@@ -357,7 +360,7 @@ async function main(): Promise<void> {
         if (SHOW_REDIS) cpuLines.push(...(await redisCommandLines(redisUrl, result.delivered || 1)));
         return result;
       }, PLATFORM_WARMUP_N);
-      report(c.name, r);
+      report(c.name, r, undefined, adjacent);
       for (const line of cpuLines) console.log(line);
       cpuLines = [];
       if (profile && PROFILE_DIR) console.log(`  profile: ${await profile.stop(join(PROFILE_DIR, `${c.name.replace(/\W+/g, '-')}.cpuprofile`))}`);
