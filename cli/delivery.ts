@@ -31,6 +31,7 @@ import {
 import { createSigningKeyLookup } from '../workers/signing/index.js';
 import { createTrackingPlanner } from '../workers/tracking/index.js';
 import { CopyThreads } from './copy-threads.js';
+import { redisConnector } from './redis-connect.js';
 import { createCopyMaker, type CopyTask } from './copy-work.js';
 
 /** The control-plane reads delivery makes (all cached here, and invalidated on announcements). */
@@ -76,13 +77,7 @@ export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
 
 async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<void> {
   const { config, logger, store } = w;
-  const connect = (name: string) => {
-    // Auto-pipelining: the commands of concurrent jobs issued in one tick leave in one write.
-    const r = new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: `bridgemail-${name}`, enableAutoPipelining: true });
-    r.on('error', (err) => logger.warn({ err, connection: name }, 'redis connection error'));
-    closers.push(async () => r.disconnect());
-    return r;
-  };
+  const connect = (name: string) => redisConnector(w.redisUrl, logger, closers)(name, null);
   const redis = connect('delivery');
   // BullMQ defines its ~50 Lua scripts as commands on its connection, and ioredis copies every one
   // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and batch

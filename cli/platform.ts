@@ -44,6 +44,7 @@ import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/ind
 import { startDelivery } from './delivery.js';
 import { startDeliveryThread } from './delivery-host.js';
 import { startInbound } from './inbound.js';
+import { redisConnector } from './redis-connect.js';
 import { startWebhooks } from './webhooks.js';
 import { startOpsServer } from './ops-server.js';
 import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
@@ -144,19 +145,10 @@ async function start(
     redisUrl = spawned.url;
     logger.info({ redisPid: spawned.pid, url: spawned.url }, 'embedded redis-server started (AOF on)');
   }
-  // Auto-pipelining: the commands of concurrent requests and jobs issued in one tick leave in one
-  // write (the writer's connection blocks on XREADGROUP, so it keeps plain request/response).
-  const connect = (name: string, maxRetriesPerRequest: number | null, enableAutoPipelining = true) => {
-    const r = new Redis(redisUrl, { maxRetriesPerRequest, connectionName: `bridgemail-${name}`, enableAutoPipelining });
-    r.on('error', (err) => logger.warn({ err, connection: name }, 'redis connection error'));
-    closers.push(async () => r.disconnect());
-    return r;
-  };
+  const connect = redisConnector(redisUrl, logger, closers); // the writer's blocks on XREADGROUP: no auto-pipelining
   // Ingress fails fast (503 / 451) while Redis is away; workers and the writer wait for it.
   const producerRedis = connect('producer', 2);
-  // BullMQ defines its Lua scripts as commands on the connection its queues use, and ioredis copies
-  // each onto every pipeline it builds: the plain commands of each request (idempotency, auth
-  // limits, events) go through a connection without them.
+  // Plain commands (idempotency, auth limits, events) off BullMQ's connection: ioredis copies its scripts onto every pipeline.
   const plainRedis = connect('producer-plain', 2);
   const workerRedis = connect('worker', null);
   const writerRedis = connect('writer', null, false);
@@ -204,7 +196,6 @@ async function start(
   const authCache = new BridgeAuthCache(store);
   // Every event is matched against its Bridge's webhooks: read once per Bridge, not once per event.
   const bridgeWebhooks = new TtlCache((bridgeId) => store.listWebhooks(bridgeId), 30_000);
-  // While no Bridge has a webhook (the usual case), the fan-out does not even decode the events.
   const anyWebhooks = new TtlCache(() => store.hasActiveWebhooks(), 30_000);
   // Read on every acceptance: in memory, reloaded on the control channel's announcements.
   const suppressions = new SuppressionIndex(() => store.suppressionKeys());
@@ -311,6 +302,7 @@ async function start(
       workerRedis,
       store,
       webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
+      // While no Bridge has a webhook (the usual case), the fan-out does not even decode the events.
       anyWebhooks: () => anyWebhooks.get(''),
       closers,
     });
