@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/index.js';
+import { refusedPort } from '../support/refused-port.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
@@ -24,11 +24,11 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     const { createServer } = await import('node:net');
     greeter421 = createServer((socket) => socket.end('421 4.3.2 Service not available, closing channel\r\n'));
     await new Promise<void>((resolve) => greeter421.listen(0, '127.0.0.1', () => resolve()));
-    const refusedPort = await freePort();
+    const closedPort = await refusedPort();
     const greeterPort = (greeter421.address() as import('node:net').AddressInfo).port;
     platform = await startTestPlatform({
       BRIDGEMAIL_MX_OVERRIDE: [
-        `refused.test=127.0.0.1:${refusedPort}`,
+        `refused.test=127.0.0.1:${closedPort}`,
         `refused.test=127.0.0.1:${primary.port}`,
         `greet421.test=127.0.0.1:${greeterPort}`,
         `greet421.test=127.0.0.1:${primary.port}`,

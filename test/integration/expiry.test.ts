@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
-import { freePort } from '../../core/index.js';
+import { refusedPort } from '../support/refused-port.js';
 
 describe('an unreachable MX', () => {
   let platform: TestPlatform;
 
   beforeAll(async () => {
-    // A port nobody listens on: every connection is refused.
-    const closedPort = await freePort();
+    // A port nobody listens on, now or later: every connection is refused.
+    const closedPort = await refusedPort();
     platform = await startTestPlatform({
       BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${closedPort}`,
       BRIDGEMAIL_RETRY_BASE_MS: '100',
@@ -21,6 +21,9 @@ describe('an unreachable MX', () => {
   });
 
   it('defers each attempt with an event, then bounces with reason expired', async () => {
+    onTestFailed(() => {
+      console.error(platform.logs.filter((l) => l.includes('"component":"delivery"') || l.includes('"level":50')).slice(-40).join(''));
+    });
     const pool = await platform.createPool('dead-pool', ['127.0.0.2']);
     const bridge = await platform.createBridge('dead-app', pool.id);
     const res = await fetch(`${platform.urls.api}/v1/send`, {
