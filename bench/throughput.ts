@@ -45,10 +45,10 @@
  * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
  * Redis commands each message cost (calls and server microseconds, from INFO commandstats).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
@@ -250,6 +250,7 @@ async function startProfile(): Promise<{ stop: (path: string) => Promise<string>
   return {
     stop: async (path) => {
       const { profile } = await session.post('Profiler.stop');
+      await mkdir(dirname(path), { recursive: true });
       await writeFile(path, JSON.stringify(profile));
       session.disconnect();
       return path;

@@ -1,6 +1,7 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import { classifyReply, type DeliveryResult } from './classify-reply.js';
+import { installPassThrough } from './data-stream-fast.js';
 import type { MxTarget } from './mx-resolver.js';
 
 /** Where and how to connect. */
@@ -24,12 +25,14 @@ const createSendStream = (SMTPConnection.prototype as unknown as { _createSendSt
  * SMTPConnection whose message data leaves in one write: nodemailer writes the dot-stuffed body
  * and, a tick later, the `.` that ends it; the socket is corked from the start of the send stream
  * until it ends (or the next turn of the event loop at the latest), so the two go out in one
- * segment (one syscall here, one read for the server). Without the internals it expects, it is
+ * segment (one syscall here, one read for the server). A body already in SMTP form skips the
+ * byte loop of DataStream (see data-stream-fast.ts). Without the internals it expects, it is
  * SMTPConnection as it is.
  */
 class CorkedConnection extends SMTPConnection {
   _createSendStream(callback: unknown): SendStream {
     const stream = (createSendStream as NonNullable<typeof createSendStream>).call(this, callback);
+    installPassThrough(stream);
     const socket = (this as unknown as ConnectionInternals)._socket;
     if (socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function') {
       socket.cork();
