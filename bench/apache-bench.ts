@@ -5,7 +5,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -49,14 +49,17 @@ export interface AbOptions {
 
 const field = (out: string, label: string) => Number(new RegExp(`^${label}:\\s+(\\d+)`, 'm').exec(out)?.[1] ?? 0);
 
-async function cpuOf(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return undefined;
-  }
+/**
+ * ab's CPU seconds from what bash's `times` printed after it (its children's user and system
+ * time, the second line), instead of polling /proc from the process being measured.
+ */
+function childCpuSeconds(stderr: string): number {
+  const lines = stderr.trim().split('\n');
+  const seconds = (lines.at(-1) ?? '').match(/(\d+)m([\d.]+)s/g) ?? [];
+  return seconds.reduce((sum, t) => {
+    const [, m, s] = /(\d+)m([\d.]+)s/.exec(t) ?? [];
+    return sum + Number(m) * 60 + Number(s);
+  }, 0);
 }
 
 /** Sends `requests` identical POSTs with `concurrency` keep-alive connections and parses ab's report. */
@@ -67,16 +70,12 @@ export async function runApacheBench(options: AbOptions): Promise<AbResult> {
     await writeFile(bodyFile, JSON.stringify(options.body));
     const args = ['-q', '-k', '-n', String(options.requests), '-c', String(options.concurrency), '-s', String(Math.ceil(options.timeoutMs / 1000))];
     args.push('-p', bodyFile, '-T', 'application/json', '-H', `Authorization: Bearer ${options.apiKey}`, options.url);
-    let cpu = 0;
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = execFile(AB, args, { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`ab failed: ${stderr || err.message}`, { cause: err })) : resolve(stdout),
+    // bash runs ab, then `times` reports ab's CPU time on stderr.
+    const script = '"$0" "$@"; rc=$?; times >&2; exit $rc';
+    const { out, cpu } = await new Promise<{ out: string; cpu: number }>((resolve, reject) => {
+      execFile('bash', ['-c', script, AB, ...args], { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`ab failed: ${stderr || err.message}`, { cause: err })) : resolve({ out: stdout, cpu: childCpuSeconds(stderr) }),
       );
-      // ab's CPU time, read until it exits (the last sample is at most 100 ms old).
-      const timer = setInterval(() => {
-        if (child.pid !== undefined) void cpuOf(child.pid).then((t) => (cpu = t ?? cpu));
-      }, 100);
-      child.once('exit', () => clearInterval(timer));
     });
     const complete = field(out, 'Complete requests');
     // ab counts answers whose length differs from the first one's as failed ("Length"): those are
