@@ -225,6 +225,22 @@ describe('encodeQuotedPrintableText', () => {
       { numRuns: 20_000 },
     );
   });
+
+  it('gives what qp.encode gives on 5,000 texts of printable ASCII, line breaks and blanks (the fast path)', () => {
+    const text = fc.string({
+      unit: fc.oneof(
+        { arbitrary: fc.constantFrom('a', 'Z', '=', '~', '.', '<p>', '\r\n'), weight: 20 },
+        { arbitrary: fc.constantFrom(' ', '\t', ' \r\n', '\t\n', '\r', '\n'), weight: 1 },
+      ),
+      maxLength: 300,
+    });
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(encodeQuotedPrintableText(t)).toBe(qp.encode(t));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });
 
 describe('buildFastMime header lines', () => {

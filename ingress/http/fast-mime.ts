@@ -128,9 +128,13 @@ function crlf(text: string): string {
 
 /** What nodemailer's qp.encode escapes in ASCII text: `=`, controls but HT, LF and CR, DEL, and a space or tab before a line break or the end. */
 const QP_ASCII_ESCAPES = /[=\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[ \t](?=[\r\n]|$)/g;
-/** The same but `=`, not global (a test). */
-const QP_ASCII_RARE_ESCAPES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[ \t](?=[\r\n]|$)/;
+/** Any character but printable ASCII, HT, LF and CR: one scan rules out controls and non-ASCII. */
+const NOT_PRINTABLE_ASCII = /[^\x09\x0a\x0d\x20-\x7e]/;
 const HEX = '0123456789ABCDEF';
+
+/** A space or tab before a line break or at the end (native substring scans, no regex). */
+const hasBlankBeforeBreak = (s: string) =>
+  s.includes(' \r') || s.includes(' \n') || s.includes('\t\r') || s.includes('\t\n') || s.endsWith(' ') || s.endsWith('\t');
 
 /**
  * nodemailer's qp.encode(text): on ASCII text with one regular expression over the string (no
@@ -138,9 +142,9 @@ const HEX = '0123456789ABCDEF';
  * fast-mime.test.ts holds the two to the same output.
  */
 export function encodeQuotedPrintableText(text: string): string {
-  if (/[^\x00-\x7f]/.test(text)) return qp.encode(text);
   // Most text: `=` is the only character to escape.
-  if (!QP_ASCII_RARE_ESCAPES.test(text)) return text.replaceAll('=', '=3D');
+  if (!NOT_PRINTABLE_ASCII.test(text) && !hasBlankBeforeBreak(text)) return text.replaceAll('=', '=3D');
+  if (/[^\x00-\x7f]/.test(text)) return qp.encode(text);
   return text.replace(QP_ASCII_ESCAPES, (c) => {
     const code = c.charCodeAt(0);
     return `=${HEX[code >> 4] ?? '0'}${HEX[code & 15] ?? '0'}`;
