@@ -171,6 +171,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     connection: redis,
     prefix: config.redis.prefix,
     concurrency: config.delivery.concurrency,
+    lockMs: config.delivery.jobLockMs,
     processor,
     events,
     spool,

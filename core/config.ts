@@ -32,6 +32,7 @@ const envSchema = z.object({
   BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50),
   BRIDGEMAIL_MX_OVERRIDE: optionalString,
   BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
+  BRIDGEMAIL_JOB_LOCK_MS: positiveInt.min(1000).max(600_000).default(15_000),
   BRIDGEMAIL_QUEUE_BATCH_MAX: positiveInt.max(1000).default(50),
   BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   BRIDGEMAIL_DELIVERY_THREAD: z.enum(['0', '1', 'false', 'true']).optional(),
@@ -116,6 +117,8 @@ export interface Config {
     readonly copyThreads: number;
     /** Runs delivery on a worker thread of its own (ingress keeps the main thread). Default: on with more than one core. */
     readonly thread: boolean;
+    /** How long a worker's lock on a job lasts unrenewed, and how often stalled jobs are looked for: a killed worker's jobs resume within about twice this. */
+    readonly jobLockMs: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
     readonly retryMaxAgeMs: number;
@@ -194,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       queueBatchMax: e.BRIDGEMAIL_QUEUE_BATCH_MAX,
       copyThreads: e.BRIDGEMAIL_COPY_THREADS ?? Math.min(8, availableParallelism() - 1),
       thread: e.BRIDGEMAIL_DELIVERY_THREAD === undefined ? availableParallelism() > 1 : e.BRIDGEMAIL_DELIVERY_THREAD === '1' || e.BRIDGEMAIL_DELIVERY_THREAD === 'true',
+      jobLockMs: e.BRIDGEMAIL_JOB_LOCK_MS,
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
       retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,

@@ -13,6 +13,7 @@ import { waitFor } from '../support/wait.js';
 
 const MESSAGES = 2000;
 const BATCH = 100;
+const JOB_LOCK_MS = 5000;
 
 /**
  * Fault: `kill -9` of the worker process while 2,000 accepted messages are in flight. Ingress,
@@ -55,6 +56,9 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
       BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
       BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
       BRIDGEMAIL_DELIVERY_CONCURRENCY: '20',
+      // The killed worker's jobs are taken up again once their lock lapses (BullMQ's own default
+      // of 30 s lock + 30 s check would take about a minute).
+      BRIDGEMAIL_JOB_LOCK_MS: String(JOB_LOCK_MS),
       BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 100 }, destination: { perSecond: 10_000, connections: 100 } }),
     };
     platform = await startTestPlatform(shared, { roles: ['ingress', 'analytics', 'admin'] });
@@ -102,6 +106,8 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
     console.info(`[fault kill -9 worker] accepted ${MESSAGES}, delivered before kill ${atKill}, lost ${lost.length}, duplicates ${duplicates}, recovered in ${recovery} ms`);
     expect(lost).toEqual([]);
+    // Lock lapse + stalled check (2 × JOB_LOCK_MS at most), the restart, then the rest of the mail.
+    expect(recovery).toBeLessThan(2 * JOB_LOCK_MS + 30_000);
     // At-least-once: a duplicate is a message the killed worker had sent but not yet marked done.
     expect(duplicates).toBeLessThanOrEqual(100);
   }, 240_000);

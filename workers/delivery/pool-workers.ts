@@ -20,6 +20,11 @@ export interface PoolWorkersOptions {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  /**
+   * Lock duration of a job, renewed while it runs; once a holder dies its jobs are stalled and
+   * taken up again at the next check, which runs this often too. @defaultValue 15000
+   */
+  lockMs?: number;
   processor: (job: Job<PoolJobData>, token?: string) => Promise<void>;
   events: EventPublisher;
   /** Spooled bodies of jobs that end in failure are removed. */
@@ -61,6 +66,8 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      lockDuration: options.lockMs ?? 15_000,
+      stalledInterval: options.lockMs ?? 15_000,
     });
     worker.on('error', (err) => log.warn({ err, poolId }, 'worker error'));
     worker.on('failed', (job, err) => {
