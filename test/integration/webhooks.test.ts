@@ -229,7 +229,7 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     expect(received).toHaveLength(3); // …which already had that job id
   });
 
-  it('while no webhook is active, acknowledges events without matching them; matches again once one is', async () => {
+  it('while no webhook is active, skips events without reading or matching them; matches again once one is', async () => {
     const reader = connect();
     // A stream of its own: the fan-out of the test above still reads the shared one.
     const own = `${prefix}-flag`;
@@ -239,8 +239,16 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     let any = false;
     const lookups: string[] = [];
     const jobs: WebhookJob[] = [];
+    // The fan-out's own connection, its reads counted: while idle it moves its group, reading nothing.
+    const fanoutRedis = connect();
+    let reads = 0;
+    const xreadgroup = fanoutRedis.xreadgroup.bind(fanoutRedis);
+    fanoutRedis.xreadgroup = ((...args: Parameters<typeof xreadgroup>) => {
+      reads++;
+      return xreadgroup(...args);
+    }) as typeof xreadgroup;
     const fanout = await startWebhookFanout({
-      redis: connect(),
+      redis: fanoutRedis,
       prefix: own,
       anyWebhooks: async () => any,
       webhooksFor: async (b, t) => {
@@ -258,6 +266,8 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     await fanoutCaughtUp(reader, own);
     expect(lookups).toEqual([]);
     expect(jobs).toEqual([]);
+    // One read of its (empty) pending entries at start, none since.
+    expect(reads).toBe(1);
 
     const { webhook } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/flag`, eventTypes: ['bounced'] });
     expect(await webhooks.hasActiveWebhooks()).toBe(true);

@@ -47,7 +47,8 @@ export interface WebhookFanoutOptions {
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
   /**
    * Whether any webhook is active at all (cached by the caller, like `webhooksFor`): while none
-   * is, a batch is acknowledged without being decoded. @defaultValue always true
+   * is, the group skips to the stream's end every `blockMs` without reading the events, and a
+   * batch read just before is acknowledged without being decoded. @defaultValue always true
    */
   anyWebhooks?: () => Promise<boolean>;
   /** Adds the jobs durably; must be idempotent per job id (see {@link queueEnqueuer}). */
@@ -132,9 +133,27 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
     await redis.xack(key, WEBHOOK_GROUP, ...entries.map(([id]) => id));
   };
 
+  // While no webhook is active anywhere, the group is moved to the stream's end instead of reading
+  // (and parsing) every event only to acknowledge it; the check is made again after each wait.
+  let wake: (() => void) | undefined;
+  const idle = async (): Promise<boolean> => {
+    if (!options.anyWebhooks || pendingFirst || (await options.anyWebhooks())) return false;
+    const [last] = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    if (last) await redis.xgroup('SETID', key, WEBHOOK_GROUP, last[0]);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, blockMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return true;
+  };
+
   const loop = async () => {
     while (!closed) {
       try {
+        if (await idle()) continue;
         const entries = await read();
         if (entries.length === 0) {
           pendingFirst = false;
@@ -159,6 +178,7 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
     },
     async close() {
       closed = true;
+      wake?.();
       redis.disconnect();
       await running;
     },
