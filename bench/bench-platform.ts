@@ -88,7 +88,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_DELIVERY_CONCURRENCY: String(options.deliveryConcurrency ?? 50),
     BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, perHour: 1_000_000_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
     // Thread layout under test (default: the platform's own defaults for this machine).
-    ...pick(process.env, ['BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_COPY_THREADS']),
+    ...pick(process.env, ['BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_COPY_THREADS', 'BRIDGEMAIL_DELIVERY_FLUSH_MS']),
   });
   let platform: Platform;
   try {

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       copyThreads: Math.min(8, availableParallelism() - 1),
       thread: availableParallelism() > 1,
       jobLockMs: 15_000,
+      flushMs: 2,
       retryBaseMs: 60_000,
       retryMaxMs: 3_600_000,
       retryMaxAgeMs: 48 * 3_600_000,

@@ -36,6 +36,7 @@ const envSchema = z.object({
   BRIDGEMAIL_QUEUE_BATCH_MAX: positiveInt.max(1000).default(50),
   BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   BRIDGEMAIL_DELIVERY_THREAD: z.enum(['0', '1', 'false', 'true']).optional(),
+  BRIDGEMAIL_DELIVERY_FLUSH_MS: z.coerce.number().int().min(0).max(100).default(2),
   BRIDGEMAIL_RETRY_BASE_MS: positiveInt.default(60_000),
   BRIDGEMAIL_RETRY_MAX_MS: positiveInt.default(3_600_000),
   BRIDGEMAIL_RETRY_MAX_AGE_MS: positiveInt.default(48 * 3_600_000),
@@ -117,6 +118,8 @@ export interface Config {
     readonly copyThreads: number;
     /** Runs delivery on a worker thread of its own (ingress keeps the main thread). Default: on with more than one core. */
     readonly thread: boolean;
+    /** On a delivery thread: shortest time between two of its batched writes (events, marks, copy requests); 0: every tick. */
+    readonly flushMs: number;
     /** How long a worker's lock on a job lasts unrenewed, and how often stalled jobs are looked for: a killed worker's jobs resume within about twice this. */
     readonly jobLockMs: number;
     readonly retryBaseMs: number;
@@ -198,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       copyThreads: e.BRIDGEMAIL_COPY_THREADS ?? Math.min(8, availableParallelism() - 1),
       thread: e.BRIDGEMAIL_DELIVERY_THREAD === undefined ? availableParallelism() > 1 : e.BRIDGEMAIL_DELIVERY_THREAD === '1' || e.BRIDGEMAIL_DELIVERY_THREAD === 'true',
       jobLockMs: e.BRIDGEMAIL_JOB_LOCK_MS,
+      flushMs: e.BRIDGEMAIL_DELIVERY_FLUSH_MS,
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
       retryMaxMs: e.BRIDGEMAIL_RETRY_MAX_MS,
       retryMaxAgeMs: e.BRIDGEMAIL_RETRY_MAX_AGE_MS,

@@ -70,7 +70,7 @@ export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
 export { extractTrackHeader, parseTrackCeiling, type TrackCeiling } from './track-header.js';
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
-export { TickBatch, type TickBatchFlush, type TickBatchOutcomes } from './tick-batch.js';
+export { setTickBatchInterval, TickBatch, type TickBatchFlush, type TickBatchOutcomes } from './tick-batch.js';
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';
 export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyStart } from './idempotency.js';
 export { takeControlHeaders, CONTROL_HEADERS, type ControlHeader } from './control-headers.js';

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { TickBatch } from './tick-batch.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTickBatchInterval, TickBatch } from './tick-batch.js';
 
 describe('TickBatch', () => {
   it('hands the items of one key added in one tick to a single flush, in order', async () => {
@@ -71,5 +71,47 @@ describe('TickBatch', () => {
     const settled = await Promise.allSettled([batch.add('k', 1), batch.add('k', 2)]);
     expect(settled[0]).toEqual({ status: 'fulfilled', value: 2 });
     expect(settled[1]).toMatchObject({ status: 'rejected' });
+  });
+
+  describe('with a flush interval', () => {
+    afterEach(() => setTickBatchInterval(0));
+
+    it('flushes at once after an idle interval, then gathers what comes sooner until the interval is over', async () => {
+      setTickBatchInterval(60);
+      const flushes: { at: number; items: number[] }[] = [];
+      const batch = new TickBatch<number>(async (items) => {
+        flushes.push({ at: performance.now(), items: [...items] });
+      });
+      await new Promise((r) => setTimeout(r, 70));
+      const start = performance.now();
+      await batch.add('k', 1);
+      // The first flush left within the tick; items of the next ticks wait for the interval together.
+      expect(performance.now() - start).toBeLessThan(40);
+      const later = [batch.add('k', 2)];
+      await new Promise((r) => setImmediate(r));
+      later.push(batch.add('k', 3));
+      await new Promise((r) => setTimeout(r, 5));
+      later.push(batch.add('other', 4));
+      await Promise.all(later);
+      expect(flushes.map((f) => f.items)).toEqual([[1], [2, 3], [4]]);
+      const [first, second, third] = flushes;
+      // Timers may fire up to a millisecond early.
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(59);
+      // The groups due at the end of the interval flush in one callback.
+      expect(Math.abs((third?.at ?? 0) - (second?.at ?? 0))).toBeLessThan(5);
+    });
+
+    it('flushes every tick again once the interval is 0', async () => {
+      setTickBatchInterval(0);
+      const flushes: number[][] = [];
+      const batch = new TickBatch<number>(async (items) => {
+        flushes.push([...items]);
+      });
+      const start = performance.now();
+      await batch.add('k', 1);
+      await batch.add('k', 2);
+      expect(flushes).toEqual([[1], [2]]);
+      expect(performance.now() - start).toBeLessThan(40);
+    });
   });
 });
