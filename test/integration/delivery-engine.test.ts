@@ -98,7 +98,11 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     expect(slow2.receivedAt - start).toBeGreaterThanOrEqual(2000);
     // The first message is retried and delivered after the suspension, with its deferral recorded.
     await waitFor(() => primary.messages.some((m) => m.to.includes('slow-1@slow.test')), 20_000, 'slow-1 delivered');
-    const events = await platform.events('message_id = {id:String}', { id: slowId });
+    // The sink has the message before its `delivered` event is in ClickHouse (events are written in batches).
+    const events = await waitFor(async () => {
+      const e = await platform.events('message_id = {id:String}', { id: slowId });
+      return e.some((x: { type: string }) => x.type === 'delivered') ? e : undefined;
+    }, 20_000, 'delivered event of slow-1');
     expect(events.map((e: { type: string }) => e.type)).toEqual(['queued', 'sent', 'deferred', 'delivered']);
   });
 
