@@ -50,6 +50,7 @@ export interface PoolWorkers {
 export async function startPoolWorkers(options: PoolWorkersOptions): Promise<PoolWorkers> {
   const log = options.logger.child({ component: 'pool-workers' });
   const workers = new Map<string, Worker<PoolJobData>>();
+  const lockMs = options.lockMs ?? 15_000;
 
   // Out of attempts after unexpected errors: the recipients still pending get a final event.
   const giveUp = (poolId: string, message: DeliveryJob) => {
@@ -66,8 +67,8 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
-      lockDuration: options.lockMs ?? 15_000,
-      stalledInterval: options.lockMs ?? 15_000,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
     });
     worker.on('error', (err) => log.warn({ err, poolId }, 'worker error'));
     worker.on('failed', (job, err) => {
