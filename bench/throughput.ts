@@ -65,6 +65,8 @@ import { bullmqFloor, floorLines, httpFloor, rsaFloor, smtpClientFloor, type Flo
 const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
 /** `BENCH_PROFILE=<dir>` writes a CPU profile of this process for each Bridgemail case there. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** `BENCH_PROFILE_HEAP=1`: with BENCH_PROFILE, a sampling allocation profile (`.heapprofile`) instead. */
+const HEAP_PROFILE = process.env.BENCH_PROFILE_HEAP === '1';
 /** `BENCH_ONLY=rest track+dkim,smtp plain` runs only those Bridgemail cases (for profiling). */
 /** `BENCH_CPU=0` hides the CPU split printed under each Bridgemail case. */
 const SHOW_CPU = process.env.BENCH_CPU !== '0';
@@ -245,15 +247,23 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
 async function startProfile(): Promise<{ stop: (path: string) => Promise<string> }> {
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
+  if (HEAP_PROFILE) {
+    await session.post('HeapProfiler.enable');
+    // Every allocation sampled, the ones the GC has already collected included: what the
+    // scavenger has to deal with, not what is left at the end.
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  } else {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   return {
     stop: async (path) => {
-      const { profile } = await session.post('Profiler.stop');
+      const { profile } = HEAP_PROFILE ? await session.post('HeapProfiler.stopSampling') : await session.post('Profiler.stop');
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, JSON.stringify(profile));
+      const out = HEAP_PROFILE ? path.replace(/\.cpuprofile$/, '.heapprofile') : path;
+      await writeFile(out, JSON.stringify(profile));
       session.disconnect();
-      return path;
+      return out;
     },
   };
 }

@@ -11,11 +11,12 @@ export type ControlHeader = (typeof CONTROL_HEADERS)[number];
  */
 export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<ControlHeader, string[]> } {
   const values = new Map<ControlHeader, string[]>();
-  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
+  // The header's end is found in the bytes: only the header becomes a string.
+  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024));
   const crlf = head.indexOf('\r\n\r\n');
   const lf = head.indexOf('\n\n');
   const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 2 : lf !== -1 ? lf + 1 : -1;
-  const headerText = end === -1 ? head : head.slice(0, end);
+  const headerText = head.toString('latin1', 0, end === -1 ? head.length : end);
   const lower = headerText.toLowerCase();
   if (!CONTROL_HEADERS.some((name) => lower.includes(name))) return { raw, values };
   const lines = headerText.match(/[^\n]*\n|[^\n]+$/g) ?? [];
