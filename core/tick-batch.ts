@@ -35,6 +35,13 @@ export function setTickBatchInterval(ms: number): void {
 }
 
 function flushDue(): void {
+  // A timer may fire a little early (libuv counts from the start of the loop turn that set it):
+  // the interval is a minimum, so an early one waits out the rest.
+  const early = lastFlushAt + minIntervalMs - performance.now();
+  if (early > 0) {
+    setTimeout(flushDue, Math.ceil(early));
+    return;
+  }
   lastFlushAt = performance.now();
   const now = due;
   due = [];
