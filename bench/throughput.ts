@@ -45,10 +45,8 @@
  * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
  * Redis commands each message cost (calls and server microseconds, from INFO commandstats).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
@@ -57,6 +55,7 @@ import { z } from 'zod';
 import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
 import { ensureApacheBench, runApacheBench } from './apache-bench.js';
 import { cpuSnapshot, cpuSplit } from './cpu-split.js';
+import { startProfile } from './profile.js';
 import { redisCommandLines, resetRedisStats } from './redis-stats.js';
 import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
 import { startPrivatePostfix } from './private-postfix.js';
@@ -243,31 +242,6 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
   ];
 }
 
-/** Starts the V8 CPU profiler in this process; `stop` writes the profile and returns its path. */
-async function startProfile(): Promise<{ stop: (path: string) => Promise<string> }> {
-  const session = new Session();
-  session.connect();
-  if (HEAP_PROFILE) {
-    await session.post('HeapProfiler.enable');
-    // Every allocation sampled, the ones the GC has already collected included: what the
-    // scavenger has to deal with, not what is left at the end.
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  } else {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
-  return {
-    stop: async (path) => {
-      const { profile } = HEAP_PROFILE ? await session.post('HeapProfiler.stopSampling') : await session.post('Profiler.stop');
-      await mkdir(dirname(path), { recursive: true });
-      const out = HEAP_PROFILE ? path.replace(/\.cpuprofile$/, '.heapprofile') : path;
-      await writeFile(out, JSON.stringify(profile));
-      session.disconnect();
-      return out;
-    },
-  };
-}
-
 /**
  * `POST /v1/send` driven by ApacheBench from its own process (keep-alive, CONCURRENCY
  * connections, the same body every time): the platform without a JavaScript client on its CPU.
@@ -361,7 +335,7 @@ async function main(): Promise<void> {
     ];
     for (const c of cases.filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const adjacent = BASELINES ? await viaDirect(BASELINE_N) : undefined;
-      const profile = PROFILE_DIR ? await startProfile() : undefined;
+      const profile = PROFILE_DIR ? await startProfile(HEAP_PROFILE) : undefined;
       const r = await warmAndRun(sink, c.name, c.run, CASE_N, async (measure) => {
         if (SHOW_REDIS) await resetRedisStats(redisUrl);
         const before = await cpuSnapshot(OTHER_PROCESSES);
