@@ -3,6 +3,7 @@ import { SHAPING_SETTING } from '../admin-api/index.js';
 import {
   BridgeSettingsCache,
   EventPublisher,
+  IdempotencyKeys,
   listenToControl,
   PoolQueues,
   parseShapingPolicy,
@@ -144,6 +145,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   const retries = new PoolQueues(redis, config.redis.prefix);
   closers.push(() => retries.close());
   const batchProgress = new BatchProgress(side, config.redis.prefix);
+  const idempotency = new IdempotencyKeys(side, config.redis.prefix);
   const processor = createDeliveryProcessor({
     batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },
     store: { getPool: (poolId) => pools.get(poolId) },
@@ -159,6 +161,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
+    settleIdempotency: (ref, messageId) => idempotency.settle(ref, messageId),
     classifyBounce: classifySmtpReply,
     prepare: prepareCopy(
       createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => w.trackingBaseUrl }),

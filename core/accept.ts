@@ -61,14 +61,19 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   const idem =
     submission.idempotency ??
     (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + raw.toString('latin1')) } : undefined);
+  const messageId = submission.messageId ?? newId('msg');
+  let idemRef: string | undefined;
   if (idem) {
-    const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint);
+    const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint, {
+      messageId,
+      isQueued: (id) => deps.queues.has(bridge.poolId, id),
+    });
     if (start.kind === 'replay') {
       deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id }, 'idempotent replay');
       return start.messageId;
     }
+    idemRef = start.ref;
   }
-  const messageId = submission.messageId ?? newId('msg');
   const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let spooled: string | undefined;
   // Stamped before the job exists, so `queued` never sorts after a delivery event of the message.
@@ -87,14 +92,16 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       acceptedAt,
       attempt: 0,
       ...(ceiling ? { track: ceiling } : {}),
+      ...(idemRef ? { idem: idemRef } : {}),
     });
   } catch (err) {
     if (spooled) await deps.spool.remove(spooled).catch(() => undefined);
-    if (idem) await deps.idempotency.abandon(bridge.id, idem.key).catch(() => undefined);
+    if (idemRef) await deps.idempotency.abandon(idemRef, messageId).catch(() => undefined);
     if (isAppError(err)) throw err;
     throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });
   }
-  if (idem) await deps.idempotency.complete(bridge.id, idem.key, idem.fingerprint, messageId);
+  // Should this fail or the process die first, the worker settles the key when it takes the message.
+  if (idemRef) await deps.idempotency.complete(idemRef, messageId).catch((err: unknown) => deps.logger.warn({ err, messageId }, 'idempotency key not settled'));
   const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts: acceptedAt }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');

@@ -8,25 +8,61 @@ export const IDEMPOTENCY_TTL_S = 24 * 3600;
 interface Record_ {
   fingerprint: string;
   state: 'pending' | 'done';
-  messageId?: string;
+  /** The message the claim is for: chosen before anything is queued. */
+  messageId: string;
+  /** Pending claims: until when (ms) the request that made it is presumed alive. */
+  until?: number;
 }
 
-/** How long a claim stays pending before a retry may take the key over. */
-const PENDING_TTL_S = 60;
+/** How long a pending claim holds before a retry may take the key over (if its message was never queued). */
+const PENDING_MS = 60_000;
 
-/** Outcome of {@link IdempotencyKeys.begin}. */
-export type IdempotencyStart = { kind: 'new' } | { kind: 'replay'; messageId: string };
+/** Outcome of {@link IdempotencyKeys.begin}: `ref` goes into the job so the worker can settle the key. */
+export type IdempotencyStart = { kind: 'new'; ref: string } | { kind: 'replay'; messageId: string };
+
+/** What a claim needs: the message id it will queue, and how to tell whether an id was queued. */
+export interface IdempotencyClaim {
+  messageId: string;
+  /** True when a job for this message exists (waiting, delayed, active or finished). */
+  isQueued: (messageId: string) => Promise<boolean>;
+}
+
+// Replaces a value only if it is still the one read (a takeover of a stale claim).
+const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
+// A pending claim for this message becomes done (its TTL kept); anything else is left alone.
+const SETTLE = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local r = cjson.decode(v)
+if r.state == 'pending' and r.messageId == ARGV[1] then
+  r.state = 'done'
+  r['until'] = nil
+  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+  return 1
+end
+return 0`;
+
+// Deletes the claim only if it is still this request's (a takeover may have replaced it).
+const ABANDON = `local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).messageId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 /**
  * Remembers, per Bridge, which idempotency keys were used for which request (by fingerprint) and
  * the message id they produced, in Redis for 24 h. The same key with the same request replays the
  * first answer; with a different request it is refused (`IDEMPOTENCY_KEY_REUSED`).
+ *
+ * Crash safety: the claim names its message id before the job is queued, and the job carries the
+ * claim's key (`ref`), so a key settles as done either when the ingress records it or when a
+ * worker first takes the message up. A retry that finds a claim still pending asks whether its
+ * message was queued: if so it replays that id (the first request died after queueing); if not,
+ * and the claim is older than a minute, the retry takes the key over (it died before).
  */
 export class IdempotencyKeys {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlS = IDEMPOTENCY_TTL_S,
+    private readonly pendingMs = PENDING_MS,
   ) {}
 
   #key(bridgeId: string, key: string): string {
@@ -42,32 +78,52 @@ export class IdempotencyKeys {
   }
 
   /** Claims the key for this request, or tells what the first request with it got. */
-  async begin(bridgeId: string, key: string, fingerprint: string): Promise<IdempotencyStart> {
-    const redisKey = this.#key(bridgeId, key);
-    const fresh: Record_ = { fingerprint, state: 'pending' };
-    // A claim lives only as long as queueing may take: a crash before `complete` frees the key soon.
-    const claimed = await this.redis.set(redisKey, JSON.stringify(fresh), 'EX', PENDING_TTL_S, 'NX');
-    if (claimed === 'OK') return { kind: 'new' };
-    const existing = JSON.parse((await this.redis.get(redisKey)) ?? 'null') as Record_ | null;
-    if (!existing) return this.begin(bridgeId, key, fingerprint);
-    if (existing.fingerprint !== fingerprint) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
+  async begin(bridgeId: string, key: string, fingerprint: string, claim: IdempotencyClaim): Promise<IdempotencyStart> {
+    const ref = this.#key(bridgeId, key);
+    const fresh = JSON.stringify({ fingerprint, state: 'pending', messageId: claim.messageId, until: Date.now() + this.pendingMs } satisfies Record_);
+    for (let tries = 0; tries < 5; tries++) {
+      if ((await this.redis.set(ref, fresh, 'EX', this.ttlS, 'NX')) === 'OK') return { kind: 'new', ref };
+      const raw = await this.redis.get(ref);
+      if (raw === null) continue;
+      const existing = JSON.parse(raw) as Record_;
+      if (existing.fingerprint !== fingerprint) {
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
+      }
+      if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
+      if (await claim.isQueued(existing.messageId)) {
+        await this.settle(ref, existing.messageId);
+        return { kind: 'replay', messageId: existing.messageId };
+      }
+      if ((existing.until ?? 0) > Date.now()) {
+        throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
+          retryable: true,
+          details: { retryAfterS: 1 },
+        });
+      }
+      // Stale and nothing queued: the request that claimed it died before queueing.
+      if ((await this.redis.eval(COMPARE_AND_SET, 1, ref, raw, fresh, this.ttlS)) === 1) return { kind: 'new', ref };
     }
-    if (existing.state === 'done' && existing.messageId) return { kind: 'replay', messageId: existing.messageId };
     throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
       retryable: true,
       details: { retryAfterS: 1 },
     });
   }
 
-  /** Records the message id the request produced. */
-  async complete(bridgeId: string, key: string, fingerprint: string, messageId: string): Promise<void> {
-    const done: Record_ = { fingerprint, state: 'done', messageId };
-    await this.redis.set(this.#key(bridgeId, key), JSON.stringify(done), 'EX', this.ttlS);
+  /** Records that the claim's message is queued (the ingress, once the job is in Redis). */
+  async complete(ref: string, messageId: string): Promise<void> {
+    await this.settle(ref, messageId);
+  }
+
+  /**
+   * Marks the claim `ref` done if it is still pending for `messageId` (the worker, when it first
+   * takes the message up; the ingress may have died before doing it). True when it changed.
+   */
+  async settle(ref: string, messageId: string): Promise<boolean> {
+    return (await this.redis.eval(SETTLE, 1, ref, messageId)) === 1;
   }
 
   /** Forgets a claim whose request failed before anything was queued, so the client may retry. */
-  async abandon(bridgeId: string, key: string): Promise<void> {
-    await this.redis.del(this.#key(bridgeId, key));
+  async abandon(ref: string, messageId: string): Promise<void> {
+    await this.redis.eval(ABANDON, 1, ref, messageId);
   }
 }

@@ -72,7 +72,7 @@ export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
 export { setTickBatchInterval, TickBatch, type TickBatchFlush, type TickBatchOutcomes } from './tick-batch.js';
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';
-export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyStart } from './idempotency.js';
+export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyClaim, type IdempotencyStart } from './idempotency.js';
 export { takeControlHeaders, CONTROL_HEADERS, type ControlHeader } from './control-headers.js';
 export { Spool } from './spool.js';
 export { VerpAddresses, recipientHash, type VerpTarget } from './verp.js';

@@ -24,6 +24,12 @@ export interface DeliveryJob {
   sentTo?: string[];
   /** The sender's `X-Bridgemail-Track` ceiling (tracking can only be turned off per message). */
   track?: TrackCeiling;
+  /**
+   * The Redis key of the message's idempotency claim, when it came with a key: the worker settles
+   * it when it first takes the message up. Such a message is a job of its own (id = message id),
+   * so a retry of its request can tell whether it was queued.
+   */
+  idem?: string;
 }
 
 /** Queue of reports (DSNs, ARF complaints) received by the inbound MX, waiting to be classified. */
@@ -140,7 +146,7 @@ export class PoolQueues {
    * resolves (or fails) with the job that holds its message.
    */
   enqueue(job: DeliveryJob): Promise<void> {
-    if (this.#maxBatch === 1) return this.#addOne(job);
+    if (this.#maxBatch === 1 || job.idem !== undefined) return this.#addOne(job);
     return this.#waiting.add(job.poolId, job);
   }
 
@@ -168,6 +174,11 @@ export class PoolQueues {
               .then(() => undefined);
       return chunk.map(() => added);
     });
+  }
+
+  /** True when the Pool's queue holds a job with this id, in any state (its own job for a message with an idempotency key). */
+  async has(poolId: string, jobId: string): Promise<boolean> {
+    return (await this.queue(poolId).getJob(jobId)) !== undefined;
   }
 
   /** The producer queue of a Pool. */

@@ -46,6 +46,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   classifyBounce?: (replyCode: number, enhanced: string | null, text: string) => { reason: string; hard: boolean; status: string | null };
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
+  /**
+   * Settles a message's idempotency claim (`DeliveryJob.idem`) as done, on the first pass: the
+   * ingress that queued it may have died before it could. Without it, claims are left as they are.
+   */
+  settleIdempotency?: (ref: string, messageId: string) => Promise<unknown>;
   /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
   batches?: BatchDeps;
 }
@@ -91,6 +96,7 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
   return async (data) => {
     const attempt = data.attempt + 1;
     const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
+    if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined) await deps.settleIdempotency?.(data.idem, data.messageId);
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
     const ip = pickIp(pool.ips, data.messageId);

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, EventPublisher, IdempotencyKeys, PoolQueues, Spool, spawnRedisServer, type DeliveryJob, type SpawnedRedis } from '../../core/index.js';
+import { ConnectionPool, createMessagePass, createMxResolver, parseMxOverride } from '../../workers/index.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+
+/**
+ * Idempotency claims against a real redis-server and real BullMQ queues: what a retry gets when
+ * the request that claimed the key died after queueing its message, or before.
+ */
+describe('idempotency claims survive the death of the request that made them', () => {
+  let dir: string;
+  let spawned: SpawnedRedis | undefined;
+  let redis: Redis;
+  let queues: PoolQueues;
+  const prefix = `bmidem${randomBytes(4).toString('hex')}`;
+  const POOL = 'pool1';
+  let n = 0;
+  const id = () => `msg_t${++n}${randomBytes(3).toString('hex')}`;
+  const isQueued = (messageId: string) => queues.has(POOL, messageId);
+  const job = (messageId: string, idem: string): DeliveryJob => ({
+    messageId,
+    bridgeId: 'b1',
+    poolId: POOL,
+    from: 'a@sender.test',
+    recipients: ['r@example.test'],
+    raw: Buffer.from('Subject: x\r\n\r\nx\r\n').toString('base64'),
+    acceptedAt: Date.now(),
+    attempt: 0,
+    idem,
+  });
+  const begin = (keys: IdempotencyKeys, key: string, messageId: string, fp = 'fp') => keys.begin('b1', key, fp, { messageId, isQueued });
+  const record = async (ref: string) => JSON.parse((await redis.get(ref)) ?? 'null') as { state: string; messageId: string } | null;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bridgemail-idem-'));
+    const url = process.env.REDIS_URL ?? (spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    redis = new Redis(url, { maxRetriesPerRequest: null });
+    queues = new PoolQueues(redis, prefix, { maxBatch: 20 });
+  });
+  afterAll(async () => {
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
+      if (Array.isArray(keys) && keys.length > 0) await redis.del(...keys.map(String));
+    }
+    await queues.close();
+    redis.disconnect();
+    await spawned?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('replays the queued message when the first request died between queueing and recording it', async () => {
+    const keys = new IdempotencyKeys(redis, prefix);
+    const first = id();
+    const start = await begin(keys, 'k-after-queue', first);
+    if (start.kind !== 'new') throw new Error('expected a new claim');
+    // A keyed message is a job of its own, even with batching on: a retry can find it by id.
+    await queues.enqueue(job(first, start.ref));
+    expect(await queues.has(POOL, first)).toBe(true);
+    // ... and the process dies here, before `complete`. The retry comes at once.
+    await expect(begin(keys, 'k-after-queue', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+    expect(await record(start.ref)).toMatchObject({ state: 'done', messageId: first });
+    await expect(begin(keys, 'k-after-queue', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+  });
+
+  it('answers IDEMPOTENCY_IN_PROGRESS while a claim with nothing queued is young, then lets a retry take it over', async () => {
+    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const first = id();
+    const start = await begin(keys, 'k-before-queue', first);
+    expect(start.kind).toBe('new');
+    // The first request died before queueing anything.
+    await expect(begin(keys, 'k-before-queue', id())).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    await new Promise((r) => setTimeout(r, 350));
+    const second = id();
+    const takeover = await begin(keys, 'k-before-queue', second);
+    expect(takeover.kind).toBe('new');
+    if (takeover.kind !== 'new') return;
+    expect(await record(takeover.ref)).toMatchObject({ state: 'pending', messageId: second });
+    // The dead request's cleanup (had it run late) must not drop the new claim.
+    await keys.abandon(takeover.ref, first);
+    expect(await record(takeover.ref)).toMatchObject({ messageId: second });
+    await keys.complete(takeover.ref, second);
+    await expect(begin(keys, 'k-before-queue', id())).resolves.toEqual({ kind: 'replay', messageId: second });
+  });
+
+  it('is settled by the worker that takes the message up, once its job is gone', async () => {
+    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const first = id();
+    const start = await begin(keys, 'k-worker', first);
+    if (start.kind !== 'new') throw new Error('expected a new claim');
+    // Another message's id settles nothing.
+    expect(await keys.settle(start.ref, 'msg_other')).toBe(false);
+    expect(await keys.settle(start.ref, first)).toBe(true);
+    expect(await keys.settle(start.ref, first)).toBe(false);
+    // No job with this id exists (long removed): the record alone answers the retry.
+    await new Promise((r) => setTimeout(r, 350));
+    await expect(begin(keys, 'k-worker', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+    expect(await redis.ttl(start.ref)).toBeGreaterThan(3000);
+  });
+
+  it('refuses the key for a different request, and lets the owner abandon its own claim', async () => {
+    const keys = new IdempotencyKeys(redis, prefix);
+    const first = id();
+    const start = await begin(keys, 'k-fp', first, 'fp-a');
+    if (start.kind !== 'new') throw new Error('expected a new claim');
+    await expect(begin(keys, 'k-fp', id(), 'fp-b')).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    await keys.abandon(start.ref, first);
+    expect(await record(start.ref)).toBeNull();
+    await expect(begin(keys, 'k-fp', id(), 'fp-b')).resolves.toMatchObject({ kind: 'new' });
+  });
+
+  it('gives one claim to concurrent requests with the same key', async () => {
+    const keys = new IdempotencyKeys(redis, prefix);
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => begin(keys, 'k-race', id())));
+    expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value.kind === 'new')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+  });
+
+  it('is settled by the delivery pass that first takes the message up', async () => {
+    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const sink = await startSmtpSink();
+    const connections = new ConnectionPool({ maxTransactions: 10, maxIdlePerKey: 1 });
+    try {
+      const pass = createMessagePass({
+        store: { getPool: async (poolId) => ({ id: poolId, name: 'p', ips: [{ ip: '127.0.0.2', weight: 1 }], createdAt: new Date(), deletedAt: null }) },
+        events: new EventPublisher(redis, prefix),
+        logger: createLogger({ level: 'silent' }),
+        retry: { baseMs: 1000, maxMs: 1000, maxAgeMs: 60_000 },
+        spool: new Spool(join(dir, 'spool')),
+        resolveMx: createMxResolver({ override: parseMxOverride(sink.mxOverride) }),
+        heloName: 'bridgemail.test',
+        timeoutMs: 10_000,
+        pool: connections,
+        settleIdempotency: (ref, messageId) => keys.settle(ref, messageId),
+      });
+      const first = id();
+      const start = await begin(keys, 'k-pass', first);
+      if (start.kind !== 'new') throw new Error('expected a new claim');
+      // The ingress queued it and died before `complete`; the job is taken up and later removed.
+      await pass(job(first, start.ref));
+      expect(sink.messages.filter((m) => m.to.includes('r@example.test'))).toHaveLength(1);
+      expect(await record(start.ref)).toMatchObject({ state: 'done', messageId: first });
+      await new Promise((r) => setTimeout(r, 350));
+      await expect(begin(keys, 'k-pass', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+    } finally {
+      connections.close();
+      await sink.close();
+    }
+  });
+});
