@@ -90,11 +90,13 @@ export class IdempotencyKeys {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
       }
       if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
-      if (await claim.isQueued(existing.messageId)) {
+      // A claim written before claims named their message (60 s TTL) is waited out.
+      const legacy = existing.until === undefined || typeof existing.messageId !== 'string';
+      if (!legacy && (await claim.isQueued(existing.messageId))) {
         await this.settle(ref, existing.messageId);
         return { kind: 'replay', messageId: existing.messageId };
       }
-      if ((existing.until ?? 0) > Date.now()) {
+      if (legacy || (existing.until ?? 0) > Date.now()) {
         throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
           retryable: true,
           details: { retryAfterS: 1 },
