@@ -44,7 +44,8 @@ export interface AcceptDeps {
  * Queues a message for delivery through its Bridge's Pool and returns its id. Resolves only once
  * the job is in Redis (and a large body fsynced in the spool); the `queued` events follow (a crash
  * in between may lose an event, never the message). A replayed idempotency key returns the id of
- * the first message and queues nothing.
+ * the first message and queues nothing; when the first request died between queueing and settling
+ * its key, the replay publishes the `queued` events it never sent.
  */
 export async function acceptMessage(deps: AcceptDeps, submission: Submission): Promise<string> {
   // Our control header fields are taken out here so they never reach a recipient.
@@ -69,7 +70,10 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       isQueued: (id) => deps.queues.has(bridge.poolId, id),
     });
     if (start.kind === 'replay') {
-      deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id }, 'idempotent replay');
+      deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id, recovered: start.claimedAt !== undefined }, 'idempotent replay');
+      // The first request died after queueing, before its `queued` events: they go out now,
+      // stamped with the time of its claim (before its job existed, like any `queued`).
+      if (start.claimedAt !== undefined) await publishQueued(deps, bridge, start.messageId, submission.recipients, start.claimedAt);
       return start.messageId;
     }
     idemRef = start.ref;
@@ -102,10 +106,16 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   }
   // Should this fail or the process die first, the worker settles the key when it takes the message.
   if (idemRef) await deps.idempotency.complete(idemRef, messageId).catch((err: unknown) => deps.logger.warn({ err, messageId }, 'idempotency key not settled'));
-  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts: acceptedAt }));
+  await publishQueued(deps, bridge, messageId, recipients, acceptedAt);
+  deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length, spooled: spooled !== undefined }, 'accepted');
+  return messageId;
+}
+
+/** The `queued` event of each recipient; a failure is logged (an event may be lost, never the message). */
+async function publishQueued(deps: AcceptDeps, bridge: AuthenticatedBridge, messageId: string, recipients: readonly string[], ts: number): Promise<void> {
+  const unique = [...new Set(recipients.map((r) => r.trim()))];
+  const events = unique.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });
-  deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length, spooled: spooled !== undefined }, 'accepted');
-  return messageId;
 }

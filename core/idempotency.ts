@@ -18,7 +18,10 @@ interface Record_ {
 const PENDING_MS = 60_000;
 
 /** Outcome of {@link IdempotencyKeys.begin}: `ref` goes into the job so the worker can settle the key. */
-export type IdempotencyStart = { kind: 'new'; ref: string } | { kind: 'replay'; messageId: string };
+export type IdempotencyStart =
+  | { kind: 'new'; ref: string }
+  /** `claimedAt` (ms): set when this call found the message queued under a claim its request never settled (it died). */
+  | { kind: 'replay'; messageId: string; claimedAt?: number };
 
 /** What a claim needs: the message id it will queue, and how to tell whether an id was queued. */
 export interface IdempotencyClaim {
@@ -93,7 +96,10 @@ export class IdempotencyKeys {
       // A claim written before claims named their message (60 s TTL) is waited out.
       const legacy = existing.until === undefined || typeof existing.messageId !== 'string';
       if (!legacy && (await claim.isQueued(existing.messageId))) {
-        await this.settle(ref, existing.messageId);
+        // Only the call that settles it reports the recovery (concurrent retries just replay).
+        if (await this.settle(ref, existing.messageId)) {
+          return { kind: 'replay', messageId: existing.messageId, claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs };
+        }
         return { kind: 'replay', messageId: existing.messageId };
       }
       if (legacy || (existing.until ?? 0) > Date.now()) {

@@ -4,8 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, EventPublisher, IdempotencyKeys, PoolQueues, Spool, spawnRedisServer, type DeliveryJob, type SpawnedRedis } from '../../core/index.js';
+import {
+  acceptMessage,
+  createLogger,
+  eventStreamKey,
+  EventPublisher,
+  IdempotencyKeys,
+  PoolQueues,
+  Spool,
+  spawnRedisServer,
+  type DeliveryJob,
+  type SpawnedRedis,
+} from '../../core/index.js';
 import { ConnectionPool, createMessagePass, createMxResolver, parseMxOverride } from '../../workers/index.js';
+import { streamEvents } from '../support/event-stream.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 
 /**
@@ -61,9 +73,47 @@ describe('idempotency claims survive the death of the request that made them', (
     await queues.enqueue(job(first, start.ref));
     expect(await queues.has(POOL, first)).toBe(true);
     // ... and the process dies here, before `complete`. The retry comes at once.
-    await expect(begin(keys, 'k-after-queue', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+    const replay = await begin(keys, 'k-after-queue', id());
+    expect(replay).toMatchObject({ kind: 'replay', messageId: first });
+    expect(replay.kind === 'replay' && replay.claimedAt).toBeGreaterThan(Date.now() - 5000);
     expect(await record(start.ref)).toMatchObject({ state: 'done', messageId: first });
     await expect(begin(keys, 'k-after-queue', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+  });
+
+  it('publishes the `queued` events the dead request never sent, once, stamped with its claim time', async () => {
+    const keys = new IdempotencyKeys(redis, prefix);
+    const deps = {
+      queues,
+      events: new EventPublisher(redis, prefix),
+      logger: createLogger({ level: 'silent' }),
+      maxMessageBytes: 1_000_000,
+      idempotency: keys,
+      spool: new Spool(join(dir, 'spool')),
+      spoolThresholdBytes: 65536,
+    };
+    const submission = {
+      bridge: { id: 'b1', poolId: POOL, name: 'b', generation: 1 },
+      from: 'a@sender.test',
+      recipients: ['r1@example.test', 'r2@example.test'],
+      raw: Buffer.from('Subject: x\r\n\r\nx\r\n'),
+      idempotency: { key: 'k-accept', fingerprint: 'fp' },
+    };
+    // The first request: claimed and queued, then killed before `complete` and its events.
+    const first = id();
+    const before = Date.now();
+    const start = await begin(keys, 'k-accept', first);
+    if (start.kind !== 'new') throw new Error('expected a new claim');
+    await queues.enqueue({ ...job(first, start.ref), recipients: submission.recipients });
+    const queuedOf = async (messageId: string) =>
+      (await streamEvents(redis, eventStreamKey(prefix))).filter((e) => e.messageId === messageId && e.type === 'queued');
+    expect(await queuedOf(first)).toEqual([]);
+    await expect(acceptMessage(deps, { ...submission, messageId: id() })).resolves.toBe(first);
+    const events = await queuedOf(first);
+    expect(events.map((e) => e.recipient).sort()).toEqual(submission.recipients);
+    for (const e of events) expect(Math.abs(e.ts - before)).toBeLessThan(1000);
+    // A further retry replays without publishing them again.
+    await expect(acceptMessage(deps, { ...submission, messageId: id() })).resolves.toBe(first);
+    expect(await queuedOf(first)).toHaveLength(2);
   });
 
   it('answers IDEMPOTENCY_IN_PROGRESS while a claim with nothing queued is young, then lets a retry take it over', async () => {
