@@ -130,14 +130,14 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One JSON `POST` with a Bridge's API key; resolves with the parsed body, throws on a non-2xx. */
-export async function postJson(url: string, apiKey: string, body: unknown, timeoutMs: number): Promise<unknown> {
+export async function postJson(url: string, apiKey: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(body));
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
       agent,
       timeout: timeoutMs,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-length': payload.length },
+      headers: { ...headers, authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-length': payload.length },
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);

@@ -20,7 +20,8 @@
  *   (opens and clicks tracked, From @bench.example: a DKIM domain, so each copy is rewritten and
  *   signed): `rest` (`POST /v1/send`), `batch` (`POST /v1/send/batch`, 100 messages a call),
  *   `smtp` (submission: pooled nodemailer, STARTTLS, AUTH, prebuilt MIME from a template). The
- *   HTML message has 10 links. The REST clients use node:http with keep-alive.
+ *   HTML message has 10 links. The REST clients use node:http with keep-alive. `rest track+dkim
+ *   keyed` sends each request with an Idempotency-Key of its own (the cost of the claims).
  * - `rest plain (ab)`, `rest track+dkim (ab)`: `POST /v1/send` again, driven by ApacheBench
  *   (Debian's apache2-utils, installed if missing) from its own process: keep-alive, 50
  *   connections, the same body every time. The in-process client of the `rest` cases costs the
@@ -45,6 +46,7 @@
  * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
  * Redis commands each message cost (calls and server microseconds, from INFO commandstats).
  */
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -206,8 +208,11 @@ type CaseOf = (n: number) => SubmitUnit;
 /** The six Bridgemail cases: REST, batch and SMTP, each plain and with tracking + DKIM. */
 function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; tracked: Transport }, html: string) {
   const message = (from: string, i: number) => ({ from, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
-  const single = (apiKey: string, from: string): CaseOf => () => async (i: number) => {
-    await postJson(bench.sendUrl, apiKey, message(from, i), CASE_CAP_MS);
+  // `keyed`: every request with an Idempotency-Key of its own (unique across warm-up and case).
+  const run = randomBytes(4).toString('hex');
+  let keys = 0;
+  const single = (apiKey: string, from: string, keyed = false): CaseOf => () => async (i: number) => {
+    await postJson(bench.sendUrl, apiKey, message(from, i), CASE_CAP_MS, keyed ? { 'idempotency-key': `bench-${run}-${++keys}` } : {});
     return { accepted: 1 };
   };
   const batch = (apiKey: string, from: string): CaseOf => (n: number) => async (b: number) => {
@@ -235,6 +240,7 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
   return [
     { name: 'rest plain', unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, PLAIN_FROM) },
     { name: 'rest track+dkim', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM) },
+    { name: 'rest track+dkim keyed', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM, true) },
     { name: 'batch plain', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(plain.apiKey, PLAIN_FROM) },
     { name: 'batch track+dkim', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, TRACKED_FROM) },
     { name: 'smtp plain', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.plain, PLAIN_FROM) },

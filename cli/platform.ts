@@ -226,7 +226,12 @@ async function start(
   const auth = createAuthenticator(authCache, limiter);
 
   const events = new EventPublisher(plainRedis, config.redis.prefix);
-  const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax });
+  const idempotency = new IdempotencyKeys(plainRedis, config.redis.prefix);
+  const queues = new PoolQueues(producerRedis, config.redis.prefix, {
+    maxBatch: config.delivery.queueBatchMax,
+    // A keyed message's claim learns its batch's job id before the add: a retry can then find it.
+    beforeBatch: (jobId, keyed) => idempotency.assignJob(jobId, keyed),
+  });
   closers.push(() => queues.close());
   const spool = new Spool(config.spool.dir);
   await spool.init();
@@ -235,7 +240,7 @@ async function start(
     events,
     logger,
     maxMessageBytes: config.limits.maxMessageBytes,
-    idempotency: new IdempotencyKeys(plainRedis, config.redis.prefix),
+    idempotency,
     spool,
     spoolThresholdBytes: config.spool.thresholdBytes,
   };

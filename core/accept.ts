@@ -67,7 +67,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   if (idem) {
     const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint, {
       messageId,
-      isQueued: (id) => deps.queues.has(bridge.poolId, id),
+      isQueued: (jobId) => deps.queues.has(bridge.poolId, jobId),
     });
     if (start.kind === 'replay') {
       deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id, recovered: start.claimedAt !== undefined }, 'idempotent replay');

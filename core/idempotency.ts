@@ -12,6 +12,8 @@ interface Record_ {
   messageId: string;
   /** Pending claims: until when (ms) the request that made it is presumed alive. */
   until?: number;
+  /** The queue job that holds the message, when it is not a job of its own (a `deliver-batch`). */
+  job?: string;
 }
 
 /** How long a pending claim holds before a retry may take the key over (if its message was never queued). */
@@ -26,8 +28,8 @@ export type IdempotencyStart =
 /** What a claim needs: the message id it will queue, and how to tell whether an id was queued. */
 export interface IdempotencyClaim {
   messageId: string;
-  /** True when a job for this message exists (waiting, delayed, active or finished). */
-  isQueued: (messageId: string) => Promise<boolean>;
+  /** True when the queue job with this id exists (waiting, delayed, active or finished). */
+  isQueued: (jobId: string) => Promise<boolean>;
 }
 
 // Replaces a value only if it is still the one read (a takeover of a stale claim).
@@ -44,6 +46,17 @@ if r.state == 'pending' and r.messageId == ARGV[1] then
 end
 return 0`;
 
+// Names the batch job a pending claim's message is about to be added in.
+const ASSIGN_JOB = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local r = cjson.decode(v)
+if r.state == 'pending' and r.messageId == ARGV[1] then
+  r.job = ARGV[2]
+  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+  return 1
+end
+return 0`;
+
 // Deletes the claim only if it is still this request's (a takeover may have replaced it).
 const ABANDON = `local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).messageId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -54,11 +67,12 @@ return 0`;
  * the message id they produced, in Redis for 24 h. The same key with the same request replays the
  * first answer; with a different request it is refused (`IDEMPOTENCY_KEY_REUSED`).
  *
- * Crash safety: the claim names its message id before the job is queued, and the job carries the
- * claim's key (`ref`), so a key settles as done either when the ingress records it or when a
- * worker first takes the message up. A retry that finds a claim still pending asks whether its
- * message was queued: if so it replays that id (the first request died after queueing); if not,
- * and the claim is older than a minute, the retry takes the key over (it died before).
+ * Crash safety: the claim names its message id before the job is queued (and, for a message that
+ * shares a `deliver-batch` job, that job's id before it is added), and the job carries the claim's
+ * key (`ref`), so a key settles as done either when the ingress records it or when a worker first
+ * takes the message up. A retry that finds a claim still pending asks whether its job exists: if
+ * so it replays that id (the first request died after queueing); if not, and the claim is older
+ * than a minute, the retry takes the key over (it died before).
  */
 export class IdempotencyKeys {
   constructor(
@@ -95,7 +109,7 @@ export class IdempotencyKeys {
       if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
       // A claim written before claims named their message (60 s TTL) is waited out.
       const legacy = existing.until === undefined || typeof existing.messageId !== 'string';
-      if (!legacy && (await claim.isQueued(existing.messageId))) {
+      if (!legacy && (await claim.isQueued(existing.job ?? existing.messageId))) {
         // Only the call that settles it reports the recovery (concurrent retries just replay).
         if (await this.settle(ref, existing.messageId)) {
           return { kind: 'replay', messageId: existing.messageId, claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs };
@@ -115,6 +129,18 @@ export class IdempotencyKeys {
       retryable: true,
       details: { retryAfterS: 1 },
     });
+  }
+
+  /**
+   * Records, before a `deliver-batch` job is added, that these claimed messages go into it: a
+   * retry then looks for that job. Resolves once Redis holds it (the add must wait for it).
+   */
+  async assignJob(jobId: string, messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const m of messages) if (m.idem !== undefined) pipeline.eval(ASSIGN_JOB, 1, m.idem, m.messageId, jobId);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
   }
 
   /** Records that the claim's message is queued (the ingress, once the job is in Redis). */

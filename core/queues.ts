@@ -26,8 +26,8 @@ export interface DeliveryJob {
   track?: TrackCeiling;
   /**
    * The Redis key of the message's idempotency claim, when it came with a key: the worker settles
-   * it when it first takes the message up. Such a message is a job of its own (id = message id),
-   * so a retry of its request can tell whether it was queued.
+   * it when it first takes the message up. Before a batch holding it is added, the claim is told
+   * the batch's job id ({@link PoolQueuesOptions.beforeBatch}), so a retry can tell it was queued.
    */
   idem?: string;
 }
@@ -94,6 +94,11 @@ export interface PoolQueuesOptions {
    * @defaultValue 1
    */
   maxBatch?: number;
+  /**
+   * Called with a `deliver-batch` job's id and its messages that carry an idempotency claim
+   * (`idem`), before the job is added; the add waits for it, and its failure fails theirs.
+   */
+  beforeBatch?: (jobId: string, keyed: DeliveryJob[]) => Promise<void>;
 }
 
 const JOB_OPTIONS = {
@@ -131,6 +136,7 @@ export class PoolQueues {
   /** Acceptances of this tick per Pool: they share jobs. */
   readonly #waiting = new TickBatch<DeliveryJob>(async (jobs, poolId) => this.#addBatches(poolId, jobs));
   readonly #maxBatch: number;
+  readonly #beforeBatch: PoolQueuesOptions['beforeBatch'];
 
   constructor(
     private readonly connection: Redis,
@@ -138,6 +144,7 @@ export class PoolQueues {
     options: PoolQueuesOptions = {},
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
+    this.#beforeBatch = options.beforeBatch;
   }
 
   /**
@@ -146,7 +153,7 @@ export class PoolQueues {
    * resolves (or fails) with the job that holds its message.
    */
   enqueue(job: DeliveryJob): Promise<void> {
-    if (this.#maxBatch === 1 || job.idem !== undefined) return this.#addOne(job);
+    if (this.#maxBatch === 1) return this.#addOne(job);
     return this.#waiting.add(job.poolId, job);
   }
 
@@ -166,17 +173,18 @@ export class PoolQueues {
     return chunks(jobs, this.#maxBatch).flatMap((chunk) => {
       const first = chunk[0];
       if (!first) return [];
-      const added =
-        chunk.length === 1
-          ? this.#addOne(first)
-          : this.queue(poolId)
-              .add(DELIVER_BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId: `batch-${first.messageId}` })
-              .then(() => undefined);
+      const added = chunk.length === 1 ? this.#addOne(first) : this.#addBatch(poolId, chunk, `batch-${first.messageId}`);
       return chunk.map(() => added);
     });
   }
 
-  /** True when the Pool's queue holds a job with this id, in any state (its own job for a message with an idempotency key). */
+  async #addBatch(poolId: string, chunk: DeliveryJob[], jobId: string): Promise<void> {
+    const keyed = chunk.filter((j) => j.idem !== undefined);
+    if (keyed.length > 0 && this.#beforeBatch) await this.#beforeBatch(jobId, keyed);
+    await this.queue(poolId).add(DELIVER_BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId });
+  }
+
+  /** True when the Pool's queue holds a job with this id, in any state. */
   async has(poolId: string, jobId: string): Promise<boolean> {
     return (await this.queue(poolId).getJob(jobId)) !== undefined;
   }
