@@ -161,7 +161,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
-    settleIdempotency: (ref, messageId) => idempotency.settle(ref, messageId),
+    markIdempotencyTaken: (ref, messageId) => idempotency.take(ref, messageId),
     classifyBounce: classifySmtpReply,
     prepare: prepareCopy(
       createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => w.trackingBaseUrl }),

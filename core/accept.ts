@@ -104,9 +104,15 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     if (isAppError(err)) throw err;
     throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });
   }
-  // Should this fail or the process die first, the worker settles the key when it takes the message.
-  if (idemRef) await deps.idempotency.complete(idemRef, messageId).catch((err: unknown) => deps.logger.warn({ err, messageId }, 'idempotency key not settled'));
-  await publishQueued(deps, bridge, messageId, recipients, acceptedAt);
+  // Should this fail or the process die first, a retry finds the job (or the worker's mark) and
+  // settles the key. If a retry settled it already, that retry published the `queued` events.
+  const settledHere = idemRef
+    ? await deps.idempotency.complete(idemRef, messageId).catch((err: unknown) => {
+        deps.logger.warn({ err, messageId }, 'idempotency key not settled');
+        return true;
+      })
+    : true;
+  if (settledHere) await publishQueued(deps, bridge, messageId, recipients, acceptedAt);
   deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length, spooled: spooled !== undefined }, 'accepted');
   return messageId;
 }

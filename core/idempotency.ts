@@ -14,12 +14,14 @@ interface Record_ {
   until?: number;
   /** The queue job that holds the message, when it is not a job of its own (a `deliver-batch`). */
   job?: string;
+  /** Set by the worker that first took the message up: it was queued, whatever the ingress did. */
+  taken?: boolean;
 }
 
 /** How long a pending claim holds before a retry may take the key over (if its message was never queued). */
 const PENDING_MS = 60_000;
 
-/** Outcome of {@link IdempotencyKeys.begin}: `ref` goes into the job so the worker can settle the key. */
+/** Outcome of {@link IdempotencyKeys.begin}: `ref` goes into the job so the worker can mark the claim taken. */
 export type IdempotencyStart =
   | { kind: 'new'; ref: string }
   /** `claimedAt` (ms): set when this call found the message queued under a claim its request never settled (it died). */
@@ -34,6 +36,16 @@ export interface IdempotencyClaim {
 
 // Replaces a value only if it is still the one read (a takeover of a stale claim).
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
+// A pending claim for this message is marked taken up by a worker (its TTL kept).
+const TAKE = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local r = cjson.decode(v)
+if r.state == 'pending' and r.messageId == ARGV[1] and not r.taken then
+  r.taken = true
+  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+  return 1
+end
+return 0`;
 // A pending claim for this message becomes done (its TTL kept); anything else is left alone.
 const SETTLE = `local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
@@ -41,6 +53,7 @@ local r = cjson.decode(v)
 if r.state == 'pending' and r.messageId == ARGV[1] then
   r.state = 'done'
   r['until'] = nil
+  r.taken = nil
   redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
   return 1
 end
@@ -69,10 +82,11 @@ return 0`;
  *
  * Crash safety: the claim names its message id before the job is queued (and, for a message that
  * shares a `deliver-batch` job, that job's id before it is added), and the job carries the claim's
- * key (`ref`), so a key settles as done either when the ingress records it or when a worker first
- * takes the message up. A retry that finds a claim still pending asks whether its job exists: if
- * so it replays that id (the first request died after queueing); if not, and the claim is older
- * than a minute, the retry takes the key over (it died before).
+ * key (`ref`), so the worker that first takes the message up marks the claim `taken`. A retry that
+ * finds a claim still pending asks whether it was taken or its job exists: if so it replays that
+ * id (the first request died after queueing); if not, and the claim is older than a minute, the
+ * retry takes the key over (it died before). Whoever settles a pending claim as done, the ingress
+ * after queueing or such a retry, is the one that publishes the message's `queued` events.
  */
 export class IdempotencyKeys {
   constructor(
@@ -109,7 +123,7 @@ export class IdempotencyKeys {
       if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
       // A claim written before claims named their message (60 s TTL) is waited out.
       const legacy = existing.until === undefined || typeof existing.messageId !== 'string';
-      if (!legacy && (await claim.isQueued(existing.job ?? existing.messageId))) {
+      if (!legacy && (existing.taken === true || (await claim.isQueued(existing.job ?? existing.messageId)))) {
         // Only the call that settles it reports the recovery (concurrent retries just replay).
         if (await this.settle(ref, existing.messageId)) {
           return { kind: 'replay', messageId: existing.messageId, claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs };
@@ -143,17 +157,25 @@ export class IdempotencyKeys {
     if (failed?.[0]) throw failed[0];
   }
 
-  /** Records that the claim's message is queued (the ingress, once the job is in Redis). */
-  async complete(ref: string, messageId: string): Promise<void> {
-    await this.settle(ref, messageId);
+  /**
+   * Records that the claim's message is queued (the ingress, once the job is in Redis). False when
+   * a retry has already settled it (and published the `queued` events in its place).
+   */
+  async complete(ref: string, messageId: string): Promise<boolean> {
+    return this.settle(ref, messageId);
+  }
+
+  /** Marks the claim `ref` done if it is still pending for `messageId`. True when it changed. */
+  async settle(ref: string, messageId: string): Promise<boolean> {
+    return (await this.redis.eval(SETTLE, 1, ref, messageId)) === 1;
   }
 
   /**
-   * Marks the claim `ref` done if it is still pending for `messageId` (the worker, when it first
-   * takes the message up; the ingress may have died before doing it). True when it changed.
+   * Marks a pending claim as taken up (the worker, on its first pass over the message): a retry
+   * then knows it was queued even once its job is gone. True when it changed.
    */
-  async settle(ref: string, messageId: string): Promise<boolean> {
-    return (await this.redis.eval(SETTLE, 1, ref, messageId)) === 1;
+  async take(ref: string, messageId: string): Promise<boolean> {
+    return (await this.redis.eval(TAKE, 1, ref, messageId)) === 1;
   }
 
   /** Forgets a claim whose request failed before anything was queued, so the client may retry. */

@@ -142,6 +142,12 @@ describe('idempotency claims survive the death of the request that made them', (
     // A further retry replays without publishing them again.
     await expect(acceptMessage(deps, { ...submission, messageId: id() })).resolves.toBe(first);
     expect(await queuedOf(first)).toHaveLength(2);
+    // A request that lives settles its own claim and publishes its own events, once.
+    const live = { ...submission, idempotency: { key: 'k-accept-live', fingerprint: 'fp' } };
+    const liveId = await acceptMessage(deps, { ...live, messageId: id() });
+    expect(await queuedOf(liveId)).toHaveLength(2);
+    await expect(acceptMessage(deps, { ...live, messageId: id() })).resolves.toBe(liveId);
+    expect(await queuedOf(liveId)).toHaveLength(2);
   });
 
   it('answers IDEMPOTENCY_IN_PROGRESS while a claim with nothing queued is young, then lets a retry take it over', async () => {
@@ -164,17 +170,25 @@ describe('idempotency claims survive the death of the request that made them', (
     await expect(begin(keys, 'k-before-queue', id())).resolves.toEqual({ kind: 'replay', messageId: second });
   });
 
-  it('is settled by the worker that takes the message up, once its job is gone', async () => {
+  it('is answered from the worker\'s mark once the job is gone, and settled by the retry that finds it', async () => {
     const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
     const first = id();
     const start = await begin(keys, 'k-worker', first);
     if (start.kind !== 'new') throw new Error('expected a new claim');
-    // Another message's id settles nothing.
-    expect(await keys.settle(start.ref, 'msg_other')).toBe(false);
-    expect(await keys.settle(start.ref, first)).toBe(true);
-    expect(await keys.settle(start.ref, first)).toBe(false);
-    // No job with this id exists (long removed): the record alone answers the retry.
+    // Another message's id marks nothing; the worker's first pass marks it once.
+    expect(await keys.take(start.ref, 'msg_other')).toBe(false);
+    expect(await keys.take(start.ref, first)).toBe(true);
+    expect(await keys.take(start.ref, first)).toBe(false);
+    expect(await record(start.ref)).toMatchObject({ state: 'pending', taken: true });
+    // No job with this id exists (long removed) and the ingress died: the mark answers the retry,
+    // which settles the claim (and so is the one to publish the `queued` events).
     await new Promise((r) => setTimeout(r, 350));
+    const replay = await begin(keys, 'k-worker', id());
+    expect(replay).toMatchObject({ kind: 'replay', messageId: first });
+    expect(replay.kind === 'replay' && replay.claimedAt).toBeGreaterThan(0);
+    expect(await record(start.ref)).toMatchObject({ state: 'done', messageId: first });
+    // Had the first request been alive after all, its late `complete` says it must not publish them.
+    expect(await keys.complete(start.ref, first)).toBe(false);
     await expect(begin(keys, 'k-worker', id())).resolves.toEqual({ kind: 'replay', messageId: first });
     expect(await redis.ttl(start.ref)).toBeGreaterThan(3000);
   });
@@ -207,7 +221,7 @@ describe('idempotency claims survive the death of the request that made them', (
     for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
   });
 
-  it('is settled by the delivery pass that first takes the message up', async () => {
+  it('is marked taken by the delivery pass that first takes the message up', async () => {
     const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
     const sink = await startSmtpSink();
     const connections = new ConnectionPool({ maxTransactions: 10, maxIdlePerKey: 1 });
@@ -222,7 +236,7 @@ describe('idempotency claims survive the death of the request that made them', (
         heloName: 'bridgemail.test',
         timeoutMs: 10_000,
         pool: connections,
-        settleIdempotency: (ref, messageId) => keys.settle(ref, messageId),
+        markIdempotencyTaken: (ref, messageId) => keys.take(ref, messageId),
       });
       const first = id();
       const start = await begin(keys, 'k-pass', first);
@@ -230,9 +244,9 @@ describe('idempotency claims survive the death of the request that made them', (
       // The ingress queued it and died before `complete`; the job is taken up and later removed.
       await pass(job(first, start.ref));
       expect(sink.messages.filter((m) => m.to.includes('r@example.test'))).toHaveLength(1);
-      expect(await record(start.ref)).toMatchObject({ state: 'done', messageId: first });
+      expect(await record(start.ref)).toMatchObject({ state: 'pending', taken: true, messageId: first });
       await new Promise((r) => setTimeout(r, 350));
-      await expect(begin(keys, 'k-pass', id())).resolves.toEqual({ kind: 'replay', messageId: first });
+      await expect(begin(keys, 'k-pass', id())).resolves.toMatchObject({ kind: 'replay', messageId: first });
     } finally {
       connections.close();
       await sink.close();

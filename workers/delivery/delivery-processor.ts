@@ -47,10 +47,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
   /**
-   * Settles a message's idempotency claim (`DeliveryJob.idem`) as done, on the first pass: the
-   * ingress that queued it may have died before it could. Without it, claims are left as they are.
+   * Marks a message's idempotency claim (`DeliveryJob.idem`) as taken up, on the first pass: a
+   * retry of a request that died before settling it then knows the message was queued, even once
+   * its job is gone. Without it, claims are left as they are.
    */
-  settleIdempotency?: (ref: string, messageId: string) => Promise<unknown>;
+  markIdempotencyTaken?: (ref: string, messageId: string) => Promise<unknown>;
   /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
   batches?: BatchDeps;
 }
@@ -96,7 +97,7 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
   return async (data) => {
     const attempt = data.attempt + 1;
     const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
-    if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined) await deps.settleIdempotency?.(data.idem, data.messageId);
+    if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined) await deps.markIdempotencyTaken?.(data.idem, data.messageId);
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
     const ip = pickIp(pool.ips, data.messageId);
