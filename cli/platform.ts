@@ -227,23 +227,12 @@ async function start(
 
   const events = new EventPublisher(plainRedis, config.redis.prefix);
   const idempotency = new IdempotencyKeys(plainRedis, config.redis.prefix);
-  const queues = new PoolQueues(producerRedis, config.redis.prefix, {
-    maxBatch: config.delivery.queueBatchMax,
-    // A keyed message's claim learns its batch's job id before the add: a retry can then find it.
-    beforeBatch: (jobId, keyed) => idempotency.assignJob(jobId, keyed),
-  });
+  // A keyed message's claim learns its batch's job id before the add: a retry can then find it.
+  const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax, beforeBatch: (id, keyed) => idempotency.assignJob(id, keyed) });
   closers.push(() => queues.close());
   const spool = new Spool(config.spool.dir);
   await spool.init();
-  const acceptDeps = {
-    queues,
-    events,
-    logger,
-    maxMessageBytes: config.limits.maxMessageBytes,
-    idempotency,
-    spool,
-    spoolThresholdBytes: config.spool.thresholdBytes,
-  };
+  const acceptDeps = { queues, events, logger, idempotency, spool, maxMessageBytes: config.limits.maxMessageBytes, spoolThresholdBytes: config.spool.thresholdBytes };
 
   const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);

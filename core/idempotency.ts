@@ -36,39 +36,24 @@ export interface IdempotencyClaim {
 
 // Replaces a value only if it is still the one read (a takeover of a stale claim).
 const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
-// A pending claim for this message is marked taken up by a worker (its TTL kept).
-const TAKE = `local v = redis.call('GET', KEYS[1])
+// Updates a claim still pending for this message (ARGV[1]), its TTL kept; 0 when it is not one.
+// ARGV[2]: `taken` (a worker took the message up; once), `done` (settled), `job` (its batch job is ARGV[3]).
+const UPDATE_PENDING = `local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local r = cjson.decode(v)
-if r.state == 'pending' and r.messageId == ARGV[1] and not r.taken then
+if r.state ~= 'pending' or r.messageId ~= ARGV[1] then return 0 end
+if ARGV[2] == 'taken' then
+  if r.taken then return 0 end
   r.taken = true
-  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
-  return 1
-end
-return 0`;
-// A pending claim for this message becomes done (its TTL kept); anything else is left alone.
-const SETTLE = `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local r = cjson.decode(v)
-if r.state == 'pending' and r.messageId == ARGV[1] then
+elseif ARGV[2] == 'done' then
   r.state = 'done'
   r['until'] = nil
   r.taken = nil
-  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
-  return 1
+else
+  r.job = ARGV[3]
 end
-return 0`;
-
-// Names the batch job a pending claim's message is about to be added in.
-const ASSIGN_JOB = `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local r = cjson.decode(v)
-if r.state == 'pending' and r.messageId == ARGV[1] then
-  r.job = ARGV[2]
-  redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
-  return 1
-end
-return 0`;
+redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
+return 1`;
 
 // Deletes the claim only if it is still this request's (a takeover may have replaced it).
 const ABANDON = `local v = redis.call('GET', KEYS[1])
@@ -151,7 +136,7 @@ export class IdempotencyKeys {
    */
   async assignJob(jobId: string, messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const m of messages) if (m.idem !== undefined) pipeline.eval(ASSIGN_JOB, 1, m.idem, m.messageId, jobId);
+    for (const m of messages) if (m.idem !== undefined) pipeline.eval(UPDATE_PENDING, 1, m.idem, m.messageId, 'job', jobId);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
@@ -167,7 +152,7 @@ export class IdempotencyKeys {
 
   /** Marks the claim `ref` done if it is still pending for `messageId`. True when it changed. */
   async settle(ref: string, messageId: string): Promise<boolean> {
-    return (await this.redis.eval(SETTLE, 1, ref, messageId)) === 1;
+    return (await this.redis.eval(UPDATE_PENDING, 1, ref, messageId, 'done')) === 1;
   }
 
   /**
@@ -175,7 +160,7 @@ export class IdempotencyKeys {
    * then knows it was queued even once its job is gone. True when it changed.
    */
   async take(ref: string, messageId: string): Promise<boolean> {
-    return (await this.redis.eval(TAKE, 1, ref, messageId)) === 1;
+    return (await this.redis.eval(UPDATE_PENDING, 1, ref, messageId, 'taken')) === 1;
   }
 
   /** Forgets a claim whose request failed before anything was queued, so the client may retry. */
