@@ -63,6 +63,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     submission.idempotency ??
     (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + raw.toString('latin1')) } : undefined);
   const messageId = submission.messageId ?? newId('msg');
+  const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let idemRef: string | undefined;
   if (idem) {
     const start = await deps.idempotency.begin(bridge.id, idem.key, idem.fingerprint, {
@@ -73,12 +74,11 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id, recovered: start.claimedAt !== undefined }, 'idempotent replay');
       // The first request died after queueing, before its `queued` events: they go out now,
       // stamped with the time of its claim (before its job existed, like any `queued`).
-      if (start.claimedAt !== undefined) await publishQueued(deps, bridge, start.messageId, submission.recipients, start.claimedAt);
+      if (start.claimedAt !== undefined) await publishQueued(deps, bridge, start.messageId, recipients, start.claimedAt);
       return start.messageId;
     }
     idemRef = start.ref;
   }
-  const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let spooled: string | undefined;
   // Stamped before the job exists, so `queued` never sorts after a delivery event of the message.
   const acceptedAt = Date.now();
@@ -119,8 +119,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
 
 /** The `queued` event of each recipient; a failure is logged (an event may be lost, never the message). */
 async function publishQueued(deps: AcceptDeps, bridge: AuthenticatedBridge, messageId: string, recipients: readonly string[], ts: number): Promise<void> {
-  const unique = [...new Set(recipients.map((r) => r.trim()))];
-  const events = unique.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts }));
+  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });

@@ -25,8 +25,8 @@ export interface DeliveryJob {
   /** The sender's `X-Bridgemail-Track` ceiling (tracking can only be turned off per message). */
   track?: TrackCeiling;
   /**
-   * The Redis key of the message's idempotency claim, when it came with a key: the worker settles
-   * it when it first takes the message up. Before a batch holding it is added, the claim is told
+   * The Redis key of the message's idempotency claim, when it came with a key: the worker marks
+   * it taken when it first takes the message up. Before a batch holding it is added, the claim is told
    * the batch's job id ({@link PoolQueuesOptions.beforeBatch}), so a retry can tell it was queued.
    */
   idem?: string;
