@@ -137,13 +137,28 @@ export async function smtpClientFloor(sink: SmtpSink, raw: Buffer, messages: num
   }
 }
 
-/** The floors as printed lines, with their sum and the rate it allows on `cores` cores; `shown` are printed but not summed. */
-export function floorLines(floors: readonly Floor[], cores: number, shown: readonly Floor[] = []): string[] {
+/** A rate measured in the same run, to state the floors' ceiling as a ratio to it. */
+export interface ReferenceRate {
+  name: string;
+  perSecond: number;
+}
+
+/**
+ * The floors as printed lines, with their sum and the rate it allows on `cores` cores; `shown` are
+ * printed but not summed. With `reference` (the nodemailer-direct run made just before the
+ * floors), also that ceiling as a ratio to it: the machine's speed moves both alike, so the ratio
+ * holds from one machine and day to the next where the msg/s do not.
+ */
+export function floorLines(floors: readonly Floor[], cores: number, shown: readonly Floor[] = [], reference?: ReferenceRate): string[] {
   const total = floors.reduce((s, f) => s + f.ms, 0);
+  const ceiling = (cores * 1000) / total;
   return [
     'floors: CPU per message of parts every implementation on this stack pays (measured now)',
     ...shown.map((f) => `  ${f.name.padEnd(46)} ${f.ms.toFixed(3).padStart(7)} ms/msg  (not in the sum)`),
     ...floors.map((f) => `  ${f.name.padEnd(46)} ${f.ms.toFixed(3).padStart(7)} ms/msg`),
-    `  ${'sum'.padEnd(46)} ${total.toFixed(3).padStart(7)} ms/msg  → at most ${Math.floor((cores * 1000) / total)} msg/s on ${cores} cores with nothing else`,
+    `  ${'sum'.padEnd(46)} ${total.toFixed(3).padStart(7)} ms/msg  → at most ${Math.floor(ceiling)} msg/s on ${cores} cores with nothing else`,
+    ...(reference && reference.perSecond > 0
+      ? [`  ${'ceiling / reference'.padEnd(46)} ${(ceiling / reference.perSecond).toFixed(2).padStart(7)}×       ${reference.name} ran at ${Math.round(reference.perSecond)} msg/s just before`]
+      : []),
   ];
 }

@@ -29,7 +29,8 @@
  * - `nodemailer-direct #2`: the baseline again, last, to show drift within the run.
  * - floors (bench/floors.ts): CPU per message of the parts any implementation on this stack pays
  *   (RSA-2048 signature, a trivial Koa accept, a BullMQ job, the nodemailer client), their sum,
- *   and the rate that sum allows on this machine's cores.
+ *   the rate that sum allows on this machine's cores, and that rate as a ratio to the
+ *   nodemailer-direct #2 run made just before (the most any Bridgemail case could reach).
  * A Bridgemail case is timed from its first submission until the sink has received as many
  * messages as were accepted (the platform runs in this process: ingress, Redis round trips,
  * BullMQ, tracking, DKIM, delivery from Pool IP 127.0.0.2). Each case first runs a small
@@ -358,8 +359,9 @@ async function main(): Promise<void> {
     }
 
     // The baseline again: how much the machine drifted during the run.
-    if (BASELINES) report('nodemailer-direct #2', await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N));
-    if (BASELINES) {
+    const last = BASELINES ? await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N) : undefined;
+    if (last) {
+      report('nodemailer-direct #2', last);
       const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html }).compile().build();
       const single = await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length);
       const floors: Floor[] = [
@@ -368,7 +370,8 @@ async function main(): Promise<void> {
         await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length, 20),
         await smtpClientFloor(sink, raw, BASELINE_N * 2),
       ];
-      for (const line of floorLines(floors, availableParallelism(), [single])) console.log(line);
+      const reference = { name: 'nodemailer-direct #2', perSecond: last.delivered / last.seconds };
+      for (const line of floorLines(floors, availableParallelism(), [single], reference)) console.log(line);
     }
   } finally {
     direct.close();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { TrackingTokens, type TrackingClaims } from './tracking-token.js';
 
@@ -16,6 +17,19 @@ describe('TrackingTokens', () => {
   it('verifies what it signed, for opens and clicks', () => {
     expect(tokens.verify(tokens.sign(OPEN), 'o')).toEqual(OPEN);
     expect(tokens.verify(tokens.sign(CLICK), 'c')).toEqual(CLICK);
+  });
+
+  it('signs a copy’s click tokens with clickSigner exactly as sign() does', () => {
+    const claims = fc.record({ m: fc.string(), b: fc.string(), p: fc.string(), r: fc.emailAddress(), t: fc.nat() });
+    fc.assert(
+      fc.property(claims, fc.nat({ max: 10_000 }), fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string(), (c, i, url, odd) => {
+        const signer = tokens.clickSigner(c);
+        expect(signer(i, url)).toBe(tokens.sign({ k: 'c', ...c, i, u: url }));
+        expect(signer(i, odd)).toBe(tokens.sign({ k: 'c', ...c, i, u: odd }));
+        expect(tokens.verify(signer(i, url), 'c')).toEqual({ k: 'c', ...c, i, u: url });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('makes URL-safe tokens that verify with a new instance on the same master key', () => {

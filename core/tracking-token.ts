@@ -37,6 +37,18 @@ export class TrackingTokens {
     return `${body}.${this.#mac(body).toString('base64url')}`;
   }
 
+  /**
+   * Signs the click tokens of one copy: `sign({ k: 'c', ...claims, i, u })` for each link, with
+   * the claims' JSON written once instead of once a link (the same token, byte for byte).
+   */
+  clickSigner(claims: Omit<TrackingClaims, 'k' | 'i' | 'u'>): (i: number, url: string) => string {
+    const head = `${JSON.stringify({ k: 'c', ...claims }).slice(0, -1)},"i":`;
+    return (i, url) => {
+      const body = Buffer.from(`${head}${JSON.stringify(i)},"u":${JSON.stringify(url)}}`).toString('base64url');
+      return `${body}.${this.#mac(body).toString('base64url')}`;
+    };
+  }
+
   /** The claims of a valid token of kind `kind`, or undefined for anything forged, altered or malformed. */
   verify(token: string, kind: TrackingClaims['k']): TrackingClaims | undefined {
     if (token.length > 8192) return undefined;
