@@ -66,7 +66,7 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
       method: 'get',
       path: '/t/c/:token',
       operationId: 'trackClick',
-      summary: 'Tracked link: records a click and redirects (302) to the original URL signed in the token',
+      summary: 'Tracked link: records a click and redirects (302) to the original URL carried in the token',
       description: 'A token that does not verify answers 404, never a redirect: no open redirect can be forged.',
       responses: { 302: { description: 'Redirect to the original URL', headers: { Location: 'The original URL' } } },
       handler: (ctx) => {

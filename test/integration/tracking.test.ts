@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TrackingTokens } from '../../core/index.js';
 import { useHarness } from '../support/harness.js';
 import { submissionTransport } from '../support/smtp-client.js';
 import type { SinkMessage } from '../support/smtp-sink.js';
@@ -110,7 +111,7 @@ describe('per-Bridge open and click tracking', () => {
     expect(trackedLinks(html)).toHaveLength(1);
   });
 
-  it('redirects a tracked click to the exact original URL once per click, and 404s forged tokens', async () => {
+  it('redirects a tracked click to the exact original URL once per click, keeps its token opaque, and 404s altered and forged tokens', async () => {
     const bridge = await bridgeWith(true, true);
     const id = await sendHtml(bridge, 'clicker@example.test');
     const html = String((await simpleParser((await arrival('clicker@example.test')).raw)).html);
@@ -127,17 +128,21 @@ describe('per-Bridge open and click tracking', () => {
     expect(clicks[0].user_agent).toContain('Firefox');
 
     const token = link!.slice(link!.lastIndexOf('/') + 1);
-    const [body, sig] = token.split('.') as [string, string];
+    // The token is opaque: neither it nor its base64 decodings show the recipient, the Bridge or the URL.
+    for (const view of [token, Buffer.from(token, 'base64').toString('latin1'), Buffer.from(token, 'base64url').toString('utf8')]) {
+      for (const secret of ['clicker@example.test', 'clicker', bridge.id, poolId, id, 'shop.example', ORIGINAL_URL]) expect(view).not.toContain(secret);
+    }
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const claims = { k: 'c', m: id, b: bridge.id, p: poolId, r: 'clicker@example.test', t: 0, i: 0, u: 'https://evil.example/' } as const;
     const forged = [
-      `${flip(body, 5)}.${sig}`,
-      `${body}.${flip(sig, 3)}`,
-      `${Buffer.from(JSON.stringify({ k: 'c', m: id, b: bridge.id, p: poolId, r: '', t: 0, i: 0, u: 'https://evil.example/' })).toString('base64url')}.${sig}`,
+      ...Array.from(token, (_, i) => flip(token, i)),
+      new TrackingTokens(randomBytes(32)).sign(claims),
+      `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${token.slice(0, 22)}`,
       'garbage',
     ];
     for (const f of forged) {
       const r = await fetch(`${h.platform.urls.api}/t/c/${f}`, { redirect: 'manual' });
-      expect(r.status).toBe(404);
+      expect(r.status, f).toBe(404);
       expect(r.headers.get('location')).toBeNull();
     }
     // An open token is not a click token.

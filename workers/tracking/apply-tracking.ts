@@ -28,8 +28,7 @@ export async function applyTracking(raw: Buffer, plan: TrackingPlan, copy: Track
   const base = plan.baseUrl.replace(/\/+$/, '');
   const claims = { m: copy.messageId, b: copy.bridgeId, p: copy.poolId, r: copy.recipient, t: Date.now() };
   const pixelUrl = plan.opens ? `${base}/t/o/${tokens.sign({ k: 'o', ...claims })}` : undefined;
-  const click = plan.clicks ? tokens.clickSigner(claims) : undefined;
-  const linkUrl = click ? (url: string, i: number) => `${base}/t/c/${click(i, url)}` : undefined;
+  const linkUrl = plan.clicks ? (u: string, i: number) => `${base}/t/c/${tokens.sign({ k: 'c', ...claims, i, u })}` : undefined;
   return rewriteHtmlParts(raw, (html) =>
     rewriteHtml(html, { ...(pixelUrl ? { pixelUrl } : {}), ...(linkUrl ? { linkUrl } : {}), trackingBase: `${base}/t/` }).html,
   );
