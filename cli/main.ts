@@ -1,28 +1,18 @@
-import { ConfigError, createLogger, loadConfig, redactConfig } from '../core/index.js';
-import { ROLES, startPlatform, type Role } from './platform.js';
-
-const USAGE = `Usage: bridgemail start [--role all|ingress|worker|analytics|admin[,...]]
-       bridgemail classify FILE...
-
-Starts Bridgemail with the configuration from the environment (see the README's table).
-  start    run every role in the foreground: SMTP and REST ingress, delivery workers,
-           analytics writer, admin API; embedded Redis, PGlite and chDB unless
-           REDIS_URL, DATABASE_URL, CLICKHOUSE_URL are set.
-  classify print one JSON line per file: the bounce/complaint classifier's answer
-           ({ kind, recipient, hard, status, reason, … } plus "file"); needs no server.
-  --role   the roles of this process, comma-separated (default all):
-           ingress    REST and SMTP submission, tracking endpoints, inbound MX and reports
-           worker     delivery and webhooks
-           analytics  the one writer of events into ClickHouse
-           admin      admin API, web console, bull-board
-           Anything but "all" needs REDIS_URL and DATABASE_URL (ingress, analytics and admin
-           also CLICKHOUSE_URL), the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.
-  Every process serves /healthz, /readyz and /metrics on BRIDGEMAIL_OPS_PORT.`;
+// Only the usage text is imported up front: `--help` and a bare `bridgemail` answer without
+// compiling the platform; every other import is loaded by the command that needs it.
+import type { Logger } from '../core/index.js';
+import type { Role } from './platform.js';
+import { USAGE } from './usage.js';
 
 /** The `bridgemail` command. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
@@ -37,7 +27,15 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const roles = parseRoles(rest);
+  await start(rest);
+}
+
+/** `bridgemail start`: config, console build, platform, then stop on SIGINT / SIGTERM. */
+async function start(args: string[]): Promise<void> {
+  const { ConfigError, createLogger, loadConfig, redactConfig } = await import('../core/index.js');
+  const { ROLES, startPlatform } = await import('./platform.js');
+  const { hostNameWarnings, listenFailureLine } = await import('./start-checks.js');
+  const roles = parseRoles(args, ROLES);
   if (typeof roles === 'string') {
     process.stderr.write(`unknown role "${roles}"; roles are ${ROLES.join(', ')}\n`);
     process.exitCode = 2;
@@ -56,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   logger.debug({ config: redactConfig(config) }, 'configuration');
+  for (const { msg, variable, value } of hostNameWarnings(config)) logger.warn({ variable, value }, msg);
+  if (config.consoleDir === undefined && (roles.includes('all') || roles.includes('admin'))) await buildConsole(logger);
   let platform;
   try {
     platform = await startPlatform(config, logger, {
@@ -64,6 +64,12 @@ export async function main(argv: string[]): Promise<void> {
         process.stderr.write(`\nAdmin token (shown once; also in ${config.dataDir}/admin-token):\n  ${token}\n\n`),
     });
   } catch (err) {
+    const line = listenFailureLine(err, config);
+    if (line !== undefined) {
+      process.stderr.write(`${line}\n`);
+      process.exitCode = 2;
+      return;
+    }
     logger.fatal({ err }, 'start failed');
     process.exitCode = 1;
     return;
@@ -88,10 +94,20 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Builds the default web console when missing; a failed build leaves the API up and the console at 503. */
+async function buildConsole(logger: Logger): Promise<void> {
+  const { defaultConsolePaths, ensureConsoleBuilt } = await import('./console-build.js');
+  try {
+    await ensureConsoleBuilt(defaultConsolePaths(), logger);
+  } catch (err) {
+    logger.error({ err }, 'web console build failed');
+  }
+}
+
 /** The roles of `--role a,b` (default all), or the first unknown name. */
-function parseRoles(args: string[]): Role[] | string {
+function parseRoles(args: string[], known: readonly Role[]): Role[] | string {
   const i = args.indexOf('--role');
   const names = (i === -1 ? 'all' : (args[i + 1] ?? '')).split(',').map((r) => r.trim());
-  const unknown = names.find((r) => !(ROLES as readonly string[]).includes(r));
+  const unknown = names.find((r) => !(known as readonly string[]).includes(r));
   return unknown !== undefined ? unknown : (names as Role[]);
 }

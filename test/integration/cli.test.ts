@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function startCli(dataDir: string): Run {
+function startCli(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Run {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -26,6 +27,7 @@ function startCli(dataDir: string): Run {
     BRIDGEMAIL_SMTPS_PORT: '0',
     BRIDGEMAIL_MX_PORT: '0',
     BRIDGEMAIL_OPS_PORT: '0',
+    ...extraEnv,
   };
   const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Run = { child, stdout: [], stderr: [], exited: new Promise((r) => child.once('exit', (code) => r(code))) };
@@ -39,6 +41,20 @@ function startCli(dataDir: string): Run {
   child.stderr?.on('data', (d: Buffer) => run.stderr.push(d.toString()));
   return run;
 }
+
+/** Runs the command to its end with `env` as its whole environment. */
+async function runCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  return { code, stdout, stderr };
+}
+
+// Preload that reports every module the process resolves, one `RESOLVED <url>` line on stderr.
+const RESOLVE_PROBE = resolve(import.meta.dirname, '../support/resolve-probe.mjs');
 
 const logLines = (run: Run) => run.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 const line = (run: Run, msg: string) => logLines(run).find((l) => l.msg === msg);
@@ -56,8 +72,54 @@ describe('the bridgemail command', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('--help prints the usage and exits 0 without loading the platform', async () => {
+    const { code, stdout, stderr } = await runCli(['--help'], {}, ['--import', RESOLVE_PROBE]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^Usage: bridgemail start/);
+    const loaded = stderr.split('\n').filter((l) => l.startsWith('RESOLVED file:')).map((l) => l.slice('RESOLVED '.length));
+    const ours = loaded.filter((u) => !u.includes('/node_modules/')).map((u) => u.slice(u.lastIndexOf('/', u.lastIndexOf('/') - 1) + 1));
+    expect([...new Set(ours)].sort()).toEqual(['bin/bridgemail.js', 'cli/main.ts', 'cli/usage.ts']);
+    const packages = new Set(loaded.filter((u) => u.includes('/node_modules/')).map((u) => /\/node_modules\/([^/]+)/.exec(u)?.[1]));
+    // tsx (and the esbuild it compiles with) only: no engine, server or schema library.
+    expect([...packages].filter((p) => p !== 'tsx' && p !== 'esbuild')).toEqual([]);
+  });
+
+  it('without a command prints the usage on stderr and exits 2', async () => {
+    const { code, stdout, stderr } = await runCli([], {});
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^Usage: bridgemail start/);
+  });
+
+  it('a port already taken: one line naming the variable to change, exit 2', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const busyDir = await mkdtemp(join(tmpdir(), 'bridgemail-cli-busy-'));
+    try {
+      const { code, stderr, stdout } = await runCli(['start'], {
+        BRIDGEMAIL_DATA_DIR: busyDir,
+        BRIDGEMAIL_HOST: '127.0.0.1',
+        BRIDGEMAIL_ADMIN_TOKEN: 'bm_admin_cli_test_token_0123456789',
+        BRIDGEMAIL_CONSOLE_DIR: busyDir,
+        BRIDGEMAIL_API_PORT: String(port),
+        BRIDGEMAIL_ADMIN_PORT: '0',
+        BRIDGEMAIL_SMTP_PORT: '0',
+        BRIDGEMAIL_SMTPS_PORT: '0',
+        BRIDGEMAIL_MX_PORT: '0',
+        BRIDGEMAIL_OPS_PORT: '0',
+      });
+      expect(code).toBe(2);
+      expect(stderr).toBe(`port 127.0.0.1:${port} is already in use: set BRIDGEMAIL_API_PORT to a free port\n`);
+      expect(stdout).not.toContain('start failed');
+    } finally {
+      await new Promise((r) => taken.close(r));
+      await rm(busyDir, { recursive: true, force: true });
+    }
+  });
+
   it('starts every role, logs one line per listener, and stops cleanly on SIGTERM', async () => {
-    const run = startCli(dataDir);
+    const run = startCli(dataDir, { BRIDGEMAIL_HELO_NAME: 'mailhost' });
     runs.push(run);
     await waitFor(() => line(run, 'ready'), 60_000, 'ready');
     for (const msg of ['send API listening', 'SMTP submission listening', 'SMTPS submission listening', 'admin API listening']) {
@@ -69,8 +131,19 @@ describe('the bridgemail command', () => {
     const redisPid = Number(line(run, 'embedded redis-server started (AOF on)')?.redisPid);
     expect(redisPid, JSON.stringify(line(run, 'embedded redis-server started (AOF on)'))).toBeGreaterThan(0);
     expect(alive(redisPid)).toBe(true);
+    // A short host name as HELO (and so as bounce domain) is warned about, naming the variables.
+    const warned = logLines(run).filter((l) => l.level === 40 && typeof l.variable === 'string');
+    expect(warned.map((l) => [l.variable, l.value])).toEqual([
+      ['BRIDGEMAIL_HELO_NAME', 'mailhost'],
+      ['BRIDGEMAIL_BOUNCE_DOMAIN', 'mailhost'],
+    ]);
+    for (const w of warned) expect(String(w.msg)).toContain(String(w.variable));
 
     const adminUrl = String(line(run, 'admin API listening')?.url);
+    // The console is served by a plain `bridgemail start` (built at start when missing).
+    const page = await fetch(new URL('/', adminUrl));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const res = await fetch(`${adminUrl}/pools`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
@@ -85,11 +158,12 @@ describe('the bridgemail command', () => {
   });
 
   it('restarts on the same data dir: migrations are idempotent, data and token kept', async () => {
-    const run = startCli(dataDir);
+    const run = startCli(dataDir, { BRIDGEMAIL_HELO_NAME: 'mail.example.test' });
     runs.push(run);
     await waitFor(() => line(run, 'ready'), 60_000, 'ready');
     expect(line(run, 'control-plane schema ready')?.applied).toEqual([]);
     expect(run.stderr.join('')).not.toContain('Admin token');
+    expect(logLines(run).filter((l) => typeof l.variable === 'string' && String(l.variable).startsWith('BRIDGEMAIL_'))).toEqual([]);
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const adminUrl = String(line(run, 'admin API listening')?.url);
     const pools = (await (await fetch(`${adminUrl}/pools`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
