@@ -8,6 +8,7 @@ import type { DeliveryJob, PoolQueues } from './queues.js';
 import type { Logger } from './logger.js';
 import { sha256Hex } from './secret-box.js';
 import type { Spool } from './spool.js';
+import { completeSubmittedHeaders } from './submitted-headers.js';
 import { parseTrackCeiling } from './track-header.js';
 
 /** What both ingresses hand over once a message is authenticated, parsed and within limits. */
@@ -26,6 +27,13 @@ export interface Submission {
    * `X-Bridgemail-Idempotency-Key` header field of the message is used, fingerprinted by the message.
    */
   idempotency?: { key: string; fingerprint: string };
+  /**
+   * Set when the client composed the message (SMTP): a missing Message-ID (`<id@messageIdDomain>`)
+   * and Date are added and a message without From is refused, RFC 6409 §8. The fields added count
+   * neither against the size limit nor in an idempotency fingerprint, so a retried submission is
+   * recognised as the same message.
+   */
+  complete?: { messageIdDomain: string };
 }
 
 /** Collaborators of {@link acceptMessage}. */
@@ -49,8 +57,8 @@ export interface AcceptDeps {
  */
 export async function acceptMessage(deps: AcceptDeps, submission: Submission): Promise<string> {
   // Our control header fields are taken out here so they never reach a recipient.
-  const { raw, values } = takeControlHeaders(submission.raw);
-  if (raw.length > deps.maxMessageBytes) {
+  const { raw: submitted, values } = takeControlHeaders(submission.raw);
+  if (submitted.length > deps.maxMessageBytes) {
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   }
   const { bridge } = submission;
@@ -61,8 +69,10 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   const envelope = `${submission.from}\n${[...submission.recipients].map((r) => r.toLowerCase()).sort().join(',')}\n`;
   const idem =
     submission.idempotency ??
-    (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + raw.toString('latin1')) } : undefined);
+    (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + submitted.toString('latin1')) } : undefined);
   const messageId = submission.messageId ?? newId('msg');
+  const { complete } = submission;
+  const raw = complete ? completeSubmittedHeaders(submitted, { messageId, domain: complete.messageIdDomain, date: new Date() }) : submitted;
   const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let idemRef: string | undefined;
   if (idem) {

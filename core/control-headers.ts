@@ -5,18 +5,27 @@ export const CONTROL_HEADERS = ['x-bridgemail-track', 'x-bridgemail-idempotency-
 export type ControlHeader = (typeof CONTROL_HEADERS)[number];
 
 /**
+ * The top-level header block of a raw message as latin1 text, through the line break that ends its
+ * last field (at most its first 256 KiB). The header's end is found in the bytes, so only the header
+ * becomes a string; a message opening with a blank line has an empty header.
+ */
+export function headerBlock(raw: Buffer): string {
+  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024));
+  if (head[0] === 0x0a || (head[0] === 0x0d && head[1] === 0x0a)) return '';
+  const crlf = head.indexOf('\r\n\r\n');
+  const lf = head.indexOf('\n\n');
+  const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 2 : lf !== -1 ? lf + 1 : -1;
+  return head.toString('latin1', 0, end === -1 ? head.length : end);
+}
+
+/**
  * Removes every field named in {@link CONTROL_HEADERS} from the top-level header of a raw message
  * (folded continuation lines included, RFC 5322 §2.2.3) and returns their unfolded values. A
  * message without any comes back as the very same Buffer; nested parts and the body are never read.
  */
 export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<ControlHeader, string[]> } {
   const values = new Map<ControlHeader, string[]>();
-  // The header's end is found in the bytes: only the header becomes a string.
-  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024));
-  const crlf = head.indexOf('\r\n\r\n');
-  const lf = head.indexOf('\n\n');
-  const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 2 : lf !== -1 ? lf + 1 : -1;
-  const headerText = head.toString('latin1', 0, end === -1 ? head.length : end);
+  const headerText = headerBlock(raw);
   const lower = headerText.toLowerCase();
   if (!CONTROL_HEADERS.some((name) => lower.includes(name))) return { raw, values };
   const lines = headerText.match(/[^\n]*\n|[^\n]+$/g) ?? [];

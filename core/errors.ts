@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   POOL_BINDING_IMMUTABLE: { meaning: 'a Bridge stays bound to the Pool it was created with', http: 400, smtp: [550, '5.7.1'] },
   AUTH_RATE_LIMITED: { meaning: 'too many failed authentications from this client; retry later', http: 429, smtp: [454, '4.7.0'] },
   MESSAGE_TOO_LARGE: { meaning: 'the message exceeds the configured size limit', http: 413, smtp: [552, '5.3.4'] },
+  FROM_HEADER_MISSING: { meaning: 'the message has no From header field (RFC 5322 §3.6)', http: 400, smtp: [550, '5.6.0'] },
   TOO_MANY_RECIPIENTS: { meaning: 'the message has more recipients than allowed', http: 400, smtp: [452, '4.5.3'] },
   IDEMPOTENCY_KEY_REUSED: { meaning: 'the idempotency key was already used for a different message', http: 409, smtp: [554, '5.7.0'] },
   IDEMPOTENCY_IN_PROGRESS: { meaning: 'a request with the same idempotency key is still in progress', http: 409, smtp: [451, '4.3.0'] },

@@ -21,6 +21,7 @@ export interface SmtpIngressDeps {
   port: number;
   /** Implicit TLS port (465). 0 picks a free port. */
   securePort: number;
+  /** Name in the greeting and the EHLO reply; also the domain of the Message-IDs added to submissions. */
   heloName: string;
   maxMessageBytes: number;
   maxRecipients: number;
@@ -72,6 +73,16 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     disableReverseLookup: true,
     closeTimeout: 5_000,
     logger: false,
+    // RFC 4954 §4: EHLO lists only mechanisms usable now, and AUTH needs TLS here, so a plain
+    // session has no AUTH until STARTTLS (smtp-server's per-session disabledCommands).
+    onConnect(session, callback) {
+      if (!session.secure) session.disabledCommands = ['AUTH'];
+      callback();
+    },
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = undefined;
+      callback();
+    },
     onAuth(auth, session, callback) {
       if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') {
         return callback(smtpError(new AppError('INVALID_CREDENTIALS', 'unsupported auth method'), log));
@@ -123,6 +134,8 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
             from: mailFrom ? mailFrom.address : '',
             recipients: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks, size),
+            // The client composed the message: Message-ID and Date are added when missing (RFC 6409 §8).
+            complete: { messageIdDomain: deps.heloName },
           })
           .then(
             (id) => callback(null, `2.0.0 Ok: queued as ${id}`),
