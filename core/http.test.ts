@@ -127,6 +127,12 @@ describe('parseJson', () => {
     expect(parseJson(Buffer.from(JSON.stringify({ s: '[[[[' .repeat(50) + '\\"' + '{{{'.repeat(50) })))).toEqual({ s: '[[[['.repeat(50) + '\\"' + '{{{'.repeat(50) });
     expect(() => parseJson(Buffer.from('{"a":'))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
   });
+
+  it('names an empty body as such', () => {
+    for (const body of ['', ' ', '\r\n\t']) {
+      expect(() => parseJson(Buffer.from(body))).toThrow(expect.objectContaining({ code: 'INVALID_JSON', message: 'empty body' }));
+    }
+  });
 });
 
 describe('LONE_SURROGATE', () => {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { AppError, isAppError, toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
+import { readableIssue } from './readable-issue.js';
 
 /**
  * Reads a request body up to `limit` bytes; past it, stops reading and throws
@@ -64,12 +65,13 @@ function closingQuote(text: string, open: number): number {
 }
 
 /**
- * Parses JSON, throwing `INVALID_JSON` with the parser's position instead of a SyntaxError, and
- * for bodies nested deeper than {@link MAX_JSON_DEPTH} (no request needs it, and deep values
- * overflow the stack of anything that walks them recursively).
+ * Parses JSON, throwing `INVALID_JSON` with the parser's position instead of a SyntaxError, for
+ * an empty body (`empty body`), and for bodies nested deeper than {@link MAX_JSON_DEPTH} (no
+ * request needs it, and deep values overflow the stack of anything that walks them recursively).
  */
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');
+  if (!/\S/.test(text)) throw new AppError('INVALID_JSON', 'empty body');
   if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new AppError('INVALID_JSON', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
@@ -88,9 +90,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Parse options giving every issue a message a person can read (`to: required`). */
+const READABLE = { error: readableIssue } as const;
+
 /** Validates `value` with `schema`; the first issue becomes `VALIDATION_FAILED` naming its field. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, READABLE);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   // An unknown key is reported on the key itself, e.g. `attachments[0].foo`.

@@ -54,9 +54,17 @@ export const BATCH_LIMIT = 500;
 /** Messages of one batch accepted at the same time. */
 const BATCH_PARALLELISM = 16;
 
+/**
+ * Whether the request declares a JSON body. Koa's `ctx.is` answers null for a request without
+ * Content-Length or Transfer-Encoding; such a request is still JSON, with an empty body.
+ */
+function saysJson(ctx: Koa.ParameterizedContext<SendState>): boolean {
+  return Boolean(ctx.is('application/json')) || ctx.request.type.toLowerCase() === 'application/json';
+}
+
 /** Reads a send request body: JSON, or multipart/form-data into the same shape. */
 async function readSendBody(ctx: Koa.ParameterizedContext<SendState>, limit: number): Promise<unknown> {
-  if (ctx.is('application/json')) {
+  if (saysJson(ctx)) {
     const declared = Number(ctx.get('content-length') || NaN);
     return parseJson(await readBody(ctx.req, limit, Number.isFinite(declared) ? declared : undefined));
   }
@@ -147,7 +155,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED'],
       handler: async (ctx) => {
-        if (!ctx.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON array of messages');
+        if (!saysJson(ctx)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON array of messages');
         const declared = Number(ctx.get('content-length') || NaN);
         const list = parseJson(await readBody(ctx.req, bodyLimit, Number.isFinite(declared) ? declared : undefined));
         if (!Array.isArray(list)) throw new AppError('VALIDATION_FAILED', 'body: a JSON array of messages', { field: 'body' });

@@ -1,8 +1,21 @@
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX = 64 * 1024;
+
+/** Sends `request` as written to the host and port of `base`; the whole answer as text. */
+function rawRequest(base: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 describe('REST send API refuses bad input and queues nothing', () => {
   const h = useHarness({ BRIDGEMAIL_MAX_MESSAGE_BYTES: String(MAX) });
@@ -39,6 +52,43 @@ describe('REST send API refuses bad input and queues nothing', () => {
   it('400 for malformed JSON', async () => {
     await expectError(await post('{"from": "a@b.test", '), 400, 'INVALID_JSON');
     await expectError(await post(''), 400, 'INVALID_JSON');
+  });
+
+  it('400 INVALID_JSON "empty body" for a JSON request without a body, with or without Content-Length', async () => {
+    const empty = await post('');
+    expect(await empty.json()).toEqual({ error: { code: 'INVALID_JSON', message: 'empty body' } });
+    // What `curl -X POST -H 'Content-Type: application/json'` sends: no Content-Length, no body.
+    for (const path of ['/v1/send', '/v1/send/batch']) {
+      const raw = await rawRequest(
+        h.platform.urls.api,
+        `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${bridge.apiKey}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n`,
+      );
+      expect(raw.split('\r\n')[0], path).toBe('HTTP/1.1 400 Bad Request');
+      expect(raw, path).toContain('{"error":{"code":"INVALID_JSON","message":"empty body"}}');
+    }
+  });
+
+  it('validation messages a person can read', async () => {
+    const message = async (body: unknown) => ((await (await post(JSON.stringify(body))).json()) as { error: { message: string } }).error.message;
+    const { from: _from, ...noFrom } = valid;
+    expect(await message(noFrom)).toBe('from: required');
+    expect(await message({ ...valid, subject: 5 })).toBe('subject: expected a string, got a number');
+    expect(await message({ ...valid, subject: 'x'.repeat(999) })).toBe('subject: must be at most 998 characters');
+    expect(await message({ ...valid, surprise: 1 })).toBe('surprise: unknown field');
+    // The admin plane alike.
+    const hooks = `/admin/v1/bridges/${bridge.id}/webhooks`;
+    expect((await h.platform.admin('POST', hooks, { eventTypes: ['delivered'] })).body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'url: required', field: 'url' });
+    expect((await h.platform.admin('POST', hooks, { url: 'https://hooks.example.test/in', eventTypes: 'delivered' })).body.error.message).toBe(
+      'eventTypes: expected an array, got a string',
+    );
+    expect((await h.platform.admin('POST', hooks)).body.error).toEqual({ code: 'INVALID_JSON', message: 'empty body' });
+  });
+
+  it('a loopback or private webhook URL is refused naming the variable that allows it', async () => {
+    const res = await h.platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, { url: 'http://127.0.0.1:9/hook', eventTypes: ['delivered'] });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'url' });
+    expect(res.body.error.message).toContain('BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1');
   });
 
   it('400 naming the field for missing or invalid fields', async () => {

@@ -44,6 +44,11 @@ describe('checkWebhookUrl', () => {
     }
   });
 
+  it('says which variable lets internal targets through', async () => {
+    const check = await checkWebhookUrl('http://127.0.0.1:9/hook', { resolve: noDns });
+    expect(check.ok ? '' : check.detail).toContain('BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1');
+  });
+
   it('lets internal addresses through with allowPrivate', async () => {
     expect(await checkWebhookUrl('http://127.0.0.1:9/hook', { allowPrivate: true, resolve: noDns })).toMatchObject({ ok: true });
     const resolve = resolverOf({ 'localhost': ['127.0.0.1', '::1'] });

@@ -156,7 +156,11 @@ export async function checkWebhookUrl(text: string, options: UrlGuardOptions = {
   if (!options.allowPrivate) {
     const internal = addresses.find(isInternalAddress);
     if (internal !== undefined) {
-      return { ok: false, reason: 'internal-address', detail: `${host} is or resolves to the internal address ${internal}` };
+      return {
+        ok: false,
+        reason: 'internal-address',
+        detail: `${host} is or resolves to the internal address ${internal}; set BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1 to allow private and loopback targets`,
+      };
     }
   }
   return { ok: true, url, addresses };
