@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { AppError, bearerToken, renderErrors, safeEqual, sha256Hex, withOpenApiRoute } from '../core/index.js';
+import { ADMIN_PRINCIPAL, AppError, bearerToken, renderErrors, safeEqual, sha256Hex, withOpenApiRoute } from '../core/index.js';
 import type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { ConsoleSessions, CSRF_HEADER, SESSION_COOKIE } from './console/console-session.js';
@@ -17,11 +17,12 @@ import { webhookRoutes } from './routes/webhook-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
 import { handoverRoutes } from './routes/handover-routes.js';
 import { poolRoutes } from './routes/pool-routes.js';
+import { authBlockRoutes } from './routes/auth-block-routes.js';
 
 /** Every route of the admin port, `/openapi.json` included. */
 export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(deps.adminToken)): AdminRoute[] {
   return withOpenApiRoute(
-    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps)],
+    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps), ...authBlockRoutes(deps)],
     { title: 'Bridgemail admin API', description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.' },
     (doc) => (ctx) => {
       ctx.body = doc;
@@ -42,16 +43,17 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
   const sessions = new ConsoleSessions(deps.adminToken);
   const actor = `adm_${sha256Hex(deps.adminToken).slice(0, 12)}`;
   const authenticate: Koa.Middleware<AdminState> = async (ctx, next) => {
-    await deps.limiter.check('admin', ctx.ip, 'admin');
     const session = ctx.get('authorization') ? undefined : sessions.verify(ctx.cookies.get(SESSION_COOKIE));
     if (session) {
       // A cookie rides along with any request the browser makes: changes need the CSRF token too.
       if (!SAFE_METHODS.has(ctx.method) && !sessions.checkCsrf(session, ctx.get(CSRF_HEADER) || undefined)) {
         throw new AppError('CSRF_TOKEN_INVALID', `missing or wrong ${CSRF_HEADER} header`);
       }
-    } else if (!safeEqual(bearerToken(ctx.get('authorization') || undefined), deps.adminToken)) {
-      await deps.limiter.recordFailure('admin', ctx.ip, 'admin');
-      throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
+    } else {
+      const token = bearerToken(ctx.get('authorization') || undefined);
+      await deps.limiter.guard('admin', ctx.ip, () => ADMIN_PRINCIPAL, () => {
+        if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
+      });
     }
     ctx.state.actor = actor;
     await next();

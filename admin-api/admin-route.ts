@@ -5,6 +5,7 @@ import {
   parseJson,
   readBody,
   type AuditEntry,
+  type AuthFailureLimiter,
   type EventBacklog,
   type ControlMessage,
   type Logger,
@@ -27,8 +28,8 @@ export interface AdminAppDeps {
   checkWebhookUrl: (url: string) => Promise<{ ok: true } | { ok: false; detail: string }>;
   /** The shaping policy from config, in force until one is set through the admin API. */
   defaultShaping: ShapingPolicy;
-  /** Refuses clients with too many failed admin logins. */
-  limiter: { check(scope: string, address: string, principal: string): Promise<void>; recordFailure(scope: string, address: string, principal: string): Promise<void> };
+  /** Limits failed admin logins and lists / lifts the blocks of both planes. */
+  limiter: Pick<AuthFailureLimiter, 'guard' | 'listBlocks' | 'liftBlock'>;
   logger: Logger;
   /** The queues operators watch (console, bull-board, `GET /admin/v1/queues`). */
   queues: QueueDirectory;

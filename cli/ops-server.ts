@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, collectDefaultMetrics, Registry } from 'prom-client';
-import type { EventBacklog, Logger, MailEvent } from '../core/index.js';
+import type { AuthCounts, EventBacklog, Logger, MailEvent } from '../core/index.js';
 
 /** A dependency whose health decides readiness. */
 export interface ReadinessCheck {
@@ -21,6 +21,8 @@ export interface OpsWiring {
   queueDepths?: () => Promise<{ queue: string; state: string; count: number }[]>;
   /** The event stream's backlog per reader. */
   eventBacklog?: () => Promise<EventBacklog>;
+  /** Failed authentications and refusals counted by this process. */
+  authCounts?: () => AuthCounts;
 }
 
 /** A running ops server and the hook the analytics writer feeds. */
@@ -37,8 +39,8 @@ const CHECK_TIMEOUT_MS = 2000;
 /**
  * `GET /healthz` (alive), `GET /readyz` (Redis, the control-plane database and ClickHouse answer;
  * 503 naming what does not) and `GET /metrics` (Prometheus text: process metrics, queue depths,
- * event backlog, and, in the analytics role, events by type and Pool IP and deferrals by IP and
- * recipient domain).
+ * event backlog, failed and refused authentications, and, in the analytics role, events by type
+ * and Pool IP and deferrals by IP and recipient domain).
  */
 export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
   const registry = new Registry();
@@ -74,6 +76,21 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
         }
       },
     });
+  }
+  if (w.authCounts) {
+    const counts = w.authCounts;
+    for (const kind of ['failures', 'refusals'] as const) {
+      new Counter({
+        name: `bridgemail_auth_${kind}_total`,
+        help: kind === 'failures' ? 'Failed authentications, by transport (api, smtp, admin, console)' : 'Attempts refused with AUTH_RATE_LIMITED (429 / SMTP 454), by transport',
+        labelNames: ['transport'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [transport, n] of Object.entries(counts()[kind])) this.inc({ transport }, n);
+        },
+      });
+    }
   }
   const events = new Counter({ name: 'bridgemail_events_total', help: 'Events written to ClickHouse, by type and Pool IP', labelNames: ['type', 'ip'], registers: [registry] });
   const deferrals = new Counter({

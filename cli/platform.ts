@@ -222,7 +222,7 @@ async function start(
     },
   });
   closers.push(async () => stopControl());
-  const limiter = new AuthFailureLimiter(plainRedis, config.redis.prefix, config.authLimits);
+  const limiter = new AuthFailureLimiter(plainRedis, config.redis.prefix, config.authLimits, logger.child({ component: 'auth' }));
   const auth = createAuthenticator(authCache, limiter);
 
   const events = new EventPublisher(plainRedis, config.redis.prefix);
@@ -366,6 +366,7 @@ async function start(
       return counts.flatMap((q) => Object.entries(q.counts).map(([state, count]) => ({ queue: q.name, state, count })));
     },
     eventBacklog: queueDirectory.eventBacklog,
+    authCounts: () => limiter.counts(),
   });
   closers.push(() => ops.close());
   countEvents = (batch) => ops.countEvents(batch);

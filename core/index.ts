@@ -62,7 +62,7 @@ export { freePort } from './engines/free-port.js';
 export { lockDataDir, type DataDirLock } from './engines/data-dir-lock.js';
 export * from './store/index.js';
 export { BridgeAuthCache, type BridgeAuthCacheOptions } from './auth-cache.js';
-export { AuthFailureLimiter, type AuthLimits } from './auth-limiter.js';
+export { ADMIN_PRINCIPAL, AuthFailureLimiter, type AuthBlock, type AuthCounts, type AuthLimits, type AuthPrincipal, type AuthTransport } from './auth-limiter.js';
 export { createAuthenticator, type Authenticator } from './authenticator.js';
 export { buildOpenApiDocument, withOpenApiRoute, ONE_OR_MANY, type RouteSpec, type ResponseSpec, type HttpMethod } from './openapi.js';
 export { listenToControl, type ControlListenerOptions } from './control-listener.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, safeEqual, validate } from '../../core/index.js';
+import { ADMIN_PRINCIPAL, AppError, safeEqual, validate } from '../../core/index.js';
 import { jsonBody, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './console-session.js';
 
@@ -28,12 +28,10 @@ export function consoleRoutes(deps: AdminAppDeps, sessions: ConsoleSessions): Ad
       responses: { 200: { description: 'Logged in', schema: sessionSchema } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'INVALID_CREDENTIALS', 'AUTH_RATE_LIMITED'],
       handler: async (ctx) => {
-        await deps.limiter.check('admin', ctx.ip, 'admin');
         const { token } = validate(loginSchema, await jsonBody(ctx));
-        if (!safeEqual(token, deps.adminToken)) {
-          await deps.limiter.recordFailure('admin', ctx.ip, 'admin');
-          throw new AppError('INVALID_CREDENTIALS', 'invalid admin token', { field: 'token' });
-        }
+        await deps.limiter.guard('console', ctx.ip, () => ADMIN_PRINCIPAL, () => {
+          if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token', { field: 'token' });
+        });
         const { cookie, session } = sessions.issue();
         ctx.cookies.set(SESSION_COOKIE, cookie, {
           httpOnly: true,

@@ -101,7 +101,9 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
   };
   const findLive = async (column: 'smtp_username' | 'api_key_hash', value: string) =>
     (await sql.query<BridgeRow>(`SELECT * FROM bridges WHERE ${column} = $1 AND deleted_at IS NULL`, [value])).rows[0];
-  const invalid = () => new AppError('INVALID_CREDENTIALS', 'invalid credentials');
+  // `principalKnown` (never shown to the client) lets the failure limiter count a wrong password of
+  // a real username apart from unknown usernames.
+  const invalid = (principalKnown = false) => new AppError('INVALID_CREDENTIALS', 'invalid credentials', { details: { principalKnown } });
 
   return {
     async createBridge(input) {
@@ -197,7 +199,7 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       const r = await findLive('smtp_username', username);
       // Compare against a random value when the user is unknown so both paths cost the same.
       const ok = safeEqual(r ? box.open(r.smtp_password_enc) : randomSecret(24), password);
-      if (!r || !ok) throw invalid();
+      if (!r || !ok) throw invalid(r !== undefined);
       if (r.smtp_revoked_at) throw new AppError('CREDENTIAL_REVOKED', 'SMTP credentials of this Bridge are revoked');
       return { id: r.id, poolId: r.pool_id, name: r.name, generation: r.smtp_generation };
     },

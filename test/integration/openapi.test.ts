@@ -37,7 +37,7 @@ const adminDeps = {
   analytics: { client: {}, database: 'bridgemail' },
   announce: async () => undefined,
   endpoints: () => ({ host: '127.0.0.1', smtpPort: 587, smtpsPort: 465, apiUrl: 'http://127.0.0.1:8080' }),
-  limiter: { check: async () => undefined, recordFailure: async () => undefined },
+  limiter: { guard: async () => undefined, listBlocks: async () => [], liftBlock: async () => false },
   queues: { list: async () => [], eventBacklog: async () => ({ length: 0, groups: [] }) },
   consoleDir: '/nonexistent',
 } as unknown as AdminAppDeps;
