@@ -129,14 +129,19 @@ describe('a few wrong credentials never lock out the right ones', () => {
 
   it("guessing one Bridge's SMTP password from many addresses stays limited; its real clients are served", async () => {
     const guessers = Array.from({ length: 5 }, (_, i) => `127.0.0.${60 + i}`);
+    // The last one is also a real client of C (a shared NAT): it authenticated before.
+    expect(await badSmtp(guessers[4]!, c.smtp.username, c.smtp.password)).toMatch(/^235 /);
     // 20 failures for C's username (the principal limit), four from each of five addresses.
     for (const from of guessers) for (let i = 0; i < 4; i++) expect(await badSmtp(from, c.smtp.username, `guess-${i}`)).toMatch(/^535 /);
     // A guessing address is refused without its guess being checked, the right password included.
     expect(await badSmtp(guessers[0]!, c.smtp.username, c.smtp.password)).toMatch(/^454 /);
     const blocks = (await h.platform.admin('GET', '/admin/v1/auth-blocks')).body.data;
     expect(blocks).toContainEqual(expect.objectContaining({ plane: 'send', kind: 'principal', principal: c.smtp.username, failures: 20 }));
-    // C's clients that never failed, and B from a guessing address, authenticate.
+    // C's clients that never failed, B from a guessing address, and C from the address it was served at
+    // before authenticate; that address's wrong guesses are refused.
     expect(await badSmtp('127.0.0.70', c.smtp.username, c.smtp.password)).toMatch(/^235 /);
     expect(await badSmtp(guessers[1]!, b.smtp.username, b.smtp.password)).toMatch(/^235 /);
+    expect(await badSmtp(guessers[4]!, c.smtp.username, c.smtp.password)).toMatch(/^235 /);
+    expect(await badSmtp(guessers[4]!, c.smtp.username, 'guess-again')).toMatch(/^454 /);
   });
 });
