@@ -65,6 +65,11 @@ export const updateBridgeSchema = z
   })
   .strict();
 
+/** Query of `GET /admin/v1/bridges`. */
+export const listBridgesQuerySchema = z
+  .object({ include: z.literal('deleted').optional().describe('`deleted` lists deleted Bridges too, marked `status: deleted`') })
+  .strict();
+
 /** Body of `POST /admin/v1/bridges/:id/rotate`. */
 export const rotateSchema = z.object({ what: z.enum(['smtp', 'api', 'both']) }).strict();
 

@@ -18,7 +18,7 @@ export const poolViewSchema = z.object({
   createdAt: z.string(),
 });
 
-/** JSON shape of a Bridge; `smtp.password` and `apiKey` only where credentials are shown. */
+/** JSON shape of a Bridge; `smtp.password` and `apiKey` only where credentials are shown, never once deleted. */
 export const bridgeViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -27,8 +27,8 @@ export const bridgeViewSchema = z.object({
   trackClicks: z.boolean(),
   trackingBaseUrl: z.string().nullable(),
   status: z.enum(['active', 'deleted']),
-  smtpStatus: z.enum(['active', 'revoked']),
-  apiStatus: z.enum(['active', 'revoked']),
+  smtpStatus: z.enum(['active', 'revoked', 'deleted']),
+  apiStatus: z.enum(['active', 'revoked', 'deleted']),
   smtp: z.object({
     host: z.string(),
     port: z.number().describe('STARTTLS submission port'),
@@ -66,9 +66,9 @@ export function poolView(pool: Pool): z.infer<typeof poolViewSchema> {
   };
 }
 
-/** Renders a Bridge; credentials included when its secrets are given. */
+/** Renders a Bridge; credentials included when its secrets are given and it is not deleted. */
 export function bridgeView(bridge: Bridge | BridgeWithSecrets, endpoints: PublicEndpoints): z.infer<typeof bridgeViewSchema> {
-  const secrets = 'secrets' in bridge ? bridge.secrets : undefined;
+  const secrets = 'secrets' in bridge && !bridge.deletedAt ? bridge.secrets : undefined;
   return {
     id: bridge.id,
     name: bridge.name,

@@ -1,7 +1,7 @@
 import { AppError } from './errors.js';
 import { sha256Hex } from './secret-box.js';
 import type { AuthenticatedBridge, BridgeAuthState, Transport } from './domain.js';
-import type { BridgeStore } from './store/index.js';
+import { deletedBridgeCredentials, type BridgeStore } from './store/index.js';
 
 /** Options of {@link BridgeAuthCache}. */
 export interface BridgeAuthCacheOptions {
@@ -49,7 +49,9 @@ export class BridgeAuthCache {
   /** Throws unless `bridge`'s credential for `transport` is still the live, unrevoked one. */
   async assertCurrent(bridge: AuthenticatedBridge, transport: Transport): Promise<void> {
     const state = await this.#state(bridge.id);
-    if (!state || state.deleted) throw new AppError('INVALID_CREDENTIALS', 'the Bridge no longer exists');
+    if (!state) throw new AppError('INVALID_CREDENTIALS', 'invalid credentials');
+    // Refused with the same code and words as a fresh AUTH or API call with these credentials.
+    if (state.deleted) throw deletedBridgeCredentials();
     const cred = state[transport];
     if (cred.revoked) throw new AppError('CREDENTIAL_REVOKED', `the ${transport === 'smtp' ? 'SMTP credentials' : 'API key'} of this Bridge are revoked`);
     if (cred.generation !== bridge.generation) throw new AppError('INVALID_CREDENTIALS', 'the credentials were rotated');
@@ -75,8 +77,8 @@ export class BridgeAuthCache {
         return hit;
       } catch (err) {
         this.#credentials.delete(key);
-        // A revoked credential is still reported as revoked; anything else falls through to the store.
-        if (err instanceof AppError && err.code === 'CREDENTIAL_REVOKED') throw err;
+        // A revoked credential or a deleted Bridge is reported as such; anything else falls through to the store.
+        if (err instanceof AppError && (err.code === 'CREDENTIAL_REVOKED' || err.code === 'BRIDGE_DELETED')) throw err;
       }
     }
     const bridge = await load();

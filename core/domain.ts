@@ -14,8 +14,8 @@ export interface Pool {
   deletedAt: Date | null;
 }
 
-/** Per-transport credential state of a Bridge. */
-export type CredentialStatus = 'active' | 'revoked';
+/** Per-transport credential state of a Bridge; `deleted` once the Bridge is (whatever it was before). */
+export type CredentialStatus = 'active' | 'revoked' | 'deleted';
 
 /** One application's connection object, without its secrets. */
 export interface Bridge {

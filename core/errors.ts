@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   INVALID_CREDENTIALS: { meaning: 'the credentials given are unknown or wrong', http: 401, smtp: [535, '5.7.8'] },
   CSRF_TOKEN_INVALID: { meaning: 'a console change came without the session\'s CSRF token', http: 403, smtp: [530, '5.7.0'] },
   CREDENTIAL_REVOKED: { meaning: 'the credential was revoked; rotate it to send again', http: 401, smtp: [535, '5.7.8'] },
+  BRIDGE_DELETED: { meaning: 'the Bridge was deleted: its credentials no longer work and it gives out no secret', http: 410, smtp: [535, '5.7.8'] },
   NOT_FOUND: { meaning: 'no such resource', http: 404, smtp: [550, '5.1.1'] },
   ROUTE_NOT_FOUND: { meaning: 'no such endpoint', http: 404, smtp: [500, '5.5.1'] },
   METHOD_NOT_ALLOWED: { meaning: 'the endpoint does not accept this method', http: 405, smtp: [500, '5.5.1'] },

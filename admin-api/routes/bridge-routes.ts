@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, validate, type Transport } from '../../core/index.js';
-import { createBridgeSchema, revokeSchema, rotateSchema, updateBridgeSchema } from '../admin-schemas.js';
+import { createBridgeSchema, listBridgesQuerySchema, revokeSchema, rotateSchema, updateBridgeSchema } from '../admin-schemas.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 import { bridgeView, bridgeViewSchema } from '../views.js';
 
@@ -10,10 +10,11 @@ const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
 /** Bridge lifecycle routes: create, read, rename/toggle, rotate, revoke, delete, stats. */
 export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
   const base = { tag: 'bridges', auth: 'admin' as const };
-  const secrets = async (id: string) => {
-    const bridge = await deps.store.getBridgeWithSecrets(id);
+  // A deleted Bridge is still readable (its stats are), but its secrets are never opened again.
+  const withSecretsWhileLive = async (id: string) => {
+    const bridge = await deps.store.getBridge(id);
     if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
-    return bridge;
+    return bridge.deletedAt ? bridge : ((await deps.store.getBridgeWithSecrets(id)) ?? bridge);
   };
   return [
     {
@@ -43,12 +44,14 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'get',
       path: '/admin/v1/bridges',
       operationId: 'listBridges',
-      summary: 'List Bridges (deleted ones included, marked), without secrets',
+      summary: 'List live Bridges without secrets; `?include=deleted` adds the deleted ones, marked',
+      query: listBridgesQuerySchema,
       responses: { 200: { description: 'The Bridges', schema: z.object({ data: z.array(bridgeViewSchema) }) } },
-      errors: [...auth],
+      errors: ['VALIDATION_FAILED', ...auth],
       handler: async (ctx) => {
+        const { include } = validate(listBridgesQuerySchema, ctx.query);
         const endpoints = deps.endpoints();
-        ctx.body = { data: (await deps.store.listBridges()).map((b) => bridgeView(b, endpoints)) };
+        ctx.body = { data: (await deps.store.listBridges({ includeDeleted: include === 'deleted' })).map((b) => bridgeView(b, endpoints)) };
       },
     },
     {
@@ -56,11 +59,11 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'get',
       path: '/admin/v1/bridges/:id',
       operationId: 'getBridge',
-      summary: 'Read one Bridge with its credentials',
+      summary: 'Read one Bridge with its credentials; a deleted one without them, its statuses `deleted`',
       responses: withCredentials,
       errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        ctx.body = bridgeView(await secrets(ctx.params.id ?? ''), deps.endpoints());
+        ctx.body = bridgeView(await withSecretsWhileLive(ctx.params.id ?? ''), deps.endpoints());
       },
     },
     {
@@ -71,7 +74,7 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       summary: 'Rename a Bridge or toggle its tracking; the Pool binding cannot change',
       body: { schema: updateBridgeSchema },
       responses: { 200: { description: 'The Bridge', schema: bridgeViewSchema } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_BINDING_IMMUTABLE', 'NOT_FOUND', ...auth],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_BINDING_IMMUTABLE', 'NOT_FOUND', 'BRIDGE_DELETED', ...auth],
       handler: async (ctx) => {
         const raw = await jsonBody(ctx);
         if (raw && typeof raw === 'object' && 'poolId' in raw) {
@@ -91,7 +94,7 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       summary: 'Replace the SMTP password, the API key or both; the old ones stop working at once',
       body: { schema: rotateSchema },
       responses: withCredentials,
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'BRIDGE_DELETED', ...auth],
       handler: async (ctx) => {
         const { what } = validate(rotateSchema, await jsonBody(ctx));
         const transports: Transport[] = what === 'both' ? ['smtp', 'api'] : [what];
@@ -108,7 +111,7 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       summary: 'Refuse one transport of a Bridge (SMTP 535, REST 401 CREDENTIAL_REVOKED) until rotated',
       body: { schema: revokeSchema },
       responses: { 200: { description: 'The Bridge', schema: bridgeViewSchema } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'BRIDGE_DELETED', ...auth],
       handler: async (ctx) => {
         const { what } = validate(revokeSchema, await jsonBody(ctx));
         const bridge = await deps.store.revokeCredential(ctx.params.id ?? '', what);
@@ -121,9 +124,9 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'delete',
       path: '/admin/v1/bridges/:id',
       operationId: 'deleteBridge',
-      summary: 'Delete a Bridge: its credentials fail at once, queued mail still finishes, stats stay readable',
-      responses: { 200: { description: 'The deleted Bridge', schema: bridgeViewSchema } },
-      errors: ['NOT_FOUND', ...auth],
+      summary: 'Delete a Bridge: its credentials fail at once (BRIDGE_DELETED), queued mail still finishes, stats stay readable',
+      responses: { 200: { description: 'The deleted Bridge, without secrets', schema: bridgeViewSchema } },
+      errors: ['NOT_FOUND', 'BRIDGE_DELETED', ...auth],
       handler: async (ctx) => {
         const bridge = await deps.store.deleteBridge(ctx.params.id ?? '');
         await recordChange(deps, ctx.state.actor, { action: 'bridge.delete', targetType: 'bridge', targetId: bridge.id, details: {} });

@@ -16,8 +16,9 @@ const sampleSchema = z.object({
 /** What each Bridge hands its app: the credentials file and runnable code samples. */
 export function handoverRoutes(deps: AdminAppDeps): AdminRoute[] {
   const target = async (id: string): Promise<{ bridge: BridgeWithSecrets; target: SampleTarget }> => {
+    // A deleted Bridge answers BRIDGE_DELETED: its secrets are not opened again.
     const bridge = await deps.store.getBridgeWithSecrets(id);
-    if (!bridge || bridge.deletedAt) throw new AppError('NOT_FOUND', 'no such bridge');
+    if (!bridge) throw new AppError('NOT_FOUND', 'no such bridge');
     const e = deps.endpoints();
     return {
       bridge,
@@ -48,7 +49,7 @@ export function handoverRoutes(deps: AdminAppDeps): AdminRoute[] {
           headers: { 'Content-Disposition': 'attachment; filename="bridgemail-<name>.<format>"' },
         },
       },
-      errors: ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND', 'BRIDGE_DELETED', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { format } = validate(formatQuery, ctx.query);
         const { bridge, target: t } = await target(ctx.params.id ?? '');
@@ -66,7 +67,7 @@ export function handoverRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'getBridgeSamples',
       summary: 'Code samples (cURL, PHP, Node, Python, Bash) sending one message, with and without an attachment',
       responses: { 200: { description: 'The samples', schema: z.object({ data: z.array(sampleSchema) }) } },
-      errors: ['NOT_FOUND', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
+      errors: ['NOT_FOUND', 'BRIDGE_DELETED', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { target: t } = await target(ctx.params.id ?? '');
         ctx.set('Cache-Control', 'no-store');

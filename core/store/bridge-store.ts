@@ -23,8 +23,11 @@ export interface BridgePatch {
 /** Bridges, their sealed credentials and their lifecycle. */
 export interface BridgeStore {
   createBridge(input: NewBridge): Promise<BridgeWithSecrets>;
-  listBridges(): Promise<Bridge[]>;
+  /** Live Bridges, oldest first; deleted ones too (marked by `deletedAt`) with `includeDeleted`. */
+  listBridges(options?: { includeDeleted?: boolean }): Promise<Bridge[]>;
+  /** Any Bridge, deleted ones included (their stats stay readable), without secrets. */
   getBridge(id: string): Promise<Bridge | undefined>;
+  /** A live Bridge with its secrets; a deleted Bridge's are never opened again (`BRIDGE_DELETED`). */
   getBridgeWithSecrets(id: string): Promise<BridgeWithSecrets | undefined>;
   updateBridge(id: string, patch: BridgePatch): Promise<Bridge>;
   /** New secrets for the transports named; the old ones stop working and a revocation is lifted. */
@@ -33,11 +36,21 @@ export interface BridgeStore {
   /** Soft delete: credentials fail from now on, queued mail finishes, stats stay readable. */
   deleteBridge(id: string): Promise<Bridge>;
   getAuthState(id: string): Promise<BridgeAuthState | undefined>;
-  /** Resolves SMTP credentials to their Bridge; throws `INVALID_CREDENTIALS` or `CREDENTIAL_REVOKED`. */
+  /** Resolves SMTP credentials to their Bridge; throws `INVALID_CREDENTIALS`, `CREDENTIAL_REVOKED` or `BRIDGE_DELETED`. */
   authenticateSmtp(username: string, password: string): Promise<AuthenticatedBridge>;
-  /** Resolves an API key to its Bridge; throws `INVALID_CREDENTIALS` or `CREDENTIAL_REVOKED`. */
+  /** Resolves an API key to its Bridge; throws `INVALID_CREDENTIALS`, `CREDENTIAL_REVOKED` or `BRIDGE_DELETED`. */
   authenticateApiKey(apiKey: string): Promise<AuthenticatedBridge>;
 }
+
+/**
+ * The refusal of a deleted Bridge's credentials, the same over SMTP and REST. It is only given for
+ * credentials that are right, so it tells nothing to someone guessing.
+ */
+export function deletedBridgeCredentials(): AppError {
+  return new AppError('BRIDGE_DELETED', 'the Bridge of these credentials was deleted');
+}
+
+const deletedBridge = (id: string) => new AppError('BRIDGE_DELETED', `bridge ${id} was deleted`);
 
 interface BridgeRow {
   id: string;
@@ -75,8 +88,8 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
     trackClicks: r.track_clicks,
     trackingBaseUrl: r.tracking_base_url,
     smtpUsername: r.smtp_username,
-    smtpStatus: r.smtp_revoked_at ? 'revoked' : 'active',
-    apiStatus: r.api_revoked_at ? 'revoked' : 'active',
+    smtpStatus: r.deleted_at ? 'deleted' : r.smtp_revoked_at ? 'revoked' : 'active',
+    apiStatus: r.deleted_at ? 'deleted' : r.api_revoked_at ? 'revoked' : 'active',
     deletedAt: r.deleted_at,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -88,7 +101,8 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
   const row = async (id: string) => (await sql.query<BridgeRow>('SELECT * FROM bridges WHERE id = $1', [id])).rows[0];
   const liveRow = async (id: string) => {
     const r = await row(id);
-    if (!r || r.deleted_at) throw new AppError('NOT_FOUND', `no bridge ${id}`);
+    if (!r) throw new AppError('NOT_FOUND', `no bridge ${id}`);
+    if (r.deleted_at) throw deletedBridge(id);
     return r;
   };
   const updateLive = async (id: string, set: string, params: unknown[]): Promise<BridgeRow> => {
@@ -96,11 +110,16 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       `UPDATE bridges SET ${set}, updated_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
       [id, ...params],
     );
-    if (!rows[0]) throw new AppError('NOT_FOUND', `no bridge ${id}`);
+    if (!rows[0]) {
+      // A deleted Bridge is told apart from one that never existed.
+      const r = await row(id);
+      throw r ? deletedBridge(id) : new AppError('NOT_FOUND', `no bridge ${id}`);
+    }
     return rows[0];
   };
-  const findLive = async (column: 'smtp_username' | 'api_key_hash', value: string) =>
-    (await sql.query<BridgeRow>(`SELECT * FROM bridges WHERE ${column} = $1 AND deleted_at IS NULL`, [value])).rows[0];
+  // Deleted Bridges are found too: their right credentials are refused as deleted, not as unknown.
+  const findByCredential = async (column: 'smtp_username' | 'api_key_hash', value: string) =>
+    (await sql.query<BridgeRow>(`SELECT * FROM bridges WHERE ${column} = $1`, [value])).rows[0];
   // `principalKnown` (never shown to the client) lets the failure limiter count a wrong password of
   // a real username apart from unknown usernames.
   const invalid = (principalKnown = false) => new AppError('INVALID_CREDENTIALS', 'invalid credentials', { details: { principalKnown } });
@@ -125,8 +144,9 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       if (!created) throw new Error('insert returned no row');
       return withSecrets(created);
     },
-    async listBridges() {
-      return (await sql.query<BridgeRow>('SELECT * FROM bridges ORDER BY created_at, id')).rows.map(toBridge);
+    async listBridges(options = {}) {
+      const where = options.includeDeleted ? '' : 'WHERE deleted_at IS NULL ';
+      return (await sql.query<BridgeRow>(`SELECT * FROM bridges ${where}ORDER BY created_at, id`)).rows.map(toBridge);
     },
     async getBridge(id) {
       const r = await row(id);
@@ -134,6 +154,7 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
     },
     async getBridgeWithSecrets(id) {
       const r = await row(id);
+      if (r?.deleted_at) throw deletedBridge(id);
       return r && withSecrets(r);
     },
     async updateBridge(id, patch) {
@@ -196,17 +217,19 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       };
     },
     async authenticateSmtp(username, password) {
-      const r = await findLive('smtp_username', username);
+      const r = await findByCredential('smtp_username', username);
       // Compare against a random value when the user is unknown so both paths cost the same.
       const ok = safeEqual(r ? box.open(r.smtp_password_enc) : randomSecret(24), password);
       if (!r || !ok) throw invalid(r !== undefined);
+      if (r.deleted_at) throw deletedBridgeCredentials();
       if (r.smtp_revoked_at) throw new AppError('CREDENTIAL_REVOKED', 'SMTP credentials of this Bridge are revoked');
       return { id: r.id, poolId: r.pool_id, name: r.name, generation: r.smtp_generation };
     },
     async authenticateApiKey(apiKey) {
       if (!apiKey.startsWith(API_KEY_PREFIX) || apiKey.length > 200) throw invalid();
-      const r = await findLive('api_key_hash', sha256Hex(apiKey));
+      const r = await findByCredential('api_key_hash', sha256Hex(apiKey));
       if (!r || !safeEqual(box.open(r.api_key_enc), apiKey)) throw invalid();
+      if (r.deleted_at) throw deletedBridgeCredentials();
       if (r.api_revoked_at) throw new AppError('CREDENTIAL_REVOKED', 'the API key of this Bridge is revoked');
       return { id: r.id, poolId: r.pool_id, name: r.name, generation: r.api_generation };
     },

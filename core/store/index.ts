@@ -1,6 +1,6 @@
 export { createStore, type Store } from './store.js';
 export type { NewPool, PoolStore } from './pool-store.js';
-export { API_KEY_PREFIX, type NewBridge, type BridgePatch, type BridgeStore } from './bridge-store.js';
+export { API_KEY_PREFIX, deletedBridgeCredentials, type NewBridge, type BridgePatch, type BridgeStore } from './bridge-store.js';
 export type { AuditStore } from './audit-store.js';
 export type { DomainStore, SigningKey } from './domain-store.js';
 export type { SuppressionStore, Suppression, SuppressionQuery } from './suppression-store.js';

@@ -121,7 +121,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       auth: 'bridge',
       body: { schema: sendRequestSchema, contentTypes: ['application/json', 'multipart/form-data'] },
       responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'RECIPIENT_SUPPRESSED', 'IDEMPOTENCY_KEY_REUSED', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'RECIPIENT_SUPPRESSED', 'IDEMPOTENCY_KEY_REUSED', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
       handler: async (ctx) => {
         const raw = await readSendBody(ctx, bodyLimit);
         const key = idempotencyKey(ctx);
@@ -153,7 +153,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
           }),
         },
       },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED'],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED'],
       handler: async (ctx) => {
         if (!saysJson(ctx)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON array of messages');
         const declared = Number(ctx.get('content-length') || NaN);
@@ -194,7 +194,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
     summary: 'Every event of one of this Bridge\'s messages, in order, with SMTP replies',
     auth: 'bridge',
     responses: { 200: { description: 'The timeline', schema: z.object({ data: z.array(z.record(z.string(), z.unknown())) }) } },
-    errors: ['NOT_FOUND', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED'],
+    errors: ['NOT_FOUND', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED'],
     handler: async (ctx) => {
       const data = await deps.timeline((ctx.params as Record<string, string>).id ?? '', ctx.state.bridge.id);
       if (data.length === 0) throw new AppError('NOT_FOUND', 'no such message for this Bridge');

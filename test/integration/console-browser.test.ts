@@ -159,7 +159,7 @@ describe('web console in headless Chromium', () => {
     await row.getByRole('button', { name: 'Delete' }).click();
     await confirm.getByRole('button', { name: 'Delete Bridge' }).click();
     await expect.poll(() => row.textContent()).toContain('deleted');
-    expect((await send(newKey, 'third@example.test')).status).toBe(401);
+    expect((await send(newKey, 'third@example.test')).status).toBe(410);
     expect(pageErrors).toEqual([]);
   });
 

@@ -152,7 +152,7 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
     const deleted = await admin('DELETE', a.id);
     expect(deleted.status).toBe(200);
     expect(deleted.body.status).toBe('deleted');
-    expect(await restSend(a.apiKey)).toMatchObject({ status: 401 });
+    expect(await restSend(a.apiKey)).toEqual({ status: 410, code: 'BRIDGE_DELETED' });
     expect(await smtpCode(a, a.smtp.password, h.platform.ports.smtp, false)).toBe(535);
     expect(await smtpCode(a, a.smtp.password, h.platform.ports.smtps, true)).toBe(535);
     expect((await restSend(b.apiKey)).status).toBe(202);
@@ -165,6 +165,6 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
     }, 20_000, 'stats of the deleted Bridge');
     expect(stats.sent).toBeGreaterThan(0);
     expect((await admin('GET', a.id)).body.status).toBe('deleted');
-    expect((await admin('PATCH', a.id, { name: 'zombie' })).status).toBe(404);
+    expect(await admin('PATCH', a.id, { name: 'zombie' })).toMatchObject({ status: 410, body: { error: { code: 'BRIDGE_DELETED' } } });
   });
 });

@@ -178,14 +178,15 @@ describe('the credentials file of a Bridge', () => {
     expect(wrong.text).not.toContain(bridge.apiKey);
   });
 
-  it('answers 404 NOT_FOUND for a deleted Bridge', async () => {
+  it('answers 410 BRIDGE_DELETED for a deleted Bridge, without a secret', async () => {
     const pool = await h.platform.createPool('creds-deleted', ['127.0.0.3']);
     const doomed = await h.platform.createBridge('doomed', pool.id);
     expect((await h.platform.admin('DELETE', `/admin/v1/bridges/${doomed.id}`)).status).toBe(200);
     const file = await download(doomed.id, '?format=env');
-    expect(file.status).toBe(404);
-    expect(JSON.parse(file.text)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(file.status).toBe(410);
+    expect(JSON.parse(file.text)).toMatchObject({ error: { code: 'BRIDGE_DELETED' } });
     expect(file.text).not.toContain(doomed.apiKey);
+    expect(file.text).not.toContain(doomed.smtp.password);
   });
 
   it('the credentials from the file work: one message over SMTP and one over REST reach the sink', async () => {

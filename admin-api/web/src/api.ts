@@ -87,8 +87,8 @@ export interface Bridge {
   trackClicks: boolean;
   trackingBaseUrl: string | null;
   status: 'active' | 'deleted';
-  smtpStatus: 'active' | 'revoked';
-  apiStatus: 'active' | 'revoked';
+  smtpStatus: 'active' | 'revoked' | 'deleted';
+  apiStatus: 'active' | 'revoked' | 'deleted';
   smtp: { host: string; port: number; securePort: number; encryption: { port: string; securePort: string }; username: string; password?: string };
   apiKey?: string;
   sendEndpoint: string;

@@ -40,7 +40,7 @@ export function BridgeDetailPage({ id }: { id: string }) {
             <ValueField label="TLS port" value={`${b.smtp.securePort}`} />
             <ValueField label="Username" value={b.smtp.username} />
             {b.smtp.password !== undefined && <ValueField label="Password" value={b.smtp.password} secret />}
-            <p class="hint">SMTP {b.smtpStatus === 'revoked' ? 'is revoked: rotate it to send again' : 'is active'}.</p>
+            <p class="hint">SMTP {credentialHint(b.smtpStatus)}.</p>
           </div>
         </section>
         <section aria-labelledby="api-h" class="card">
@@ -48,15 +48,17 @@ export function BridgeDetailPage({ id }: { id: string }) {
           <div class="stack">
             <ValueField label="Send endpoint" value={b.sendEndpoint} />
             {b.apiKey !== undefined && <ValueField label="API key" value={b.apiKey} secret />}
-            <p class="hint">API key {b.apiStatus === 'revoked' ? 'is revoked: rotate it to send again' : 'is active'}.</p>
-            <p>
-              Download credentials:{' '}
-              {(['env', 'json', 'txt'] as const).map((f) => (
-                <a key={f} class="button small" href={`/admin/v1/bridges/${b.id}/credentials-file?format=${f}`} download>
-                  .{f}
-                </a>
-              ))}
-            </p>
+            <p class="hint">API key {credentialHint(b.apiStatus)}.</p>
+            {b.status !== 'deleted' && (
+              <p>
+                Download credentials:{' '}
+                {(['env', 'json', 'txt'] as const).map((f) => (
+                  <a key={f} class="button small" href={`/admin/v1/bridges/${b.id}/credentials-file?format=${f}`} download>
+                    .{f}
+                  </a>
+                ))}
+              </p>
+            )}
           </div>
         </section>
         <TrackingCard bridge={b} onChanged={bridge.reload} />
@@ -68,10 +70,16 @@ export function BridgeDetailPage({ id }: { id: string }) {
           <p class="hint">A Bridge stays bound to the Pool it was created with; its mail leaves only from these IPs.</p>
         </section>
       </div>
-      <SamplesCard id={b.id} />
+      {b.status !== 'deleted' && <SamplesCard id={b.id} />}
       <WebhooksCard id={b.id} />
     </section>
   );
+}
+
+/** How a credential's status reads after "SMTP" or "API key". */
+function credentialHint(status: Bridge['smtpStatus']): string {
+  if (status === 'deleted') return 'no longer works: the Bridge was deleted';
+  return status === 'revoked' ? 'is revoked: rotate it to send again' : 'is active';
 }
 
 function TrackingCard({ bridge, onChanged }: { bridge: Bridge; onChanged: () => void }) {

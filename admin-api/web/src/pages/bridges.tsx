@@ -6,7 +6,8 @@ type Action = { kind: 'create' } | { kind: 'created'; bridge: Bridge } | { kind:
 
 /** The Bridges list: name, Pool, tracking, status, last 24 h; create and row actions. */
 export function BridgesPage() {
-  const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges'), []);
+  // Deleted Bridges stay listed, marked, so their stats remain one click away.
+  const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges?include=deleted'), []);
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
   const stats = useAsync(() => api<{ data: (Stats & { bridgeId: string })[] }>('GET', `/admin/v1/stats/bridges?from=${encodeURIComponent(hoursAgo(24))}`), []);
   const [action, setAction] = useState<Action | undefined>();
