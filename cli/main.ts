@@ -1,19 +1,17 @@
-// Only the usage text is imported up front: `--help` and a bare `bridgemail` answer without
-// compiling the platform; every other import is loaded by the command that needs it.
+// Nothing is imported up front: every module is loaded by the command that needs it, so
+// `classify` never compiles the platform.
 import type { Logger } from '../core/index.js';
 import type { Role } from './platform.js';
-import { USAGE } from './usage.js';
 
-/** The `bridgemail` command. */
-export async function main(argv: string[]): Promise<void> {
+/**
+ * The `bridgemail` command. `usage` is the text of bin/usage.js, which answers `--help` and a bare
+ * `bridgemail` itself; it comes in as an argument so cli/ imports nothing from bin/.
+ */
+export async function main(argv: string[], usage: string): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command === undefined ? process.stderr : process.stdout).write(`${usage}\n`);
+    process.exitCode = command === undefined ? 2 : 0;
     return;
   }
   if (command === 'classify') {
@@ -23,7 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command !== 'start') {
-    process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+    process.stderr.write(`unknown command "${command}"\n${usage}\n`);
     process.exitCode = 2;
     return;
   }

@@ -1,7 +1,7 @@
-/**
- * The `bridgemail` command's usage text. Kept in a module that imports nothing, so `--help`
- * and a bare `bridgemail` answer without loading the platform.
- */
+// The `bridgemail` command's usage text, in plain JavaScript that imports nothing: `--help` and a
+// bare `bridgemail` are answered by bin/bridgemail.js before tsx and the platform are loaded.
+
+/** Usage of the `bridgemail` command. */
 export const USAGE = `Usage: bridgemail start [--role all|ingress|worker|analytics|admin[,...]]
        bridgemail classify FILE...
 
@@ -19,3 +19,6 @@ Starts Bridgemail with the configuration from the environment (see the README's 
            Anything but "all" needs REDIS_URL and DATABASE_URL (ingress, analytics and admin
            also CLICKHOUSE_URL), the same BRIDGEMAIL_MASTER_KEY and a shared BRIDGEMAIL_SPOOL_DIR.
   Every process serves /healthz, /readyz and /metrics on BRIDGEMAIL_OPS_PORT.`;
+
+/** The arguments that ask for the usage on standard output. */
+export const HELP_ARGS = ['--help', '-h', 'help'];
