@@ -101,7 +101,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     const stored = await store.getSetting(SHAPING_SETTING);
     return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
   };
-  const shaper = new Shaper(side, config.redis.prefix, await loadShaping());
+  const shaper = new Shaper(side, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }) });
   const reloadShaping = () =>
     loadShaping().then(
       (policy) => shaper.setPolicy(policy),

@@ -23,6 +23,8 @@ export interface OpsWiring {
   eventBacklog?: () => Promise<EventBacklog>;
   /** Failed authentications and refusals counted by this process. */
   authCounts?: () => AuthCounts;
+  /** Sends the delivery shaper delayed, per (IP, rollup, reason), counted by every process in Redis. */
+  shapingThrottles?: () => Promise<readonly { ip: string; rollup: string; reason: string; count: number }[]>;
 }
 
 /** A running ops server and the hook the analytics writer feeds. */
@@ -91,6 +93,19 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
         },
       });
     }
+  }
+  if (w.shapingThrottles) {
+    const throttles = w.shapingThrottles;
+    new Counter({
+      name: 'bridgemail_shaping_throttled_total',
+      help: 'Sends the delivery shaper delayed (no attempt spent), by Pool IP, provider rollup and reason (ip-rate, destination-connections, …)',
+      labelNames: ['ip', 'rollup', 'reason'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const t of await throttles()) this.inc({ ip: t.ip, rollup: t.rollup, reason: t.reason }, t.count);
+      },
+    });
   }
   const events = new Counter({ name: 'bridgemail_events_total', help: 'Events written to ClickHouse, by type and Pool IP', labelNames: ['type', 'ip'], registers: [registry] });
   const deferrals = new Counter({

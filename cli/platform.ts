@@ -48,6 +48,7 @@ import { redisConnector } from './redis-connect.js';
 import { startWebhooks } from './webhooks.js';
 import { startOpsServer } from './ops-server.js';
 import { checkWebhookUrl, WEBHOOK_QUEUE } from '../workers/webhooks/index.js';
+import { readThrottleCounts } from '../workers/index.js';
 
 /** A running platform: the roles this process runs (every one by default). */
 export interface Platform {
@@ -367,6 +368,7 @@ async function start(
     },
     eventBacklog: queueDirectory.eventBacklog,
     authCounts: () => limiter.counts(),
+    shapingThrottles: () => readThrottleCounts(plainRedis, config.redis.prefix),
   });
   closers.push(() => ops.close());
   countEvents = (batch) => ops.countEvents(batch);

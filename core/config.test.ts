@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(config.limits).toEqual({ maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 50, smtpIdleTimeoutMs: 60_000, smtpSessionMaxMs: 600_000, smtpMaxClients: 5000 });
     expect(config.delivery).toEqual({
       mxOverride: undefined,
-      concurrency: 20,
+      concurrency: 50,
       queueBatchMax: 50,
       copyThreads: Math.min(8, availableParallelism() - 1),
       thread: availableParallelism() > 1,

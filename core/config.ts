@@ -31,7 +31,7 @@ const envSchema = z.object({
   BRIDGEMAIL_MAX_MESSAGE_BYTES: positiveInt.default(25 * 1024 * 1024),
   BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50),
   BRIDGEMAIL_MX_OVERRIDE: optionalString,
-  BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(20),
+  BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt.default(50),
   BRIDGEMAIL_JOB_LOCK_MS: positiveInt.min(1000).max(600_000).default(15_000),
   BRIDGEMAIL_QUEUE_BATCH_MAX: positiveInt.max(1000).default(50),
   BRIDGEMAIL_COPY_THREADS: z.coerce.number().int().min(0).max(64).optional(),

@@ -1,20 +1,24 @@
 import { z } from 'zod';
 
-/** Limits of one source IP, whatever the destination. */
+/** Limits of one source IP, whatever the destination. Rates are opt-in, as in Postfix. */
 export interface IpLimits {
-  /** Messages per second (token bucket, burst = this rate). @defaultValue 20 */
-  perSecond: number;
-  /** Messages per sliding hour. @defaultValue 36000 */
-  perHour: number;
+  /** Messages per second (token bucket, burst = this rate). @defaultValue undefined (no limit) */
+  perSecond?: number | undefined;
+  /** Messages per sliding hour. @defaultValue undefined (no limit) */
+  perHour?: number | undefined;
   /** Concurrent SMTP connections. @defaultValue 50 */
   connections: number;
 }
 
-/** Limits of one source IP towards one rollup (provider). */
+/**
+ * Limits of one source IP towards one rollup (provider). Like Postfix's
+ * `default_destination_concurrency_limit`, only concurrency is capped by default; a rate is set
+ * per provider when one asks for it (IP warm-up).
+ */
 export interface DestinationLimits {
-  /** Messages per second (token bucket, burst = this rate), before the adaptive factor. @defaultValue 5 */
-  perSecond: number;
-  /** Concurrent SMTP connections, before the adaptive factor. @defaultValue 5 */
+  /** Messages per second (token bucket, burst = this rate), before the adaptive factor. @defaultValue undefined (no limit) */
+  perSecond?: number | undefined;
+  /** Concurrent SMTP connections, before the adaptive factor. @defaultValue 20 */
   connections: number;
 }
 
@@ -45,7 +49,7 @@ export interface ShapingPolicy {
   destination: DestinationLimits;
   /**
    * Per-rollup overrides, merged over `destination`, e.g.
-   * `{ 'google.com': { connections: 20, perSecond: 50 } }`. @defaultValue `{}`
+   * `{ 'outlook.com': { connections: 5, perSecond: 2 } }`. @defaultValue `{}`
    */
   destinations: Record<string, Partial<DestinationLimits>>;
   adaptive: AdaptivePolicy;
@@ -70,15 +74,15 @@ const regexSource = z.string().min(1).refine(
 export const shapingPolicySchema = z.strictObject({
   ip: z
     .strictObject({
-      perSecond: positive.default(20),
-      perHour: count.default(36_000),
+      perSecond: positive.optional(),
+      perHour: count.optional(),
       connections: count.default(50),
     })
     .prefault({}),
   destination: z
     .strictObject({
-      perSecond: positive.default(5),
-      connections: count.default(5),
+      perSecond: positive.optional(),
+      connections: count.default(20),
     })
     .prefault({}),
   destinations: z

@@ -8,5 +8,6 @@ export { groupByDomain } from './delivery/deliver-recipients.js';
 export { ConnectionPool, type ConnectionPoolOptions } from './delivery/connection-pool.js';
 export { MxSession } from './delivery/mx-session.js';
 export { Shaper, type AcquireResult, type ShapingGrant, type ShapingRefusal, type ShapingReason, type ShaperOptions } from './delivery/shaping/shaper.js';
+export { readThrottleCounts, type ThrottleCount } from './delivery/shaping/throttle-report.js';
 
 export { rollupKey } from './delivery/shaping/mx-rollup.js';

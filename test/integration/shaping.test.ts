@@ -6,7 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { Writable } from 'node:stream';
 import { Shaper, type AcquireResult, type ShaperOptions } from '../../workers/delivery/shaping/shaper.js';
+import { readThrottleCounts } from '../../workers/index.js';
 import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../core/index.js';
 import { waitFor } from '../support/wait.js';
 
@@ -60,6 +62,50 @@ describe('delivery shaping against a real redis-server', () => {
     expect(destinationLimits(policy, 'yahoo.com')).toEqual(DEFAULT_SHAPING_POLICY.destination);
     expect(() => parseShapingPolicy({ ip: { perSecond: 0 } })).toThrow();
     expect(() => parseShapingPolicy({ adaptive: { patterns: ['('] } })).toThrow();
+  });
+
+  it('by default limits no rate, only 20 connections per (IP, rollup), and counts refusals by reason', async () => {
+    expect(DEFAULT_SHAPING_POLICY.ip.perSecond).toBeUndefined();
+    expect(DEFAULT_SHAPING_POLICY.ip.perHour).toBeUndefined();
+    expect(destinationLimits(DEFAULT_SHAPING_POLICY, 'google.com')).toEqual({ connections: 20 });
+    const redis = connect();
+    const s = shaper({}, {}, redis);
+    const ip = freshIp();
+    // 200 sends to one provider, 20 at a time: none waits for a token.
+    for (let round = 0; round < 10; round++) {
+      const held = await Promise.all(Array.from({ length: 20 }, () => s.acquire(ip, 'google.com')));
+      expect(grants(held)).toBe(20);
+      for (const r of held) if (r.granted) await r.release();
+    }
+    // 30 at once: the 21st and later wait for a connection, nothing else.
+    const burst = await Promise.all(Array.from({ length: 30 }, () => s.acquire(ip, 'google.com')));
+    expect(grants(burst)).toBe(20);
+    for (const r of burst) if (!r.granted) expect(r.reason).toBe('destination-connections');
+    const counted = async () => (await readThrottleCounts(redis, prefix)).filter((c) => c.ip === ip);
+    expect(await waitFor(async () => ((await counted())[0]?.count === 10 ? counted() : undefined), 5000, 'refusals counted')).toEqual([
+      { ip, rollup: 'google.com', reason: 'destination-connections', count: 10 },
+    ]);
+    for (const r of burst) if (r.granted) await r.release();
+  });
+
+  it('logs the start of throttling of a pair at info once, and each further refusal at debug', async () => {
+    const lines: { level: number; msg: string; ip?: string; rollup?: string; reason?: string }[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'debug', destination });
+    const s = shaper({ ...OPEN, destinations: { 'yahoo.com': { perSecond: 1 } } }, { logger });
+    const ip = freshIp();
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await s.acquire(ip, 'yahoo.com'));
+    for (let i = 0; i < 3; i++) results.push(await s.acquire(ip, 'google.com'));
+    expect(grants(results)).toBe(4);
+    const infos = lines.filter((l) => l.level === 30);
+    expect(infos.map((l) => [l.msg, l.ip, l.rollup, l.reason])).toEqual([['shaping started throttling', ip, 'yahoo.com', 'destination-rate']]);
+    expect(lines.filter((l) => l.level === 20 && l.msg === 'shaping throttled')).toHaveLength(3);
   });
 
   it('holds the per-IP rate over two seconds (burst = rate)', async () => {

@@ -139,7 +139,8 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
       }
     }
     await deps.events.publish(events);
-    log.info(
+    // A pass that shaping only delayed is logged at debug: the shaper reports the start of throttling.
+    log[attempted.length > 0 ? 'info' : 'debug'](
       { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ip, attempt, outcomes: summarise(results) },
       'delivery attempt',
     );

@@ -1,15 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { compilePatterns, TickBatch, destinationLimits, isThrottleReply, type ShapingPolicy } from '../../../core/index.js';
+import { compilePatterns, TickBatch, destinationLimits, isThrottleReply, type Logger, type ShapingPolicy } from '../../../core/index.js';
+import { SHAPING_REASONS, type ShapingReason } from './shaping-reasons.js';
+import { ThrottleReport } from './throttle-report.js';
 
-/** Why {@link Shaper.acquire} refused; the longest wait of every failed check wins. */
-export type ShapingReason =
-  | 'ip-rate'
-  | 'ip-hourly'
-  | 'ip-connections'
-  | 'destination-rate'
-  | 'destination-connections'
-  | 'suspended';
+export { SHAPING_REASONS, type ShapingReason } from './shaping-reasons.js';
 
 /** A granted send: one message token and one connection slot per IP and per (IP, rollup). */
 export interface ShapingGrant {
@@ -47,9 +42,13 @@ export interface ShaperOptions {
   connectionRetryMs?: number;
   /** Clock in epoch ms for every decision (tests). @defaultValue the Redis server's clock (TIME), shared by all processes */
   now?: () => number;
+  /**
+   * Where refusals are reported: `info` when an (IP, rollup) pair starts being throttled (no refusal
+   * for a minute before), `debug` for every other one. @defaultValue none
+   */
+  logger?: Logger;
 }
 
-const REASONS: readonly ShapingReason[] = ['ip-rate', 'ip-hourly', 'ip-connections', 'destination-rate', 'destination-connections', 'suspended'];
 
 // Shared Lua: the clock, and the adaptive factor computed lazily from the stored halved factor `f`
 // and suspension end `u` (recovery starts when the suspension ends).
@@ -67,10 +66,13 @@ end
 
 // KEYS: ip bucket, ip hour, ip leases, dst bucket, dst leases, dst adaptive.
 // ARGV: now, ip/s, ip/h, ip conns, dst/s, dst conns, recovery/min, lease ttl, lease id, conn retry.
+// A rate or hourly limit of 0 is no limit: its check passes and its key is neither read nor written.
 const ACQUIRE_LUA = `${COMMON_LUA}
 local HOUR = 3600000
 local ttl, retry = tonumber(ARGV[8]), tonumber(ARGV[10])
+local ipRate, ipHour, dstRate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
 local function bucket(key, perSecond)
+  if perSecond <= 0 then return 0, 0, 0 end
   local rate, cap = perSecond / 1000, math.max(1, perSecond)
   local b = redis.call('HMGET', key, 't', 'ts')
   local t, ts = tonumber(b[1]), tonumber(b[2])
@@ -80,6 +82,7 @@ local function bucket(key, perSecond)
 end
 -- Sliding-window counter: the previous hour's count weighted by its share still inside the window.
 local function hourly(key, limit)
+  if limit <= 0 then return 0, 0, 0, 0 end
   local win = math.floor(now / HOUR)
   local h = redis.call('HMGET', key, 'w', 'c', 'p')
   local w, c, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
@@ -104,21 +107,27 @@ local f, u = factorAt(KEYS[6], tonumber(ARGV[7]))
 local best, reason = 0, ''
 local function check(r, wait) if wait > best then best, reason = wait, r end end
 check('suspended', u - now)
-local ipT, ipWait, ipFull = bucket(KEYS[1], tonumber(ARGV[2]))
+local ipT, ipWait, ipFull = bucket(KEYS[1], ipRate)
 check('ip-rate', ipWait)
-local win, c, p, hourWait = hourly(KEYS[2], tonumber(ARGV[3]))
+local win, c, p, hourWait = hourly(KEYS[2], ipHour)
 check('ip-hourly', hourWait)
 check('ip-connections', leases(KEYS[3], tonumber(ARGV[4])))
-local dT, dWait, dFull = bucket(KEYS[4], tonumber(ARGV[5]) * f)
+local dT, dWait, dFull = bucket(KEYS[4], dstRate * f)
 check('destination-rate', dWait)
 check('destination-connections', leases(KEYS[5], math.max(1, math.floor(tonumber(ARGV[6]) * f))))
 if reason ~= '' then return {0, reason, math.ceil(best)} end
-redis.call('HSET', KEYS[1], 't', tostring(ipT - 1), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
-redis.call('HSET', KEYS[2], 'w', win, 'c', c + 1, 'p', p)
-redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
-redis.call('HSET', KEYS[4], 't', tostring(dT - 1), 'ts', now)
-redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+if ipRate > 0 then
+  redis.call('HSET', KEYS[1], 't', tostring(ipT - 1), 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
+end
+if ipHour > 0 then
+  redis.call('HSET', KEYS[2], 'w', win, 'c', c + 1, 'p', p)
+  redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
+end
+if dstRate > 0 then
+  redis.call('HSET', KEYS[4], 't', tostring(dT - 1), 'ts', now)
+  redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+end
 for _, key in ipairs({KEYS[3], KEYS[5]}) do
   redis.call('ZADD', key, now + ttl, ARGV[9])
   redis.call('PEXPIRE', key, ttl + 1000)
@@ -129,12 +138,15 @@ return {1}
 // Grants up to one token and lease each for several sends at once (acquires coalesced in one tick):
 // the same checks as ACQUIRE, counted instead of tested for one, so it never grants more than that
 // many single calls would. Returns {n}: the first n lease ids were granted, the others nothing.
-// KEYS: as ACQUIRE. ARGV: now, ip/s, ip/h, ip conns, dst/s, dst conns, recovery/min, lease ttl, then the lease ids.
+// KEYS: as ACQUIRE. ARGV: now, ip/s, ip/h, ip conns, dst/s, dst conns, recovery/min, lease ttl, then the
+// lease ids. A rate or hourly limit of 0 is no limit, as in ACQUIRE.
 const ACQUIRE_MANY_LUA = `${COMMON_LUA}
 local HOUR = 3600000
 local FIXED = 8
 local ttl = tonumber(ARGV[8])
+local ipRate, ipHour, dstRate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
 local function tokens(key, perSecond)
+  if perSecond <= 0 then return math.huge, 0 end
   local rate, cap = perSecond / 1000, math.max(1, perSecond)
   local b = redis.call('HMGET', key, 't', 'ts')
   local t, ts = tonumber(b[1]), tonumber(b[2])
@@ -148,28 +160,36 @@ end
 local f, u = factorAt(KEYS[6], tonumber(ARGV[7]))
 if u > now then return {0} end
 local n = #ARGV - FIXED
-local ipT, ipFull = tokens(KEYS[1], tonumber(ARGV[2]))
+local ipT, ipFull = tokens(KEYS[1], ipRate)
 n = math.min(n, math.floor(ipT))
-local win = math.floor(now / HOUR)
-local h = redis.call('HMGET', KEYS[2], 'w', 'c', 'p')
-local w, c, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
-if w ~= win then
-  if w == win - 1 then p = c else p = 0 end
-  c = 0
+local win, c, p = math.floor(now / HOUR), 0, 0
+if ipHour > 0 then
+  local h = redis.call('HMGET', KEYS[2], 'w', 'c', 'p')
+  local w = tonumber(h[1])
+  c, p = tonumber(h[2]) or 0, tonumber(h[3]) or 0
+  if w ~= win then
+    if w == win - 1 then p = c else p = 0 end
+    c = 0
+  end
+  n = math.min(n, math.floor(ipHour - p * (HOUR - (now - win * HOUR)) / HOUR - c))
 end
-local e = now - win * HOUR
-n = math.min(n, math.floor(tonumber(ARGV[3]) - p * (HOUR - e) / HOUR - c))
 n = math.min(n, free(KEYS[3], tonumber(ARGV[4])))
-local dT, dFull = tokens(KEYS[4], tonumber(ARGV[5]) * f)
+local dT, dFull = tokens(KEYS[4], dstRate * f)
 n = math.min(n, math.floor(dT))
 n = math.min(n, free(KEYS[5], math.max(1, math.floor(tonumber(ARGV[6]) * f))))
 if n < 1 then return {0} end
-redis.call('HSET', KEYS[1], 't', tostring(ipT - n), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
-redis.call('HSET', KEYS[2], 'w', win, 'c', c + n, 'p', p)
-redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
-redis.call('HSET', KEYS[4], 't', tostring(dT - n), 'ts', now)
-redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+if ipRate > 0 then
+  redis.call('HSET', KEYS[1], 't', tostring(ipT - n), 'ts', now)
+  redis.call('PEXPIRE', KEYS[1], ipFull + 1000)
+end
+if ipHour > 0 then
+  redis.call('HSET', KEYS[2], 'w', win, 'c', c + n, 'p', p)
+  redis.call('PEXPIRE', KEYS[2], 2 * HOUR)
+end
+if dstRate > 0 then
+  redis.call('HSET', KEYS[4], 't', tostring(dT - n), 'ts', now)
+  redis.call('PEXPIRE', KEYS[4], dFull + 1000)
+end
 local members = {}
 for i = 1, n do
   members[#members + 1] = now + ttl
@@ -231,6 +251,7 @@ export class Shaper {
   private readonly leaseTtlMs: number;
   /** Acquires waiting for the end of this tick, per (IP, rollup): they go to Redis together. */
   readonly #waiting = new TickBatch<{ ip: string; rollup: string }, AcquireResult>((calls) => this.#acquireMany(calls));
+  readonly #throttles: ThrottleReport;
   /** Releases of this tick per (IP, rollup): one ZREM of many leases per connection set. */
   readonly #releases = new TickBatch<{ ipConns: string; dstConns: string; leaseId: string }>(async (leases) => {
     const first = leases[0];
@@ -251,6 +272,7 @@ export class Shaper {
     this.patterns = compilePatterns(policy);
     this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
     this.connectionRetryMs = options.connectionRetryMs ?? 1000;
+    this.#throttles = new ThrottleReport(redis, prefix, options.logger);
   }
 
   /** Replaces the policy (admin API change announced on the control channel); takes effect at once. */
@@ -263,7 +285,13 @@ export class Shaper {
    * Takes a message token and a connection slot for sending from `ip` to `rollup`, or says how long
    * to wait. Calls for the same pair in one tick of the event loop share one script call.
    */
-  acquire(ip: string, rollup: string): Promise<AcquireResult> {
+  async acquire(ip: string, rollup: string): Promise<AcquireResult> {
+    const result = await this.#enqueue(ip, rollup);
+    if (!result.granted) this.#throttles.record(ip, rollup.toLowerCase(), result);
+    return result;
+  }
+
+  #enqueue(ip: string, rollup: string): Promise<AcquireResult> {
     return this.#waiting.add(`${ip}\n${rollup.toLowerCase()}`, { ip, rollup });
   }
 
@@ -281,7 +309,7 @@ export class Shaper {
     // answer, or try again next tick if a slot came free in between.
     const first = this.#acquireOne(ip, rollup);
     outcomes.push(first);
-    for (let i = granted + 1; i < calls.length; i++) outcomes.push(first.then((f) => (f.granted ? this.acquire(ip, rollup) : f)));
+    for (let i = granted + 1; i < calls.length; i++) outcomes.push(first.then((f) => (f.granted ? this.#enqueue(ip, rollup) : f)));
     return outcomes;
   }
 
@@ -292,7 +320,7 @@ export class Shaper {
     if (!Array.isArray(reply)) throw new Error('unexpected reply of the shaping script');
     const [granted, reason, retryInMs]: unknown[] = reply;
     if (granted === 1) return this.#grant(k, leaseId);
-    const known = REASONS.find((r) => r === reason);
+    const known = SHAPING_REASONS.find((r) => r === reason);
     if (!known || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
     return { granted: false, reason: known, retryInMs };
   }
@@ -301,7 +329,8 @@ export class Shaper {
   #limitArgs(rollup: string): (string | number)[] {
     const dst = destinationLimits(this.policy, rollup.toLowerCase());
     const { ip, adaptive } = this.policy;
-    return [this.clock(), ip.perSecond, ip.perHour, ip.connections, dst.perSecond, dst.connections, adaptive.recoveryPerMinute, this.leaseTtlMs];
+    // 0 stands for "no limit" in the scripts.
+    return [this.clock(), ip.perSecond ?? 0, ip.perHour ?? 0, ip.connections, dst.perSecond ?? 0, dst.connections, adaptive.recoveryPerMinute, this.leaseTtlMs];
   }
 
   #grant(k: { ipConns: string; dstConns: string }, leaseId: string): ShapingGrant {
