@@ -160,6 +160,17 @@ describe('web console in headless Chromium', () => {
     await confirm.getByRole('button', { name: 'Delete Bridge' }).click();
     await expect.poll(() => row.textContent()).toContain('deleted');
     expect((await send(newKey, 'third@example.test')).status).toBe(410);
+
+    // The deleted Bridge stays listed and readable, and shows no secret, download or sample.
+    await row.getByRole('link', { name: 'View SMTP details' }).click();
+    await page.getByRole('heading', { name: 'console-app', level: 1 }).waitFor();
+    await expect.poll(() => page.locator('main').textContent()).toContain('no longer works: the Bridge was deleted');
+    expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0);
+    expect(await page.getByLabel('API key', { exact: true }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Code samples' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: '.env' }).count()).toBe(0);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await page.content()).not.toContain(newKey);
     expect(pageErrors).toEqual([]);
   });
 
