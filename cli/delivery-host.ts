@@ -1,10 +1,11 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { writeLogLines } from '../core/index.js';
+import type { UnbindableIp } from '../workers/index.js';
 import type { Delivery, DeliveryWiring } from './delivery.js';
 import type { DeliveryThreadData } from './delivery-thread.js';
 import { serveStore } from './store-rpc.js';
 
-type ThreadMessage = { ready: true } | { closed: true } | { log: string };
+type ThreadMessage = { ready: true } | { closed: true } | { log: string } | { unbindableIps: UnbindableIp[] };
 
 const CLOSE_TIMEOUT_MS = 30_000;
 const RESTART_DELAY_MS = 1000;
@@ -18,9 +19,12 @@ const RESTART_DELAY_MS = 1000;
 export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> {
   let closing = false;
   let current: Worker | undefined;
+  // The thread's latest report of Pool IPs it cannot bind (it reports again when it restarts).
+  let unbindable: UnbindableIp[] = [];
   const spawn = () =>
     new Promise<Worker>((resolve, reject) => {
       const channel = new MessageChannel();
+      unbindable = [];
       serveStore(channel.port1, w.store);
       const data: Omit<DeliveryThreadData, 'storePort'> & { storePort: unknown } = {
         entry: new URL('./delivery-thread.ts', import.meta.url).href,
@@ -35,6 +39,7 @@ export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> 
       const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data, transferList: [channel.port2] });
       worker.on('message', (m: ThreadMessage) => {
         if ('log' in m) writeLogLines(w.logger, m.log);
+        else if ('unbindableIps' in m) unbindable = m.unbindableIps;
         else if ('ready' in m) resolve(worker);
       });
       worker.on('error', (err) => {
@@ -56,6 +61,7 @@ export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> 
     });
   current = await spawn();
   return {
+    unbindableIps: () => unbindable,
     close: async () => {
       closing = true;
       const worker = current;

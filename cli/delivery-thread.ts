@@ -38,6 +38,7 @@ const delivery = await startDelivery({
   redisUrl: data.redisUrl,
   masterKey: Buffer.from(data.masterKey, 'hex'),
   trackingBaseUrl: data.trackingBaseUrl,
+  onUnbindableIps: (unbindableIps) => port.postMessage({ unbindableIps }),
 });
 port.on('message', (m: { close?: true }) => {
   if (!m.close) return;

@@ -27,7 +27,9 @@ import {
   DeliverySlots,
   parseMxOverride,
   Shaper,
+  SourceIps,
   startPoolWorkers,
+  type UnbindableIp,
 } from '../workers/index.js';
 import { createSigningKeyLookup } from '../workers/signing/index.js';
 import { createTrackingPlanner } from '../workers/tracking/index.js';
@@ -47,12 +49,19 @@ export interface DeliveryWiring {
   masterKey: Buffer;
   /** Base URL of the open/click endpoints when a Bridge has none of its own. */
   trackingBaseUrl: string;
+  /** Told the Pool IPs this host cannot bind whenever that list changes (a delivery thread posts it on). */
+  onUnbindableIps?: (ips: UnbindableIp[]) => void;
 }
 
 /** Running delivery workers. */
 export interface Delivery {
+  /** The Pool IPs this delivery cannot bind on its host (for `/readyz` and `/metrics`). */
+  unbindableIps(): UnbindableIp[];
   close(): Promise<void>;
 }
+
+/** How often every Pool IP is bound again: an address added to or taken off the host is noticed. */
+const SOURCE_IP_RECHECK_MS = 30_000;
 
 /**
  * The delivery role: one BullMQ worker per Pool queue, each job a chain of steps (suppression check,
@@ -67,16 +76,17 @@ export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
     for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping delivery'));
     closers.length = 0;
   };
+  let sourceIps: SourceIps;
   try {
-    await wire(w, closers);
+    sourceIps = await wire(w, closers);
   } catch (err) {
     await close();
     throw err;
   }
-  return { close };
+  return { close, unbindableIps: () => sourceIps.report() };
 }
 
-async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<void> {
+async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<SourceIps> {
   const { config, logger, store } = w;
   const connect = (name: string) => redisConnector(w.redisUrl, logger, closers)(name, null);
   const redis = connect('delivery');
@@ -95,6 +105,17 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   const suppressions = new SuppressionIndex(() => store.suppressionKeys());
   await suppressions.refresh();
   const reloadSuppressions = () => void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
+  // Pool IPs this host cannot bind are never picked: checked at start, on Pool changes and on a timer.
+  const sourceIps = new SourceIps({ logger, ...(w.onUnbindableIps ? { onChange: w.onUnbindableIps } : {}) });
+  const recheckIps = () =>
+    void store
+      .listPools()
+      .then((list) => sourceIps.refreshAll(list))
+      .catch((err: unknown) => logger.warn({ err }, 'pool IPs not checked'));
+  await sourceIps.refreshAll(await store.listPools());
+  const recheckTimer = setInterval(recheckIps, SOURCE_IP_RECHECK_MS);
+  recheckTimer.unref();
+  closers.push(async () => clearInterval(recheckTimer));
 
   const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
   const loadShaping = async () => {
@@ -115,7 +136,13 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     onMessage: (m: ControlMessage) => {
       if (m.type === 'domain-changed') signingKeys.invalidate(m.domain);
       if (m.type === 'shaping-changed') void reloadShaping();
-      if (m.type === 'pool-changed') pools.invalidate(m.poolId);
+      if (m.type === 'pool-changed') {
+        pools.invalidate(m.poolId);
+        void pools
+          .get(m.poolId)
+          .then((pool) => sourceIps.refreshPool(m.poolId, pool && !pool.deletedAt ? pool : undefined))
+          .catch((err: unknown) => logger.warn({ err, poolId: m.poolId }, 'pool IPs not checked'));
+      }
       if (m.type === 'suppression-changed') reloadSuppressions();
       if (m.type === 'bridge-changed') bridgeSettings.invalidate(m.bridgeId);
     },
@@ -124,6 +151,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
       signingKeys.clear();
       pools.clear();
       reloadSuppressions();
+      recheckIps();
     },
   });
   closers.push(async () => stopControl());
@@ -163,6 +191,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
     markIdempotencyTaken: (ref, messageId) => idempotency.take(ref, messageId),
     classifyBounce: classifySmtpReply,
+    sourceIps,
     prepare: prepareCopy(
       createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => w.trackingBaseUrl }),
       createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
@@ -182,6 +211,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     logger,
   });
   closers.push(() => workers.close());
+  return sourceIps;
 }
 
 /** The copy a recipient gets: what to track and which key signs (looked up here), made by `make`. */

@@ -26,6 +26,31 @@ describe('ops server', () => {
     expect((await get('/readyz', 'POST')).status).toBe(405);
   });
 
+  it('stays ready but degraded while delivery cannot bind a Pool IP, naming it, with a gauge of such IPs', async () => {
+    let unbindable = [{ ip: '192.0.2.10', poolIds: ['pool_a'], code: 'EADDRNOTAVAIL' }];
+    let database = Promise.resolve<unknown>('ok');
+    server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'silent' }),
+      roles: ['worker'],
+      checks: [{ name: 'database', check: () => database }],
+      unbindableIps: () => unbindable,
+    });
+    const get = (path: string) => fetch(`http://127.0.0.1:${server?.port}${path}`);
+    const degraded = await get('/readyz');
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toEqual({ status: 'degraded', checks: { database: 'ok', 'source-ips': 'cannot bind 192.0.2.10 (EADDRNOTAVAIL; pool pool_a)' } });
+    expect(await (await get('/metrics')).text()).toContain('bridgemail_pool_ips_unbindable{roles="worker"} 1');
+    database = Promise.reject(new Error('connection refused'));
+    database.catch(() => undefined);
+    expect((await get('/readyz')).status).toBe(503);
+    database = Promise.resolve('ok');
+    unbindable = [];
+    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready', checks: { database: 'ok', 'source-ips': 'ok' } });
+    expect(await (await get('/metrics')).text()).toContain('bridgemail_pool_ips_unbindable{roles="worker"} 0');
+  });
+
   it('counts events and caps the domain label set', async () => {
     const get = await start([]);
     server?.countEvents([

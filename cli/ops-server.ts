@@ -25,6 +25,8 @@ export interface OpsWiring {
   authCounts?: () => AuthCounts;
   /** Sends the delivery shaper delayed, per (IP, rollup, reason), counted by every process in Redis. */
   shapingThrottles?: () => Promise<readonly { ip: string; rollup: string; reason: string; count: number }[]>;
+  /** Pool IPs the delivery of this process cannot bind on its host (processes running the worker role). */
+  unbindableIps?: () => readonly { ip: string; poolIds: readonly string[]; code: string }[];
 }
 
 /** A running ops server and the hook the analytics writer feeds. */
@@ -37,10 +39,17 @@ export interface OpsServer {
 
 const MAX_DOMAINS = 500;
 const CHECK_TIMEOUT_MS = 2000;
+/**
+ * Readiness entry of the Pool IPs delivery cannot bind. Its failure reports `degraded` with 200,
+ * not 503: ingress still accepts and the other IPs and Pools still deliver, so no balancer or
+ * orchestrator should take the process out; operators alert on `bridgemail_pool_ips_unbindable`.
+ */
+const SOURCE_IPS_CHECK = 'source-ips';
 
 /**
  * `GET /healthz` (alive), `GET /readyz` (Redis, the control-plane database and ClickHouse answer;
- * 503 naming what does not) and `GET /metrics` (Prometheus text: process metrics, queue depths,
+ * 503 naming what does not; 200 `degraded` naming the Pool IPs delivery cannot bind) and
+ * `GET /metrics` (Prometheus text: process metrics, queue depths,
  * event backlog, failed and refused authentications, and, in the analytics role, events by type
  * and Pool IP and deferrals by IP and recipient domain).
  */
@@ -123,6 +132,20 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
     return domain;
   };
 
+  if (w.unbindableIps) {
+    const unbindable = w.unbindableIps;
+    new Gauge({
+      name: 'bridgemail_pool_ips_unbindable',
+      help: 'Pool IPs the delivery of this process cannot bind on its host (no mail leaves from them)',
+      registers: [registry],
+      collect() {
+        this.set(unbindable().length);
+      },
+    });
+  }
+  const sourceIpsCheck = (list: ReturnType<NonNullable<OpsWiring['unbindableIps']>>) =>
+    list.length === 0 ? 'ok' : `cannot bind ${list.map((u) => `${u.ip} (${u.code}; pool ${u.poolIds.join(', ')})`).join(', ')}`;
+
   const ready = async () => {
     const results = await Promise.all(
       w.checks.map(async (c) => {
@@ -135,6 +158,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
         }
       }),
     );
+    if (w.unbindableIps) results.push([SOURCE_IPS_CHECK, sourceIpsCheck(w.unbindableIps())]);
     return Object.fromEntries(results);
   };
 
@@ -149,8 +173,9 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
     if (path === '/readyz') {
       ready().then(
         (checks) => {
-          const ok = Object.values(checks).every((v) => v === 'ok');
-          send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'unavailable', checks }));
+          const ok = Object.entries(checks).every(([name, v]) => v === 'ok' || name === SOURCE_IPS_CHECK);
+          const status = !ok ? 'unavailable' : Object.values(checks).every((v) => v === 'ok') ? 'ready' : 'degraded';
+          send(ok ? 200 : 503, 'application/json', JSON.stringify({ status, checks }));
         },
         (err: unknown) => send(503, 'application/json', JSON.stringify({ status: 'unavailable', error: String(err) })),
       );

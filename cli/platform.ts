@@ -41,7 +41,7 @@ import {
   type Store,
 } from '../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress } from '../ingress/index.js';
-import { startDelivery } from './delivery.js';
+import { startDelivery, type Delivery } from './delivery.js';
 import { startDeliveryThread } from './delivery-host.js';
 import { startInbound } from './inbound.js';
 import { redisConnector } from './redis-connect.js';
@@ -288,6 +288,7 @@ async function start(
     logger.info({ url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain }, 'inbound MX listening');
   }
 
+  let unbindableIps: Delivery['unbindableIps'] | undefined;
   if (has('worker')) {
     await startWebhooks({
       config,
@@ -306,6 +307,7 @@ async function start(
     const wiring = deliveryWiring(config.tracking.baseUrl ?? apiUrl);
     const onThread = config.delivery.thread && (has('ingress') || has('admin'));
     const delivery = onThread ? await startDeliveryThread(wiring) : await startDelivery(wiring);
+    unbindableIps = () => delivery.unbindableIps();
     closers.push(() => delivery.close());
   }
 
@@ -367,6 +369,7 @@ async function start(
       return counts.flatMap((q) => Object.entries(q.counts).map(([state, count]) => ({ queue: q.name, state, count })));
     },
     eventBacklog: queueDirectory.eventBacklog,
+    unbindableIps,
     authCounts: () => limiter.counts(),
     shapingThrottles: () => readThrottleCounts(plainRedis, config.redis.prefix),
   });

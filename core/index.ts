@@ -70,6 +70,7 @@ export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
 export { extractTrackHeader, parseTrackCeiling, type TrackCeiling } from './track-header.js';
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
+export { probeSourceAddress, sourceAddressWarnings, IP_NOT_ON_HOST, type AdminWarning, type SourceAddressProbe } from './source-address.js';
 export { setTickBatchInterval, TickBatch, type TickBatchFlush, type TickBatchOutcomes } from './tick-batch.js';
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';
 export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyClaim, type IdempotencyStart } from './idempotency.js';

@@ -4,6 +4,7 @@ export { createDeliveryProcessor, createMessagePass, retryDelay, type DeliveryPr
 export { createMxResolver, parseMxOverride, type MxResolver, type MxTarget, type MxLookup } from './delivery/mx-resolver.js';
 export { classifyReply, type DeliveryResult, type DeliveryStatus } from './delivery/classify-reply.js';
 export { pickIp } from './delivery/pick-ip.js';
+export { SourceIps, SOURCE_IP_UNAVAILABLE, type SourceIpsOptions, type UnbindableIp } from './delivery/source-ips.js';
 export { groupByDomain } from './delivery/deliver-recipients.js';
 export { ConnectionPool, type ConnectionPoolOptions } from './delivery/connection-pool.js';
 export { MxSession } from './delivery/mx-session.js';

@@ -1,10 +1,24 @@
 import { z } from 'zod';
-import { AppError, validate } from '../../core/index.js';
+import { AppError, IP_NOT_ON_HOST, sourceAddressWarnings, validate, type Pool } from '../../core/index.js';
 import { addPoolIpSchema, createPoolSchema, updatePoolIpSchema, updatePoolSchema } from '../admin-schemas.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 import { poolView, poolViewSchema } from '../views.js';
 
 const one = { 200: { description: 'The Pool', schema: poolViewSchema } };
+
+/**
+ * A Pool after a change, with a warning per IP the host running the admin API cannot bind. Workers
+ * may run elsewhere, so the change is made; each worker checks the IPs on its own host.
+ */
+const poolChangeSchema = poolViewSchema.extend({
+  warnings: z
+    .array(z.object({ code: z.literal(IP_NOT_ON_HOST), ip: z.string(), message: z.string() }))
+    .describe('IPs of the Pool that are not addresses of the host running the admin API (empty when all are)'),
+});
+const changed = { 200: { description: 'The Pool, with warnings', schema: poolChangeSchema } };
+
+/** The Pool's view and the warnings about its IPs. */
+const withWarnings = async (pool: Pool) => ({ ...poolView(pool), warnings: await sourceAddressWarnings(pool.ips.map((i) => i.ip)) });
 
 /** Pool management routes. */
 export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
@@ -17,13 +31,13 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'createPool',
       summary: 'Create a Pool of sending IPs',
       body: { schema: createPoolSchema },
-      responses: { 201: { description: 'Created', schema: poolViewSchema } },
+      responses: { 201: { description: 'Created, with warnings about IPs this host does not have', schema: poolChangeSchema } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_NAME_TAKEN', 'IP_IN_USE', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const pool = await deps.store.createPool(validate(createPoolSchema, await jsonBody(ctx)));
         await recordChange(deps, ctx.state.actor, { action: 'pool.create', targetType: 'pool', targetId: pool.id, details: { name: pool.name, ips: pool.ips } });
         ctx.status = 201;
-        ctx.body = poolView(pool);
+        ctx.body = await withWarnings(pool);
       },
     },
     {
@@ -59,13 +73,13 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'renamePool',
       summary: 'Rename a Pool',
       body: { schema: updatePoolSchema },
-      responses: one,
+      responses: changed,
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'POOL_NAME_TAKEN', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { name } = validate(updatePoolSchema, await jsonBody(ctx));
         const pool = await deps.store.renamePool(ctx.params.id ?? '', name);
         await recordChange(deps, ctx.state.actor, { action: 'pool.rename', targetType: 'pool', targetId: pool.id, details: { name } });
-        ctx.body = poolView(pool);
+        ctx.body = await withWarnings(pool);
       },
     },
     {
@@ -89,14 +103,14 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'addPoolIp',
       summary: 'Add a sending IP to a Pool',
       body: { schema: addPoolIpSchema },
-      responses: { 201: { description: 'The Pool with the new IP', schema: poolViewSchema } },
+      responses: { 201: { description: 'The Pool with the new IP, with warnings about IPs this host does not have', schema: poolChangeSchema } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'IP_IN_USE', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { ip, weight } = validate(addPoolIpSchema, await jsonBody(ctx));
         const pool = await deps.store.addPoolIp(ctx.params.id ?? '', ip, weight);
         await recordChange(deps, ctx.state.actor, { action: 'pool.ip.add', targetType: 'pool', targetId: pool.id, details: { ip, weight } });
         ctx.status = 201;
-        ctx.body = poolView(pool);
+        ctx.body = await withWarnings(pool);
       },
     },
     {
@@ -106,14 +120,14 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'updatePoolIp',
       summary: "Change an IP's weight (warm-up)",
       body: { schema: updatePoolIpSchema },
-      responses: one,
+      responses: changed,
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { weight } = validate(updatePoolIpSchema, await jsonBody(ctx));
         const ip = ctx.params.ip ?? '';
         const pool = await deps.store.setPoolIpWeight(ctx.params.id ?? '', ip, weight);
         await recordChange(deps, ctx.state.actor, { action: 'pool.ip.weight', targetType: 'pool', targetId: pool.id, details: { ip, weight } });
-        ctx.body = poolView(pool);
+        ctx.body = await withWarnings(pool);
       },
     },
     {

@@ -31,7 +31,7 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
     expect(await health.json()).toEqual({ status: 'ok', roles: ['all'] });
     const ready = await ops('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok', clickhouse: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok', clickhouse: 'ok', 'source-ips': 'ok' } });
     expect((await ops('/nope')).status).toBe(404);
     expect((await ops('/metrics')).headers.get('content-type')).toMatch(/^text\/plain/);
   });

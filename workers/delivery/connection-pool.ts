@@ -1,5 +1,5 @@
 import type { MxTarget } from './mx-resolver.js';
-import { MxSession, type SessionOptions } from './mx-session.js';
+import { MxSession, type SessionOptions, type Unreachable } from './mx-session.js';
 
 /** Settings of {@link ConnectionPool}. */
 export interface ConnectionPoolOptions {
@@ -37,7 +37,7 @@ export class ConnectionPool {
   }
 
   /** An idle live connection for this key, or a new one. */
-  async acquire(options: SessionOptions): Promise<MxSession | { unreachable: true; replyCode?: number; reply: string }> {
+  async acquire(options: SessionOptions): Promise<MxSession | Unreachable> {
     const list = this.#idle.get(ConnectionPool.key(options.localAddress, options.target, options.requireTls));
     while (list?.length) {
       const idle = list.pop();

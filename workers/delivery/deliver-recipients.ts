@@ -2,6 +2,7 @@ import type { DeliveryResult } from './classify-reply.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { MxResolver } from './mx-resolver.js';
 import { rollupKey } from './shaping/mx-rollup.js';
+import { SOURCE_IP_UNAVAILABLE } from './source-ips.js';
 import type { Shaper } from './shaping/shaper.js';
 
 /** What one delivery pass needs besides the message. */
@@ -78,6 +79,8 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
         const requireTls = ctx.requireTls?.(domain, rollup) ?? false;
         const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs, requireTls });
         if ('unreachable' in session) {
+          // The source IP left this host since it was checked: the next pass picks another.
+          if (session.bindError) return deferAll(recipients, SOURCE_IP_UNAVAILABLE, session);
           // An unreachable host or a 421 greeting is failover (RFC 5321 §3.1), not a request to slow down.
           last = requireTls ? { ...session, reply: `STARTTLS required for ${domain} by policy: ${session.reply}` } : session;
           continue;

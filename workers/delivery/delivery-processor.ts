@@ -13,6 +13,7 @@ import { processBatch, type BatchDeps, type PassOutcome } from './batch-job.js';
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
 import { pickIp } from './pick-ip.js';
+import { SOURCE_IP_UNAVAILABLE, type SourceIps } from './source-ips.js';
 
 /** Retry schedule of deferred recipients. */
 export interface RetryPolicy {
@@ -54,6 +55,8 @@ export interface DeliveryProcessorDeps extends DeliverContext {
   markIdempotencyTaken?: (ref: string, messageId: string) => Promise<unknown>;
   /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
   batches?: BatchDeps;
+  /** Which Pool IPs this host can bind; without it every IP is taken as bindable. */
+  sourceIps?: Pick<SourceIps, 'ensure' | 'bindable' | 'markFailed'>;
 }
 
 /** The stored body of a job: inline base64 or a spool file. */
@@ -100,7 +103,9 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
     if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined) await deps.markIdempotencyTaken?.(data.idem, data.messageId);
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
-    const ip = pickIp(pool.ips, data.messageId);
+    const { sourceIps } = deps;
+    if (sourceIps) await sourceIps.ensure(pool);
+    const ip = pickIp(pool.ips, data.messageId, sourceIps ? (candidate) => sourceIps.bindable(candidate) : undefined);
     const blocked = deps.suppressed ? await deps.suppressed(data.bridgeId, data.recipients) : new Set<string>();
     const recipients = data.recipients.filter((r) => !blocked.has(r));
     if (blocked.size > 0) {
@@ -108,25 +113,29 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
         [...blocked].map((recipient) => ({ ...base, type: 'suppressed', recipient, attempt, reason: 'suppressed', reply: 'recipient is on the suppression list' })),
       );
     }
-    // `sent`: the first time a worker takes a recipient up (once, whatever retries follow).
+    // `sent`: the first time a worker takes a recipient up from an IP of its host (once, whatever
+    // retries follow; the time to delivery is measured from it). With no IP left nothing leaves.
     const alreadySent = new Set(data.sentTo ?? (data.attempt > 0 ? data.recipients : []));
-    const firstTime = recipients.filter((r) => !alreadySent.has(r));
+    const firstTime = ip === undefined ? [] : recipients.filter((r) => !alreadySent.has(r));
     if (firstTime.length > 0) {
       await deps.events.publish(firstTime.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
     }
-    const stored = await loadBody(data, deps.spool);
     const { prepare, envelopeFrom } = deps;
+    const sendFrom = async (source: string) => {
+      const stored = await loadBody(data, deps.spool);
+      return deliverToRecipients(deps, {
+        ip: source,
+        recipients,
+        envelopeFrom: (r) => (envelopeFrom && data.from !== '' ? envelopeFrom(data, r) : data.from),
+        body: (r) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored)),
+      });
+    };
     const results =
-      recipients.length > 0
-        ? await deliverToRecipients(deps, {
-            ip,
-            recipients,
-            envelopeFrom: (r) => (envelopeFrom && data.from !== '' ? envelopeFrom(data, r) : data.from),
-            body: (r) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored)),
-          })
-        : [];
+      recipients.length === 0 ? [] : ip === undefined ? recipients.map((recipient) => noSourceIp(recipient, pool.name)) : await sendFrom(ip);
     const attempted = results.filter((r) => r.status !== 'throttled');
     const throttled = results.filter((r) => r.status === 'throttled');
+    const unbound = attempted.find((r) => r.reason === SOURCE_IP_UNAVAILABLE);
+    if (ip !== undefined && unbound) sourceIps?.markFailed(ip, 'EADDRNOTAVAIL');
     const events: NewMailEvent[] = attempted.map((r) => withBounceClass(toEvent(base, ip, attempt, r), r, deps.classifyBounce));
     const deferred = attempted.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const pending = [...deferred, ...throttled.map((r) => r.recipient)];
@@ -135,7 +144,7 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
     const expired = pending.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
     if (expired) {
       for (const recipient of pending) {
-        events.push({ ...base, type: 'bounced', ip, recipient, attempt, reason: 'expired', reply: 'retry period expired' });
+        events.push({ ...base, type: 'bounced', ...(ip ? { ip } : {}), recipient, attempt, reason: 'expired', reply: 'retry period expired' });
       }
     }
     await deps.events.publish(events);
@@ -153,9 +162,15 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
   };
 }
 
-function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, ip: string, attempt: number, r: DeliveryResult): NewMailEvent {
+/** The deferral of a recipient none of whose Pool IPs this host can bind: one per pass, not one per IP. */
+function noSourceIp(recipient: string, poolName: string): DeliveryResult {
+  return { recipient, status: 'deferred', reason: SOURCE_IP_UNAVAILABLE, reply: `no IP of Pool ${poolName} can be bound on this worker's host` };
+}
+
+function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, ip: string | undefined, attempt: number, r: DeliveryResult): NewMailEvent {
   const type = r.status === 'throttled' ? 'deferred' : r.status;
-  const e: NewMailEvent = { ...base, type, ip, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
+  const e: NewMailEvent = { ...base, type, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
+  if (ip !== undefined) e.ip = ip;
   if (r.replyCode !== undefined) e.replyCode = r.replyCode;
   if (r.mx !== undefined) e.mx = r.mx;
   return e;

@@ -83,6 +83,16 @@ describe('MxSession', () => {
     expect(sink.messages[1]?.raw.equals(large)).toBe(true);
   });
 
+  it('reports a source address this host cannot bind as bindError, without reaching the server', async () => {
+    const sink: SmtpSink = await startSmtpSink();
+    closers.push(() => sink.close());
+    // 192.0.2.10 (TEST-NET-1) is only a local bind address here: the bind fails before any connect.
+    const target = { host: '127.0.0.1', port: sink.port, priority: 10 };
+    const session = await MxSession.open({ target, localAddress: '192.0.2.10', heloName: 'mx-session.test', timeoutMs: 10_000 });
+    expect(session).toMatchObject({ unreachable: true, bindError: 'EADDRNOTAVAIL' });
+    expect(sink.offers.size).toBe(0);
+  });
+
   it('writes a message’s data and the dot that ends it together: the server reads them at once', async () => {
     const { port, dataReads, stop } = await recordingServer();
     closers.push(async () => stop());

@@ -54,6 +54,23 @@ class CorkedConnection extends SMTPConnection {
 /** CorkedConnection when this nodemailer has the method it wraps. */
 const Connection = typeof createSendStream === 'function' ? CorkedConnection : SMTPConnection;
 
+/** Why no session was opened: the host did not answer, greeted with 421, or the source address cannot be bound. */
+export interface Unreachable {
+  unreachable: true;
+  replyCode?: number;
+  reply: string;
+  /** The bind's error code when the source address is not available on this host. */
+  bindError?: string;
+}
+
+/** The error code of a failed bind of the source address (nodemailer keeps the socket's code as `originalCode`). */
+function bindErrorOf(err: unknown): string | undefined {
+  const e = err as { syscall?: unknown; originalCode?: unknown; code?: unknown };
+  if (e.syscall !== 'bind') return undefined;
+  const code = typeof e.originalCode === 'string' ? e.originalCode : e.code;
+  return code === 'EADDRNOTAVAIL' ? code : undefined;
+}
+
 const replyText = (err: NodemailerError) => (err.response ?? err.message).slice(0, 1000);
 
 function resultFor(recipient: string, mx: string, replyCode: number | undefined, reply: string): DeliveryResult {
@@ -79,8 +96,12 @@ export class MxSession {
     this.#failure = failure;
   }
 
-  /** Connects and greets; an unreachable host or a 421 greeting is `{ unreachable }` (try the next MX). */
-  static async open(options: SessionOptions): Promise<MxSession | { unreachable: true; replyCode?: number; reply: string }> {
+  /**
+   * Connects and greets; an unreachable host or a 421 greeting is `{ unreachable }` (try the next
+   * MX). A source address this host cannot bind fails before anything is sent: `bindError` holds
+   * the error code (`EADDRNOTAVAIL`), and no other MX would fare better from that address.
+   */
+  static async open(options: SessionOptions): Promise<MxSession | Unreachable> {
     const mx = `${options.target.host}:${options.target.port}`;
     const conn = new Connection({
       host: options.target.host,
@@ -109,6 +130,8 @@ export class MxSession {
     } catch (err) {
       const e = err as NodemailerError;
       conn.close();
+      const local = bindErrorOf(err);
+      if (local) return { unreachable: true, reply: `${options.localAddress}: ${e.message}`, bindError: local };
       return e.responseCode === undefined
         ? { unreachable: true, reply: `${mx}: ${e.message}` }
         : { unreachable: true, replyCode: e.responseCode, reply: replyText(e) };

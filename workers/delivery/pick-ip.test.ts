@@ -56,3 +56,33 @@ describe('pickIp', () => {
     );
   });
 });
+
+describe('pickIp with IPs this host cannot bind', () => {
+  const pool = [
+    { ip: '127.0.0.2', weight: 1 },
+    { ip: '192.0.2.10', weight: 1 },
+    { ip: '127.0.0.3', weight: 1 },
+  ];
+  const bindable = (ip: string) => ip !== '192.0.2.10';
+
+  it('never picks an unbindable IP, and keeps the choice of every message whose IP is bindable', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const id = randomUUID();
+      const free = pickIp(pool, id);
+      const picked = pickIp(pool, id, bindable);
+      expect(picked).not.toBe('192.0.2.10');
+      if (free !== '192.0.2.10') expect(picked).toBe(free);
+      if (picked) seen.add(picked);
+    }
+    expect(seen).toEqual(new Set(['127.0.0.2', '127.0.0.3']));
+  });
+
+  it('gives undefined when no IP of the Pool can be bound', () => {
+    const unbindable = [
+      { ip: '192.0.2.10', weight: 1 },
+      { ip: '192.0.2.11', weight: 1 },
+    ];
+    expect(pickIp(unbindable, 'msg_1', () => false)).toBeUndefined();
+  });
+});
