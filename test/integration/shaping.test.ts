@@ -32,8 +32,9 @@ describe('delivery shaping against a real redis-server', () => {
   };
   let ipCounter = 0;
   const freshIp = () => `127.0.0.${++ipCounter}`;
+  // Refusals answer at once unless a test asks for the in-process wait for a connection slot.
   const shaper = (policy: unknown, options: ShaperOptions = {}, redis = connect()) =>
-    new Shaper(redis, prefix, parseShapingPolicy(policy), options);
+    new Shaper(redis, prefix, parseShapingPolicy(policy), { connectionWaitMs: 0, ...options });
   const grants = (results: AcquireResult[]) => results.filter((r) => r.granted).length;
 
   beforeAll(async () => {
@@ -86,6 +87,26 @@ describe('delivery shaping against a real redis-server', () => {
       { ip, rollup: 'google.com', reason: 'destination-connections', count: 10 },
     ]);
     for (const r of burst) if (r.granted) await r.release();
+  });
+
+  it('lets an acquire refused for a full connection set wait for a slot released in this process', async () => {
+    const redis = connect();
+    const s = shaper({ ...OPEN, destination: { perSecond: 10_000, connections: 2 } }, { connectionWaitMs: 60_000, connectionRetryMs: 60_000 }, redis);
+    const ip = freshIp();
+    const held = await Promise.all([s.acquire(ip, 'google.com'), s.acquire(ip, 'google.com')]);
+    expect(grants(held)).toBe(2);
+    // Two wait; each release hands its slot to one of them (no retry timer would fire within the test).
+    const waiting = [s.acquire(ip, 'google.com'), s.acquire(ip, 'google.com')];
+    for (const r of held) if (r.granted) await r.release();
+    const handed = await Promise.all(waiting);
+    expect(grants(handed)).toBe(2);
+    for (const r of handed) if (r.granted) await r.release();
+    expect((await readThrottleCounts(redis, prefix)).filter((c) => c.ip === ip)).toEqual([]);
+    // Nothing released within the wait: refused after it, and counted.
+    const short = shaper({ ...OPEN, destination: { perSecond: 10_000, connections: 1 } }, { connectionWaitMs: 100 }, redis);
+    const first = await short.acquire(ip, 'yahoo.com');
+    expect(await short.acquire(ip, 'yahoo.com')).toMatchObject({ granted: false, reason: 'destination-connections' });
+    if (first.granted) await first.release();
   });
 
   it('logs the start of throttling of a pair at info once, and each further refusal at debug', async () => {
