@@ -69,7 +69,6 @@ export const EVENTS_PER_ENTRY = 50;
 
 /**
  * The fields of one stream entry: `e` with one event (JSON), or `es` with several (a JSON array).
- * Readers accept both, so entries written before packing still read.
  */
 export function encodeEventEntry(events: readonly MailEvent[]): [string, string] {
   return events.length === 1 ? ['e', JSON.stringify(events[0])] : ['es', JSON.stringify(events)];

@@ -106,16 +106,14 @@ export class IdempotencyKeys {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
       }
       if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
-      // A claim written before claims named their message (60 s TTL) is waited out.
-      const legacy = existing.until === undefined || typeof existing.messageId !== 'string';
-      if (!legacy && (existing.taken === true || (await claim.isQueued(existing.job ?? existing.messageId)))) {
+      if (existing.taken === true || (await claim.isQueued(existing.job ?? existing.messageId))) {
         // Only the call that settles it reports the recovery (concurrent retries just replay).
         if (await this.settle(ref, existing.messageId)) {
           return { kind: 'replay', messageId: existing.messageId, claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs };
         }
         return { kind: 'replay', messageId: existing.messageId };
       }
-      if (legacy || (existing.until ?? 0) > Date.now()) {
+      if ((existing.until ?? 0) > Date.now()) {
         throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
           retryable: true,
           details: { retryAfterS: 1 },

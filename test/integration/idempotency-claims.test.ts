@@ -204,16 +204,6 @@ describe('idempotency claims survive the death of the request that made them', (
     await expect(begin(keys, 'k-fp', id(), 'fp-b')).resolves.toMatchObject({ kind: 'new' });
   });
 
-  it('waits out a pending claim in the format written before claims named their message', async () => {
-    const keys = new IdempotencyKeys(redis, prefix, 3600, 0);
-    const probe = await begin(keys, 'k-legacy', id());
-    if (probe.kind !== 'new') throw new Error('expected a new claim');
-    await redis.set(probe.ref, JSON.stringify({ fingerprint: 'fp', state: 'pending' }), 'EX', 60);
-    await expect(begin(keys, 'k-legacy', id())).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    await redis.set(probe.ref, JSON.stringify({ fingerprint: 'fp', state: 'done', messageId: 'msg_old' }), 'EX', 60);
-    await expect(begin(keys, 'k-legacy', id())).resolves.toEqual({ kind: 'replay', messageId: 'msg_old' });
-  });
-
   it('gives one claim to concurrent requests with the same key', async () => {
     const keys = new IdempotencyKeys(redis, prefix);
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => begin(keys, 'k-race', id())));
