@@ -16,7 +16,7 @@ export const AGGREGATE_TABLE = 'events_per_minute';
 export const AGGREGATE_VIEW = 'events_per_minute_mv';
 
 /**
- * What the view aggregates, shared by the view and by the back-fill of a store created before it.
+ * What the view aggregates.
  * `keys` holds what counts once per outcome: (message, recipient), plus the attempt for deferrals.
  * `event_ids` holds open and click event ids. Both are exact sets (uniqExact) of 64-bit SipHashes
  * of those keys, so an event the writer inserted twice (at-least-once from Redis) lands in the same
@@ -70,17 +70,13 @@ export function eventsSchema(database: string): string[] {
       machine           UInt8,
       hard              UInt8,
       status            LowCardinality(String),
-      feedback_type     LowCardinality(String)
+      feedback_type     LowCardinality(String),
+      -- Bounces and complaints are tied back to their message by id: a skip index keeps that cheap.
+      INDEX events_message_id message_id TYPE bloom_filter GRANULARITY 4
     )
     ENGINE = ReplacingMergeTree
     PARTITION BY toYYYYMM(ts)
     ORDER BY (bridge_id, type, ts, event_id)`,
-    // Columns added after the first release: a store created earlier gets them here.
-    ...['url String', 'user_agent String', 'client_ip String', 'machine UInt8', 'hard UInt8', 'status LowCardinality(String)', 'feedback_type LowCardinality(String)'].map(
-      (column) => `ALTER TABLE ${database}.events ADD COLUMN IF NOT EXISTS ${column}`,
-    ),
-    // Bounces and complaints are tied back to their message by id: a skip index keeps that cheap.
-    `ALTER TABLE ${database}.events ADD INDEX IF NOT EXISTS events_message_id message_id TYPE bloom_filter GRANULARITY 4`,
     ...aggregateSchema(database),
   ];
 }
@@ -107,16 +103,6 @@ function aggregateSchema(database: string): string[] {
   ];
 }
 
-async function tableExists(client: ClickHouseClient, database: string, table: string): Promise<boolean> {
-  const result = await client.query({
-    query: 'SELECT count() AS n FROM system.tables WHERE database = {database:String} AND name = {table:String}',
-    query_params: { database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ n: string | number }>();
-  return Number(row?.n ?? 0) > 0;
-}
-
 /** The TTL clause `events` should carry, or undefined for none. */
 function ttlClause(ttlDays: number): string | undefined {
   return ttlDays > 0 ? `toDateTime(ts) + toIntervalDay(${Math.floor(ttlDays)})` : undefined;
@@ -137,16 +123,8 @@ async function applyTtl(client: ClickHouseClient, database: string, ttlDays: num
   else await client.command({ query: `ALTER TABLE ${database}.events REMOVE TTL` });
 }
 
-/**
- * Applies {@link eventsSchema} and the TTL of `events`. A store whose aggregate table did not
- * exist yet is back-filled from its raw events after the view is in place: an event both the
- * view and the back-fill saw lands in the same exact set twice and still counts once.
- */
+/** Applies {@link eventsSchema} and the TTL of `events`. */
 export async function applySchema(client: ClickHouseClient, database: string, options: SchemaOptions = {}): Promise<void> {
-  const hadAggregates = (await tableExists(client, database, 'events')) && (await tableExists(client, database, AGGREGATE_TABLE));
   for (const statement of eventsSchema(database)) await client.command({ query: statement });
-  if (!hadAggregates) {
-    await client.command({ query: `INSERT INTO ${database}.${AGGREGATE_TABLE} ${aggregateSelect(database)}` });
-  }
   await applyTtl(client, database, options.ttlDays ?? 0);
 }
