@@ -25,7 +25,6 @@ import {
   createDeliveryProcessor,
   createMxResolver,
   DeliverySlots,
-  parseMxOverride,
   Shaper,
   SourceIps,
   startPoolWorkers,
@@ -117,10 +116,9 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   recheckTimer.unref();
   closers.push(async () => clearInterval(recheckTimer));
 
-  const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
   const loadShaping = async () => {
     const stored = await store.getSetting(SHAPING_SETTING);
-    return stored === undefined ? defaultShaping : parseShapingPolicy(stored);
+    return stored === undefined ? config.delivery.shaping : parseShapingPolicy(stored);
   };
   const shaper = new Shaper(side, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }) });
   const reloadShaping = () =>
@@ -179,7 +177,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     store: { getPool: (poolId) => pools.get(poolId) },
     events,
     logger,
-    resolveMx: createMxResolver(config.delivery.mxOverride ? { override: parseMxOverride(config.delivery.mxOverride) } : {}),
+    resolveMx: createMxResolver(config.delivery.mxOverride ? { override: config.delivery.mxOverride } : {}),
     heloName: config.heloName,
     timeoutMs: config.delivery.smtpTimeoutMs,
     retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },

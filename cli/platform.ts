@@ -31,7 +31,6 @@ import {
   TtlCache,
   SuppressionIndex,
   IdempotencyKeys,
-  parseShapingPolicy,
   Spool,
   VerpAddresses,
   type ControlMessage,
@@ -235,7 +234,6 @@ async function start(
   await spool.init();
   const acceptDeps = { queues, events, logger, idempotency, spool, maxMessageBytes: config.limits.maxMessageBytes, spoolThresholdBytes: config.spool.thresholdBytes };
 
-  const defaultShaping = parseShapingPolicy(config.delivery.shaping ? JSON.parse(config.delivery.shaping) : {});
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
   const deliveryWiring = (trackingBaseUrl: string) => ({ config, logger, store, redisUrl, masterKey, trackingBaseUrl });
   const urlHost = config.publicHost.includes(':') ? `[${config.publicHost}]` : config.publicHost;
@@ -340,7 +338,7 @@ async function start(
       },
       endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp || config.ports.smtp, smtpsPort: ports.smtps || config.ports.smtps, apiUrl }),
       adminToken,
-      defaultShaping,
+      defaultShaping: config.delivery.shaping,
       checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
       limiter,
       logger: logger.child({ component: 'admin-api' }),

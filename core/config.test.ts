@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, it, expect } from 'vitest';
+import { envSchema } from './config-schema.js';
+import { readConfigTable, renderConfigTable } from './config-table.js';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
+import { DEFAULT_SHAPING_POLICY } from './shaping-policy.js';
 
 function configError(env: Record<string, string | undefined>): ConfigError {
   try {
@@ -40,7 +44,7 @@ describe('loadConfig', () => {
       retryMaxAgeMs: 48 * 3_600_000,
       smtpTimeoutMs: 60_000,
       maxTransactionsPerConnection: 100,
-      shaping: undefined,
+      shaping: DEFAULT_SHAPING_POLICY,
       requireTls: [],
     });
     expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
@@ -72,7 +76,23 @@ describe('loadConfig', () => {
     expect(config.limits.maxRecipients).toBe(7);
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'bm_test-1' });
     expect(config.logLevel).toBe('debug');
-    expect(config.delivery.mxOverride).toBe('*=127.0.0.1:2525');
+    expect(config.delivery.mxOverride).toEqual(new Map([['*', [{ host: '127.0.0.1', port: 2525, priority: 0 }]]]));
+  });
+
+  it('parses lists, flags and the shaping policy at load', () => {
+    const config = loadConfig({
+      BRIDGEMAIL_REQUIRE_TLS: ' Example.com, ,gmail.com ',
+      BRIDGEMAIL_DELIVERY_THREAD: '0',
+      BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: 'true',
+      BRIDGEMAIL_SHAPING: '{ "ip": { "perSecond": 5 }, "destinations": { "Google.com": { "connections": 5 } } }',
+    });
+    expect(config.delivery.requireTls).toEqual(['example.com', 'gmail.com']);
+    expect(config.delivery.thread).toBe(false);
+    expect(config.webhooks.allowPrivate).toBe(true);
+    expect(config.delivery.shaping.ip).toEqual({ perSecond: 5, connections: 50 });
+    expect(config.delivery.shaping.destination).toEqual(DEFAULT_SHAPING_POLICY.destination);
+    expect(config.delivery.shaping.destinations).toEqual({ 'google.com': { connections: 5 } });
+    expect(loadConfig({ BRIDGEMAIL_DELIVERY_THREAD: '1' }).delivery.thread).toBe(true);
   });
 
   it('allows port 0 (any free port) for every listener', () => {
@@ -128,6 +148,37 @@ describe('loadConfig', () => {
     for (const problem of err.problems) expect(err.message).toContain(problem);
   });
 
+  it('reports a shaping policy that is not JSON, naming the variable', () => {
+    const err = configError({ BRIDGEMAIL_SHAPING: '{ ip: 1' });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(/^BRIDGEMAIL_SHAPING: not JSON \(/);
+  });
+
+  it('reports every bad key of a shaping policy with its path inside the variable', () => {
+    const err = configError({ BRIDGEMAIL_SHAPING: '{ "ip": { "perSecond": 0 }, "adaptive": { "patterns": ["("] }, "bogus": 1 }' });
+    expect(err.problems).toHaveLength(3);
+    expect(err.problems).toContainEqual(expect.stringMatching(/^BRIDGEMAIL_SHAPING: ip\.perSecond: /));
+    expect(err.problems).toContainEqual('BRIDGEMAIL_SHAPING: adaptive.patterns.0: not a valid regular expression');
+    expect(err.problems).toContainEqual(expect.stringMatching(/^BRIDGEMAIL_SHAPING: .*"bogus"/));
+    expect(configError({ BRIDGEMAIL_SHAPING: '[1]' }).problems).toEqual([expect.stringMatching(/^BRIDGEMAIL_SHAPING: /)]);
+  });
+
+  it('reports a bad MX override entry, naming the variable', () => {
+    const err = configError({ BRIDGEMAIL_MX_OVERRIDE: 'example.test=127.0.0.1:2525,broken' });
+    expect(err.problems).toEqual(['BRIDGEMAIL_MX_OVERRIDE: bad MX override entry "broken" (want domain=host:port)']);
+  });
+
+  it('reports bad structured values together with the other bad keys', () => {
+    const err = configError({
+      BRIDGEMAIL_SHAPING: '{',
+      BRIDGEMAIL_MX_OVERRIDE: 'example.test=127.0.0.1:0',
+      BRIDGEMAIL_DELIVERY_THREAD: 'yes',
+      BRIDGEMAIL_API_PORT: 'abc',
+    });
+    const keys = err.problems.map((p) => p.split(':')[0]);
+    expect(keys.sort()).toEqual(['BRIDGEMAIL_API_PORT', 'BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_MX_OVERRIDE', 'BRIDGEMAIL_SHAPING']);
+  });
+
   it('refuses a non-integer port', () => {
     const err = configError({ BRIDGEMAIL_API_PORT: '80.5' });
     expect(err.problems).toHaveLength(1);
@@ -170,6 +221,13 @@ describe('redactConfig', () => {
     expect(redacted.ports).toEqual(config.ports);
   });
 
+  it('shows the MX override as its entries (a Map would print as {})', () => {
+    const redacted = redactConfig(loadConfig({ BRIDGEMAIL_MX_OVERRIDE: 'example.test=127.0.0.1:2525' }));
+    expect(JSON.parse(JSON.stringify(redacted.delivery))).toMatchObject({
+      mxOverride: { 'example.test': [{ host: '127.0.0.1', port: 2525, priority: 0 }] },
+    });
+  });
+
   it('leaves unset secrets undefined and URLs without a password unchanged', () => {
     const redacted = redactConfig(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }));
     expect(redacted.adminToken).toBeUndefined();
@@ -195,5 +253,22 @@ describe('loadConfig empty values', () => {
     const config = loadConfig({ BRIDGEMAIL_API_PORT: '', BRIDGEMAIL_MAX_RECIPIENTS: ' ' });
     expect(config.ports.api).toBe(8080);
     expect(config.limits.maxRecipients).toBe(50);
+  });
+});
+
+describe('the README configuration table', () => {
+  it('is the table rendered from the schema', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readConfigTable(readme), 'README.md differs from envSchema: run `npm run docs:config`').toBe(renderConfigTable());
+  });
+
+  it('has a row for every variable, with the human text of computed defaults', () => {
+    const rows = renderConfigTable().split('\n').slice(2);
+    expect(rows.map((row) => /^\| `(\w+)` \|/.exec(row)?.[1])).toEqual(Object.keys(envSchema.shape));
+    expect(rows).toContain(
+      "| `BRIDGEMAIL_HELO_NAME` | the machine's host name | EHLO name and Message-ID domain (a warning at start when not fully qualified) |",
+    );
+    expect(rows).toContain('| `BRIDGEMAIL_MAX_MESSAGE_BYTES` | `26214400` (25 MB) | Largest accepted message |');
+    expect(rows).toContain('| `REDIS_URL` | unset (spawn redis-server) | Use this Redis server instead |');
   });
 });

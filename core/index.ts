@@ -1,4 +1,7 @@
 export { loadConfig, redactConfig, ConfigError, type Config } from './config.js';
+export { envSchema, type ParsedEnv } from './config-schema.js';
+export { renderConfigTable, readConfigTable, withConfigTable, CONFIG_TABLE_MARKERS } from './config-table.js';
+export { parseMxOverride, type MxTarget } from './mx-override.js';
 export { createLogger, writeLogLines, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
 export {
   AppError,

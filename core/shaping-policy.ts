@@ -103,9 +103,8 @@ export const shapingPolicySchema = z.strictObject({
     .prefault({}),
 });
 
-/** Parses a policy from JSON-like input (config file, admin API); throws a `ZodError` listing every bad key. */
-export function parseShapingPolicy(input: unknown): ShapingPolicy {
-  const parsed = shapingPolicySchema.parse(input);
+/** {@link shapingPolicySchema} with a {@link ShapingPolicy} out: a rollup's override holds only the limits it sets. */
+export const shapingPolicyParser = shapingPolicySchema.transform((parsed): ShapingPolicy => {
   const destinations: Record<string, Partial<DestinationLimits>> = {};
   for (const [rollup, o] of Object.entries(parsed.destinations)) {
     const limits: Partial<DestinationLimits> = {};
@@ -114,6 +113,11 @@ export function parseShapingPolicy(input: unknown): ShapingPolicy {
     destinations[rollup] = limits;
   }
   return { ...parsed, destinations };
+});
+
+/** Parses a policy from JSON-like input (config, admin API); throws a `ZodError` listing every bad key. */
+export function parseShapingPolicy(input: unknown): ShapingPolicy {
+  return shapingPolicyParser.parse(input);
 }
 
 /** The policy with every default. */

@@ -1,7 +1,7 @@
 export { startPoolWorkers, type PoolWorkers, type PoolWorkersOptions } from './delivery/pool-workers.js';
 export { BatchProgress, DeliverySlots, processBatch, type BatchDeps, type PassOutcome } from './delivery/batch-job.js';
 export { createDeliveryProcessor, createMessagePass, retryDelay, type DeliveryProcessorDeps, type RetryPolicy } from './delivery/delivery-processor.js';
-export { createMxResolver, parseMxOverride, type MxResolver, type MxTarget, type MxLookup } from './delivery/mx-resolver.js';
+export { createMxResolver, type MxResolver, type MxLookup } from './delivery/mx-resolver.js';
 export { classifyReply, type DeliveryResult, type DeliveryStatus } from './delivery/classify-reply.js';
 export { pickIp } from './delivery/pick-ip.js';
 export { SourceIps, SOURCE_IP_UNAVAILABLE, type SourceIpsOptions, type UnbindableIp } from './delivery/source-ips.js';

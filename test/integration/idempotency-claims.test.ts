@@ -10,13 +10,14 @@ import {
   eventStreamKey,
   EventPublisher,
   IdempotencyKeys,
+  parseMxOverride,
   PoolQueues,
   Spool,
   spawnRedisServer,
   type DeliveryJob,
   type SpawnedRedis,
 } from '../../core/index.js';
-import { ConnectionPool, createMessagePass, createMxResolver, parseMxOverride } from '../../workers/index.js';
+import { ConnectionPool, createMessagePass, createMxResolver } from '../../workers/index.js';
 import { streamEvents } from '../support/event-stream.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 

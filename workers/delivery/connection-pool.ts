@@ -1,4 +1,4 @@
-import type { MxTarget } from './mx-resolver.js';
+import type { MxTarget } from '../../core/index.js';
 import { MxSession, type SessionOptions, type Unreachable } from './mx-session.js';
 
 /** Settings of {@link ConnectionPool}. */

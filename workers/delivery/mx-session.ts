@@ -2,7 +2,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import { classifyReply, type DeliveryResult } from './classify-reply.js';
 import { installPassThrough } from './data-stream-fast.js';
-import type { MxTarget } from './mx-resolver.js';
+import type { MxTarget } from '../../core/index.js';
 
 /** Where and how to connect. */
 export interface SessionOptions {
