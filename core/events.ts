@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
+import { readStreamGroups } from './stream-groups.js';
 import { TickBatch } from './tick-batch.js';
 
 /** Every kind of event a message can produce. */
@@ -130,12 +131,6 @@ export async function readEventBacklog(redis: Redis, prefix: string): Promise<Ev
   const key = eventStreamKey(prefix);
   const length = await redis.xlen(key);
   if (length === 0 && (await redis.exists(key)) === 0) return { length, groups: [] };
-  const raw = (await redis.xinfo('GROUPS', key)) as unknown[][];
-  const groups = raw.map((fields) => {
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
-    const lag = info.get('lag');
-    return { name: String(info.get('name')), pending: Number(info.get('pending') ?? 0), lag: typeof lag === 'number' ? lag : null };
-  });
+  const groups = (await readStreamGroups(redis, key)).map(({ name, pending, lag }) => ({ name, pending, lag }));
   return { length, groups };
 }

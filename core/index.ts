@@ -41,6 +41,16 @@ export {
   type MailEvent,
   type NewMailEvent,
 } from './events.js';
+export { StreamConsumer, type StreamConsumerOptions, type StreamHandler } from './stream-consumer.js';
+export { readStreamGroups, trimAcknowledged } from './stream-groups.js';
+export {
+  parseGroupsInfo,
+  parsePendingSummary,
+  parseReadGroupReply,
+  type PendingSummary,
+  type StreamEntry,
+  type StreamGroupInfo,
+} from './stream-replies.js';
 export {
   PoolQueues,
   poolQueueName,

@@ -1,6 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
-import { decodeEventEntry, eventStreamKey, type Logger, type MailEvent } from '../../core/index.js';
+import {
+  decodeEventEntry,
+  eventStreamKey,
+  StreamConsumer,
+  type Logger,
+  type MailEvent,
+  type StreamEntry,
+} from '../../core/index.js';
 
 /** Settings of {@link startEventWriter}. */
 export interface EventWriterOptions {
@@ -58,36 +65,6 @@ export function toRow(e: MailEvent): Record<string, string | number> {
   };
 }
 
-type StreamEntry = [id: string, fields: string[]];
-
-/**
- * Trims the stream below the oldest entry some consumer group still needs (its oldest pending
- * entry, else the one after its last delivered), so that other groups (webhooks) lose nothing.
- */
-export async function trimAcknowledged(redis: Redis, key: string): Promise<void> {
-  const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
-  let floor: string | undefined;
-  const older = (a: string, b: string) => {
-    const [am = 0, as = 0] = a.split('-').map(Number);
-    const [bm = 0, bs = 0] = b.split('-').map(Number);
-    return am < bm || (am === bm && as < bs);
-  };
-  for (const fields of groups) {
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
-    const name = String(info.get('name'));
-    const summary = (await redis.xpending(key, name)) as [number, string | null, string | null, unknown];
-    let needed: string;
-    if (summary[0] > 0 && summary[1]) needed = summary[1];
-    else {
-      const [ms = 0, seq = 0] = String(info.get('last-delivered-id') ?? '0-0').split('-').map(Number);
-      needed = `${ms}-${seq + 1}`;
-    }
-    if (floor === undefined || older(needed, floor)) floor = needed;
-  }
-  if (floor) await redis.xtrim(key, 'MINID', floor);
-}
-
 /** How often a partial batch looks for more events while it waits (see `gather`). */
 const GATHER_POLL_MS = 50;
 /** How long `close` lets the last batch be written, beyond one read's block. */
@@ -95,7 +72,7 @@ const CLOSE_GRACE_MS = 5000;
 
 /**
  * Moves events from the Redis stream into ClickHouse in batches: read with a consumer group,
- * insert, and only then acknowledge and delete. While ClickHouse is down events stay in Redis
+ * insert, and only then acknowledge and trim. While ClickHouse is down events stay in Redis
  * (pending entries are re-read first) and the backlog is logged; none is dropped.
  */
 export async function startEventWriter(options: EventWriterOptions): Promise<EventWriter> {
@@ -104,33 +81,30 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   const batchSize = options.batchSize ?? 1000;
   const flushMs = options.flushMs ?? 1000;
   const { redis } = options;
-  try {
-    await redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM');
-  } catch (err) {
-    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
-  }
-  let closed = false;
+  const consumer = new StreamConsumer({
+    redis,
+    stream: key,
+    group: GROUP,
+    consumer: CONSUMER,
+    startAt: '0',
+    count: batchSize,
+    blockMs: flushMs,
+    // The writer is the reader that deletes: entries every group has acknowledged leave the stream.
+    trimAcknowledged: true,
+    onError: async (err, retryInMs) => {
+      const backlog = await redis.xlen(key).catch(() => -1);
+      log.warn({ err, backlog, retryInMs }, 'events not written to ClickHouse; they wait in Redis');
+    },
+  });
+  await consumer.createGroup();
   let inserted = 0;
-  let pendingFirst = true;
-  let backoffMs = 250;
 
-  /** Up to `count` entries: the pending ones first (after a start or a failure), then new ones. */
-  const read = async (count = batchSize, block = true): Promise<StreamEntry[]> => {
-    const args = pendingFirst
-      ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '0'] as const)
-      : block
-        ? (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'BLOCK', flushMs, 'STREAMS', key, '>'] as const)
-        : (['GROUP', GROUP, CONSUMER, 'COUNT', count, 'STREAMS', key, '>'] as const);
-    const reply = (await redis.xreadgroup(...(args as unknown as Parameters<Redis['xreadgroup']>))) as
-      | [string, StreamEntry[]][]
-      | null;
-    return reply?.[0]?.[1] ?? [];
-  };
-
-  const insert = async (entries: StreamEntry[]) => {
+  const insert = async (entries: readonly StreamEntry[]) => {
     const rows: Record<string, string | number>[] = [];
     const written: MailEvent[] = [];
-    for (const [id, fields] of entries) {
+    for (const { id, fields } of entries) {
+      // An entry deleted while pending has no fields: there is nothing left to write.
+      if (!fields) continue;
       try {
         const events = decodeEventEntry(fields);
         const entryRows = events.map(toRow);
@@ -144,9 +118,7 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
       await options.beforeInsert?.();
       await options.clickhouse.insert({ table: `${options.database}.events`, values: rows, format: 'JSONEachRow' });
     }
-    const ids = entries.map(([id]) => id);
-    await redis.xack(key, GROUP, ...ids);
-    await trimAcknowledged(redis, key);
+    await consumer.ack(entries);
     inserted += rows.length;
     options.onInserted?.(written);
   };
@@ -156,57 +128,29 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
    * (one ClickHouse part) per batch rather than one per trickle of events, which would cost more
    * CPU in part creation and merges than the events themselves.
    */
-  const gather = async (first: StreamEntry[]): Promise<StreamEntry[]> => {
+  const gather = async (first: readonly StreamEntry[]): Promise<StreamEntry[]> => {
     const entries = [...first];
     const deadline = Date.now() + flushMs;
-    while (entries.length < batchSize && !closed) {
+    while (entries.length < batchSize && !consumer.closing) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await new Promise((r) => setTimeout(r, Math.min(GATHER_POLL_MS, left)));
-      if (closed) break;
-      entries.push(...(await read(batchSize - entries.length, false)));
+      if (consumer.closing) break;
+      entries.push(...(await consumer.read(batchSize - entries.length, false)));
     }
     return entries;
   };
 
-  const loop = async () => {
-    while (!closed) {
-      let entries: StreamEntry[] = [];
-      try {
-        entries = await read();
-        if (entries.length === 0) {
-          pendingFirst = false;
-          continue;
-        }
-        if (!pendingFirst) entries = await gather(entries);
-        await insert(entries);
-        backoffMs = 250;
-      } catch (err) {
-        if (closed) break;
-        pendingFirst = true;
-        const backlog = await redis.xlen(key).catch(() => -1);
-        log.warn({ err, backlog, retryInMs: backoffMs }, 'events not written to ClickHouse; they wait in Redis');
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      }
-    }
-  };
-  const running = loop();
+  // Pending entries (after a start or a failure) are written as read; new ones are gathered first.
+  void consumer.run(async (entries) => insert(consumer.readingPending ? entries : await gather(entries)));
 
   return {
     get inserted() {
       return inserted;
     },
-    async close() {
-      closed = true;
-      // The loop ends after its current read (a block of at most flushMs) and writes what it
-      // gathered, acknowledging it on the still open connection: events inserted but not
-      // acknowledged would be inserted again at the next start. Bounded, in case Redis is away.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise((r) => (timer = setTimeout(r, flushMs + CLOSE_GRACE_MS)))]);
-      clearTimeout(timer);
-      redis.disconnect();
-      await running;
-    },
+    // The loop ends after its current read (a block of at most flushMs) and writes what it
+    // gathered, acknowledging it on the still open connection: events inserted but not
+    // acknowledged would be inserted again at the next start. Bounded, in case Redis is away.
+    close: () => consumer.close(flushMs + CLOSE_GRACE_MS),
   };
 }

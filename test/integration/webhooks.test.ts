@@ -14,6 +14,7 @@ import {
   eventStreamKey,
   migrate,
   openPglite,
+  readStreamGroups,
   SecretBox,
   spawnRedisServer,
   type SpawnedRedis,
@@ -121,11 +122,9 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
   const fanoutCaughtUp = async (reader: Redis, streamPrefix = prefix) => {
     const key = eventStreamKey(streamPrefix);
     await waitFor(async () => {
-      const groups = (await reader.xinfo('GROUPS', key)) as (string | number)[][];
-      const group = groups.map((g) => Object.fromEntries(g.reduce<[string, unknown][]>((acc, v, i, a) => (i % 2 ? acc : [...acc, [String(v), a[i + 1]]]), [])))
-        .find((g) => g.name === WEBHOOK_GROUP);
-      const last = ((await reader.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
-      return group !== undefined && group.pending === 0 && group['last-delivered-id'] === last;
+      const group = (await readStreamGroups(reader, key)).find((g) => g.name === WEBHOOK_GROUP);
+      const last = (await reader.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0];
+      return group !== undefined && group.pending === 0 && group.lastDeliveredId === last;
     }, 20_000, 'fan-out caught up with the stream');
   };
 
@@ -239,16 +238,24 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     let any = false;
     const lookups: string[] = [];
     const jobs: WebhookJob[] = [];
-    // The fan-out's own connection, its reads counted: while idle it moves its group, reading nothing.
-    const fanoutRedis = connect();
+    // Every command Redis runs, watched with MONITOR: while idle the fan-out moves its group, reading nothing.
+    const ownKey = eventStreamKey(own);
+    const monitor = await connect().monitor();
+    closers.push(async () => monitor.disconnect());
     let reads = 0;
-    const xreadgroup = fanoutRedis.xreadgroup.bind(fanoutRedis);
-    fanoutRedis.xreadgroup = ((...args: Parameters<typeof xreadgroup>) => {
-      reads++;
-      return xreadgroup(...args);
-    }) as typeof xreadgroup;
+    const seen = new Set<string>();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'xreadgroup' && args.includes(ownKey)) reads++;
+      if (args[0]?.toLowerCase() === 'echo' && args[1] !== undefined) seen.add(args[1]);
+    });
+    // MONITOR reports commands in the order Redis ran them: once a marker is seen, so is every read before it.
+    const readsSoFar = async (marker: string) => {
+      await reader.echo(marker);
+      await waitFor(() => seen.has(marker), 10_000, `MONITOR saw ${marker}`);
+      return reads;
+    };
     const fanout = await startWebhookFanout({
-      redis: fanoutRedis,
+      redis: connect(),
       prefix: own,
       anyWebhooks: async () => any,
       webhooksFor: async (b, t) => {
@@ -267,7 +274,7 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     expect(lookups).toEqual([]);
     expect(jobs).toEqual([]);
     // One read of its (empty) pending entries at start, none since.
-    expect(reads).toBe(1);
+    expect(await readsSoFar('idle')).toBe(1);
 
     const { webhook } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/flag`, eventTypes: ['bounced'] });
     expect(await webhooks.hasActiveWebhooks()).toBe(true);

@@ -1,13 +1,10 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { decodeEventEntry, eventStreamKey, type EventType, type Logger, type MailEvent } from '../../core/index.js';
+import type { Logger, MailEvent } from '../../core/index.js';
 import { EVENT_ID_HEADER, KEY_ID_HEADER, SIGNATURE_HEADER, signWebhook } from './signature.js';
 import { checkWebhookUrl, type HostResolver } from './url-guard.js';
 
 /** BullMQ queue of webhook deliveries: one job per (webhook, event). */
 export const WEBHOOK_QUEUE = 'webhooks';
-/** Consumer group of the fan-out on the events stream (beside the analytics writer's). */
-export const WEBHOOK_GROUP = 'webhooks';
 
 /** Payload of a {@link WEBHOOK_QUEUE} job. */
 export interface WebhookJob {
@@ -30,158 +27,11 @@ export const WEBHOOK_JOB_OPTIONS = {
 /** Job id of a delivery; BullMQ refuses custom ids with one `:`, hence the dot. */
 export const webhookJobId = (webhookId: string, eventId: string): string => `${webhookId}.${eventId}`;
 
-/** An `enqueue` for {@link startWebhookFanout} adding to a BullMQ queue with {@link WEBHOOK_JOB_OPTIONS}. */
+/** An `enqueue` for the webhook fan-out (`startWebhookFanout`) adding to a BullMQ queue with {@link WEBHOOK_JOB_OPTIONS}. */
 export function queueEnqueuer(queue: Queue<WebhookJob>, options: JobsOptions = WEBHOOK_JOB_OPTIONS): (jobs: WebhookJob[]) => Promise<void> {
   return async (jobs) => {
     if (jobs.length === 0) return;
     await queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: { ...options, jobId: webhookJobId(data.webhookId, data.event.id) } })));
-  };
-}
-
-/** Settings of {@link startWebhookFanout}. */
-export interface WebhookFanoutOptions {
-  /** A connection of its own: the fan-out blocks on it. */
-  redis: Redis;
-  prefix: string;
-  /** Active webhooks of a Bridge subscribed to a type. */
-  webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
-  /**
-   * Whether any webhook is active at all (cached by the caller, like `webhooksFor`): while none
-   * is, the group skips to the stream's end every `blockMs` without reading the events, and a
-   * batch read just before is acknowledged without being decoded. @defaultValue always true
-   */
-  anyWebhooks?: () => Promise<boolean>;
-  /** Adds the jobs durably; must be idempotent per job id (see {@link queueEnqueuer}). */
-  enqueue: (jobs: WebhookJob[]) => Promise<void>;
-  logger: Logger;
-  /** Most events per read. @defaultValue 100 */
-  batchSize?: number;
-  /** Longest block waiting for events. @defaultValue 1000 */
-  blockMs?: number;
-  /** Consumer name within the group. @defaultValue 'fanout' */
-  consumer?: string;
-}
-
-/** The running fan-out. */
-export interface WebhookFanout {
-  /** Jobs handed to `enqueue` since start. */
-  readonly enqueued: number;
-  close(): Promise<void>;
-}
-
-/** [id, fields]; fields are null when the entry was deleted while pending in our group. */
-type StreamEntry = [id: string, fields: string[] | null];
-
-/**
- * Reads the events stream with its own consumer group and enqueues one delivery job per
- * matching webhook, acknowledging only after the enqueue succeeded; pending entries are re-read
- * first after a failure or restart, and job ids make the re-read add nothing twice.
- * Entries are acknowledged, never deleted: the stream is shared with the analytics writer.
- * The group starts at the stream's end: events older than the first start are not sent.
- */
-export async function startWebhookFanout(options: WebhookFanoutOptions): Promise<WebhookFanout> {
-  const log = options.logger.child({ component: 'webhook-fanout' });
-  const key = eventStreamKey(options.prefix);
-  const { redis } = options;
-  const batchSize = options.batchSize ?? 100;
-  const blockMs = options.blockMs ?? 1000;
-  const consumer = options.consumer ?? 'fanout';
-  try {
-    await redis.xgroup('CREATE', key, WEBHOOK_GROUP, '$', 'MKSTREAM');
-  } catch (err) {
-    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
-  }
-  let closed = false;
-  let enqueued = 0;
-  let pendingFirst = true;
-  let backoffMs = 250;
-
-  const read = async (): Promise<StreamEntry[]> => {
-    const args = pendingFirst
-      ? ['GROUP', WEBHOOK_GROUP, consumer, 'COUNT', batchSize, 'STREAMS', key, '0']
-      : ['GROUP', WEBHOOK_GROUP, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', key, '>'];
-    const reply = (await redis.xreadgroup(...(args as unknown as Parameters<Redis['xreadgroup']>))) as [string, StreamEntry[]][] | null;
-    return reply?.[0]?.[1] ?? [];
-  };
-
-  const fanOut = async (entries: StreamEntry[]) => {
-    if (options.anyWebhooks && !(await options.anyWebhooks())) {
-      await redis.xack(key, WEBHOOK_GROUP, ...entries.map(([id]) => id));
-      return;
-    }
-    const jobs: WebhookJob[] = [];
-    // One lookup per (Bridge, type) in a batch: most batches repeat a few pairs many times.
-    const lookups = new Map<string, Promise<readonly { id: string }[]>>();
-    for (const [id, fields] of entries) {
-      if (!fields) continue;
-      let events: MailEvent[];
-      try {
-        events = decodeEventEntry(fields);
-      } catch (err) {
-        log.error({ err, streamId: id }, 'unparseable event entry skipped');
-        continue;
-      }
-      for (const event of events) {
-        const pair = `${event.bridgeId}\n${event.type}`;
-        let hooks = lookups.get(pair);
-        if (!hooks) lookups.set(pair, (hooks = options.webhooksFor(event.bridgeId, event.type)));
-        for (const hook of await hooks) jobs.push({ webhookId: hook.id, event });
-      }
-    }
-    await options.enqueue(jobs);
-    enqueued += jobs.length;
-    await redis.xack(key, WEBHOOK_GROUP, ...entries.map(([id]) => id));
-  };
-
-  // While no webhook is active anywhere, the group is moved to the stream's end instead of reading
-  // (and parsing) every event only to acknowledge it; the check is made again after each wait.
-  let wake: (() => void) | undefined;
-  const idle = async (): Promise<boolean> => {
-    if (!options.anyWebhooks || pendingFirst || (await options.anyWebhooks())) return false;
-    const [last] = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-    if (last) await redis.xgroup('SETID', key, WEBHOOK_GROUP, last[0]);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, blockMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    return true;
-  };
-
-  const loop = async () => {
-    while (!closed) {
-      try {
-        if (await idle()) continue;
-        const entries = await read();
-        if (entries.length === 0) {
-          pendingFirst = false;
-          continue;
-        }
-        await fanOut(entries);
-        backoffMs = 250;
-      } catch (err) {
-        if (closed) break;
-        pendingFirst = true;
-        log.warn({ err, retryInMs: backoffMs }, 'webhook fan-out failed; events wait in Redis');
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      }
-    }
-  };
-  const running = loop();
-
-  return {
-    get enqueued() {
-      return enqueued;
-    },
-    async close() {
-      closed = true;
-      wake?.();
-      redis.disconnect();
-      await running;
-    },
   };
 }
 

@@ -1,14 +1,11 @@
+export { startWebhookFanout, WEBHOOK_GROUP, type WebhookFanout, type WebhookFanoutOptions } from './fanout.js';
 export {
-  startWebhookFanout,
   createWebhookProcessor,
   queueEnqueuer,
   webhookJobId,
   WEBHOOK_QUEUE,
-  WEBHOOK_GROUP,
   WEBHOOK_JOB_OPTIONS,
   type WebhookJob,
-  type WebhookFanout,
-  type WebhookFanoutOptions,
   type WebhookTarget,
   type WebhookAttemptRecord,
   type WebhookProcessorDeps,
