@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { AppError, isAppError } from './errors.js';
 import type { Logger } from './logger.js';
+import { defineLuaCommands } from './lua-commands.js';
+import { CORE_COMMANDS } from './redis-commands.js';
 import { sha256Hex } from './secret-box.js';
 
 /** Limits of {@link AuthFailureLimiter}. */
@@ -67,35 +69,6 @@ const TRUSTED_MS = 24 * 3600_000;
 /** How often this process renews the mark of an (address, principal) pair it keeps serving. */
 const TRUST_RENEW_MS = 10 * 60_000;
 
-/**
- * One failure, atomically: the (address, principal) pair, the principal's total and its set of
- * failing addresses, and, for a principal that does not exist, the address. Each counter's window
- * starts at its first failure. Returns counts and remaining milliseconds.
- */
-const RECORD_FAILURE = `
-local w = tonumber(ARGV[2])
-local function bump(k)
-  local n = redis.call('INCR', k)
-  if n == 1 then redis.call('PEXPIRE', k, w) end
-  return n
-end
-local pair = bump(KEYS[1])
-local total = redis.call('HINCRBY', KEYS[2], 't', 1)
-if total == 1 then
-  redis.call('PEXPIRE', KEYS[2], w)
-  redis.call('HSET', KEYS[2], 'n', ARGV[3])
-end
-redis.call('SADD', KEYS[3], ARGV[1])
-if redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], w) end
-local addr = 0
-local addrTtl = 0
-if ARGV[4] == '0' then
-  addr = bump(KEYS[4])
-  addrTtl = redis.call('PTTL', KEYS[4])
-end
-return { pair, redis.call('PTTL', KEYS[1]), total, redis.call('SCARD', KEYS[3]), redis.call('PTTL', KEYS[2]), addr, addrTtl }
-`;
-
 interface BlockRef {
   plane: AuthPlane;
   kind: AuthBlock['kind'];
@@ -127,7 +100,9 @@ export class AuthFailureLimiter {
     private readonly prefix: string,
     private readonly limits: AuthLimits,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    defineLuaCommands(redis, CORE_COMMANDS);
+  }
 
   /**
    * Runs `verify` for one attempt. `principal` may depend on the failure (an SMTP username is known
@@ -222,7 +197,7 @@ export class AuthFailureLimiter {
     const cleanUntil = this.#clean.get(memo);
     if (cleanUntil !== undefined && cleanUntil > Date.now()) return;
     const k = this.#keys(plane, address, principalId);
-    const r = await unavailableOnError(this.redis.multi().pttl(k.pair).hget(k.principal, 't').scard(k.spread).pttl(k.principal).exists(k.trusted).exec());
+    const r = await unavailableOnError(this.redis.multi().pttl(k.pair).hget(k.principal, 'failures').scard(k.spread).pttl(k.principal).exists(k.trusted).exec());
     const [pairTtl, total, spread, principalTtl, trusted] = (r ?? []).map(([, v]) => Number(v ?? 0));
     if ((pairTtl ?? 0) <= 0) {
       if (this.#clean.size >= CLEAN_MAX) this.#clean.clear();
@@ -240,7 +215,7 @@ export class AuthFailureLimiter {
     this.#counts.failures[transport]++;
     const k = this.#keys(plane, address, principal.id);
     const reply = await unavailableOnError(
-      this.redis.eval(RECORD_FAILURE, 4, k.pair, k.principal, k.spread, k.address, address, String(this.limits.windowMs), principal.display, known ? '1' : '0'),
+      this.redis.authRecordFailure(k.pair, k.principal, k.spread, k.address, address, this.limits.windowMs, principal.display, known ? '1' : '0'),
     );
     const [pair = 0, pairTtl = 0, total = 0, spread = 0, principalTtl = 0, addr = 0, addrTtl = 0] = (reply as unknown[]).map(Number);
     const { perAddress, perPrincipal } = this.limits;
@@ -279,7 +254,7 @@ export class AuthFailureLimiter {
       const r = await unavailableOnError(this.redis.multi().get(counter).pttl(counter).exec());
       return [Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? 0), 0];
     }
-    const r = await unavailableOnError(this.redis.multi().hget(counter, 't').pttl(counter).scard(spread).exec());
+    const r = await unavailableOnError(this.redis.multi().hget(counter, 'failures').pttl(counter).scard(spread).exec());
     return [Number(r?.[0]?.[1] ?? 0), Number(r?.[1]?.[1] ?? 0), Number(r?.[2]?.[1] ?? 0)];
   }
 }

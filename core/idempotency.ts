@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError } from './errors.js';
+import { defineLuaCommands } from './lua-commands.js';
+import { CORE_COMMANDS } from './redis-commands.js';
 import { sha256Hex } from './secret-box.js';
 
 /** How long a key is remembered (RFC draft "Idempotency-Key" practice, Stripe/Postmark alike). @defaultValue 24 h */
@@ -34,32 +36,6 @@ export interface IdempotencyClaim {
   isQueued: (jobId: string) => Promise<boolean>;
 }
 
-// Replaces a value only if it is still the one read (a takeover of a stale claim).
-const COMPARE_AND_SET = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0`;
-// Updates a claim still pending for this message (ARGV[1]), its TTL kept; 0 when it is not one.
-// ARGV[2]: `taken` (a worker took the message up; once), `done` (settled), `job` (its batch job is ARGV[3]).
-const UPDATE_PENDING = `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local r = cjson.decode(v)
-if r.state ~= 'pending' or r.messageId ~= ARGV[1] then return 0 end
-if ARGV[2] == 'taken' then
-  if r.taken then return 0 end
-  r.taken = true
-elseif ARGV[2] == 'done' then
-  r.state = 'done'
-  r['until'] = nil
-  r.taken = nil
-else
-  r.job = ARGV[3]
-end
-redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
-return 1`;
-
-// Deletes the claim only if it is still this request's (a takeover may have replaced it).
-const ABANDON = `local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v).messageId == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
 /**
  * Remembers, per Bridge, which idempotency keys were used for which request (by fingerprint) and
  * the message id they produced, in Redis for 24 h. The same key with the same request replays the
@@ -79,7 +55,9 @@ export class IdempotencyKeys {
     private readonly prefix: string,
     private readonly ttlS = IDEMPOTENCY_TTL_S,
     private readonly pendingMs = PENDING_MS,
-  ) {}
+  ) {
+    defineLuaCommands(redis, CORE_COMMANDS);
+  }
 
   #key(bridgeId: string, key: string): string {
     return `${this.prefix}:idem:${bridgeId}:${sha256Hex(key)}`;
@@ -120,7 +98,7 @@ export class IdempotencyKeys {
         });
       }
       // Stale and nothing queued: the request that claimed it died before queueing.
-      if ((await this.redis.eval(COMPARE_AND_SET, 1, ref, raw, fresh, this.ttlS)) === 1) return { kind: 'new', ref };
+      if ((await this.redis.idempotencyReplaceIfUnchanged(ref, raw, fresh, this.ttlS)) === 1) return { kind: 'new', ref };
     }
     throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
       retryable: true,
@@ -134,7 +112,7 @@ export class IdempotencyKeys {
    */
   async assignJob(jobId: string, messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const m of messages) if (m.idem !== undefined) pipeline.eval(UPDATE_PENDING, 1, m.idem, m.messageId, 'job', jobId);
+    for (const m of messages) if (m.idem !== undefined) pipeline.idempotencyUpdatePending(m.idem, m.messageId, 'job', jobId);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
@@ -150,7 +128,7 @@ export class IdempotencyKeys {
 
   /** Marks the claim `ref` done if it is still pending for `messageId`. True when it changed. */
   async settle(ref: string, messageId: string): Promise<boolean> {
-    return (await this.redis.eval(UPDATE_PENDING, 1, ref, messageId, 'done')) === 1;
+    return (await this.redis.idempotencyUpdatePending(ref, messageId, 'done')) === 1;
   }
 
   /**
@@ -158,11 +136,11 @@ export class IdempotencyKeys {
    * then knows it was queued even once its job is gone. True when it changed.
    */
   async take(ref: string, messageId: string): Promise<boolean> {
-    return (await this.redis.eval(UPDATE_PENDING, 1, ref, messageId, 'taken')) === 1;
+    return (await this.redis.idempotencyUpdatePending(ref, messageId, 'taken')) === 1;
   }
 
   /** Forgets a claim whose request failed before anything was queued, so the client may retry. */
   async abandon(ref: string, messageId: string): Promise<void> {
-    await this.redis.eval(ABANDON, 1, ref, messageId);
+    await this.redis.idempotencyAbandon(ref, messageId);
   }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { compilePatterns, TickBatch, destinationLimits, isThrottleReply, type Logger, type ShapingPolicy } from '../../../core/index.js';
+import { compilePatterns, defineLuaCommands, TickBatch, destinationLimits, isThrottleReply, type Logger, type ShapingPolicy } from '../../../core/index.js';
 import { SHAPING_REASONS, type ShapingReason } from './shaping-reasons.js';
-import { ACQUIRE, ACQUIRE_MANY, acquireKeys, DEFER, STATE, type Script } from './shaping-scripts.js';
+import { acquireKeys, SHAPING_COMMANDS, shapingKeys, type ShapingKeys } from './shaping-scripts.js';
 import { SlotWaiters } from './slot-waiters.js';
 import { ThrottleReport } from './throttle-report.js';
 
@@ -71,13 +71,13 @@ export class Shaper {
   readonly #throttles: ThrottleReport;
   readonly #slots = new SlotWaiters();
   /** Releases of this tick per (IP, rollup): one ZREM of many leases per connection set. */
-  readonly #releases = new TickBatch<{ ipConns: string; dstConns: string; leaseId: string }>(async (leases) => {
+  readonly #releases = new TickBatch<{ ipLeases: string; destinationLeases: string; leaseId: string }>(async (leases) => {
     const first = leases[0];
     if (!first) return;
     const ids = leases.map((l) => l.leaseId);
     // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
     // half-done release is finished by the lease's expiry, as after a crash).
-    await Promise.all([this.redis.zrem(first.ipConns, ...ids), this.redis.zrem(first.dstConns, ...ids)]);
+    await Promise.all([this.redis.zrem(first.ipLeases, ...ids), this.redis.zrem(first.destinationLeases, ...ids)]);
   });
   private readonly connectionRetryMs: number;
 
@@ -91,6 +91,7 @@ export class Shaper {
     this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
     this.connectionRetryMs = options.connectionRetryMs ?? 1000;
     this.#throttles = new ThrottleReport(redis, prefix, options.logger);
+    defineLuaCommands(redis, SHAPING_COMMANDS);
   }
 
   /** Replaces the policy (admin API change announced on the control channel); takes effect at once. */
@@ -124,37 +125,26 @@ export class Shaper {
     return this.#waiting.add(`${ip}\n${rollup.toLowerCase()}`, { ip, rollup });
   }
 
-  async #acquireMany(calls: { ip: string; rollup: string }[]): Promise<(AcquireResult | Promise<AcquireResult>)[]> {
+  /**
+   * One script call for the acquires of a tick, granted in order as far as the limits allow; the
+   * ones left share the refusal of the first of them.
+   */
+  async #acquireMany(calls: { ip: string; rollup: string }[]): Promise<AcquireResult[]> {
     const { ip, rollup } = calls[0] ?? { ip: '', rollup: '' };
-    if (calls.length === 1) return [await this.#acquireOne(ip, rollup)];
-    const k = this.keys(ip, rollup);
+    const k = shapingKeys(this.prefix, ip, rollup);
     const leaseIds = calls.map(() => randomUUID());
-    const reply = await this.run(ACQUIRE_MANY, acquireKeys(k), [...this.#limitArgs(rollup), ...leaseIds]);
-    const granted: unknown = Array.isArray(reply) ? reply[0] : undefined;
-    if (typeof granted !== 'number') throw new Error('unexpected reply of the shaping script');
-    const outcomes: (AcquireResult | Promise<AcquireResult>)[] = leaseIds.slice(0, granted).map((leaseId) => this.#grant(k, leaseId, ip, rollup));
-    if (granted >= calls.length) return outcomes;
-    // The first refused one asks alone, which says why and for how long; the others share that
-    // answer, or try again next tick if a slot came free in between.
-    const first = this.#acquireOne(ip, rollup);
-    outcomes.push(first);
-    for (let i = granted + 1; i < calls.length; i++) outcomes.push(first.then((f) => (f.granted ? this.#enqueue(ip, rollup) : f)));
+    const reply = await this.redis.shapingAcquire(...acquireKeys(k), ...this.#limitArgs(rollup), this.connectionRetryMs, ...leaseIds);
+    const [granted, reason, retryInMs]: unknown[] = Array.isArray(reply) ? reply : [];
+    if (typeof granted !== 'number' || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
+    const outcomes: AcquireResult[] = leaseIds.slice(0, granted).map((leaseId) => this.#grant(k, leaseId, ip, rollup));
+    if (outcomes.length === calls.length) return outcomes;
+    const known = SHAPING_REASONS.find((r) => r === reason);
+    if (!known) throw new Error('unexpected reply of the shaping script');
+    while (outcomes.length < calls.length) outcomes.push({ granted: false, reason: known, retryInMs });
     return outcomes;
   }
 
-  async #acquireOne(ip: string, rollup: string): Promise<AcquireResult> {
-    const k = this.keys(ip, rollup);
-    const leaseId = randomUUID();
-    const reply = await this.run(ACQUIRE, acquireKeys(k), [...this.#limitArgs(rollup), leaseId, this.connectionRetryMs]);
-    if (!Array.isArray(reply)) throw new Error('unexpected reply of the shaping script');
-    const [granted, reason, retryInMs]: unknown[] = reply;
-    if (granted === 1) return this.#grant(k, leaseId, ip, rollup);
-    const known = SHAPING_REASONS.find((r) => r === reason);
-    if (!known || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
-    return { granted: false, reason: known, retryInMs };
-  }
-
-  /** ARGV[1..8] of both acquire scripts: clock, IP and destination limits, recovery, lease TTL. */
+  /** ARGV[1..8] of `shapingAcquire`: clock, IP and destination limits, recovery, lease TTL. */
   #limitArgs(rollup: string): (string | number)[] {
     const dst = destinationLimits(this.policy, rollup.toLowerCase());
     const { ip, adaptive } = this.policy;
@@ -162,14 +152,15 @@ export class Shaper {
     return [this.clock(), ip.perSecond ?? 0, ip.perHour ?? 0, ip.connections, dst.perSecond ?? 0, dst.connections, adaptive.recoveryPerMinute, this.leaseTtlMs];
   }
 
-  #grant(k: { ipConns: string; dstConns: string }, leaseId: string, ip: string, rollup: string): ShapingGrant {
+  #grant(k: ShapingKeys, leaseId: string, ip: string, rollup: string): ShapingGrant {
     let released = false;
     return {
       granted: true,
       release: async () => {
         if (released) return;
         released = true;
-        await this.#releases.add(`${k.ipConns}\n${k.dstConns}`, { ipConns: k.ipConns, dstConns: k.dstConns, leaseId });
+        const { ipLeases, destinationLeases } = k;
+        await this.#releases.add(`${ipLeases}\n${destinationLeases}`, { ipLeases, destinationLeases, leaseId });
         this.#slots.wake(ip, rollup);
       },
     };
@@ -183,13 +174,15 @@ export class Shaper {
   async recordReply(ip: string, rollup: string, replyCode: number | undefined, replyText: string): Promise<{ suspended: boolean }> {
     if (!isThrottleReply(this.patterns, replyCode, replyText)) return { suspended: false };
     const { adaptive } = this.policy;
-    await this.run(DEFER, [this.keys(ip, rollup).dstAdaptive], [this.clock(), adaptive.recoveryPerMinute, adaptive.suspendMs, adaptive.floor]);
+    const { adaptive: key } = shapingKeys(this.prefix, ip, rollup);
+    await this.redis.shapingSuspend(key, this.clock(), adaptive.recoveryPerMinute, adaptive.suspendMs, adaptive.floor);
     return { suspended: true };
   }
 
   /** The current adaptive factor and remaining suspension of an (IP, rollup) pair (admin API, tests). */
   async destinationState(ip: string, rollup: string): Promise<DestinationState> {
-    const reply = await this.run(STATE, [this.keys(ip, rollup).dstAdaptive], [this.clock(), this.policy.adaptive.recoveryPerMinute]);
+    const { adaptive } = shapingKeys(this.prefix, ip, rollup);
+    const reply = await this.redis.shapingDestinationState(adaptive, this.clock(), this.policy.adaptive.recoveryPerMinute);
     const [factor, suspendedForMs]: unknown[] = Array.isArray(reply) ? reply : [];
     if (typeof factor !== 'string' || typeof suspendedForMs !== 'number') throw new Error('unexpected reply of the shaping script');
     return { factor: Number(factor), suspendedForMs };
@@ -197,28 +190,5 @@ export class Shaper {
 
   private clock(): string {
     return this.options.now ? String(Math.floor(this.options.now())) : '';
-  }
-
-  private keys(ip: string, rollup: string) {
-    const base = `${this.prefix}:shaping:{${ip}}`;
-    const dst = `${base}:dst:${rollup.toLowerCase()}`;
-    return {
-      ipRate: `${base}:rate`,
-      ipHour: `${base}:hour`,
-      ipConns: `${base}:conns`,
-      dstRate: `${dst}:rate`,
-      dstConns: `${dst}:conns`,
-      dstAdaptive: `${dst}:adaptive`,
-    };
-  }
-
-  private async run(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      // Scripts are cached per server; after a restart or on a fresh server, send the body once.
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
-    }
   }
 }
