@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { TickBatch, type Logger } from '../core/index.js';
+import { TickBatch, type Logger, type TickBatchOptions } from '../core/index.js';
 import type { CopyOutcome, CopyRequest, CopyTask } from './copy-work.js';
 
 type Reply = { id: number; results: CopyOutcome[] } | { ready: true };
@@ -29,20 +29,26 @@ export class CopyThreads {
   readonly #slots: Slot[] = [];
   #next = 0;
   #closed = false;
+  /** The copies asked for in this tick: they travel together. */
+  readonly #batch: TickBatch<CopyTask, Buffer>;
 
   private constructor(
     private readonly masterKey: Buffer,
     private readonly logger: Logger,
-  ) {}
+    batching: TickBatchOptions,
+  ) {
+    this.#batch = new TickBatch(async (tasks) => this.#send(tasks), batching);
+  }
 
-  /** Starts `size` threads and waits until each is ready. */
-  static async start(size: number, masterKey: Buffer, logger: Logger): Promise<CopyThreads> {
-    const pool = new CopyThreads(masterKey, logger);
+  /**
+   * Starts `size` threads and waits until each is ready. `batching`: how the copy requests of a
+   * tick are gathered (their spacing), see {@link TickBatchOptions}.
+   */
+  static async start(size: number, masterKey: Buffer, logger: Logger, batching: TickBatchOptions = {}): Promise<CopyThreads> {
+    const pool = new CopyThreads(masterKey, logger, batching);
     await Promise.all(Array.from({ length: size }, () => pool.#spawn()));
     return pool;
   }
-
-  readonly #batch = new TickBatch<CopyTask, Buffer>(async (tasks) => this.#send(tasks));
 
   /** Makes one copy on a thread (with the other copies asked for in this tick). */
   run(task: CopyTask): Promise<Buffer> {

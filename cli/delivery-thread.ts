@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createLogger, setTickBatchInterval, type Config } from '../core/index.js';
+import { createLogger, type Config } from '../core/index.js';
 import { startDelivery } from './delivery.js';
 import { storeClient } from './store-rpc.js';
 
@@ -29,8 +29,6 @@ const lines = new Writable({
   },
 });
 const logger = createLogger({ level: data.logLevel, destination: lines }).child({ thread: 'delivery' });
-// Nothing waits on this thread's writes in a request: under load they go out together, spaced.
-setTickBatchInterval(data.config.delivery.flushMs);
 const delivery = await startDelivery({
   config: data.config,
   logger,
@@ -39,6 +37,8 @@ const delivery = await startDelivery({
   masterKey: Buffer.from(data.masterKey, 'hex'),
   trackingBaseUrl: data.trackingBaseUrl,
   onUnbindableIps: (unbindableIps) => port.postMessage({ unbindableIps }),
+  // Nothing waits on this thread's writes in a request: under load they go out together, spaced.
+  flushIntervalMs: data.config.delivery.flushMs,
 });
 port.on('message', (m: { close?: true }) => {
   if (!m.close) return;

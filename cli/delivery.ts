@@ -50,6 +50,12 @@ export interface DeliveryWiring {
   trackingBaseUrl: string;
   /** Told the Pool IPs this host cannot bind whenever that list changes (a delivery thread posts it on). */
   onUnbindableIps?: (ips: UnbindableIp[]) => void;
+  /**
+   * Shortest time between two of its batched Redis writes (events, progress marks, shaping) and
+   * copy requests, ms; 0 flushes every tick. Set where nothing waits on them in a request (a
+   * delivery thread). @defaultValue 0
+   */
+  flushIntervalMs?: number;
 }
 
 /** Running delivery workers. */
@@ -93,7 +99,8 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and batch
   // progress go through a connection of their own, where a pipeline costs next to nothing.
   const side = connect('delivery-side');
-  const events = new EventPublisher(side, config.redis.prefix);
+  const batching = { flushIntervalMs: w.flushIntervalMs ?? 0 };
+  const events = new EventPublisher(side, config.redis.prefix, batching);
   const spool = new Spool(config.spool.dir);
   await spool.init();
 
@@ -120,7 +127,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     const stored = await store.getSetting(SHAPING_SETTING);
     return stored === undefined ? config.delivery.shaping : parseShapingPolicy(stored);
   };
-  const shaper = new Shaper(side, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }) });
+  const shaper = new Shaper(side, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }), ...batching });
   const reloadShaping = () =>
     loadShaping().then(
       (policy) => shaper.setPolicy(policy),
@@ -163,14 +170,14 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
   let makeCopy = createCopyMaker(new TrackingTokens(w.masterKey));
   if (config.delivery.copyThreads > 0) {
-    const threads = await CopyThreads.start(config.delivery.copyThreads, w.masterKey, logger);
+    const threads = await CopyThreads.start(config.delivery.copyThreads, w.masterKey, logger, batching);
     closers.push(() => threads.close());
     makeCopy = (task) => threads.run(task);
   }
   // Retries of messages that came in a `deliver-batch` job are jobs of their own.
-  const retries = new PoolQueues(redis, config.redis.prefix);
+  const retries = new PoolQueues(redis, config.redis.prefix, batching);
   closers.push(() => retries.close());
-  const batchProgress = new BatchProgress(side, config.redis.prefix);
+  const batchProgress = new BatchProgress(side, config.redis.prefix, batching);
   const idempotency = new IdempotencyKeys(side, config.redis.prefix);
   const processor = createDeliveryProcessor({
     batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },

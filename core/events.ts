@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
 import { readStreamGroups } from './stream-groups.js';
-import { TickBatch } from './tick-batch.js';
+import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 
 /** Every kind of event a message can produce. */
 export const EVENT_TYPES = [
@@ -96,12 +96,16 @@ export function decodeEventEntry(fields: readonly string[]): MailEvent[] {
  */
 export class EventPublisher {
   /** One item per publish call: the events it brought. */
-  readonly #batch = new TickBatch<MailEvent[]>((calls) => this.#write(calls.flat()));
+  readonly #batch: TickBatch<MailEvent[]>;
 
+  /** `batching`: how the writes of a tick are gathered (their spacing), see {@link TickBatchOptions}. */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    batching: TickBatchOptions = {},
+  ) {
+    this.#batch = new TickBatch((calls) => this.#write(calls.flat()), batching);
+  }
 
   /** Publishes events (with the others of this tick); resolves once Redis holds them. */
   publish(events: NewMailEvent[]): Promise<void> {

@@ -84,7 +84,7 @@ export { extractTrackHeader, parseTrackCeiling, type TrackCeiling } from './trac
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
 export { probeSourceAddress, sourceAddressWarnings, IP_NOT_ON_HOST, type AdminWarning, type SourceAddressProbe } from './source-address.js';
-export { setTickBatchInterval, TickBatch, type TickBatchFlush, type TickBatchOutcomes } from './tick-batch.js';
+export { TickBatch, type TickBatchFlush, type TickBatchOptions, type TickBatchOutcomes } from './tick-batch.js';
 export { defineLuaCommands, readLuaCommands, resolveLuaCommands, type LuaCommand } from './lua-commands.js';
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';
 export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyClaim, type IdempotencyStart } from './idempotency.js';

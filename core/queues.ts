@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TrackCeiling } from './track-header.js';
-import { TickBatch } from './tick-batch.js';
+import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 
 /** The payload of a delivery job: one accepted message and the recipients still to reach. */
 export interface DeliveryJob {
@@ -87,7 +87,7 @@ export function isDeliveryBatch(data: PoolJobData): data is DeliveryBatch {
 }
 
 /** Options of {@link PoolQueues}. */
-export interface PoolQueuesOptions {
+export interface PoolQueuesOptions extends TickBatchOptions {
   /**
    * Most messages one job carries. Messages of one Pool accepted in the same tick of the event
    * loop share a job (one BullMQ add and one fetch for all of them); 1 gives every message its own.
@@ -134,7 +134,7 @@ function chunks(jobs: readonly DeliveryJob[], max: number): DeliveryJob[][] {
 export class PoolQueues {
   readonly #queues = new Map<string, Queue<PoolJobData>>();
   /** Acceptances of this tick per Pool: they share jobs. */
-  readonly #waiting = new TickBatch<DeliveryJob>(async (jobs, poolId) => this.#addBatches(poolId, jobs));
+  readonly #waiting: TickBatch<DeliveryJob>;
   readonly #maxBatch: number;
   readonly #beforeBatch: PoolQueuesOptions['beforeBatch'];
 
@@ -145,6 +145,7 @@ export class PoolQueues {
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
     this.#beforeBatch = options.beforeBatch;
+    this.#waiting = new TickBatch(async (jobs, poolId) => this.#addBatches(poolId, jobs), { flushIntervalMs: options.flushIntervalMs });
   }
 
   /**

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { setTickBatchInterval, TickBatch } from './tick-batch.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TickBatch } from './tick-batch.js';
 
 describe('TickBatch', () => {
   it('hands the items of one key added in one tick to a single flush, in order', async () => {
@@ -74,43 +74,59 @@ describe('TickBatch', () => {
   });
 
   describe('with a flush interval', () => {
-    afterEach(() => setTickBatchInterval(0));
+    /**
+     * A fresh copy of the module on a fake clock (timers, immediates, performance.now): its
+     * schedules start there, not after the real-clock flushes of earlier tests.
+     */
+    async function onFakeClock(): Promise<typeof TickBatch> {
+      vi.resetModules();
+      const fresh = await import('./tick-batch.js');
+      vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'performance'] });
+      return fresh.TickBatch;
+    }
+
+    afterEach(() => {
+      vi.useRealTimers();
+    });
 
     it('flushes at once after an idle interval, then gathers what comes sooner until the interval is over', async () => {
-      setTickBatchInterval(60);
+      const FakeClockBatch = await onFakeClock();
       const flushes: { at: number; items: number[] }[] = [];
-      const batch = new TickBatch<number>(async (items) => {
-        flushes.push({ at: performance.now(), items: [...items] });
-      });
-      await new Promise((r) => setTimeout(r, 70));
-      const start = performance.now();
-      await batch.add('k', 1);
-      // The first flush left within the tick; items of the next ticks wait for the interval together.
-      expect(performance.now() - start).toBeLessThan(40);
+      const batch = new FakeClockBatch<number>(
+        async (items) => {
+          flushes.push({ at: performance.now(), items: [...items] });
+        },
+        { flushIntervalMs: 60 },
+      );
+      const first = batch.add('k', 1);
+      await vi.advanceTimersByTimeAsync(0);
+      await first;
+      // Items of the next ticks wait for the interval together; the groups due then flush in one callback.
       const later = [batch.add('k', 2)];
-      await new Promise((r) => setImmediate(r));
+      await vi.advanceTimersByTimeAsync(1);
       later.push(batch.add('k', 3));
-      await new Promise((r) => setTimeout(r, 5));
+      await vi.advanceTimersByTimeAsync(5);
       later.push(batch.add('other', 4));
+      await vi.advanceTimersByTimeAsync(60);
       await Promise.all(later);
-      expect(flushes.map((f) => f.items)).toEqual([[1], [2, 3], [4]]);
-      const [first, second, third] = flushes;
-      // At least the interval (an early timer waits out the rest, see flushDue), less what ran before the flush.
-      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(59);
-      // The groups due at the end of the interval flush in one callback.
-      expect(Math.abs((third?.at ?? 0) - (second?.at ?? 0))).toBeLessThan(5);
+      expect(flushes).toEqual([
+        { at: 0, items: [1] },
+        { at: 60, items: [2, 3] },
+        { at: 60, items: [4] },
+      ]);
     });
 
     it('keeps the interval when the loop turn that scheduled the flush ran long (timers count from its start)', async () => {
-      setTickBatchInterval(60);
       const flushes: number[] = [];
-      const batch = new TickBatch<number>(async () => {
-        flushes.push(performance.now());
-      });
-      await new Promise((r) => setTimeout(r, 70));
+      const batch = new TickBatch<number>(
+        async () => {
+          flushes.push(performance.now());
+        },
+        { flushIntervalMs: 70 },
+      );
       await batch.add('k', 1);
       // A new turn, busy for 25 ms before it asks for the next flush. A timer set then fires a
-      // little early (here about 1 ms, without the re-check in flushDue): the flush must wait.
+      // little early (here about 1 ms, without the re-check of the early timer): the flush must wait.
       await new Promise((r) => setImmediate(r));
       const until = performance.now() + 25;
       while (performance.now() < until) {
@@ -118,20 +134,35 @@ describe('TickBatch', () => {
       }
       await batch.add('k', 2);
       const [first, second] = flushes;
-      expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(59);
+      expect((second ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(69);
     });
 
-    it('flushes every tick again once the interval is 0', async () => {
-      setTickBatchInterval(0);
-      const flushes: number[][] = [];
-      const batch = new TickBatch<number>(async (items) => {
-        flushes.push([...items]);
-      });
-      const start = performance.now();
-      await batch.add('k', 1);
-      await batch.add('k', 2);
-      expect(flushes).toEqual([[1], [2]]);
-      expect(performance.now() - start).toBeLessThan(40);
+    it('keeps its own spacing beside batches of other intervals in the same thread', async () => {
+      const FakeClockBatch = await onFakeClock();
+      const flushes: string[] = [];
+      const batchOf = (name: string, flushIntervalMs?: number) =>
+        new FakeClockBatch<number>(
+          async () => {
+            flushes.push(name);
+          },
+          flushIntervalMs === undefined ? {} : { flushIntervalMs },
+        );
+      const slow = batchOf('slow', 50);
+      const fast = batchOf('fast', 10);
+      const everyTick = batchOf('every tick');
+      const added: Promise<void>[] = [];
+      // One item for each batch every millisecond, for 100 ms.
+      for (let ms = 0; ms < 100; ms++) {
+        added.push(slow.add('k', ms), fast.add('k', ms), everyTick.add('k', ms));
+        await vi.advanceTimersByTimeAsync(1);
+      }
+      await vi.runAllTimersAsync();
+      await Promise.all(added);
+      const count = (name: string) => flushes.filter((f) => f === name).length;
+      // At 0 ms, then at the end of each interval while items keep coming (the last one at 100 ms).
+      expect(count('slow')).toBe(3);
+      expect(count('fast')).toBe(11);
+      expect(count('every tick')).toBe(100);
     });
   });
 });

@@ -12,62 +12,88 @@ interface Group<T, R> {
   callers: { resolve: (r: R | PromiseLike<R>) => void; reject: (e: unknown) => void }[];
 }
 
+/** Settings of a {@link TickBatch}. */
+export interface TickBatchOptions {
+  /**
+   * Shortest time between two flushes, ms (0: every tick). A group opened sooner than that after
+   * the last flush waits for the rest of the interval, gathering what comes meanwhile, so that
+   * under load the batch writes at most once per interval, not once per loop turn that finished
+   * something; after an idle interval it still flushes at the end of the tick. For writes nobody
+   * waits on in a request, such as a delivery thread's. @defaultValue 0
+   */
+  flushIntervalMs?: number;
+}
+
 /**
- * Groups of every TickBatch waiting for the end of this tick. They flush in one setImmediate
+ * The flushes of every TickBatch of one interval in this thread. Groups due together flush in one
  * callback, in the order they were opened, so the Redis commands of all of them (events, marks,
- * lease releases …) leave in one autopipelined write instead of one write per batch.
+ * lease releases …) leave in one autopipelined write instead of one write per batch; the interval
+ * counts from the last flush of any of them.
  */
-let due: (() => void)[] = [];
-/** Shortest time between two flushes in this thread, ms (0: every tick); see {@link setTickBatchInterval}. */
-let minIntervalMs = 0;
-let lastFlushAt = -Infinity;
+class FlushSchedule {
+  #due: (() => void)[] = [];
+  #lastFlushAt = -Infinity;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Runs `run` with the next flush: at the end of this tick, or once the interval is over. */
+  add(run: () => void): void {
+    if (this.#due.length === 0) {
+      const wait = this.#lastFlushAt + this.intervalMs - performance.now();
+      if (wait > 0) setTimeout(this.#flush, wait);
+      else setImmediate(this.#flush);
+    }
+    this.#due.push(run);
+  }
+
+  readonly #flush = (): void => {
+    // A timer may fire a little early (libuv counts from the start of the loop turn that set it):
+    // the interval is a minimum, so an early one waits out the rest.
+    const early = this.#lastFlushAt + this.intervalMs - performance.now();
+    if (early > 0) {
+      setTimeout(this.#flush, Math.ceil(early));
+      return;
+    }
+    this.#lastFlushAt = performance.now();
+    const runs = this.#due;
+    this.#due = [];
+    for (const run of runs) run();
+  };
+}
 
 /**
- * Spaces the flushes of this thread (every TickBatch in it) at least `ms` apart: a group opened
- * sooner than that after the last flush waits for the rest of the interval, gathering what comes
- * meanwhile, so that under load a thread writes to Redis (and to its copy threads) at most once
- * per interval, not once per loop turn that finished something. A thread that was idle for the
- * interval still flushes at the end of the tick. For the delivery thread, whose writes nobody
- * waits on in a request; 0 (the default) restores flushing every tick.
+ * One schedule per interval: batches of the same interval flush together, and a batch of another
+ * interval keeps its own spacing.
  */
-export function setTickBatchInterval(ms: number): void {
-  minIntervalMs = Math.max(0, ms);
-}
+const schedules = new Map<number, FlushSchedule>();
 
-function flushDue(): void {
-  // A timer may fire a little early (libuv counts from the start of the loop turn that set it):
-  // the interval is a minimum, so an early one waits out the rest.
-  const early = lastFlushAt + minIntervalMs - performance.now();
-  if (early > 0) {
-    setTimeout(flushDue, Math.ceil(early));
-    return;
+function scheduleFor(intervalMs: number): FlushSchedule {
+  let schedule = schedules.get(intervalMs);
+  if (!schedule) {
+    schedule = new FlushSchedule(intervalMs);
+    schedules.set(intervalMs, schedule);
   }
-  lastFlushAt = performance.now();
-  const now = due;
-  due = [];
-  for (const run of now) run();
-}
-
-function schedule(run: () => void): void {
-  if (due.length === 0) {
-    const wait = lastFlushAt + minIntervalMs - performance.now();
-    if (wait > 0) setTimeout(flushDue, wait);
-    else setImmediate(flushDue);
-  }
-  due.push(run);
+  return schedule;
 }
 
 /**
  * Gathers the calls made in one tick of the event loop, per key, and hands each key's items to
  * `flush` once, after the tick's I/O callbacks (setImmediate): concurrent deliveries, a batch of
  * acceptances or one request's several writes then cost one round trip instead of one each, and
- * the flushes of all batches of a tick run together (one write to Redis for all of them). Each
- * call settles with its own item's outcome; a flush that throws fails every item of its group.
+ * the flushes of all batches of one interval due together run together (one write to Redis for all
+ * of them). Each call settles with its own item's outcome; a flush that throws fails every item of
+ * its group.
  */
 export class TickBatch<T, R = void> {
   readonly #groups = new Map<string, Group<T, R>>();
+  readonly #schedule: FlushSchedule;
 
-  constructor(private readonly flush: TickBatchFlush<T, R>) {}
+  constructor(
+    private readonly flush: TickBatchFlush<T, R>,
+    options: TickBatchOptions = {},
+  ) {
+    this.#schedule = scheduleFor(Math.max(0, options.flushIntervalMs ?? 0));
+  }
 
   /** Adds one item to this tick's group of `key`; resolves with that item's outcome. */
   add(key: string, item: T): Promise<R> {
@@ -84,7 +110,7 @@ export class TickBatch<T, R = void> {
       const created: Group<T, R> = { items: [], callers: [] };
       group = created;
       this.#groups.set(key, created);
-      schedule(() => this.#run(key, created));
+      this.#schedule.add(() => this.#run(key, created));
     }
     return group;
   }

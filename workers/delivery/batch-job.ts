@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { TickBatch, type DeliveryBatch, type DeliveryJob, type PoolQueues } from '../../core/index.js';
+import { TickBatch, type DeliveryBatch, type DeliveryJob, type PoolQueues, type TickBatchOptions } from '../../core/index.js';
 
 /** What one delivery pass over a message left to do: nothing, or another pass after `delayMs`. */
 export interface PassOutcome {
@@ -44,17 +44,21 @@ const PROGRESS_TTL_MS = 7 * 24 * 3600 * 1000;
  */
 export class BatchProgress {
   /** Marks of this tick per record key, written together: one SADD of many members. */
-  readonly #marks = new TickBatch<{ messageId: string; first: boolean }>(async (marks, key) => {
-    await Promise.all([
-      this.redis.sadd(key, ...marks.map((m) => m.messageId)),
-      marks.some((m) => m.first) ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined,
-    ]);
-  });
+  readonly #marks: TickBatch<{ messageId: string; first: boolean }>;
 
+  /** `batching`: how the marks of a tick are gathered (their spacing), see {@link TickBatchOptions}. */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    batching: TickBatchOptions = {},
+  ) {
+    this.#marks = new TickBatch(async (marks, key) => {
+      await Promise.all([
+        this.redis.sadd(key, ...marks.map((m) => m.messageId)),
+        marks.some((m) => m.first) ? this.redis.pexpire(key, PROGRESS_TTL_MS) : undefined,
+      ]);
+    }, batching);
+  }
 
   #key(jobId: string): string {
     return `${this.prefix}:batch-done:${jobId}`;

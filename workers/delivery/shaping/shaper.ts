@@ -54,6 +54,8 @@ export interface ShaperOptions {
    * for a minute before), `debug` for every other one. @defaultValue none
    */
   logger?: Logger;
+  /** Shortest time between two of its batched Redis writes (acquires, releases), ms; 0 flushes every tick. @defaultValue 0 */
+  flushIntervalMs?: number;
 }
 
 
@@ -67,18 +69,11 @@ export class Shaper {
   private patterns: RegExp[];
   private readonly leaseTtlMs: number;
   /** Acquires waiting for the end of this tick, per (IP, rollup): they go to Redis together. */
-  readonly #waiting = new TickBatch<{ ip: string; rollup: string }, AcquireResult>((calls) => this.#acquireMany(calls));
+  readonly #waiting: TickBatch<{ ip: string; rollup: string }, AcquireResult>;
   readonly #throttles: ThrottleReport;
   readonly #slots = new SlotWaiters();
   /** Releases of this tick per (IP, rollup): one ZREM of many leases per connection set. */
-  readonly #releases = new TickBatch<{ ipLeases: string; destinationLeases: string; leaseId: string }>(async (leases) => {
-    const first = leases[0];
-    if (!first) return;
-    const ids = leases.map((l) => l.leaseId);
-    // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
-    // half-done release is finished by the lease's expiry, as after a crash).
-    await Promise.all([this.redis.zrem(first.ipLeases, ...ids), this.redis.zrem(first.destinationLeases, ...ids)]);
-  });
+  readonly #releases: TickBatch<{ ipLeases: string; destinationLeases: string; leaseId: string }>;
   private readonly connectionRetryMs: number;
 
   constructor(
@@ -92,6 +87,16 @@ export class Shaper {
     this.connectionRetryMs = options.connectionRetryMs ?? 1000;
     this.#throttles = new ThrottleReport(redis, prefix, options.logger);
     defineLuaCommands(redis, SHAPING_COMMANDS);
+    const batching = { flushIntervalMs: options.flushIntervalMs };
+    this.#waiting = new TickBatch((calls) => this.#acquireMany(calls), batching);
+    this.#releases = new TickBatch(async (leases) => {
+      const first = leases[0];
+      if (!first) return;
+      const ids = leases.map((l) => l.leaseId);
+      // Two plain ZREMs, pipelined: each lease is one member, so no MULTI/EXEC is needed (a
+      // half-done release is finished by the lease's expiry, as after a crash).
+      await Promise.all([this.redis.zrem(first.ipLeases, ...ids), this.redis.zrem(first.destinationLeases, ...ids)]);
+    }, batching);
   }
 
   /** Replaces the policy (admin API change announced on the control channel); takes effect at once. */
