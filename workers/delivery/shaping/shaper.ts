@@ -115,6 +115,7 @@ export class Shaper {
     const key = rollup.toLowerCase();
     const deadline = Date.now() + (this.options.connectionWaitMs ?? 1000);
     for (;;) {
+      const releasesSeen = this.#slots.releasesOf(ip);
       const result = await this.#enqueue(ip, key);
       if (result.granted) return result;
       const left = deadline - Date.now();
@@ -122,7 +123,7 @@ export class Shaper {
         this.#throttles.record(ip, key, result);
         return result;
       }
-      await this.#slots.wait(ip, key, Math.min(left, result.retryInMs));
+      await this.#slots.wait(ip, key, Math.min(left, result.retryInMs), releasesSeen);
     }
   }
 

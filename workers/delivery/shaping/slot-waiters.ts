@@ -11,9 +11,21 @@ interface Waiter {
  */
 export class SlotWaiters {
   readonly #byIp = new Map<string, Waiter[]>();
+  /** Slots released per source IP in this process: a refusal older than a release must not wait. */
+  readonly #releases = new Map<string, number>();
 
-  /** Resolves when {@link wake} picks this waiter, or after `ms`. */
-  wait(ip: string, rollup: string, ms: number): Promise<void> {
+  /** How many slots of `ip` this process has released so far; pass it to {@link wait}. */
+  releasesOf(ip: string): number {
+    return this.#releases.get(ip) ?? 0;
+  }
+
+  /**
+   * Resolves when {@link wake} picks this waiter, or after `ms`; at once when a slot of `ip` was
+   * released since `releasesSeen` was read (the refusal may predate that release, whose wake-up
+   * found no waiter yet).
+   */
+  wait(ip: string, rollup: string, ms: number, releasesSeen: number): Promise<void> {
+    if (this.releasesOf(ip) !== releasesSeen) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.#byIp.get(ip) ?? [];
       this.#byIp.set(ip, waiters);
@@ -34,6 +46,7 @@ export class SlotWaiters {
 
   /** A slot of `ip` towards `rollup` came free: one waiter tries again. */
   wake(ip: string, rollup: string): void {
+    this.#releases.set(ip, this.releasesOf(ip) + 1);
     const waiters = this.#byIp.get(ip);
     (waiters?.find((w) => w.rollup === rollup) ?? waiters?.[0])?.wake();
   }
