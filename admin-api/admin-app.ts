@@ -15,14 +15,14 @@ import { suppressionRoutes } from './routes/suppression-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
-import { handoverRoutes } from './routes/handover-routes.js';
+import { credentialsSamplesRoutes } from './routes/credentials-samples-routes.js';
 import { poolRoutes } from './routes/pool-routes.js';
 import { authBlockRoutes } from './routes/auth-block-routes.js';
 
 /** Every route of the admin port, `/openapi.json` included. */
 export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(deps.adminToken)): AdminRoute[] {
   return withOpenApiRoute(
-    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...handoverRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps), ...authBlockRoutes(deps)],
+    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...credentialsSamplesRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps), ...authBlockRoutes(deps)],
     { title: 'Bridgemail admin API', description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.' },
     (doc) => (ctx) => {
       ctx.body = doc;

@@ -16,7 +16,7 @@ const RESTART_DELAY_MS = 1000;
  * logs through this thread's logger. Should it die, its jobs are picked up again by BullMQ's
  * stalled-job check and a new thread is started.
  */
-export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> {
+export async function startDeliveryThread(wiring: DeliveryWiring): Promise<Delivery> {
   let closing = false;
   let current: Worker | undefined;
   // The thread's latest report of Pool IPs it cannot bind (it reports again when it restarts).
@@ -25,36 +25,36 @@ export async function startDeliveryThread(w: DeliveryWiring): Promise<Delivery> 
     new Promise<Worker>((resolve, reject) => {
       const channel = new MessageChannel();
       unbindable = [];
-      serveStore(channel.port1, w.store);
+      serveStore(channel.port1, wiring.store);
       const data: Omit<DeliveryThreadData, 'storePort'> & { storePort: unknown } = {
         entry: new URL('./delivery-thread.ts', import.meta.url).href,
         threadName: 'bm-delivery',
-        config: w.config,
-        redisUrl: w.redisUrl,
-        masterKey: w.masterKey.toString('hex'),
-        trackingBaseUrl: w.trackingBaseUrl,
+        config: wiring.config,
+        redisUrl: wiring.redisUrl,
+        masterKey: wiring.masterKey.toString('hex'),
+        trackingBaseUrl: wiring.trackingBaseUrl,
         storePort: channel.port2,
-        logLevel: w.logger.level,
+        logLevel: wiring.logger.level,
       };
       const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data, transferList: [channel.port2] });
       worker.on('message', (m: ThreadMessage) => {
-        if ('log' in m) writeLogLines(w.logger, m.log);
+        if ('log' in m) writeLogLines(wiring.logger, m.log);
         else if ('unbindableIps' in m) unbindable = m.unbindableIps;
         else if ('ready' in m) resolve(worker);
       });
       worker.on('error', (err) => {
-        w.logger.error({ err }, 'delivery thread failed');
+        wiring.logger.error({ err }, 'delivery thread failed');
         reject(err);
       });
       worker.on('exit', (code) => {
         channel.port1.close();
         if (closing) return;
-        w.logger.error({ code }, 'delivery thread exited; starting another');
+        wiring.logger.error({ code }, 'delivery thread exited; starting another');
         setTimeout(() => {
           if (closing) return;
           spawn().then(
             (next) => (current = next),
-            (err: unknown) => w.logger.error({ err }, 'delivery thread not restarted'),
+            (err: unknown) => wiring.logger.error({ err }, 'delivery thread not restarted'),
           );
         }, RESTART_DELAY_MS).unref();
       });

@@ -74,8 +74,8 @@ const SOURCE_IP_RECHECK_MS = 30_000;
  * its Redis connections, caches and control-channel subscription, so that it runs the same in the
  * main thread, on a delivery thread ({@link startDeliveryThread}) or in a `--role worker` process.
  */
-export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
-  const { logger } = w;
+export async function startDelivery(wiring: DeliveryWiring): Promise<Delivery> {
+  const { logger } = wiring;
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping delivery'));
@@ -83,7 +83,7 @@ export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
   };
   let sourceIps: SourceIps;
   try {
-    sourceIps = await wire(w, closers);
+    sourceIps = await wire(wiring, closers);
   } catch (err) {
     await close();
     throw err;
@@ -91,16 +91,16 @@ export async function startDelivery(w: DeliveryWiring): Promise<Delivery> {
   return { close, unbindableIps: () => sourceIps.report() };
 }
 
-async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<SourceIps> {
-  const { config, logger, store } = w;
-  const connect = (name: string) => redisConnector(w.redisUrl, logger, closers)(name, null);
+async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<SourceIps> {
+  const { config, logger, store } = wiring;
+  const connect = (name: string) => redisConnector(wiring.redisUrl, logger, closers)(name, null);
   const redis = connect('delivery');
   // BullMQ defines its ~50 Lua scripts as commands on its connection, and ioredis copies every one
   // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and batch
   // progress go through a connection of their own, where a pipeline costs next to nothing.
-  const side = connect('delivery-side');
-  const batching = { flushIntervalMs: w.flushIntervalMs ?? 0 };
-  const events = new EventPublisher(side, config.redis.prefix, batching);
+  const commandsRedis = connect('delivery-commands');
+  const batching = { flushIntervalMs: wiring.flushIntervalMs ?? 0 };
+  const events = new EventPublisher(commandsRedis, config.redis.prefix, batching);
   const spool = new Spool(config.spool.dir);
   await spool.init();
 
@@ -112,7 +112,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   await suppressions.refresh();
   const reloadSuppressions = () => void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
   // Pool IPs this host cannot bind are never picked: checked at start, on Pool changes and on a timer.
-  const sourceIps = new SourceIps({ logger, ...(w.onUnbindableIps ? { onChange: w.onUnbindableIps } : {}) });
+  const sourceIps = new SourceIps({ logger, ...(wiring.onUnbindableIps ? { onChange: wiring.onUnbindableIps } : {}) });
   const recheckIps = () =>
     void store
       .listPools()
@@ -127,7 +127,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     const stored = await store.getSetting(SHAPING_SETTING);
     return stored === undefined ? config.delivery.shaping : parseShapingPolicy(stored);
   };
-  const shaper = new Shaper(side, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }), ...batching });
+  const shaper = new Shaper(commandsRedis, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }), ...batching });
   const reloadShaping = () =>
     loadShaping().then(
       (policy) => shaper.setPolicy(policy),
@@ -166,19 +166,19 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
   // the next jobs. The shaper's connection limits still bound how many are in use.
   const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection, maxIdlePerKey: config.delivery.concurrency });
   closers.push(async () => connections.close());
-  const verp = new VerpAddresses(w.masterKey, config.verp.prefix, config.verp.domain);
+  const verp = new VerpAddresses(wiring.masterKey, config.verp.prefix, config.verp.domain);
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
-  let makeCopy = createCopyMaker(new TrackingTokens(w.masterKey));
+  let makeCopy = createCopyMaker(new TrackingTokens(wiring.masterKey));
   if (config.delivery.copyThreads > 0) {
-    const threads = await CopyThreads.start(config.delivery.copyThreads, w.masterKey, logger, batching);
+    const threads = await CopyThreads.start(config.delivery.copyThreads, wiring.masterKey, logger, batching);
     closers.push(() => threads.close());
     makeCopy = (task) => threads.run(task);
   }
   // Retries of messages that came in a `deliver-batch` job are jobs of their own.
   const retries = new PoolQueues(redis, config.redis.prefix, batching);
   closers.push(() => retries.close());
-  const batchProgress = new BatchProgress(side, config.redis.prefix, batching);
-  const idempotency = new IdempotencyKeys(side, config.redis.prefix);
+  const batchProgress = new BatchProgress(commandsRedis, config.redis.prefix, batching);
+  const idempotency = new IdempotencyKeys(commandsRedis, config.redis.prefix);
   const processor = createDeliveryProcessor({
     batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },
     store: { getPool: (poolId) => pools.get(poolId) },
@@ -198,7 +198,7 @@ async function wire(w: DeliveryWiring, closers: (() => Promise<unknown>)[]): Pro
     classifyBounce: classifySmtpReply,
     sourceIps,
     prepare: prepareCopy(
-      createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => w.trackingBaseUrl }),
+      createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => wiring.trackingBaseUrl }),
       createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
       makeCopy,
     ),

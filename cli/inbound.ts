@@ -32,8 +32,8 @@ export interface InboundWiring {
  * Bounces and complaints: the inbound MX of the bounce domain queues every report it accepts,
  * and a worker classifies it and ties it to its message (part of the composition root).
  */
-export async function startInbound(w: InboundWiring): Promise<{ port: number }> {
-  const { config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers } = w;
+export async function startInbound(wiring: InboundWiring): Promise<{ port: number }> {
+  const { config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers } = wiring;
   const inboundQueue = new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: config.redis.prefix });
   closers.push(() => inboundQueue.close());
   const inboundWorker = new Worker<InboundReport>(

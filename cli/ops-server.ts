@@ -53,12 +53,12 @@ const SOURCE_IPS_CHECK = 'source-ips';
  * event backlog, failed and refused authentications, and, in the analytics role, events by type
  * and Pool IP and deferrals by IP and recipient domain).
  */
-export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
+export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
   const registry = new Registry();
-  registry.setDefaultLabels({ roles: w.roles.join(',') });
+  registry.setDefaultLabels({ roles: wiring.roles.join(',') });
   collectDefaultMetrics({ register: registry, prefix: 'bridgemail_' });
-  if (w.queueDepths) {
-    const depths = w.queueDepths;
+  if (wiring.queueDepths) {
+    const depths = wiring.queueDepths;
     new Gauge({
       name: 'bridgemail_queue_jobs',
       help: 'Jobs per queue and state (pool-<id> delivery queues, inbound-reports, webhooks)',
@@ -70,8 +70,8 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
       },
     });
   }
-  if (w.eventBacklog) {
-    const backlog = w.eventBacklog;
+  if (wiring.eventBacklog) {
+    const backlog = wiring.eventBacklog;
     new Gauge({
       name: 'bridgemail_event_backlog',
       help: 'Event stream entries per reader: pending (read, not acknowledged) and lag (not read yet); reader "stream" is the stream length',
@@ -88,8 +88,8 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
       },
     });
   }
-  if (w.authCounts) {
-    const counts = w.authCounts;
+  if (wiring.authCounts) {
+    const counts = wiring.authCounts;
     for (const kind of ['failures', 'refusals'] as const) {
       new Counter({
         name: `bridgemail_auth_${kind}_total`,
@@ -103,8 +103,8 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
       });
     }
   }
-  if (w.shapingThrottles) {
-    const throttles = w.shapingThrottles;
+  if (wiring.shapingThrottles) {
+    const throttles = wiring.shapingThrottles;
     new Counter({
       name: 'bridgemail_shaping_throttled_total',
       help: 'Sends the delivery shaper delayed (no attempt spent), by Pool IP, provider rollup and reason (ip-rate, destination-connections, …)',
@@ -132,8 +132,8 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
     return domain;
   };
 
-  if (w.unbindableIps) {
-    const unbindable = w.unbindableIps;
+  if (wiring.unbindableIps) {
+    const unbindable = wiring.unbindableIps;
     new Gauge({
       name: 'bridgemail_pool_ips_unbindable',
       help: 'Pool IPs the delivery of this process cannot bind on its host (no mail leaves from them)',
@@ -148,7 +148,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
 
   const ready = async () => {
     const results = await Promise.all(
-      w.checks.map(async (c) => {
+      wiring.checks.map(async (c) => {
         const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref());
         try {
           await Promise.race([c.check(), timeout]);
@@ -158,7 +158,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
         }
       }),
     );
-    if (w.unbindableIps) results.push([SOURCE_IPS_CHECK, sourceIpsCheck(w.unbindableIps())]);
+    if (wiring.unbindableIps) results.push([SOURCE_IPS_CHECK, sourceIpsCheck(wiring.unbindableIps())]);
     return Object.fromEntries(results);
   };
 
@@ -169,7 +169,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'application/json', JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } }));
-    if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok', roles: w.roles }));
+    if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok', roles: wiring.roles }));
     if (path === '/readyz') {
       ready().then(
         (checks) => {
@@ -185,7 +185,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
       registry.metrics().then(
         (text) => send(200, registry.contentType, text),
         (err: unknown) => {
-          w.logger.warn({ err }, 'metrics not collected');
+          wiring.logger.warn({ err }, 'metrics not collected');
           send(500, 'application/json', JSON.stringify({ error: { code: 'INTERNAL', message: 'metrics not collected' } }));
         },
       );
@@ -195,7 +195,7 @@ export async function startOpsServer(w: OpsWiring): Promise<OpsServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(w.port, w.host, () => resolve());
+    server.listen(wiring.port, wiring.host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

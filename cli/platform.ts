@@ -149,7 +149,7 @@ async function start(
   // Ingress fails fast (503 / 451) while Redis is away; workers and the writer wait for it.
   const producerRedis = connect('producer', 2);
   // Plain commands (idempotency, auth limits, events) off BullMQ's connection: ioredis copies its scripts onto every pipeline.
-  const plainRedis = connect('producer-plain', 2);
+  const commandsRedis = connect('producer-commands', 2);
   const workerRedis = connect('worker', null);
   const writerRedis = connect('writer', null, false);
 
@@ -222,11 +222,11 @@ async function start(
     },
   });
   closers.push(async () => stopControl());
-  const limiter = new AuthFailureLimiter(plainRedis, config.redis.prefix, config.authLimits, logger.child({ component: 'auth' }));
+  const limiter = new AuthFailureLimiter(commandsRedis, config.redis.prefix, config.authLimits, logger.child({ component: 'auth' }));
   const auth = createAuthenticator(authCache, limiter);
 
-  const events = new EventPublisher(plainRedis, config.redis.prefix);
-  const idempotency = new IdempotencyKeys(plainRedis, config.redis.prefix);
+  const events = new EventPublisher(commandsRedis, config.redis.prefix);
+  const idempotency = new IdempotencyKeys(commandsRedis, config.redis.prefix);
   // A keyed message's claim learns its batch's job id before the add: a retry can then find it.
   const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax, beforeBatch: (id, keyed) => idempotency.assignJob(id, keyed) });
   closers.push(() => queues.close());
@@ -357,7 +357,7 @@ async function start(
     logger,
     roles,
     checks: [
-      { name: 'redis', check: async () => Promise.all([producerRedis.ping(), plainRedis.ping()]) },
+      { name: 'redis', check: async () => Promise.all([producerRedis.ping(), commandsRedis.ping()]) },
       { name: 'database', check: () => sql.query('SELECT 1') },
       ...(clickhouse ? [{ name: 'clickhouse', check: async () => { const ch = clickhouse; if (ch && !(await ch.ping()).success) throw new Error('ping failed'); } }] : []),
     ],
@@ -369,7 +369,7 @@ async function start(
     eventBacklog: queueDirectory.eventBacklog,
     unbindableIps,
     authCounts: () => limiter.counts(),
-    shapingThrottles: () => readThrottleCounts(plainRedis, config.redis.prefix),
+    shapingThrottles: () => readThrottleCounts(commandsRedis, config.redis.prefix),
   });
   closers.push(() => ops.close());
   countEvents = (batch) => ops.countEvents(batch);

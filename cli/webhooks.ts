@@ -22,9 +22,9 @@ export interface WebhookWiring {
  * Webhooks: a consumer group of its own on the events stream fans each event out to the matching
  * webhooks of its Bridge as durable jobs; a worker delivers them signed, with retries.
  */
-export async function startWebhooks(w: WebhookWiring): Promise<void> {
-  const { config, logger, store, closers } = w;
-  const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: w.producerRedis, prefix: config.redis.prefix });
+export async function startWebhooks(wiring: WebhookWiring): Promise<void> {
+  const { config, logger, store, closers } = wiring;
+  const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: wiring.producerRedis, prefix: config.redis.prefix });
   closers.push(() => queue.close());
   const worker = new Worker<WebhookJob>(
     WEBHOOK_QUEUE,
@@ -35,18 +35,18 @@ export async function startWebhooks(w: WebhookWiring): Promise<void> {
       timeoutMs: config.webhooks.timeoutMs,
       logger,
     }),
-    { connection: w.workerRedis, prefix: config.redis.prefix, concurrency: 8 },
+    { connection: wiring.workerRedis, prefix: config.redis.prefix, concurrency: 8 },
   );
   worker.on('error', (err) => logger.warn({ err }, 'webhook worker error'));
   closers.push(() => worker.close());
   // The fan-out blocks on its own connection; close() disconnects it.
-  const fanoutRedis = new Redis(w.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' });
+  const fanoutRedis = new Redis(wiring.redisUrl, { maxRetriesPerRequest: null, connectionName: 'bridgemail-webhooks' });
   fanoutRedis.on('error', (err) => logger.warn({ err, connection: 'webhooks' }, 'redis connection error'));
   const fanout = await startWebhookFanout({
     redis: fanoutRedis,
     prefix: config.redis.prefix,
-    webhooksFor: w.webhooksFor,
-    anyWebhooks: w.anyWebhooks,
+    webhooksFor: wiring.webhooksFor,
+    anyWebhooks: wiring.anyWebhooks,
     enqueue: queueEnqueuer(queue),
     logger,
   });

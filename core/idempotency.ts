@@ -7,7 +7,8 @@ import { sha256Hex } from './secret-box.js';
 /** How long a key is remembered (RFC draft "Idempotency-Key" practice, Stripe/Postmark alike). @defaultValue 24 h */
 export const IDEMPOTENCY_TTL_S = 24 * 3600;
 
-interface Record_ {
+/** An idempotency key's record in Redis (JSON): whose claim it is and how far its message got. */
+interface StoredClaim {
   fingerprint: string;
   state: 'pending' | 'done';
   /** The message the claim is for: chosen before anything is queued. */
@@ -74,12 +75,12 @@ export class IdempotencyKeys {
   /** Claims the key for this request, or tells what the first request with it got. */
   async begin(bridgeId: string, key: string, fingerprint: string, claim: IdempotencyClaim): Promise<IdempotencyStart> {
     const ref = this.#key(bridgeId, key);
-    const fresh = JSON.stringify({ fingerprint, state: 'pending', messageId: claim.messageId, until: Date.now() + this.pendingMs } satisfies Record_);
+    const fresh = JSON.stringify({ fingerprint, state: 'pending', messageId: claim.messageId, until: Date.now() + this.pendingMs } satisfies StoredClaim);
     for (let tries = 0; tries < 5; tries++) {
       if ((await this.redis.set(ref, fresh, 'EX', this.ttlS, 'NX')) === 'OK') return { kind: 'new', ref };
       const raw = await this.redis.get(ref);
       if (raw === null) continue;
-      const existing = JSON.parse(raw) as Record_;
+      const existing = JSON.parse(raw) as StoredClaim;
       if (existing.fingerprint !== fingerprint) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
       }

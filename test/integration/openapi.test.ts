@@ -212,7 +212,7 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
     expect(op!.requestBody?.content?.['application/json']?.schema).toEqual(expect.any(Object));
   });
 
-  it('the handover routes are documented: credentials file (with its format query) and samples', () => {
+  it('the credentials-file and samples routes are documented: credentials file (with its format query) and samples', () => {
     const file = docs.admin.paths['/admin/v1/bridges/{id}/credentials-file']?.get;
     expect(file?.parameters?.find((p) => p.in === 'query' && p.name === 'format')).toBeDefined();
     expect(Object.keys(file?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '404']));

@@ -14,7 +14,7 @@ const sampleSchema = z.object({
 });
 
 /** What each Bridge hands its app: the credentials file and runnable code samples. */
-export function handoverRoutes(deps: AdminAppDeps): AdminRoute[] {
+export function credentialsSamplesRoutes(deps: AdminAppDeps): AdminRoute[] {
   const target = async (id: string): Promise<{ bridge: BridgeWithSecrets; target: SampleTarget }> => {
     // A deleted Bridge answers BRIDGE_DELETED: its secrets are not opened again.
     const bridge = await deps.store.getBridgeWithSecrets(id);
