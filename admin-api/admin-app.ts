@@ -1,6 +1,14 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { ADMIN_PRINCIPAL, AppError, bearerToken, renderErrors, safeEqual, sha256Hex, withOpenApiRoute } from '../core/index.js';
+import {
+  ADMIN_PRINCIPAL,
+  AppError,
+  bearerToken,
+  renderErrors,
+  safeEqual,
+  sha256Hex,
+  withOpenApiRoute,
+} from '../core/index.js';
 import type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { ConsoleSessions, CSRF_HEADER, SESSION_COOKIE } from './console/console-session.js';
@@ -22,8 +30,25 @@ import { authBlockRoutes } from './routes/auth-block-routes.js';
 /** Every route of the admin port, `/openapi.json` included. */
 export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(deps.adminToken)): AdminRoute[] {
   return withOpenApiRoute(
-    [...consoleRoutes(deps, sessions), ...queueRoutes(deps), ...poolRoutes(deps), ...bridgeRoutes(deps), ...credentialsSamplesRoutes(deps), ...domainRoutes(deps), ...shapingRoutes(deps), ...suppressionRoutes(deps), ...reportRoutes(deps), ...webhookRoutes(deps), ...statsRoutes(deps), ...auditRoutes(deps), ...authBlockRoutes(deps)],
-    { title: 'Bridgemail admin API', description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.' },
+    [
+      ...consoleRoutes(deps, sessions),
+      ...queueRoutes(deps),
+      ...poolRoutes(deps),
+      ...bridgeRoutes(deps),
+      ...credentialsSamplesRoutes(deps),
+      ...domainRoutes(deps),
+      ...shapingRoutes(deps),
+      ...suppressionRoutes(deps),
+      ...reportRoutes(deps),
+      ...webhookRoutes(deps),
+      ...statsRoutes(deps),
+      ...auditRoutes(deps),
+      ...authBlockRoutes(deps),
+    ],
+    {
+      title: 'Bridgemail admin API',
+      description: 'Manage Pools, IPs, Bridges and DKIM domains; read stats and the audit log.',
+    },
     (doc) => (ctx) => {
       ctx.body = doc;
     },
@@ -51,9 +76,14 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
       }
     } else {
       const token = bearerToken(ctx.get('authorization') || undefined);
-      await deps.limiter.guard('admin', ctx.ip, () => ADMIN_PRINCIPAL, () => {
-        if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
-      });
+      await deps.limiter.guard(
+        'admin',
+        ctx.ip,
+        () => ADMIN_PRINCIPAL,
+        () => {
+          if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
+        },
+      );
     }
     ctx.state.actor = actor;
     await next();
@@ -63,7 +93,8 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
     if (ctx.path !== QUEUE_BOARD_PATH && !ctx.path.startsWith(`${QUEUE_BOARD_PATH}/`)) return next();
     const session = sessions.verify(ctx.cookies.get(SESSION_COOKIE));
     if (!session) {
-      if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') return ctx.redirect('/#/login?next=%2Fqueues');
+      if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html')
+        return ctx.redirect('/#/login?next=%2Fqueues');
       throw new AppError('UNAUTHENTICATED', 'log in to the console first');
     }
     // bull-board's own UI cannot send our CSRF header: its changes must at least come from our

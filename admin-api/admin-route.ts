@@ -63,7 +63,9 @@ export interface AdminState {
 }
 
 /** A route of the admin API: its spec (for the router and OpenAPI) and its handler. */
-export type AdminRoute = RouteSpec & { handler: Koa.Middleware<AdminState, Koa.DefaultContext & { params: Record<string, string> }> };
+export type AdminRoute = RouteSpec & {
+  handler: Koa.Middleware<AdminState, Koa.DefaultContext & { params: Record<string, string> }>;
+};
 
 const JSON_LIMIT = 1024 * 1024;
 
@@ -82,7 +84,12 @@ export async function recordChange(
   await deps.store.appendAudit({ ...change, actor });
   await deps.announce(
     announcement ??
-      (change.targetType === 'pool' ? { type: 'pool-changed', poolId: change.targetId } : { type: 'bridge-changed', bridgeId: change.targetId }),
+      (change.targetType === 'pool'
+        ? { type: 'pool-changed', poolId: change.targetId }
+        : { type: 'bridge-changed', bridgeId: change.targetId }),
   );
-  deps.logger.info({ actor, action: change.action, targetType: change.targetType, targetId: change.targetId }, 'control-plane change');
+  deps.logger.info(
+    { actor, action: change.action, targetType: change.targetType, targetId: change.targetId },
+    'control-plane change',
+  );
 }

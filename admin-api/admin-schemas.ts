@@ -15,14 +15,16 @@ const weight = z
   .min(0)
   .max(1000)
   .refine((w) => w === 0 || w >= 0.001, 'a weight is 0 or at least 0.001')
-  .describe('Share of the Pool\'s traffic relative to its other IPs (warm-up); 0 takes the IP out of rotation');
+  .describe("Share of the Pool's traffic relative to its other IPs (warm-up); 0 takes the IP out of rotation");
 
 /** Body of `POST /admin/v1/pools`. */
 export const createPoolSchema = z
   .object({
     name,
     ips: z
-      .array(z.union([ip.transform((v) => ({ ip: v, weight: 1 })), z.object({ ip, weight: weight.default(1) }).strict()]))
+      .array(
+        z.union([ip.transform((v) => ({ ip: v, weight: 1 })), z.object({ ip, weight: weight.default(1) }).strict()]),
+      )
       .min(1, 'a pool needs at least one IP')
       .max(256)
       .refine((ips) => new Set(ips.map((i) => i.ip)).size === ips.length, 'IPs must be unique'),
@@ -53,7 +55,9 @@ const trackingBaseUrl = z
   .max(200)
   .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'an http(s) URL without query or fragment')
   .nullable()
-  .describe("Base URL of this Bridge's tracking endpoints (a custom tracking domain proxied to the send port); null for the platform's");
+  .describe(
+    "Base URL of this Bridge's tracking endpoints (a custom tracking domain proxied to the send port); null for the platform's",
+  );
 
 /** Body of `PATCH /admin/v1/bridges/:id`; the Pool binding cannot change. */
 export const updateBridgeSchema = z
@@ -67,7 +71,9 @@ export const updateBridgeSchema = z
 
 /** Query of `GET /admin/v1/bridges`. */
 export const listBridgesQuerySchema = z
-  .object({ include: z.literal('deleted').optional().describe('`deleted` lists deleted Bridges too, marked `status: deleted`') })
+  .object({
+    include: z.literal('deleted').optional().describe('`deleted` lists deleted Bridges too, marked `status: deleted`'),
+  })
   .strict();
 
 /** Body of `POST /admin/v1/bridges/:id/rotate`. */

@@ -67,7 +67,10 @@ export function poolView(pool: Pool): z.infer<typeof poolViewSchema> {
 }
 
 /** Renders a Bridge; credentials included when its secrets are given and it is not deleted. */
-export function bridgeView(bridge: Bridge | BridgeWithSecrets, endpoints: PublicEndpoints): z.infer<typeof bridgeViewSchema> {
+export function bridgeView(
+  bridge: Bridge | BridgeWithSecrets,
+  endpoints: PublicEndpoints,
+): z.infer<typeof bridgeViewSchema> {
   const secrets = 'secrets' in bridge && !bridge.deletedAt ? bridge.secrets : undefined;
   return {
     id: bridge.id,

@@ -19,7 +19,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { applySchema, openClickHouse, queryStats, type BridgeStats, type ClickHouseClient } from '../analytics/index.js';
+import {
+  applySchema,
+  openClickHouse,
+  queryStats,
+  type BridgeStats,
+  type ClickHouseClient,
+} from '../analytics/index.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS) > 0 ? Math.floor(Number(process.env.BENCH_EVENTS)) : 50_000_000;
 const REPEAT = Number(process.env.BENCH_REPEAT) > 0 ? Math.floor(Number(process.env.BENCH_REPEAT)) : 3;
@@ -34,7 +40,7 @@ const BRIDGE = 'br_7';
 
 /** Synthetic events for numbers() rows [offset, offset + count): see the file comment. */
 function generateSql(offset: number, count: number): string {
-    return `
+  return `
     INSERT INTO ${DB}.events (event_id, type, ts, message_id, bridge_id, pool_id, ip, recipient, recipient_domain, attempt, machine, hard, reply_code)
     SELECT
       concat('ev', toString(number)) AS event_id,
@@ -74,7 +80,11 @@ async function rawTotals(client: ClickHouseClient): Promise<BridgeStats> {
         uniqExactIf(event_id, type = 'clicked' AND machine = 1)           AS machineClicks
       FROM ${DB}.events
       WHERE bridge_id = {bridge:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`,
-    query_params: { bridge: BRIDGE, from: FROM.toISOString().replace('T', ' ').replace('Z', ''), to: TO.toISOString().replace('T', ' ').replace('Z', '') },
+    query_params: {
+      bridge: BRIDGE,
+      from: FROM.toISOString().replace('T', ' ').replace('Z', ''),
+      to: TO.toISOString().replace('T', ' ').replace('Z', ''),
+    },
     format: 'JSONEachRow',
   });
   const [row] = await result.json<Record<keyof BridgeStats, string>>();
@@ -97,7 +107,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bridgemail-bench-analytics-'));
   const client = openClickHouse({ chdbPath: join(dir, 'chdb') });
   try {
-    console.log(`nproc ${availableParallelism()}  node ${process.version}  events ${EVENTS.toLocaleString('en')}  repeat ${REPEAT}`);
+    console.log(
+      `nproc ${availableParallelism()}  node ${process.version}  events ${EVENTS.toLocaleString('en')}  repeat ${REPEAT}`,
+    );
     await applySchema(client, DB);
     const insertStart = performance.now();
     for (let offset = 0; offset < EVENTS; offset += CHUNK) {
@@ -112,13 +124,22 @@ async function main(): Promise<void> {
         format: 'JSONEachRow',
       })
     ).json<{ table: string; rows: string; bytes: string }>();
-    console.log(`insert ${EVENTS.toLocaleString('en')} events through the view: ${insertS.toFixed(1)} s (${Math.round(EVENTS / insertS).toLocaleString('en')} events/s)`);
-    for (const s of sizes) console.log(`  ${s.table}: ${Number(s.rows).toLocaleString('en')} rows, ${(Number(s.bytes) / 1e6).toFixed(1)} MB compressed`);
+    console.log(
+      `insert ${EVENTS.toLocaleString('en')} events through the view: ${insertS.toFixed(1)} s (${Math.round(EVENTS / insertS).toLocaleString('en')} events/s)`,
+    );
+    for (const s of sizes)
+      console.log(
+        `  ${s.table}: ${Number(s.rows).toLocaleString('en')} rows, ${(Number(s.bytes) / 1e6).toFixed(1)} MB compressed`,
+      );
 
-    const aggregated = await timeMedian(async () => (await queryStats(client, DB, { scope: { bridgeId: BRIDGE }, from: FROM, to: TO })).totals);
+    const aggregated = await timeMedian(
+      async () => (await queryStats(client, DB, { scope: { bridgeId: BRIDGE }, from: FROM, to: TO })).totals,
+    );
     const raw = await timeMedian(() => rawTotals(client));
     const same = JSON.stringify(aggregated.value) === JSON.stringify(raw.value);
-    console.log(`Bridge ${BRIDGE} stats over ${(SPAN_MS / 3_600_000).toFixed(0)} h (${(EVENTS / 20).toLocaleString('en')} of its events), median of ${REPEAT}:`);
+    console.log(
+      `Bridge ${BRIDGE} stats over ${(SPAN_MS / 3_600_000).toFixed(0)} h (${(EVENTS / 20).toLocaleString('en')} of its events), median of ${REPEAT}:`,
+    );
     console.log(`  aggregated (events_per_minute): ${aggregated.ms.toFixed(1)} ms`);
     console.log(`  raw scan (events):              ${raw.ms.toFixed(1)} ms`);
     console.log(`  ratio raw / aggregated:         ${(raw.ms / aggregated.ms).toFixed(1)}×   same totals: ${same}`);

@@ -17,7 +17,12 @@ export async function ensureApacheBench(log: (line: string) => void = () => {}):
   if (existsSync(AB)) return;
   log('installing the Debian package apache2-utils (ab)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'apache2-utils'], { env, encoding: 'utf8', timeout: 600_000 });
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'apache2-utils'], {
+      env,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
   if (install().status !== 0) {
     spawnSync('apt-get', ['update'], { env, encoding: 'utf8', timeout: 600_000 });
     const second = install();
@@ -68,20 +73,37 @@ export async function runApacheBench(options: AbOptions): Promise<AbResult> {
   try {
     const bodyFile = join(dir, 'body.json');
     await writeFile(bodyFile, JSON.stringify(options.body));
-    const args = ['-q', '-k', '-n', String(options.requests), '-c', String(options.concurrency), '-s', String(Math.ceil(options.timeoutMs / 1000))];
+    const args = [
+      '-q',
+      '-k',
+      '-n',
+      String(options.requests),
+      '-c',
+      String(options.concurrency),
+      '-s',
+      String(Math.ceil(options.timeoutMs / 1000)),
+    ];
     args.push('-p', bodyFile, '-T', 'application/json', '-H', `Authorization: Bearer ${options.apiKey}`, options.url);
     // bash runs ab, then `times` reports ab's CPU time on stderr.
     const script = '"$0" "$@"; rc=$?; times >&2; exit $rc';
     const { out, cpu } = await new Promise<{ out: string; cpu: number }>((resolve, reject) => {
-      execFile('bash', ['-c', script, AB, ...args], { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`ab failed: ${stderr || err.message}`, { cause: err })) : resolve({ out: stdout, cpu: childCpuSeconds(stderr) }),
+      execFile(
+        'bash',
+        ['-c', script, AB, ...args],
+        { timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20 },
+        (err, stdout, stderr) =>
+          err
+            ? reject(new Error(`ab failed: ${stderr || err.message}`, { cause: err }))
+            : resolve({ out: stdout, cpu: childCpuSeconds(stderr) }),
       );
     });
     const complete = field(out, 'Complete requests');
     // ab counts answers whose length differs from the first one's as failed ("Length"): those are
     // 202s all the same, so only connection, receive and exception failures and non-2xx count.
     const failures = /\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)/.exec(out);
-    const lost = failures ? Number(failures[1]) + Number(failures[2]) + Number(failures[3]) : field(out, 'Failed requests');
+    const lost = failures
+      ? Number(failures[1]) + Number(failures[2]) + Number(failures[3])
+      : field(out, 'Failed requests');
     const refused = lost + field(out, 'Non-2xx responses');
     return { complete, accepted: Math.max(0, complete - refused), refused, cpuSeconds: cpu };
   } finally {

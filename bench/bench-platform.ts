@@ -21,7 +21,8 @@ export function orderHtml(): string {
   const text = 'Thanks for your order. Your parcel is being prepared and will ship within two working days. ';
   const rows = Array.from(
     { length: MESSAGE_LINKS },
-    (_, i) => `<p style="font:15px/22px Arial,sans-serif;">${text.repeat(3)}<a href="https://shop.example/orders/${i}?utm_source=mail&amp;pos=${i}">Item ${i}</a></p>\n`,
+    (_, i) =>
+      `<p style="font:15px/22px Arial,sans-serif;">${text.repeat(3)}<a href="https://shop.example/orders/${i}?utm_source=mail&amp;pos=${i}">Item ${i}</a></p>\n`,
   );
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your order</title></head><body>\n${rows.join('')}</body></html>\n`;
 }
@@ -32,7 +33,10 @@ export const PLAIN_FROM = 'shop@nokey.example';
 export const TRACKED_FROM = 'shop@bench.example';
 
 const created = z.object({ id: z.string() });
-const bridgeSchema = created.extend({ apiKey: z.string(), smtp: z.object({ username: z.string(), password: z.string() }) });
+const bridgeSchema = created.extend({
+  apiKey: z.string(),
+  smtp: z.object({ username: z.string(), password: z.string() }),
+});
 
 /** A Bridge as the admin API created it: its REST key and SMTP credentials. */
 export type BenchBridge = z.infer<typeof bridgeSchema>;
@@ -81,11 +85,20 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
     ...(process.env.BENCH_LOG_LEVEL ? { BRIDGEMAIL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     // Settings under test when set in the environment (unset: the platform's defaults for this machine).
-    ...pick(process.env, ['BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_COPY_THREADS', 'BRIDGEMAIL_DELIVERY_FLUSH_MS', 'BRIDGEMAIL_DELIVERY_CONCURRENCY', 'BRIDGEMAIL_SHAPING']),
+    ...pick(process.env, [
+      'BRIDGEMAIL_DELIVERY_THREAD',
+      'BRIDGEMAIL_COPY_THREADS',
+      'BRIDGEMAIL_DELIVERY_FLUSH_MS',
+      'BRIDGEMAIL_DELIVERY_CONCURRENCY',
+      'BRIDGEMAIL_SHAPING',
+    ]),
   });
   let platform: Platform;
   try {
-    platform = await startPlatform(config, createLogger({ level: config.logLevel, destination: createWriteStream('/dev/null') }));
+    platform = await startPlatform(
+      config,
+      createLogger({ level: config.logLevel, destination: createWriteStream('/dev/null') }),
+    );
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
@@ -105,8 +118,16 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       return schema.parse(await res.json());
     };
     const pool = await admin('/admin/v1/pools', { name: 'bench', ips: ['127.0.0.2'] }, created);
-    const plain = await admin('/admin/v1/bridges', { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false }, bridgeSchema);
-    const tracked = await admin('/admin/v1/bridges', { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true }, bridgeSchema);
+    const plain = await admin(
+      '/admin/v1/bridges',
+      { name: 'plain', poolId: pool.id, trackOpens: false, trackClicks: false },
+      bridgeSchema,
+    );
+    const tracked = await admin(
+      '/admin/v1/bridges',
+      { name: 'tracked', poolId: pool.id, trackOpens: true, trackClicks: true },
+      bridgeSchema,
+    );
     await admin('/admin/v1/domains', { domain: TRACKED_FROM.slice(TRACKED_FROM.indexOf('@') + 1) }, created);
     return { platform, plain, tracked, sendUrl: `${platform.urls.api}/v1/send`, close };
   } catch (err) {
@@ -123,14 +144,25 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One JSON `POST` with a Bridge's API key; resolves with the parsed body, throws on a non-2xx. */
-export async function postJson(url: string, apiKey: string, body: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<unknown> {
+export async function postJson(
+  url: string,
+  apiKey: string,
+  body: unknown,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   const payload = Buffer.from(JSON.stringify(body));
   const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
       agent,
       timeout: timeoutMs,
-      headers: { ...headers, authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-length': payload.length },
+      headers: {
+        ...headers,
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        'content-length': payload.length,
+      },
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);

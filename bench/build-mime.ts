@@ -72,31 +72,45 @@ async function checkSame(req: SendRequest): Promise<void> {
   const date = new Date();
   const [ours, theirs] = await Promise.all([buildMime(req, MESSAGE_ID, date), composeMime(req, MESSAGE_ID, date)]);
   const [a, b] = await Promise.all([simpleParser(ours), simpleParser(theirs)]);
-  const view = (m: typeof a) => JSON.stringify([m.subject, m.from?.text, m.to, m.messageId, m.date, m.html, m.text?.replace(/\r\n/g, '\n')]);
+  const view = (m: typeof a) =>
+    JSON.stringify([m.subject, m.from?.text, m.to, m.messageId, m.date, m.html, m.text?.replace(/\r\n/g, '\n')]);
   if (view(a) !== view(b)) throw new Error(`buildMime and MailComposer disagree:\n${view(a)}\n${view(b)}`);
 }
 
 async function main(): Promise<void> {
   const html = orderHtml();
   const cases: [string, SendRequest][] = [
-    ['typical', sendRequestSchema.parse({ from: `Shop <${PLAIN_FROM}>`, to: 'zoe@client.example', subject: 'Your order', html })],
+    [
+      'typical',
+      sendRequestSchema.parse({ from: `Shop <${PLAIN_FROM}>`, to: 'zoe@client.example', subject: 'Your order', html }),
+    ],
     [
       'text+html, non-ASCII subject',
       sendRequestSchema.parse({
         from: `Shop <${PLAIN_FROM}>`,
         to: 'Zoë Müller <zoe@client.example>',
         subject: 'Ihre Bestellung 🎉 ist unterwegs – 注文 #1042',
-        text: 'Thanks for your order. Your parcel is being prepared and will ship within two working days.\n'.repeat(10),
+        text: 'Thanks for your order. Your parcel is being prepared and will ship within two working days.\n'.repeat(
+          10,
+        ),
         html,
       }),
     ],
   ];
-  console.log(`html ${Buffer.byteLength(html)} bytes; node ${process.version}; up to ${ITERATIONS} messages or ${TIME_LIMIT_MS / 1000} s per line`);
+  console.log(
+    `html ${Buffer.byteLength(html)} bytes; node ${process.version}; up to ${ITERATIONS} messages or ${TIME_LIMIT_MS / 1000} s per line`,
+  );
   for (const [name, req] of cases) {
     await checkSame(req);
-    const [composer, ours] = await measurePair([() => composeMime(req, MESSAGE_ID, new Date()), () => buildMime(req, MESSAGE_ID, new Date())]);
+    const [composer, ours] = await measurePair([
+      () => composeMime(req, MESSAGE_ID, new Date()),
+      () => buildMime(req, MESSAGE_ID, new Date()),
+    ]);
     console.log(name);
-    for (const [label, cost] of [['MailComposer', composer], ['buildMime', ours]] as const) {
+    for (const [label, cost] of [
+      ['MailComposer', composer],
+      ['buildMime', ours],
+    ] as const) {
       const ratio = cost.cpu / composer.cpu;
       console.log(
         `  ${label.padEnd(13)} ${cost.cpu.toFixed(3).padStart(6)} ms CPU/message  ${ratio.toFixed(2)}× MailComposer` +

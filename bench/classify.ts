@@ -40,7 +40,9 @@ async function measure(name: string, messages: Buffer[], run: (raw: Buffer) => P
 
 const messages = loadCorpus();
 const bytes = messages.reduce((n, m) => n + m.length, 0);
-process.stdout.write(`corpus: ${messages.length} messages, ${(bytes / 1024).toFixed(0)} KiB, node ${process.version}\n`);
+process.stdout.write(
+  `corpus: ${messages.length} messages, ${(bytes / 1024).toFixed(0)} KiB, node ${process.version}\n`,
+);
 const baseline = await measure('baseline: simpleParser', messages, (raw) => simpleParser(raw));
 const classify = await measure('classifyMessage', messages, (raw) => classifyMessage(raw));
 process.stdout.write(`classifyMessage / simpleParser: ${(classify / baseline).toFixed(2)}x\n`);

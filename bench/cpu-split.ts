@@ -27,7 +27,10 @@ async function threadTimes(pid: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
   for (const tid of tids) {
-    const [stat, comm] = await Promise.all([readText(`/proc/${pid}/task/${tid}/stat`), readText(`/proc/${pid}/task/${tid}/comm`)]);
+    const [stat, comm] = await Promise.all([
+      readText(`/proc/${pid}/task/${tid}/stat`),
+      readText(`/proc/${pid}/task/${tid}/comm`),
+    ]);
     if (stat === undefined || comm === undefined) continue;
     const name = Number(tid) === pid ? 'main' : comm.trim();
     out.set(name, (out.get(name) ?? 0) + cpuSeconds(stat));
@@ -62,7 +65,12 @@ export async function cpuSnapshot(others: readonly string[]): Promise<CpuSnapsho
 }
 
 /** One line per thread group and process: CPU ms per message between two snapshots (plus `extra` rows measured elsewhere). */
-export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, messages: number, extra: Array<[name: string, seconds: number]> = []): string[] {
+export function cpuSplit(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  messages: number,
+  extra: Array<[name: string, seconds: number]> = [],
+): string[] {
   const rows: Array<[string, number]> = [...extra];
   for (const [name, t] of after.threads) rows.push([`this process: ${name}`, t - (before.threads.get(name) ?? 0)]);
   for (const [name, t] of after.others) rows.push([name, t - (before.others.get(name) ?? 0)]);
@@ -71,7 +79,10 @@ export function cpuSplit(before: CpuSnapshot, after: CpuSnapshot, messages: numb
     ...rows
       .filter(([, t]) => t > 0)
       .sort((a, b) => b[1] - a[1])
-      .map(([name, t]) => `  ${name.padEnd(34)} ${((t * 1000) / messages).toFixed(3).padStart(7)} ms/msg  ${((100 * t) / total).toFixed(0).padStart(3)}%`),
+      .map(
+        ([name, t]) =>
+          `  ${name.padEnd(34)} ${((t * 1000) / messages).toFixed(3).padStart(7)} ms/msg  ${((100 * t) / total).toFixed(0).padStart(3)}%`,
+      ),
     `  ${'total'.padEnd(34)} ${((total * 1000) / messages).toFixed(3).padStart(7)} ms/msg`,
   ];
 }

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   })
     .compile()
     .build();
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const dkim = parseDkimKey('bench.example', 'bm1', pem);
   const signer = { signingDomain: 'bench.example', selector: 'bm1', privateKey: pem };
   const options = { canonicalization: 'relaxed/relaxed', algorithm: 'rsa-sha256', ...signer, signatureData: [signer] };
@@ -57,7 +59,8 @@ async function main(): Promise<void> {
   // Sanity: both signers produce the same header (apart from t= and b=) before being timed.
   const theirs = (await dkimSign(raw, options as never)).signatures;
   const ours = await dkimSignature(raw, dkim);
-  if (withoutTimeAndSignature(ours) !== withoutTimeAndSignature(theirs)) throw new Error(`headers differ:\n${ours}\n${theirs}`);
+  if (withoutTimeAndSignature(ours) !== withoutTimeAndSignature(theirs))
+    throw new Error(`headers differ:\n${ours}\n${theirs}`);
 
   console.log(`message ${raw.length} bytes, RSA-2048; node ${process.version}`);
   const cases: [string, () => unknown][] = [
@@ -69,11 +72,15 @@ async function main(): Promise<void> {
   for (const [name, fn] of cases) {
     const { ms, runs } = await measure(fn);
     results.push(ms);
-    console.log(`${name.padEnd(26)} ${ms.toFixed(3).padStart(7)} ms/signature  ${(ms / (results[0] ?? ms)).toFixed(2)}× mailauth  (${runs} runs)`);
+    console.log(
+      `${name.padEnd(26)} ${ms.toFixed(3).padStart(7)} ms/signature  ${(ms / (results[0] ?? ms)).toFixed(2)}× mailauth  (${runs} runs)`,
+    );
   }
   // What each signer costs beyond the RSA signature itself, which no signer can avoid.
   const [mailauthMs = 0, oursMs = 0, floorMs = 0] = results;
-  console.log(`above the floor: mailauth ${(mailauthMs - floorMs).toFixed(3)} ms, dkimSignature ${(oursMs - floorMs).toFixed(3)} ms`);
+  console.log(
+    `above the floor: mailauth ${(mailauthMs - floorMs).toFixed(3)} ms, dkimSignature ${(oursMs - floorMs).toFixed(3)} ms`,
+  );
 }
 
 await main();

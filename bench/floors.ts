@@ -49,7 +49,9 @@ function perCall(fn: () => unknown, n: number): number {
 /** The RSA-2048 signature floor. */
 export function rsaFloor(): Floor {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const headers = Buffer.from(`from:Shop <shop@bench.example>\r\nto:r1@sink.example\r\nsubject:Order 1\r\n${'x'.repeat(300)}`);
+  const headers = Buffer.from(
+    `from:Shop <shop@bench.example>\r\nto:r1@sink.example\r\nsubject:Order 1\r\n${'x'.repeat(300)}`,
+  );
   return { name: 'RSA-2048 signature (node:crypto)', ms: perCall(() => sign('sha256', headers, privateKey), 1000) };
 }
 
@@ -67,7 +69,14 @@ export async function httpFloor(body: unknown, requests: number, concurrency: nu
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/send`;
   try {
-    await runApacheBench({ url, apiKey: 'floor', body, requests: Math.min(500, requests), concurrency, timeoutMs: 60_000 });
+    await runApacheBench({
+      url,
+      apiKey: 'floor',
+      body,
+      requests: Math.min(500, requests),
+      concurrency,
+      timeoutMs: 60_000,
+    });
     const before = await cpuSnapshot([]);
     const ab = await runApacheBench({ url, apiKey: 'floor', body, requests, concurrency, timeoutMs: 60_000 });
     const after = await cpuSnapshot([]);
@@ -91,21 +100,30 @@ export async function bullmqFloor(redisUrl: string, messages: number, bodyBytes:
   let done = 0;
   let finish: () => void = () => {};
   const all = new Promise<void>((resolve) => (finish = resolve));
-  const worker = new Worker('floor', async () => {
-    if (++done === jobs) finish();
-  }, { connection: consumer, prefix, concurrency: 50 });
+  const worker = new Worker(
+    'floor',
+    async () => {
+      if (++done === jobs) finish();
+    },
+    { connection: consumer, prefix, concurrency: 50 },
+  );
   try {
     const before = await cpuSnapshot(['redis-server']);
     for (let i = 0; i < jobs; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, jobs - i) }, (_, k) =>
-          queue.add('deliver', { batch: Array.from({ length: perJob }, (_, m) => ({ raw, n: m })) }, { jobId: `f${i + k}`, attempts: 8, removeOnComplete: { age: 3600, count: 1000 } }),
+          queue.add(
+            'deliver',
+            { batch: Array.from({ length: perJob }, (_, m) => ({ raw, n: m })) },
+            { jobId: `f${i + k}`, attempts: 8, removeOnComplete: { age: 3600, count: 1000 } },
+          ),
         ),
       );
     }
     await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 60_000))]);
     const after = await cpuSnapshot(['redis-server']);
-    const name = perJob === 1 ? 'BullMQ job add + process (+ redis-server)' : `BullMQ, ${perJob} messages a job (+ redis-server)`;
+    const name =
+      perJob === 1 ? 'BullMQ job add + process (+ redis-server)' : `BullMQ, ${perJob} messages a job (+ redis-server)`;
     return { name, ms: cpuMs(before, after, (done || 1) * perJob) };
   } finally {
     await worker.close();
@@ -118,14 +136,24 @@ export async function bullmqFloor(redisUrl: string, messages: number, bodyBytes:
 
 /** The SMTP client floor: pooled nodemailer, prebuilt MIME, to the sink. */
 export async function smtpClientFloor(sink: SmtpSink, raw: Buffer, messages: number): Promise<Floor> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, pool: true, maxConnections: 20, maxMessages: Infinity, secure: false });
-  const send = (i: number) => transport.sendMail({ envelope: { from: 'shop@bench.example', to: [`f${i}@sink.example`] }, raw });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: sink.port,
+    pool: true,
+    maxConnections: 20,
+    maxMessages: Infinity,
+    secure: false,
+  });
+  const send = (i: number) =>
+    transport.sendMail({ envelope: { from: 'shop@bench.example', to: [`f${i}@sink.example`] }, raw });
   try {
     const run = async (n: number) => {
       let next = 0;
-      await Promise.all(Array.from({ length: 50 }, async () => {
-        while (next < n) await send(next++);
-      }));
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (next < n) await send(next++);
+        }),
+      );
     };
     await run(Math.min(500, messages));
     const before = await cpuSnapshot(['smtp-sink']);
@@ -149,7 +177,12 @@ export interface ReferenceRate {
  * floors), also that ceiling as a ratio to it: the machine's speed moves both alike, so the ratio
  * holds from one machine and day to the next where the msg/s do not.
  */
-export function floorLines(floors: readonly Floor[], cores: number, shown: readonly Floor[] = [], reference?: ReferenceRate): string[] {
+export function floorLines(
+  floors: readonly Floor[],
+  cores: number,
+  shown: readonly Floor[] = [],
+  reference?: ReferenceRate,
+): string[] {
   const total = floors.reduce((s, f) => s + f.ms, 0);
   const ceiling = (cores * 1000) / total;
   return [
@@ -158,7 +191,9 @@ export function floorLines(floors: readonly Floor[], cores: number, shown: reado
     ...floors.map((f) => `  ${f.name.padEnd(46)} ${f.ms.toFixed(3).padStart(7)} ms/msg`),
     `  ${'sum'.padEnd(46)} ${total.toFixed(3).padStart(7)} ms/msg  → at most ${Math.floor(ceiling)} msg/s on ${cores} cores with nothing else`,
     ...(reference && reference.perSecond > 0
-      ? [`  ${'ceiling / reference'.padEnd(46)} ${(ceiling / reference.perSecond).toFixed(2).padStart(7)}×       ${reference.name} ran at ${Math.round(reference.perSecond)} msg/s just before`]
+      ? [
+          `  ${'ceiling / reference'.padEnd(46)} ${(ceiling / reference.perSecond).toFixed(2).padStart(7)}×       ${reference.name} ran at ${Math.round(reference.perSecond)} msg/s just before`,
+        ]
       : []),
   ];
 }

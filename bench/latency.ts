@@ -62,7 +62,8 @@ async function measure(url: string, apiKey: string, html: string, tag: string) {
       seconds,
       timeoutMs: TIMEOUT_MS,
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: (i) => JSON.stringify({ from: TRACKED_FROM, to: `${prefix}${i}@sink.example`, subject: `Order ${i}`, html }),
+      body: (i) =>
+        JSON.stringify({ from: TRACKED_FROM, to: `${prefix}${i}@sink.example`, subject: `Order ${i}`, html }),
     }).done;
   const warm = await load(WARMUP_SECONDS, `warm-${tag}-`);
   // How long this process's event loop was blocked meanwhile: the share of the latency that no
@@ -76,7 +77,10 @@ async function measure(url: string, apiKey: string, html: string, tag: string) {
 
 function row(name: string, r: Awaited<ReturnType<typeof measure>>, s: LatencySummary): string {
   const p = r.progress;
-  const notes = [p.errors ? `${p.errors} errors, first: ${p.firstError ?? ''}` : '', p.skipped ? `${p.skipped} skipped (too many in flight)` : ''].filter(Boolean);
+  const notes = [
+    p.errors ? `${p.errors} errors, first: ${p.firstError ?? ''}` : '',
+    p.skipped ? `${p.skipped} skipped (too many in flight)` : '',
+  ].filter(Boolean);
   const ms = (v: number) => v.toFixed(2).padStart(8);
   return `${name.padEnd(16)} ${String(p.ok).padStart(6)} ok ${(p.ok / r.seconds).toFixed(0).padStart(5)} req/s   p50 ${ms(s.p50)}  p90 ${ms(s.p90)}  p99 ${ms(s.p99)}  max ${ms(s.max)} ms   event-loop delay p99 ${r.loopP99.toFixed(0)} max ${r.loopMax.toFixed(0)} ms${notes.length ? `  [${notes.join('; ')}]` : ''}`;
 }
@@ -85,7 +89,9 @@ async function main(): Promise<void> {
   const html = orderHtml();
   await ensurePostfix((line) => console.log(line));
   console.log(`nproc ${availableParallelism()}  node ${process.version}`);
-  console.log(`open loop: ${RATE} req/s offered for ${SECONDS} s per target (warm-up ${WARMUP_SECONDS} s); body ${Buffer.byteLength(html)} bytes of HTML as JSON`);
+  console.log(
+    `open loop: ${RATE} req/s offered for ${SECONDS} s per target (warm-up ${WARMUP_SECONDS} s); body ${Buffer.byteLength(html)} bytes of HTML as JSON`,
+  );
   let sink: SmtpSink | undefined;
   let bench: BenchPlatform | undefined;
   let koa: Awaited<ReturnType<typeof startTrivialKoa>> | undefined;
@@ -105,7 +111,9 @@ async function main(): Promise<void> {
       `ratio send/koa   p50 ${x(sendSummary.p50, baseSummary.p50)}  p90 ${x(sendSummary.p90, baseSummary.p90)}  p99 ${x(sendSummary.p99, baseSummary.p99)}  max ${x(sendSummary.max, baseSummary.max)}`,
     );
     const accepted = send.warmOk + send.progress.ok;
-    console.log(`(meanwhile the platform delivered ${sink.received() - deliveredBefore} of the ${accepted} messages /v1/send accepted, warm-up included)`);
+    console.log(
+      `(meanwhile the platform delivered ${sink.received() - deliveredBefore} of the ${accepted} messages /v1/send accepted, warm-up included)`,
+    );
   } finally {
     await koa?.close();
     await bench?.close();

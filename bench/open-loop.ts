@@ -62,7 +62,8 @@ export interface OpenLoopRun {
 /** Starts an open-loop run (see the module comment); every loop in it is bounded by count and time. */
 export function startOpenLoop(options: OpenLoopOptions): OpenLoopRun {
   const url = new URL(options.url);
-  if (url.protocol !== 'http:' || !url.hostname.startsWith('127.')) throw new Error(`open-loop: loopback http URLs only, not ${options.url}`);
+  if (url.protocol !== 'http:' || !url.hostname.startsWith('127.'))
+    throw new Error(`open-loop: loopback http URLs only, not ${options.url}`);
   const total = Math.max(1, Math.round(options.rate * options.seconds));
   const intervalMs = 1000 / options.rate;
   const maxInFlight = options.maxInFlight ?? 10_000;
@@ -70,7 +71,15 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoopRun {
   // Idle sockets are dropped after 4 s, before Node's server closes them (keepAliveTimeout 5 s):
   // reusing a socket the server is closing fails with "socket hang up", an error of the client.
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256, timeout: 4_000 });
-  const progress: OpenLoopProgress = { scheduled: 0, ok: 0, errors: 0, firstError: undefined, skipped: 0, inFlight: 0, latencies: [] };
+  const progress: OpenLoopProgress = {
+    scheduled: 0,
+    ok: 0,
+    errors: 0,
+    firstError: undefined,
+    skipped: 0,
+    inFlight: 0,
+    latencies: [],
+  };
   const start = performance.now() + 5;
   let lastAnswer = start;
   let finish = () => {};
@@ -141,7 +150,10 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoopRun {
   const done = (async () => {
     const drainCap = start + options.seconds * 1000 + timeoutMs + 5_000;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, drainCap - performance.now()))))]);
+    await Promise.race([
+      drained,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, drainCap - performance.now())))),
+    ]);
     clearTimeout(timer);
     agent.destroy();
     return { progress, seconds: (lastAnswer - start) / 1000 };
@@ -161,6 +173,13 @@ export interface LatencySummary {
 /** p50 / p90 / p99 / max of `samples` (nearest rank); zeros when empty. */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0));
-  return { count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted.length ? (sorted[sorted.length - 1] ?? 0) : 0 };
+  const at = (p: number) =>
+    sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
+  return {
+    count: sorted.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: sorted.length ? (sorted[sorted.length - 1] ?? 0) : 0,
+  };
 }

@@ -65,11 +65,20 @@ export function stopOnExit(hook: () => void): () => void {
 export async function ensurePostfix(log: (line: string) => void = () => {}): Promise<void> {
   if (existsSync(SMTP_SINK) && existsSync(POSTFIX)) return;
   log('installing the Debian package postfix (No configuration: no system daemon)');
-  const selections = ['postfix postfix/main_mailer_type select No configuration', 'postfix postfix/mailname string bench.invalid', ''].join('\n');
+  const selections = [
+    'postfix postfix/main_mailer_type select No configuration',
+    'postfix postfix/mailname string bench.invalid',
+    '',
+  ].join('\n');
   const debconf = spawnSync('debconf-set-selections', { input: selections, encoding: 'utf8' });
   if (debconf.status !== 0) throw new Error(`debconf-set-selections failed: ${debconf.stderr}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', 'postfix'], { env, maxBuffer: 64 << 20, timeout: 600_000 });
+  const install = () =>
+    run('apt-get', ['install', '-y', '--no-install-recommends', 'postfix'], {
+      env,
+      maxBuffer: 64 << 20,
+      timeout: 600_000,
+    });
   try {
     await install();
   } catch {
@@ -95,7 +104,11 @@ export async function freePort(): Promise<number> {
  * Resolves once something on 127.0.0.1:`port` answers an SMTP greeting (`220`); throws at the
  * deadline, or as soon as `exited()` returns why the server is gone.
  */
-export async function waitForGreeting(port: number, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+export async function waitForGreeting(
+  port: number,
+  timeoutMs: number,
+  exited: () => string | undefined,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     const why = exited();
@@ -167,7 +180,18 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 }
 
 async function spawnSink(port: number, backlog: number, maxConnections: number): Promise<SmtpSink> {
-  const args = ['-c', '-4', '-u', SINK_USER, '-h', 'sink.bench.invalid', '-m', String(maxConnections), `${LOOPBACK}:${port}`, String(backlog)];
+  const args = [
+    '-c',
+    '-4',
+    '-u',
+    SINK_USER,
+    '-h',
+    'sink.bench.invalid',
+    '-m',
+    String(maxConnections),
+    `${LOOPBACK}:${port}`,
+    String(backlog),
+  ];
   const child = spawn(SMTP_SINK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const removeHook = stopOnExit(() => child.kill('SIGKILL'));
   let count = 0;
@@ -267,14 +291,21 @@ export interface SmtpSourceOptions {
 export async function runSmtpSource(options: SmtpSourceOptions): Promise<number> {
   const args = [
     '-4',
-    ...(options.reuseConnections ?? true ? ['-d'] : []),
-    '-s', String(options.sessions ?? 20),
-    '-m', String(options.messages),
-    '-l', String(options.size ?? 4096),
-    '-M', 'source.bench.invalid',
-    '-f', 'bench@source.bench.invalid',
-    '-t', 'rcpt@sink.bench.invalid',
-    '-S', 'bench',
+    ...((options.reuseConnections ?? true) ? ['-d'] : []),
+    '-s',
+    String(options.sessions ?? 20),
+    '-m',
+    String(options.messages),
+    '-l',
+    String(options.size ?? 4096),
+    '-M',
+    'source.bench.invalid',
+    '-f',
+    'bench@source.bench.invalid',
+    '-t',
+    'rcpt@sink.bench.invalid',
+    '-S',
+    'bench',
     `${LOOPBACK}:${options.port}`,
   ];
   const start = performance.now();

@@ -110,7 +110,10 @@ function masterCf(port: number): string {
 /** Runs `postfix -c etc <args>`; throws with its output on failure. */
 async function postfix(dir: string, ...args: string[]): Promise<string> {
   try {
-    const { stdout, stderr } = await run(POSTFIX, ['-c', join(dir, 'etc'), ...args], { timeout: 60_000, maxBuffer: 1 << 20 });
+    const { stdout, stderr } = await run(POSTFIX, ['-c', join(dir, 'etc'), ...args], {
+      timeout: 60_000,
+      maxBuffer: 1 << 20,
+    });
     return `${stdout}${stderr}`;
   } catch (err) {
     const detail = err instanceof Error && 'stderr' in err ? `${String(err.stderr)}` : String(err);
@@ -160,7 +163,9 @@ export async function startPrivatePostfix(options: PrivatePostfixOptions): Promi
     try {
       const pid = await masterPid(dir);
       if (pid !== undefined) {
-        await postfix(dir, 'stop').catch(() => postfix(dir, 'abort')).catch(() => undefined);
+        await postfix(dir, 'stop')
+          .catch(() => postfix(dir, 'abort'))
+          .catch(() => undefined);
         // `postfix stop` only signals the master; wait (bounded) until it has gone.
         for (let i = 0; i < 100 && (await masterPid(dir)) !== undefined; i++) await sleep(100);
         if ((await masterPid(dir)) !== undefined) process.kill(pid, 'SIGKILL');
@@ -177,7 +182,10 @@ export async function startPrivatePostfix(options: PrivatePostfixOptions): Promi
   } catch (err) {
     const log = await readFile(join(dir, 'maillog'), 'utf8').catch(() => '');
     await stop().catch(() => undefined);
-    throw new Error(`${err instanceof Error ? err.message : String(err)}${log ? `\nmaillog:\n${log.slice(-2_000)}` : ''}`, { cause: err });
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}${log ? `\nmaillog:\n${log.slice(-2_000)}` : ''}`,
+      { cause: err },
+    );
   }
   return { port, dir, stop };
 }

@@ -77,10 +77,18 @@ function heapSamples(head: HeapNode): Sample[] {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '30' }, incl: { type: 'string' }, callers: { type: 'string' }, per: { type: 'string' } },
+    options: {
+      top: { type: 'string', default: '30' },
+      incl: { type: 'string' },
+      callers: { type: 'string' },
+      per: { type: 'string' },
+    },
   });
   const file = positionals[0];
-  if (!file) throw new Error('usage: profile-report <file.cpuprofile|file.heapprofile> [--top N] [--incl a,b] [--callers NAME] [--per N]');
+  if (!file)
+    throw new Error(
+      'usage: profile-report <file.cpuprofile|file.heapprofile> [--top N] [--incl a,b] [--callers NAME] [--per N]',
+    );
   const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
   const heap = file.endsWith('.heapprofile');
   const all = heap ? heapSamples(heapSchema.parse(raw).head) : cpuSamples(cpuSchema.parse(raw));
@@ -90,11 +98,14 @@ function main(): void {
   const unit = heap ? 'KB' : 'ms';
   const amount = (w: number) => (per ? `  ${(heap ? w / 1024 / per : w / 1000 / per).toFixed(3)} ${unit}/unit` : '');
   const share = (w: number) => `${((w / (total || 1)) * 100).toFixed(1).padStart(5)} %`;
-  console.log(`${file}: ${heap ? `${(total / 1048576).toFixed(1)} MB sampled` : `${(total / 1000).toFixed(0)} ms busy`}`);
+  console.log(
+    `${file}: ${heap ? `${(total / 1048576).toFixed(1)} MB sampled` : `${(total / 1000).toFixed(0)} ms busy`}`,
+  );
 
   const self = new Map<string, number>();
   for (const s of busy) self.set(s.frames[0] ?? '?', (self.get(s.frames[0] ?? '?') ?? 0) + s.weight);
-  for (const [name, w] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`${share(w)}${amount(w)}  ${short(name)}`);
+  for (const [name, w] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top)))
+    console.log(`${share(w)}${amount(w)}  ${short(name)}`);
 
   if (values.incl) {
     console.log('inclusive:');
@@ -112,7 +123,8 @@ function main(): void {
       stacks.set(key, (stacks.get(key) ?? 0) + s.weight);
     }
     console.log(`callers of ${name}:`);
-    for (const [key, w] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`${share(w)}${amount(w)}  ${key}`);
+    for (const [key, w] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 10))
+      console.log(`${share(w)}${amount(w)}  ${key}`);
   }
 }
 

@@ -14,7 +14,11 @@ export async function startProfile(heap: boolean): Promise<{ stop: (path: string
     await session.post('HeapProfiler.enable');
     // Every allocation sampled, the ones the GC has already collected included: what the
     // scavenger has to deal with, not what is left at the end.
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   } else {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');

@@ -44,14 +44,23 @@ function htmlBody(raw: Buffer): Buffer {
   const text = raw.toString('latin1');
   const start = text.indexOf('\r\n\r\n') + 4;
   const header = text.slice(0, start);
-  if (start < 4 || !/^Content-Type: text\/html/im.test(header) || !/^Content-Transfer-Encoding: quoted-printable/im.test(header)) {
+  if (
+    start < 4 ||
+    !/^Content-Type: text\/html/im.test(header) ||
+    !/^Content-Transfer-Encoding: quoted-printable/im.test(header)
+  ) {
     throw new Error('the message is not a single quoted-printable HTML part');
   }
   return raw.subarray(start);
 }
 
 async function main(): Promise<void> {
-  const raw = await new MailComposer({ from: 'Shop <shop@bench.example>', to: 'zoe@client.example', subject: 'Your order', html: orderHtml() })
+  const raw = await new MailComposer({
+    from: 'Shop <shop@bench.example>',
+    to: 'zoe@client.example',
+    subject: 'Your order',
+    html: orderHtml(),
+  })
     .compile()
     .build();
   const body = htmlBody(raw);
@@ -71,7 +80,9 @@ async function main(): Promise<void> {
     if (!theirs().equals(ours())) throw new Error(`${ourName} differs from ${theirName}`);
   }
 
-  console.log(`message ${raw.length} bytes, HTML part ${body.length} bytes quoted-printable, ${html.length} bytes decoded; node ${process.version}`);
+  console.log(
+    `message ${raw.length} bytes, HTML part ${body.length} bytes quoted-printable, ${html.length} bytes decoded; node ${process.version}`,
+  );
   for (const [theirName, theirs, ourName, ours] of pairs) {
     const baseline = measure(theirs);
     const ourResult = measure(ours);
@@ -79,7 +90,9 @@ async function main(): Promise<void> {
       [theirName, baseline],
       [ourName, ourResult],
     ] as const) {
-      console.log(`${name.padEnd(22)} ${r.us.toFixed(2).padStart(7)} µs/message  ${(r.us / baseline.us).toFixed(2)}× libqp  (${r.runs} runs)`);
+      console.log(
+        `${name.padEnd(22)} ${r.us.toFixed(2).padStart(7)} µs/message  ${(r.us / baseline.us).toFixed(2)}× libqp  (${r.runs} runs)`,
+      );
     }
   }
 }

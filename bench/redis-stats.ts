@@ -47,20 +47,34 @@ async function scriptLines(r: Redis, messages: number): Promise<string[]> {
   return [...by]
     .sort((a, b) => b[1].usec - a[1].usec)
     .slice(0, 8)
-    .map(([label, v]) => `  script ${label.padEnd(40)} ${(v.calls / messages).toFixed(2).padStart(6)} calls/msg ${(v.usec / v.calls).toFixed(1).padStart(7)} µs/call`);
+    .map(
+      ([label, v]) =>
+        `  script ${label.padEnd(40)} ${(v.calls / messages).toFixed(2).padStart(6)} calls/msg ${(v.usec / v.calls).toFixed(1).padStart(7)} µs/call`,
+    );
 }
 
 /** One line per command: calls per message and server µs per message, largest first, then the total. */
 export async function redisCommandLines(url: string, messages: number): Promise<string[]> {
-  const [info, scripts] = await withRedis(url, async (r) => [await r.info('commandstats'), await scriptLines(r, messages)] as const);
+  const [info, scripts] = await withRedis(
+    url,
+    async (r) => [await r.info('commandstats'), await scriptLines(r, messages)] as const,
+  );
   const rows: { name: string; calls: number; usec: number }[] = [];
   for (const line of info.split('\n')) {
     const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
-    if (m?.[1] && m[1] !== 'info' && m[1] !== 'config') rows.push({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) });
+    if (m?.[1] && m[1] !== 'info' && m[1] !== 'config')
+      rows.push({ name: m[1], calls: Number(m[2]), usec: Number(m[3]) });
   }
   rows.sort((a, b) => b.usec - a.usec);
   const fmt = (name: string, calls: number, usec: number) =>
     `  redis ${name.padEnd(30)} ${(calls / messages).toFixed(2).padStart(6)} calls/msg ${(usec / messages).toFixed(1).padStart(7)} µs/msg`;
-  const total = rows.reduce((acc, r) => ({ calls: acc.calls + r.calls, usec: acc.usec + r.usec }), { calls: 0, usec: 0 });
-  return [...rows.slice(0, 12).map((r) => fmt(r.name, r.calls, r.usec)), fmt('(all commands)', total.calls, total.usec), ...scripts];
+  const total = rows.reduce((acc, r) => ({ calls: acc.calls + r.calls, usec: acc.usec + r.usec }), {
+    calls: 0,
+    usec: 0,
+  });
+  return [
+    ...rows.slice(0, 12).map((r) => fmt(r.name, r.calls, r.usec)),
+    fmt('(all commands)', total.calls, total.usec),
+    ...scripts,
+  ];
 }

@@ -91,14 +91,18 @@ function printGrowth(samples: readonly Sample[]): void {
   line('v8 heap used', (s) => s.heap);
   line('redis used', (s) => s.redisUsed);
   line('redis rss', (s) => s.redisRss);
-  console.log(`${'backlog'.padEnd(16)} ${first.accepted - first.delivered} → ${last.accepted - last.delivered} messages  slope ${slopePerMinute(samples, (s) => s.accepted - s.delivered).toFixed(0)} msg/min`);
+  console.log(
+    `${'backlog'.padEnd(16)} ${first.accepted - first.delivered} → ${last.accepted - last.delivered} messages  slope ${slopePerMinute(samples, (s) => s.accepted - s.delivered).toFixed(0)} msg/min`,
+  );
 }
 
 async function main(): Promise<void> {
   const html = orderHtml();
   await ensurePostfix((line) => console.log(line));
   console.log(`nproc ${availableParallelism()}  node ${process.version}`);
-  console.log(`soak: ${RATE} req/s for ${SECONDS} s through the ${BRIDGE} Bridge; sample every ${SAMPLE_MS / 1000} s; body ${Buffer.byteLength(html)} bytes of HTML as JSON`);
+  console.log(
+    `soak: ${RATE} req/s for ${SECONDS} s through the ${BRIDGE} Bridge; sample every ${SAMPLE_MS / 1000} s; body ${Buffer.byteLength(html)} bytes of HTML as JSON`,
+  );
   let sink: SmtpSink | undefined;
   let bench: BenchPlatform | undefined;
   let redis: Redis | undefined;
@@ -147,7 +151,9 @@ async function main(): Promise<void> {
       samples.push(s);
       printRow(s);
     };
-    console.log(`${'t s'.padStart(5)} ${'sched'.padStart(8)} ${'accepted'.padStart(8)} ${'errors'.padStart(6)} ${'delivered'.padStart(9)} ${'backlog'.padStart(8)}  ${'rss MB'.padStart(6)} ${'heap'.padStart(6)}  ${'redis'.padStart(6)} ${'r.rss'.padStart(6)}  ${'p99 ms'.padStart(8)}`);
+    console.log(
+      `${'t s'.padStart(5)} ${'sched'.padStart(8)} ${'accepted'.padStart(8)} ${'errors'.padStart(6)} ${'delivered'.padStart(9)} ${'backlog'.padStart(8)}  ${'rss MB'.padStart(6)} ${'heap'.padStart(6)}  ${'redis'.padStart(6)} ${'r.rss'.padStart(6)}  ${'p99 ms'.padStart(8)}`,
+    );
     await sample();
     // Bounded: the schedule, then at most the generator's drain time.
     const maxSamples = Math.ceil((SECONDS * 1000 + TIMEOUT_MS + 5_000) / SAMPLE_MS) + 1;

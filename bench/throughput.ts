@@ -55,7 +55,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
-import { MESSAGE_LINKS, orderHtml, PLAIN_FROM, postJson, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
+import {
+  MESSAGE_LINKS,
+  orderHtml,
+  PLAIN_FROM,
+  postJson,
+  startBenchPlatform,
+  TRACKED_FROM,
+  type BenchPlatform,
+} from './bench-platform.js';
 import { ensureApacheBench, runApacheBench } from './apache-bench.js';
 import { cpuSnapshot, cpuSplit } from './cpu-split.js';
 import { startProfile } from './profile.js';
@@ -78,7 +86,10 @@ const BASELINES = process.env.BENCH_BASELINES !== '0';
 /** `BENCH_REDIS=1` prints, under each Bridgemail case, the Redis commands per message (INFO commandstats). */
 const SHOW_REDIS = process.env.BENCH_REDIS === '1';
 let cpuLines: string[] = [];
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const scaled = (n: number) => Math.max(1, Math.round(n * SCALE));
 const SOURCE_N = scaled(20_000);
 const BASELINE_N = scaled(2000);
@@ -158,11 +169,25 @@ async function runCase(sink: SmtpSink, units: number, concurrency: number, submi
 async function runSource(sink: SmtpSink, port: number, n: number): Promise<CaseResult> {
   const base = sink.received();
   const start = performance.now();
-  const submitSeconds = await runSmtpSource({ port, messages: n, sessions: SOURCE_SESSIONS, size: BODY_BYTES, timeoutMs: CASE_CAP_MS });
+  const submitSeconds = await runSmtpSource({
+    port,
+    messages: n,
+    sessions: SOURCE_SESSIONS,
+    size: BODY_BYTES,
+    timeoutMs: CASE_CAP_MS,
+  });
   const reachedAt = await sink.waitFor(base + n, start + CASE_CAP_MS);
   const delivered = sink.received() - base;
   const seconds = ((reachedAt ?? performance.now()) - start) / 1000;
-  return { delivered, accepted: n, seconds, submitSeconds, errors: 0, firstError: undefined, capped: reachedAt === undefined };
+  return {
+    delivered,
+    accepted: n,
+    seconds,
+    submitSeconds,
+    errors: 0,
+    firstError: undefined,
+    capped: reachedAt === undefined,
+  };
 }
 
 /** Waits (bounded) until the sink has counted nothing new for QUIET_MS: stragglers of a capped case. */
@@ -182,9 +207,12 @@ const baselines: { nodemailer?: number; postfix?: number } = {};
 function report(name: string, r: CaseResult, baseline?: keyof typeof baselines, adjacent?: CaseResult): void {
   const perSecond = r.delivered / r.seconds;
   // This machine's speed drifts within a run: the same baseline measured right before the case.
-  const next = adjacent ? `  ${(perSecond / (adjacent.delivered / adjacent.seconds)).toFixed(2)}× nodemailer run just before it (${(adjacent.delivered / adjacent.seconds).toFixed(0)} msg/s)` : '';
+  const next = adjacent
+    ? `  ${(perSecond / (adjacent.delivered / adjacent.seconds)).toFixed(2)}× nodemailer run just before it (${(adjacent.delivered / adjacent.seconds).toFixed(0)} msg/s)`
+    : '';
   if (baseline) baselines[baseline] = perSecond;
-  const ratio = (base: number | undefined, label: string) => `${base ? (perSecond / base).toFixed(2) : '   -'}× ${label}`;
+  const ratio = (base: number | undefined, label: string) =>
+    `${base ? (perSecond / base).toFixed(2) : '   -'}× ${label}`;
   const notes = [
     r.capped ? `capped at ${CASE_CAP_MS / 1000} s: ${r.delivered}/${r.accepted} accepted reached the sink` : '',
     r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
@@ -197,11 +225,22 @@ function report(name: string, r: CaseResult, baseline?: keyof typeof baselines, 
 /** A pooled nodemailer transport to 127.0.0.1: 20 connections, reused for every message. */
 function pooled(port: number, auth?: { user: string; pass: string }) {
   const tls = { secure: false, tls: { rejectUnauthorized: false }, ...(auth ? { auth, requireTLS: true } : {}) };
-  return nodemailer.createTransport({ host: '127.0.0.1', port, pool: true, maxConnections: 20, maxMessages: Infinity, ...tls });
+  return nodemailer.createTransport({
+    host: '127.0.0.1',
+    port,
+    pool: true,
+    maxConnections: 20,
+    maxMessages: Infinity,
+    ...tls,
+  });
 }
 type Transport = ReturnType<typeof pooled>;
 
-const batchAnswer = z.object({ data: z.array(z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() })) });
+const batchAnswer = z.object({
+  data: z.array(
+    z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
+  ),
+});
 
 /** The submitter of a case of `n` messages. */
 type CaseOf = (n: number) => SubmitUnit;
@@ -212,22 +251,41 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
   // `keyed`: every request with an Idempotency-Key of its own (unique across warm-up and case).
   const run = randomBytes(4).toString('hex');
   let keys = 0;
-  const single = (apiKey: string, from: string, keyed = false): CaseOf => () => async (i: number) => {
-    await postJson(bench.sendUrl, apiKey, message(from, i), CASE_CAP_MS, keyed ? { 'idempotency-key': `bench-${run}-${++keys}` } : {});
-    return { accepted: 1 };
-  };
-  const batch = (apiKey: string, from: string): CaseOf => (n: number) => async (b: number) => {
-    const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) => message(from, b * BATCH_SIZE + k));
-    const answer = batchAnswer.parse(await postJson(`${bench.sendUrl}/batch`, apiKey, body, CASE_CAP_MS));
-    const refused = answer.data.find((d) => d.error);
-    const accepted = answer.data.filter((d) => d.id).length;
-    return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
-  };
+  const single =
+    (apiKey: string, from: string, keyed = false): CaseOf =>
+    () =>
+    async (i: number) => {
+      await postJson(
+        bench.sendUrl,
+        apiKey,
+        message(from, i),
+        CASE_CAP_MS,
+        keyed ? { 'idempotency-key': `bench-${run}-${++keys}` } : {},
+      );
+      return { accepted: 1 };
+    };
+  const batch =
+    (apiKey: string, from: string): CaseOf =>
+    (n: number) =>
+    async (b: number) => {
+      const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) =>
+        message(from, b * BATCH_SIZE + k),
+      );
+      const answer = batchAnswer.parse(await postJson(`${bench.sendUrl}/batch`, apiKey, body, CASE_CAP_MS));
+      const refused = answer.data.find((d) => d.error);
+      const accepted = answer.data.filter((d) => d.id).length;
+      return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
+    };
   // The SMTP client sends prebuilt MIME (a template with the message number filled in), as an
   // application with its own templates would: MIME building in the load generator would be
   // charged to the platform it shares the CPU with.
   const viaSmtp = (transport: Transport, from: string): CaseOf => {
-    const template = new MailComposer({ ...message(from, 0), to: 'r__N__@sink.example', subject: 'Order __N__', messageId: '<__N__.bench@bench.example>' })
+    const template = new MailComposer({
+      ...message(from, 0),
+      to: 'r__N__@sink.example',
+      subject: 'Order __N__',
+      messageId: '<__N__.bench@bench.example>',
+    })
       .compile()
       .build()
       .then((raw) => raw.toString('latin1').split('__N__'));
@@ -241,9 +299,19 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
   return [
     { name: 'rest plain', unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, PLAIN_FROM) },
     { name: 'rest track+dkim', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM) },
-    { name: 'rest track+dkim keyed', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM, true) },
+    {
+      name: 'rest track+dkim keyed',
+      unit: 1,
+      concurrency: CONCURRENCY,
+      submit: single(tracked.apiKey, TRACKED_FROM, true),
+    },
     { name: 'batch plain', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(plain.apiKey, PLAIN_FROM) },
-    { name: 'batch track+dkim', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(tracked.apiKey, TRACKED_FROM) },
+    {
+      name: 'batch track+dkim',
+      unit: BATCH_SIZE,
+      concurrency: BATCH_CONCURRENCY,
+      submit: batch(tracked.apiKey, TRACKED_FROM),
+    },
     { name: 'smtp plain', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.plain, PLAIN_FROM) },
     { name: 'smtp track+dkim', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.tracked, TRACKED_FROM) },
   ];
@@ -254,25 +322,34 @@ function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; trac
  * connections, the same body every time): the platform without a JavaScript client on its CPU.
  */
 function abCases(sink: SmtpSink, bench: BenchPlatform, html: string) {
-  const viaAb = (apiKey: string, from: string) => async (n: number): Promise<CaseResult> => {
-    const base = sink.received();
-    const start = performance.now();
-    const deadline = start + CASE_CAP_MS;
-    const body = { from, to: 'r@sink.example', subject: 'Order', html };
-    const ab = await runApacheBench({ url: bench.sendUrl, apiKey, body, requests: n, concurrency: CONCURRENCY, timeoutMs: CASE_CAP_MS });
-    const submitEnd = performance.now();
-    const reachedAt = await sink.waitFor(base + ab.accepted, deadline);
-    return {
-      delivered: sink.received() - base,
-      accepted: ab.accepted,
-      seconds: ((reachedAt ?? performance.now()) - start) / 1000,
-      submitSeconds: (submitEnd - start) / 1000,
-      errors: ab.refused,
-      firstError: ab.refused ? 'refused or failed requests (see ab)' : undefined,
-      capped: reachedAt === undefined,
-      clientCpuSeconds: ab.cpuSeconds,
+  const viaAb =
+    (apiKey: string, from: string) =>
+    async (n: number): Promise<CaseResult> => {
+      const base = sink.received();
+      const start = performance.now();
+      const deadline = start + CASE_CAP_MS;
+      const body = { from, to: 'r@sink.example', subject: 'Order', html };
+      const ab = await runApacheBench({
+        url: bench.sendUrl,
+        apiKey,
+        body,
+        requests: n,
+        concurrency: CONCURRENCY,
+        timeoutMs: CASE_CAP_MS,
+      });
+      const submitEnd = performance.now();
+      const reachedAt = await sink.waitFor(base + ab.accepted, deadline);
+      return {
+        delivered: sink.received() - base,
+        accepted: ab.accepted,
+        seconds: ((reachedAt ?? performance.now()) - start) / 1000,
+        submitSeconds: (submitEnd - start) / 1000,
+        errors: ab.refused,
+        firstError: ab.refused ? 'refused or failed requests (see ab)' : undefined,
+        capped: reachedAt === undefined,
+        clientCpuSeconds: ab.cpuSeconds,
+      };
     };
-  };
   return [
     { name: 'rest plain (ab)', run: viaAb(bench.plain.apiKey, PLAIN_FROM) },
     { name: 'rest track+dkim (ab)', run: viaAb(bench.tracked.apiKey, TRACKED_FROM) },
@@ -311,18 +388,25 @@ async function main(): Promise<void> {
   let bench: BenchPlatform | undefined;
   const ingress: Transport[] = [];
   try {
-    if (BASELINES) report('smtp-source', await warmAndRun(sink, 'smtp-source', (n) => runSource(sink, sink.port, n), SOURCE_N));
+    if (BASELINES)
+      report('smtp-source', await warmAndRun(sink, 'smtp-source', (n) => runSource(sink, sink.port, n), SOURCE_N));
 
-    const viaDirect = (n: number) => runCase(sink, n, CONCURRENCY, async (i) => {
-      await direct.sendMail({ from: PLAIN_FROM, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
-      return { accepted: 1 };
-    });
-    if (BASELINES) report('nodemailer-direct', await warmAndRun(sink, 'nodemailer-direct', viaDirect, BASELINE_N), 'nodemailer');
+    const viaDirect = (n: number) =>
+      runCase(sink, n, CONCURRENCY, async (i) => {
+        await direct.sendMail({ from: PLAIN_FROM, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
+        return { accepted: 1 };
+      });
+    if (BASELINES)
+      report('nodemailer-direct', await warmAndRun(sink, 'nodemailer-direct', viaDirect, BASELINE_N), 'nodemailer');
 
     if (BASELINES) {
       const postfix = await startPrivatePostfix({ relayPort: sink.port, concurrency: SOURCE_SESSIONS });
       try {
-        report('postfix-relay', await warmAndRun(sink, 'postfix-relay', (n) => runSource(sink, postfix.port, n), POSTFIX_N), 'postfix');
+        report(
+          'postfix-relay',
+          await warmAndRun(sink, 'postfix-relay', (n) => runSource(sink, postfix.port, n), POSTFIX_N),
+          'postfix',
+        );
       } finally {
         await postfix.stop();
       }
@@ -337,36 +421,54 @@ async function main(): Promise<void> {
     };
     ingress.push(transports.plain, transports.tracked);
     const cases = [
-      ...bridgemailCases(bench, transports, html).map((c) => ({ name: c.name, run: (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n)) })),
+      ...bridgemailCases(bench, transports, html).map((c) => ({
+        name: c.name,
+        run: (n: number) => runCase(sink, Math.ceil(n / c.unit), c.concurrency, c.submit(n)),
+      })),
       ...abCases(sink, bench, html),
     ];
     for (const c of cases.filter((c) => ONLY.length === 0 || ONLY.includes(c.name))) {
       const adjacent = BASELINES ? await viaDirect(BASELINE_N) : undefined;
       const profile = PROFILE_DIR ? await startProfile(HEAP_PROFILE) : undefined;
-      const r = await warmAndRun(sink, c.name, c.run, CASE_N, async (measure) => {
-        if (SHOW_REDIS) await resetRedisStats(redisUrl);
-        const before = await cpuSnapshot(OTHER_PROCESSES);
-        const result = await measure();
-        const client: Array<[string, number]> = result.clientCpuSeconds === undefined ? [] : [['ab (load generator)', result.clientCpuSeconds]];
-        if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1, client);
-        if (SHOW_REDIS) cpuLines.push(...(await redisCommandLines(redisUrl, result.delivered || 1)));
-        return result;
-      }, PLATFORM_WARMUP_N);
+      const r = await warmAndRun(
+        sink,
+        c.name,
+        c.run,
+        CASE_N,
+        async (measure) => {
+          if (SHOW_REDIS) await resetRedisStats(redisUrl);
+          const before = await cpuSnapshot(OTHER_PROCESSES);
+          const result = await measure();
+          const client: Array<[string, number]> =
+            result.clientCpuSeconds === undefined ? [] : [['ab (load generator)', result.clientCpuSeconds]];
+          if (SHOW_CPU) cpuLines = cpuSplit(before, await cpuSnapshot(OTHER_PROCESSES), result.delivered || 1, client);
+          if (SHOW_REDIS) cpuLines.push(...(await redisCommandLines(redisUrl, result.delivered || 1)));
+          return result;
+        },
+        PLATFORM_WARMUP_N,
+      );
       report(c.name, r, undefined, adjacent);
       for (const line of cpuLines) console.log(line);
       cpuLines = [];
-      if (profile && PROFILE_DIR) console.log(`  profile: ${await profile.stop(join(PROFILE_DIR, `${c.name.replace(/\W+/g, '-')}.cpuprofile`))}`);
+      if (profile && PROFILE_DIR)
+        console.log(`  profile: ${await profile.stop(join(PROFILE_DIR, `${c.name.replace(/\W+/g, '-')}.cpuprofile`))}`);
     }
 
     // The baseline again: how much the machine drifted during the run.
     const last = BASELINES ? await warmAndRun(sink, 'nodemailer-direct #2', viaDirect, BASELINE_N) : undefined;
     if (last) {
       report('nodemailer-direct #2', last);
-      const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html }).compile().build();
+      const raw = await new MailComposer({ from: TRACKED_FROM, to: 'r1@sink.example', subject: 'Order 1', html })
+        .compile()
+        .build();
       const single = await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length);
       const floors: Floor[] = [
         rsaFloor(),
-        await httpFloor({ from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html }, BASELINE_N * 2, CONCURRENCY),
+        await httpFloor(
+          { from: TRACKED_FROM, to: 'r@sink.example', subject: 'Order', html },
+          BASELINE_N * 2,
+          CONCURRENCY,
+        ),
         await bullmqFloor(redisUrl, BASELINE_N * 2, raw.length, 20),
         await smtpClientFloor(sink, raw, BASELINE_N * 2),
       ];

@@ -98,7 +98,9 @@ async function main(): Promise<void> {
   const clicks = tracked.split('/t/c/').length - 1;
   if (clicks < LINKS) throw new Error(`expected ${LINKS} tracked links, found ${clicks}`);
 
-  console.log(`html ${Buffer.byteLength(html)} bytes, message ${raw.length} bytes, ${LINKS} links; nproc ${availableParallelism()}; node ${process.version}`);
+  console.log(
+    `html ${Buffer.byteLength(html)} bytes, message ${raw.length} bytes, ${LINKS} links; nproc ${availableParallelism()}; node ${process.version}`,
+  );
   const cases: [string, () => Promise<Buffer>][] = [
     ['baseline (split→join)', () => splitJoin(raw)],
     ['rewriteHtmlParts no-op', () => rewriteHtmlParts(raw, (h) => h)],
@@ -108,7 +110,9 @@ async function main(): Promise<void> {
   for (const [name, fn] of cases) {
     const { perSecond, runs } = await measure(fn);
     if (baseline === 0) baseline = perSecond;
-    console.log(`${name.padEnd(28)} ${perSecond.toFixed(0).padStart(7)} msg/s  ${(perSecond / baseline).toFixed(2)}× baseline  (${runs} runs)`);
+    console.log(
+      `${name.padEnd(28)} ${perSecond.toFixed(0).padStart(7)} msg/s  ${(perSecond / baseline).toFixed(2)}× baseline  (${runs} runs)`,
+    );
   }
 }
 

@@ -8,7 +8,11 @@ import { classifyMessage } from '../workers/bounces/index.js';
  *
  * @returns the exit code: 0 when every file was classified, 1 otherwise.
  */
-export async function runClassify(files: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runClassify(
+  files: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let exitCode = 0;
   if (files.length === 0) {
     err.write('usage: bridgemail classify FILE...\n');

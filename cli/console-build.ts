@@ -17,7 +17,11 @@ export interface ConsolePaths {
 /** The paths of this checkout: `admin-api/web`, its `dist`, and `node_modules/vite`. */
 export function defaultConsolePaths(): ConsolePaths {
   const webDir = fileURLToPath(new URL('../admin-api/web', import.meta.url));
-  return { webDir, outDir: join(webDir, 'dist'), viteBin: fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)) };
+  return {
+    webDir,
+    outDir: join(webDir, 'dist'),
+    viteBin: fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url)),
+  };
 }
 
 /** What {@link ensureConsoleBuilt} found or did. */
@@ -37,11 +41,23 @@ const exists = (path: string) =>
 export async function ensureConsoleBuilt(paths: ConsolePaths, logger: Logger): Promise<ConsoleBuildOutcome> {
   if (await exists(join(paths.outDir, 'index.html'))) return 'present';
   if (!(await exists(paths.viteBin))) {
-    logger.warn({ dir: paths.outDir }, 'web console not built and Vite not installed: run `npm ci` then `npm run build:web`');
+    logger.warn(
+      { dir: paths.outDir },
+      'web console not built and Vite not installed: run `npm ci` then `npm run build:web`',
+    );
     return 'no-vite';
   }
   logger.info({ dir: paths.outDir }, 'building the web console (first start)');
-  const args = [paths.viteBin, 'build', paths.webDir, '--config', join(paths.webDir, 'vite.config.ts'), '--outDir', paths.outDir, '--emptyOutDir'];
+  const args = [
+    paths.viteBin,
+    'build',
+    paths.webDir,
+    '--config',
+    join(paths.webDir, 'vite.config.ts'),
+    '--outDir',
+    paths.outDir,
+    '--emptyOutDir',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));

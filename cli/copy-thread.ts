@@ -6,7 +6,9 @@ import { createCopyMaker, type CopyOutcome, type CopyRequest } from './copy-work
 // thread, a request's tasks in turn, and posts their results back together.
 const port = parentPort;
 if (!port) throw new Error('copy-thread runs as a worker thread');
-const make = createCopyMaker(new TrackingTokens(Buffer.from(String((workerData as { masterKey: string }).masterKey), 'hex')));
+const make = createCopyMaker(
+  new TrackingTokens(Buffer.from(String((workerData as { masterKey: string }).masterKey), 'hex')),
+);
 port.on('message', (req: CopyRequest) => {
   void Promise.all(
     req.tasks.map((task): Promise<CopyOutcome> => {

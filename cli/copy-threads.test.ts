@@ -26,7 +26,13 @@ const task = (i: number): CopyTask => ({
 });
 
 /** A copy without the parts that change with the clock (t= of the signature, the tokens' time and so bh=). */
-const stable = (b: Buffer) => b.toString('latin1').replace(/t=\d+;/, 't=;').replace(/bh=[^;]*;/, 'bh=;').replace(/b=[^;]*$/m, 'b=').replace(/\/t\/[oc]\/[\w.-]+/g, '/t/x/TOKEN');
+const stable = (b: Buffer) =>
+  b
+    .toString('latin1')
+    .replace(/t=\d+;/, 't=;')
+    .replace(/bh=[^;]*;/, 'bh=;')
+    .replace(/b=[^;]*$/m, 'b=')
+    .replace(/\/t\/[oc]\/[\w.-]+/g, '/t/x/TOKEN');
 
 describe('CopyThreads', () => {
   let threads: CopyThreads;
@@ -48,13 +54,24 @@ describe('CopyThreads', () => {
       expect(copy.toString('latin1')).toContain(`To: r${i}@example.test`);
       expect(stable(copy)).toEqual(stable(expected[i] ?? Buffer.alloc(0)));
       const click = /\/t\/c\/([\w.-]+)/.exec(copy.toString('latin1'))?.[1] ?? '';
-      expect(tokens.verify(click, 'c')).toMatchObject({ m: `m${i}`, r: `r${i}@example.test`, u: `https://shop.example/o/${i}` });
+      expect(tokens.verify(click, 'c')).toMatchObject({
+        m: `m${i}`,
+        r: `r${i}@example.test`,
+        u: `https://shop.example/o/${i}`,
+      });
     });
   });
 
   it('fails only the task that fails, and keeps serving after it', async () => {
-    const bad: CopyTask = { raw: message(99), signingKey: { domain: 'signed.example', selector: 'bm1', privateKey: 'not a key' } };
-    const settled = await Promise.allSettled([threads.run(task(1)), threads.run(bad), threads.run({ raw: message(2) })]);
+    const bad: CopyTask = {
+      raw: message(99),
+      signingKey: { domain: 'signed.example', selector: 'bm1', privateKey: 'not a key' },
+    };
+    const settled = await Promise.allSettled([
+      threads.run(task(1)),
+      threads.run(bad),
+      threads.run({ raw: message(2) }),
+    ]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(settled[2]).toEqual({ status: 'fulfilled', value: message(2) });
     expect((await threads.run(task(3))).toString('latin1')).toContain('To: r3@example.test');

@@ -44,7 +44,12 @@ export class CopyThreads {
    * Starts `size` threads and waits until each is ready. `batching`: how the copy requests of a
    * tick are gathered (their spacing), see {@link TickBatchOptions}.
    */
-  static async start(size: number, masterKey: Buffer, logger: Logger, batching: TickBatchOptions = {}): Promise<CopyThreads> {
+  static async start(
+    size: number,
+    masterKey: Buffer,
+    logger: Logger,
+    batching: TickBatchOptions = {},
+  ): Promise<CopyThreads> {
     const pool = new CopyThreads(masterKey, logger, batching);
     await Promise.all(Array.from({ length: size }, () => pool.#spawn()));
     return pool;
@@ -106,7 +111,11 @@ export class CopyThreads {
 
   #spawn(): Promise<void> {
     const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./copy-thread.ts', import.meta.url).href, threadName: 'bm-copy', masterKey: this.masterKey.toString('hex') },
+      workerData: {
+        entry: new URL('./copy-thread.ts', import.meta.url).href,
+        threadName: 'bm-copy',
+        masterKey: this.masterKey.toString('hex'),
+      },
     });
     const slot: Slot = { worker, pending: new Map(), tasks: 0 };
     this.#slots.push(slot);

@@ -29,8 +29,15 @@ describe('createCopyMaker', () => {
     const make = createCopyMaker(new TrackingTokens(Buffer.alloc(32, 1)));
     const a = keyPair();
     const b = keyPair();
-    const task = (privateKey: string) => ({ raw, signingKey: { domain: 'signed.example', selector: 'bm1', privateKey } });
-    const [first, second, third] = [await make(task(a.privateKey)), await make(task(b.privateKey)), await make(task(a.privateKey))];
+    const task = (privateKey: string) => ({
+      raw,
+      signingKey: { domain: 'signed.example', selector: 'bm1', privateKey },
+    });
+    const [first, second, third] = [
+      await make(task(a.privateKey)),
+      await make(task(b.privateKey)),
+      await make(task(a.privateKey)),
+    ];
     expect(await verifiesWith(first, a.record)).toBe('pass');
     expect(await verifiesWith(second, b.record)).toBe('pass');
     expect(await verifiesWith(second, a.record)).toBe('fail');

@@ -29,7 +29,13 @@ export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Pro
   // Consecutive copies are mostly signed with one key: compared as strings, it is not hashed again.
   let last: { signingKey: NonNullable<CopyTask['signingKey']>; key: DkimKey } | undefined;
   const parsed = (k: NonNullable<CopyTask['signingKey']>) => {
-    if (last && last.signingKey.privateKey === k.privateKey && last.signingKey.domain === k.domain && last.signingKey.selector === k.selector) return last.key;
+    if (
+      last &&
+      last.signingKey.privateKey === k.privateKey &&
+      last.signingKey.domain === k.domain &&
+      last.signingKey.selector === k.selector
+    )
+      return last.key;
     const id = `${k.domain}\n${k.selector}\n${createHash('sha256').update(k.privateKey).digest('hex')}`;
     let key = keys.get(id);
     if (!key) {
@@ -41,7 +47,9 @@ export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Pro
     return key;
   };
   return async (task) => {
-    const tracked = task.tracking ? await applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens) : task.raw;
+    const tracked = task.tracking
+      ? await applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens)
+      : task.raw;
     return task.signingKey ? signMessage(tracked, parsed(task.signingKey)) : tracked;
   };
 }

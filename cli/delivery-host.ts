@@ -36,7 +36,10 @@ export async function startDeliveryThread(wiring: DeliveryWiring): Promise<Deliv
         storePort: channel.port2,
         logLevel: wiring.logger.level,
       };
-      const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), { workerData: data, transferList: [channel.port2] });
+      const worker = new Worker(new URL('./thread-boot.mjs', import.meta.url), {
+        workerData: data,
+        transferList: [channel.port2],
+      });
       worker.on('message', (m: ThreadMessage) => {
         if ('log' in m) writeLogLines(wiring.logger, m.log);
         else if ('unbindableIps' in m) unbindable = m.unbindableIps;

@@ -37,7 +37,10 @@ import { redisConnector } from './redis-connect.js';
 import { createCopyMaker, type CopyTask } from './copy-work.js';
 
 /** The control-plane reads delivery makes (all cached here, and invalidated on announcements). */
-export type DeliveryStore = Pick<Store, 'listPools' | 'getPool' | 'getBridge' | 'getSigningKey' | 'suppressionKeys' | 'getSetting'>;
+export type DeliveryStore = Pick<
+  Store,
+  'listPools' | 'getPool' | 'getBridge' | 'getSigningKey' | 'suppressionKeys' | 'getSetting'
+>;
 
 /** What {@link startDelivery} is wired with. */
 export interface DeliveryWiring {
@@ -78,7 +81,8 @@ export async function startDelivery(wiring: DeliveryWiring): Promise<Delivery> {
   const { logger } = wiring;
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping delivery'));
+    for (const fn of closers.reverse())
+      await fn().catch((err: unknown) => logger.warn({ err }, 'error while stopping delivery'));
     closers.length = 0;
   };
   let sourceIps: SourceIps;
@@ -110,7 +114,8 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   const pools = new TtlCache((poolId) => store.getPool(poolId));
   const suppressions = new SuppressionIndex(() => store.suppressionKeys());
   await suppressions.refresh();
-  const reloadSuppressions = () => void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
+  const reloadSuppressions = () =>
+    void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
   // Pool IPs this host cannot bind are never picked: checked at start, on Pool changes and on a timer.
   const sourceIps = new SourceIps({ logger, ...(wiring.onUnbindableIps ? { onChange: wiring.onUnbindableIps } : {}) });
   const recheckIps = () =>
@@ -127,7 +132,10 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     const stored = await store.getSetting(SHAPING_SETTING);
     return stored === undefined ? config.delivery.shaping : parseShapingPolicy(stored);
   };
-  const shaper = new Shaper(commandsRedis, config.redis.prefix, await loadShaping(), { logger: logger.child({ component: 'shaping' }), ...batching });
+  const shaper = new Shaper(commandsRedis, config.redis.prefix, await loadShaping(), {
+    logger: logger.child({ component: 'shaping' }),
+    ...batching,
+  });
   const reloadShaping = () =>
     loadShaping().then(
       (policy) => shaper.setPolicy(policy),
@@ -164,7 +172,10 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   // As many idle connections per (IP, MX) as deliveries may run at once: with fewer, every
   // burst above the cap closes connections only to open new ones (connect, greeting, EHLO) for
   // the next jobs. The shaper's connection limits still bound how many are in use.
-  const connections = new ConnectionPool({ maxTransactions: config.delivery.maxTransactionsPerConnection, maxIdlePerKey: config.delivery.concurrency });
+  const connections = new ConnectionPool({
+    maxTransactions: config.delivery.maxTransactionsPerConnection,
+    maxIdlePerKey: config.delivery.concurrency,
+  });
   closers.push(async () => connections.close());
   const verp = new VerpAddresses(wiring.masterKey, config.verp.prefix, config.verp.domain);
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
@@ -187,11 +198,16 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     resolveMx: createMxResolver(config.delivery.mxOverride ? { override: config.delivery.mxOverride } : {}),
     heloName: config.heloName,
     timeoutMs: config.delivery.smtpTimeoutMs,
-    retry: { baseMs: config.delivery.retryBaseMs, maxMs: config.delivery.retryMaxMs, maxAgeMs: config.delivery.retryMaxAgeMs },
+    retry: {
+      baseMs: config.delivery.retryBaseMs,
+      maxMs: config.delivery.retryMaxMs,
+      maxAgeMs: config.delivery.retryMaxAgeMs,
+    },
     spool,
     pool: connections,
     shaper,
-    requireTls: (domain, rollup) => config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
+    requireTls: (domain, rollup) =>
+      config.delivery.requireTls.includes(domain) || config.delivery.requireTls.includes(rollup),
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
     markIdempotencyTaken: (ref, messageId) => idempotency.take(ref, messageId),

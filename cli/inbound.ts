@@ -34,7 +34,10 @@ export interface InboundWiring {
  */
 export async function startInbound(wiring: InboundWiring): Promise<{ port: number }> {
   const { config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers } = wiring;
-  const inboundQueue = new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: config.redis.prefix });
+  const inboundQueue = new Queue<InboundReport>(INBOUND_QUEUE, {
+    connection: producerRedis,
+    prefix: config.redis.prefix,
+  });
   closers.push(() => inboundQueue.close());
   const inboundWorker = new Worker<InboundReport>(
     INBOUND_QUEUE,

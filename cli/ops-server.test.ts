@@ -9,7 +9,13 @@ describe('ops server', () => {
     server = undefined;
   });
   const start = async (checks: Parameters<typeof startOpsServer>[0]['checks']) => {
-    server = await startOpsServer({ host: '127.0.0.1', port: 0, logger: createLogger({ level: 'silent' }), roles: ['worker'], checks });
+    server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ level: 'silent' }),
+      roles: ['worker'],
+      checks,
+    });
     return (path: string, method = 'GET') => fetch(`http://127.0.0.1:${server?.port}${path}`, { method });
   };
 
@@ -21,7 +27,10 @@ describe('ops server', () => {
     ]);
     const res = await get('/readyz');
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'unavailable', checks: { redis: 'ok', database: 'connection refused', clickhouse: 'timed out' } });
+    expect(await res.json()).toEqual({
+      status: 'unavailable',
+      checks: { redis: 'ok', database: 'connection refused', clickhouse: 'timed out' },
+    });
     expect((await get('/healthz')).status).toBe(200);
     expect((await get('/readyz', 'POST')).status).toBe(405);
   });
@@ -40,28 +49,65 @@ describe('ops server', () => {
     const get = (path: string) => fetch(`http://127.0.0.1:${server?.port}${path}`);
     const degraded = await get('/readyz');
     expect(degraded.status).toBe(200);
-    expect(await degraded.json()).toEqual({ status: 'degraded', checks: { database: 'ok', 'source-ips': 'cannot bind 192.0.2.10 (EADDRNOTAVAIL; pool pool_a)' } });
+    expect(await degraded.json()).toEqual({
+      status: 'degraded',
+      checks: { database: 'ok', 'source-ips': 'cannot bind 192.0.2.10 (EADDRNOTAVAIL; pool pool_a)' },
+    });
     expect(await (await get('/metrics')).text()).toContain('bridgemail_pool_ips_unbindable{roles="worker"} 1');
     database = Promise.reject(new Error('connection refused'));
     database.catch(() => undefined);
     expect((await get('/readyz')).status).toBe(503);
     database = Promise.resolve('ok');
     unbindable = [];
-    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready', checks: { database: 'ok', 'source-ips': 'ok' } });
+    expect(await (await get('/readyz')).json()).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', 'source-ips': 'ok' },
+    });
     expect(await (await get('/metrics')).text()).toContain('bridgemail_pool_ips_unbindable{roles="worker"} 0');
   });
 
   it('counts events and caps the domain label set', async () => {
     const get = await start([]);
     server?.countEvents([
-      { id: 'ev_1', ts: 1, type: 'deferred', messageId: 'm', bridgeId: 'b', poolId: 'p', ip: '127.0.0.2', recipient: 'x@Slow.Example' },
-      { id: 'ev_2', ts: 2, type: 'delivered', messageId: 'm', bridgeId: 'b', poolId: 'p', ip: '127.0.0.2', recipient: 'x@slow.example' },
+      {
+        id: 'ev_1',
+        ts: 1,
+        type: 'deferred',
+        messageId: 'm',
+        bridgeId: 'b',
+        poolId: 'p',
+        ip: '127.0.0.2',
+        recipient: 'x@Slow.Example',
+      },
+      {
+        id: 'ev_2',
+        ts: 2,
+        type: 'delivered',
+        messageId: 'm',
+        bridgeId: 'b',
+        poolId: 'p',
+        ip: '127.0.0.2',
+        recipient: 'x@slow.example',
+      },
     ] as never);
-    server?.countEvents(Array.from({ length: 600 }, (_, i) => ({ id: `e${i}`, ts: 3, type: 'deferred', messageId: 'm', bridgeId: 'b', poolId: 'p', ip: '127.0.0.3', recipient: `r@d${i}.example` })) as never);
+    server?.countEvents(
+      Array.from({ length: 600 }, (_, i) => ({
+        id: `e${i}`,
+        ts: 3,
+        type: 'deferred',
+        messageId: 'm',
+        bridgeId: 'b',
+        poolId: 'p',
+        ip: '127.0.0.3',
+        recipient: `r@d${i}.example`,
+      })) as never,
+    );
     const text = await (await get('/metrics')).text();
     expect(text).toContain('bridgemail_deferrals_total{ip="127.0.0.2",domain="slow.example",roles="worker"} 1');
     expect(text).toContain('bridgemail_events_total{type="delivered",ip="127.0.0.2",roles="worker"} 1');
-    const domains = new Set([...text.matchAll(/bridgemail_deferrals_total\{ip="127\.0\.0\.3",domain="([^"]+)"/g)].map((m) => m[1]));
+    const domains = new Set(
+      [...text.matchAll(/bridgemail_deferrals_total\{ip="127\.0\.0\.3",domain="([^"]+)"/g)].map((m) => m[1]),
+    );
     expect(domains.size).toBe(500);
     expect(domains.has('other')).toBe(true);
   });

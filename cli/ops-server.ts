@@ -93,7 +93,10 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
     for (const kind of ['failures', 'refusals'] as const) {
       new Counter({
         name: `bridgemail_auth_${kind}_total`,
-        help: kind === 'failures' ? 'Failed authentications, by transport (api, smtp, admin, console)' : 'Attempts refused with AUTH_RATE_LIMITED (429 / SMTP 454), by transport',
+        help:
+          kind === 'failures'
+            ? 'Failed authentications, by transport (api, smtp, admin, console)'
+            : 'Attempts refused with AUTH_RATE_LIMITED (429 / SMTP 454), by transport',
         labelNames: ['transport'],
         registers: [registry],
         collect() {
@@ -116,7 +119,12 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
       },
     });
   }
-  const events = new Counter({ name: 'bridgemail_events_total', help: 'Events written to ClickHouse, by type and Pool IP', labelNames: ['type', 'ip'], registers: [registry] });
+  const events = new Counter({
+    name: 'bridgemail_events_total',
+    help: 'Events written to ClickHouse, by type and Pool IP',
+    labelNames: ['type', 'ip'],
+    registers: [registry],
+  });
   const deferrals = new Counter({
     name: 'bridgemail_deferrals_total',
     help: `Temporary failures by Pool IP and recipient domain (the first ${MAX_DOMAINS} domains seen; others as "other")`,
@@ -144,12 +152,16 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
     });
   }
   const sourceIpsCheck = (list: ReturnType<NonNullable<OpsWiring['unbindableIps']>>) =>
-    list.length === 0 ? 'ok' : `cannot bind ${list.map((u) => `${u.ip} (${u.code}; pool ${u.poolIds.join(', ')})`).join(', ')}`;
+    list.length === 0
+      ? 'ok'
+      : `cannot bind ${list.map((u) => `${u.ip} (${u.code}; pool ${u.poolIds.join(', ')})`).join(', ')}`;
 
   const ready = async () => {
     const results = await Promise.all(
       wiring.checks.map(async (c) => {
-        const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref());
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref(),
+        );
         try {
           await Promise.race([c.check(), timeout]);
           return [c.name, 'ok'] as const;
@@ -168,8 +180,14 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'application/json', JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } }));
-    if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ status: 'ok', roles: wiring.roles }));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(
+        405,
+        'application/json',
+        JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'GET only' } }),
+      );
+    if (path === '/healthz')
+      return send(200, 'application/json', JSON.stringify({ status: 'ok', roles: wiring.roles }));
     if (path === '/readyz') {
       ready().then(
         (checks) => {
@@ -186,12 +204,20 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
         (text) => send(200, registry.contentType, text),
         (err: unknown) => {
           wiring.logger.warn({ err }, 'metrics not collected');
-          send(500, 'application/json', JSON.stringify({ error: { code: 'INTERNAL', message: 'metrics not collected' } }));
+          send(
+            500,
+            'application/json',
+            JSON.stringify({ error: { code: 'INTERNAL', message: 'metrics not collected' } }),
+          );
         },
       );
       return;
     }
-    send(404, 'application/json', JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: 'GET /healthz, /readyz or /metrics' } }));
+    send(
+      404,
+      'application/json',
+      JSON.stringify({ error: { code: 'ROUTE_NOT_FOUND', message: 'GET /healthz, /readyz or /metrics' } }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

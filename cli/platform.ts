@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createAdminApp } from '../admin-api/index.js';
-import { applySchema, openClickHouse, queryTimeline, startEventWriter, type ClickHouseClient } from '../analytics/index.js';
+import {
+  applySchema,
+  openClickHouse,
+  queryTimeline,
+  startEventWriter,
+  type ClickHouseClient,
+} from '../analytics/index.js';
 import {
   acceptMessage,
   AuthFailureLimiter,
@@ -117,7 +123,9 @@ async function start(
   const has = (role: Exclude<Role, 'all'>) => roles.includes('all') || roles.includes(role);
   const embedded = roles.length === 1 && roles[0] === 'all';
   if (!embedded && (!config.redis.url || !config.databaseUrl)) {
-    throw new Error(`role ${roles.join(',')} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`);
+    throw new Error(
+      `role ${roles.join(',')} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`,
+    );
   }
   // Embedded chDB belongs to the process that writes it (the analytics role); a process that only
   // reads ClickHouse (ingress, admin) without being that writer needs a server.
@@ -154,7 +162,9 @@ async function start(
   const writerRedis = connect('writer', null, false);
 
   // Control plane.
-  const sql = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(join(config.dataDir, 'pglite'));
+  const sql = config.databaseUrl
+    ? await openPostgres(config.databaseUrl)
+    : await openPglite(join(config.dataDir, 'pglite'));
   closers.push(() => sql.close());
   const applied = await migrate(sql);
   logger.info({ engine: sql.engine, applied }, 'control-plane schema ready');
@@ -164,7 +174,9 @@ async function start(
   let clickhouse: ClickHouseClient | undefined;
   let countEvents: (events: readonly MailEvent[]) => void = () => {};
   if (has('analytics') || has('ingress') || has('admin')) {
-    const ch = openClickHouse(config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') });
+    const ch = openClickHouse(
+      config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') },
+    );
     clickhouse = ch;
     closers.push(() => ch.close());
     // ClickHouse being down never stops mail: events wait in Redis and the schema is applied
@@ -175,7 +187,9 @@ async function start(
       await applySchema(ch, config.clickhouse.database, { ttlDays: config.events.ttlDays });
       schemaReady = true;
     };
-    await ensureSchema().catch((err: unknown) => logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'));
+    await ensureSchema().catch((err: unknown) =>
+      logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'),
+    );
     if (has('analytics')) {
       const writer = await startEventWriter({
         onInserted: (events) => countEvents(events),
@@ -203,7 +217,8 @@ async function start(
   const isSuppressed = (bridgeId: string, recipients: readonly string[]) => suppressions.among(bridgeId, recipients);
   // Applied to this process's caches when any process announces a change (this one at once, see announce).
   const applyControl = (m: ControlMessage) => {
-    if (m.type === 'suppression-changed') void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
+    if (m.type === 'suppression-changed')
+      void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     if (m.type !== 'bridge-changed') return;
     authCache.invalidate(m.bridgeId);
     bridgeWebhooks.invalidate(m.bridgeId);
@@ -222,17 +237,33 @@ async function start(
     },
   });
   closers.push(async () => stopControl());
-  const limiter = new AuthFailureLimiter(commandsRedis, config.redis.prefix, config.authLimits, logger.child({ component: 'auth' }));
+  const limiter = new AuthFailureLimiter(
+    commandsRedis,
+    config.redis.prefix,
+    config.authLimits,
+    logger.child({ component: 'auth' }),
+  );
   const auth = createAuthenticator(authCache, limiter);
 
   const events = new EventPublisher(commandsRedis, config.redis.prefix);
   const idempotency = new IdempotencyKeys(commandsRedis, config.redis.prefix);
   // A keyed message's claim learns its batch's job id before the add: a retry can then find it.
-  const queues = new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax, beforeBatch: (id, keyed) => idempotency.assignJob(id, keyed) });
+  const queues = new PoolQueues(producerRedis, config.redis.prefix, {
+    maxBatch: config.delivery.queueBatchMax,
+    beforeBatch: (id, keyed) => idempotency.assignJob(id, keyed),
+  });
   closers.push(() => queues.close());
   const spool = new Spool(config.spool.dir);
   await spool.init();
-  const acceptDeps = { queues, events, logger, idempotency, spool, maxMessageBytes: config.limits.maxMessageBytes, spoolThresholdBytes: config.spool.thresholdBytes };
+  const acceptDeps = {
+    queues,
+    events,
+    logger,
+    idempotency,
+    spool,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    spoolThresholdBytes: config.spool.thresholdBytes,
+  };
 
   const verp = new VerpAddresses(masterKey, config.verp.prefix, config.verp.domain);
   const deliveryWiring = (trackingBaseUrl: string) => ({ config, logger, store, redisUrl, masterKey, trackingBaseUrl });
@@ -277,13 +308,32 @@ async function start(
     });
     closers.push(() => smtp.close());
     // Bounces and complaints: the inbound MX queues reports, a worker classifies and links them.
-    const mx = await startInbound({ config, logger, producerRedis, workerRedis, verp, analytics, events, store, tls, closers });
-    Object.assign(ports, { api: (apiServer.address() as AddressInfo).port, smtp: smtp.port, smtps: smtp.securePort, mx: mx.port });
+    const mx = await startInbound({
+      config,
+      logger,
+      producerRedis,
+      workerRedis,
+      verp,
+      analytics,
+      events,
+      store,
+      tls,
+      closers,
+    });
+    Object.assign(ports, {
+      api: (apiServer.address() as AddressInfo).port,
+      smtp: smtp.port,
+      smtps: smtp.securePort,
+      mx: mx.port,
+    });
     apiUrl = `http://${urlHost}:${ports.api}`;
     logger.info({ url: `${apiUrl}/v1/send` }, 'send API listening');
     logger.info({ url: `smtp://${urlHost}:${ports.smtp}`, tls: 'STARTTLS' }, 'SMTP submission listening');
     logger.info({ url: `smtps://${urlHost}:${ports.smtps}`, tls: 'implicit' }, 'SMTPS submission listening');
-    logger.info({ url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain }, 'inbound MX listening');
+    logger.info(
+      { url: `smtp://${urlHost}:${ports.mx}`, fbl: config.inbound.fblAddress, bounceDomain: config.verp.domain },
+      'inbound MX listening',
+    );
   }
 
   let unbindableIps: Delivery['unbindableIps'] | undefined;
@@ -295,7 +345,8 @@ async function start(
       producerRedis,
       workerRedis,
       store,
-      webhooksFor: async (bridgeId, type) => (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
+      webhooksFor: async (bridgeId, type) =>
+        (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
       // While no Bridge has a webhook (the usual case), the fan-out does not even decode the events.
       anyWebhooks: () => anyWebhooks.get(''),
       closers,
@@ -317,7 +368,12 @@ async function start(
   });
   const queueDirectory = {
     list: async () => [
-      ...(await store.listPools()).map((p) => ({ name: queues.queue(p.id).name, kind: 'pool' as const, poolId: p.id, queue: queues.queue(p.id) })),
+      ...(await store.listPools()).map((p) => ({
+        name: queues.queue(p.id).name,
+        kind: 'pool' as const,
+        poolId: p.id,
+        queue: queues.queue(p.id),
+      })),
       ...watched,
     ],
     eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
@@ -336,7 +392,12 @@ async function start(
         applyControl(message);
         await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
       },
-      endpoints: () => ({ host: config.publicHost, smtpPort: ports.smtp || config.ports.smtp, smtpsPort: ports.smtps || config.ports.smtps, apiUrl }),
+      endpoints: () => ({
+        host: config.publicHost,
+        smtpPort: ports.smtp || config.ports.smtp,
+        smtpsPort: ports.smtps || config.ports.smtps,
+        apiUrl,
+      }),
       adminToken,
       defaultShaping: config.delivery.shaping,
       checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
@@ -359,11 +420,26 @@ async function start(
     checks: [
       { name: 'redis', check: async () => Promise.all([producerRedis.ping(), commandsRedis.ping()]) },
       { name: 'database', check: () => sql.query('SELECT 1') },
-      ...(clickhouse ? [{ name: 'clickhouse', check: async () => { const ch = clickhouse; if (ch && !(await ch.ping()).success) throw new Error('ping failed'); } }] : []),
+      ...(clickhouse
+        ? [
+            {
+              name: 'clickhouse',
+              check: async () => {
+                const ch = clickhouse;
+                if (ch && !(await ch.ping()).success) throw new Error('ping failed');
+              },
+            },
+          ]
+        : []),
     ],
     queueDepths: async () => {
       const list = await queueDirectory.list();
-      const counts = await Promise.all(list.map(async (q) => ({ name: q.name, counts: await q.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed') })));
+      const counts = await Promise.all(
+        list.map(async (q) => ({
+          name: q.name,
+          counts: await q.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+        })),
+      );
       return counts.flatMap((q) => Object.entries(q.counts).map(([state, count]) => ({ queue: q.name, state, count })));
     },
     eventBacklog: queueDirectory.eventBacklog,
@@ -374,10 +450,21 @@ async function start(
   closers.push(() => ops.close());
   countEvents = (batch) => ops.countEvents(batch);
   ports.ops = ops.port;
-  logger.info({ url: `http://${urlHost}:${ports.ops}/metrics` }, 'ops endpoints listening (/healthz, /readyz, /metrics)');
+  logger.info(
+    { url: `http://${urlHost}:${ports.ops}/metrics` },
+    'ops endpoints listening (/healthz, /readyz, /metrics)',
+  );
   logger.info({ dataDir: config.dataDir, roles }, 'ready');
 
-  return { ports, urls: { api: has('ingress') ? apiUrl : '', admin: adminUrl }, adminToken, redisUrl, clickhouse, store, close };
+  return {
+    ports,
+    urls: { api: has('ingress') ? apiUrl : '', admin: adminUrl },
+    adminToken,
+    redisUrl,
+    clickhouse,
+    store,
+    close,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<Server> {

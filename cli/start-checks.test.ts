@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { hostNameWarnings, isFullyQualified, listenFailureLine } from './start-checks.js';
 
 const ports = { api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25, ops: 9464 };
-const errno = (code: string, port: number) => Object.assign(new Error(`listen ${code}: 0.0.0.0:${port}`), { code, port, syscall: 'listen' });
+const errno = (code: string, port: number) =>
+  Object.assign(new Error(`listen ${code}: 0.0.0.0:${port}`), { code, port, syscall: 'listen' });
 
 describe('listenFailureLine', () => {
   it('names the variable of the port that is taken', () => {
@@ -13,7 +14,9 @@ describe('listenFailureLine', () => {
   });
 
   it('names the variable of a privileged port', () => {
-    expect(listenFailureLine(errno('EACCES', 25), { ports, host: '0.0.0.0' })).toContain('set BRIDGEMAIL_MX_PORT to a port above 1023');
+    expect(listenFailureLine(errno('EACCES', 25), { ports, host: '0.0.0.0' })).toContain(
+      'set BRIDGEMAIL_MX_PORT to a port above 1023',
+    );
   });
 
   it('leaves other failures alone', () => {
@@ -35,11 +38,16 @@ describe('hostNameWarnings', () => {
   });
 
   it('is silent for fully qualified names', () => {
-    expect(hostNameWarnings({ heloName: 'mta1.example.com', verp: { prefix: 'bounces', domain: 'bounces.example.com' } })).toEqual([]);
+    expect(
+      hostNameWarnings({ heloName: 'mta1.example.com', verp: { prefix: 'bounces', domain: 'bounces.example.com' } }),
+    ).toEqual([]);
   });
 
   it('warns about the bounce domain alone when only it is short', () => {
-    const warnings = hostNameWarnings({ heloName: 'mta1.example.com', verp: { prefix: 'bounces', domain: 'localhost' } });
+    const warnings = hostNameWarnings({
+      heloName: 'mta1.example.com',
+      verp: { prefix: 'bounces', domain: 'localhost' },
+    });
     expect(warnings.map((w) => w.variable)).toEqual(['BRIDGEMAIL_BOUNCE_DOMAIN']);
   });
 });

@@ -47,7 +47,7 @@ export function hostNameWarnings(config: Pick<Config, 'heloName' | 'verp'>): Sta
   const warnings: StartWarning[] = [];
   if (!isFullyQualified(config.heloName)) {
     warnings.push({
-      msg: 'HELO name is not fully qualified: set BRIDGEMAIL_HELO_NAME to this host\'s public DNS name (receivers refuse a bare host name)',
+      msg: "HELO name is not fully qualified: set BRIDGEMAIL_HELO_NAME to this host's public DNS name (receivers refuse a bare host name)",
       variable: 'BRIDGEMAIL_HELO_NAME',
       value: config.heloName,
     });

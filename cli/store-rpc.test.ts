@@ -21,13 +21,21 @@ describe('store over a MessagePort', () => {
   it('answers calls with their values, Dates and nested objects intact, concurrently and in any order', async () => {
     const created = new Date('2026-11-24T10:00:00Z');
     const client = connect({
-      getPool: async (id: string) => (id === 'p1' ? ({ id, name: 'main', ips: [{ ip: '127.0.0.2', weight: 1 }], createdAt: created } as never) : undefined),
+      getPool: async (id: string) =>
+        id === 'p1'
+          ? ({ id, name: 'main', ips: [{ ip: '127.0.0.2', weight: 1 }], createdAt: created } as never)
+          : undefined,
       getSetting: async (key: string) => {
         await new Promise((r) => setTimeout(r, key === 'slow' ? 20 : 0));
         return { key };
       },
     });
-    const [slow, fast, pool, none] = await Promise.all([client.getSetting('slow'), client.getSetting('fast'), client.getPool('p1'), client.getPool('p2')]);
+    const [slow, fast, pool, none] = await Promise.all([
+      client.getSetting('slow'),
+      client.getSetting('fast'),
+      client.getPool('p1'),
+      client.getPool('p2'),
+    ]);
     expect(slow).toEqual({ key: 'slow' });
     expect(fast).toEqual({ key: 'fast' });
     expect(pool?.createdAt).toBeInstanceOf(Date);

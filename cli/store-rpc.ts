@@ -2,7 +2,14 @@ import type { MessagePort } from 'node:worker_threads';
 import type { DeliveryStore } from './delivery.js';
 
 /** The store methods a delivery thread may call on the main thread's store. */
-export const DELIVERY_STORE_METHODS = ['listPools', 'getPool', 'getBridge', 'getSigningKey', 'suppressionKeys', 'getSetting'] as const satisfies readonly (keyof DeliveryStore)[];
+export const DELIVERY_STORE_METHODS = [
+  'listPools',
+  'getPool',
+  'getBridge',
+  'getSigningKey',
+  'suppressionKeys',
+  'getSetting',
+] as const satisfies readonly (keyof DeliveryStore)[];
 
 type Method = (typeof DELIVERY_STORE_METHODS)[number];
 type Request = { rpc: number; method: Method; args: unknown[] };
@@ -15,7 +22,10 @@ type Response = { rpc: number; value?: unknown; error?: { message: string; code?
 export function serveStore(port: MessagePort, store: DeliveryStore): void {
   port.on('message', (req: Request) => {
     if (!DELIVERY_STORE_METHODS.includes(req.method)) {
-      port.postMessage({ rpc: req.rpc, error: { message: `store method ${String(req.method)} is not served` } } satisfies Response);
+      port.postMessage({
+        rpc: req.rpc,
+        error: { message: `store method ${String(req.method)} is not served` },
+      } satisfies Response);
       return;
     }
     const call = (store[req.method] as (...args: unknown[]) => Promise<unknown>).apply(store, req.args);
@@ -23,7 +33,10 @@ export function serveStore(port: MessagePort, store: DeliveryStore): void {
       (value) => port.postMessage({ rpc: req.rpc, value } satisfies Response),
       (err: unknown) => {
         const e = err as { message?: string; code?: string };
-        port.postMessage({ rpc: req.rpc, error: { message: String(e.message ?? err), ...(e.code ? { code: e.code } : {}) } } satisfies Response);
+        port.postMessage({
+          rpc: req.rpc,
+          error: { message: String(e.message ?? err), ...(e.code ? { code: e.code } : {}) },
+        } satisfies Response);
       },
     );
   });
@@ -37,7 +50,8 @@ export function storeClient(port: MessagePort): DeliveryStore {
     const p = pending.get(res.rpc);
     if (!p) return;
     pending.delete(res.rpc);
-    if (res.error) p.reject(Object.assign(new Error(res.error.message), res.error.code ? { code: res.error.code } : {}));
+    if (res.error)
+      p.reject(Object.assign(new Error(res.error.message), res.error.code ? { code: res.error.code } : {}));
     else p.resolve(res.value);
   });
   const call =

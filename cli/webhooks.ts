@@ -1,7 +1,13 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config, EventType, Logger, Store } from '../core/index.js';
-import { createWebhookProcessor, queueEnqueuer, startWebhookFanout, WEBHOOK_QUEUE, type WebhookJob } from '../workers/webhooks/index.js';
+import {
+  createWebhookProcessor,
+  queueEnqueuer,
+  startWebhookFanout,
+  WEBHOOK_QUEUE,
+  type WebhookJob,
+} from '../workers/webhooks/index.js';
 
 /** What {@link startWebhooks} is wired with (the composition root's clients). */
 export interface WebhookWiring {

@@ -63,16 +63,24 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   }
   const { bridge } = submission;
   const headerValue = values.get('x-bridgemail-idempotency-key')?.[0];
-  const headerKey = headerValue === undefined ? undefined : IdempotencyKeys.check(headerValue, 'X-Bridgemail-Idempotency-Key');
+  const headerKey =
+    headerValue === undefined ? undefined : IdempotencyKeys.check(headerValue, 'X-Bridgemail-Idempotency-Key');
   // A header key is fingerprinted by the envelope and the bytes: the same key with other
   // recipients is a different message, not a replay.
-  const envelope = `${submission.from}\n${[...submission.recipients].map((r) => r.toLowerCase()).sort().join(',')}\n`;
+  const envelope = `${submission.from}\n${[...submission.recipients]
+    .map((r) => r.toLowerCase())
+    .sort()
+    .join(',')}\n`;
   const idem =
     submission.idempotency ??
-    (headerKey !== undefined ? { key: headerKey, fingerprint: sha256Hex(envelope + submitted.toString('latin1')) } : undefined);
+    (headerKey !== undefined
+      ? { key: headerKey, fingerprint: sha256Hex(envelope + submitted.toString('latin1')) }
+      : undefined);
   const messageId = submission.messageId ?? newId('msg');
   const { complete } = submission;
-  const raw = complete ? completeSubmittedHeaders(submitted, { messageId, domain: complete.messageIdDomain, date: new Date() }) : submitted;
+  const raw = complete
+    ? completeSubmittedHeaders(submitted, { messageId, domain: complete.messageIdDomain, date: new Date() })
+    : submitted;
   const recipients = [...new Set(submission.recipients.map((r) => r.trim()))];
   let idemRef: string | undefined;
   if (idem) {
@@ -81,10 +89,14 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       isQueued: (jobId) => deps.queues.has(bridge.poolId, jobId),
     });
     if (start.kind === 'replay') {
-      deps.logger.info({ messageId: start.messageId, bridgeId: bridge.id, recovered: start.claimedAt !== undefined }, 'idempotent replay');
+      deps.logger.info(
+        { messageId: start.messageId, bridgeId: bridge.id, recovered: start.claimedAt !== undefined },
+        'idempotent replay',
+      );
       // The first request died after queueing, before its `queued` events: they go out now,
       // stamped with the time of its claim (before its job existed, like any `queued`).
-      if (start.claimedAt !== undefined) await publishQueued(deps, bridge, start.messageId, recipients, start.claimedAt);
+      if (start.claimedAt !== undefined)
+        await publishQueued(deps, bridge, start.messageId, recipients, start.claimedAt);
       return start.messageId;
     }
     idemRef = start.ref;
@@ -94,7 +106,9 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
   const acceptedAt = Date.now();
   try {
     const body: Pick<DeliveryJob, 'raw' | 'spool'> =
-      raw.length > deps.spoolThresholdBytes ? { spool: (spooled = await deps.spool.write(messageId, raw)) } : { raw: raw.toString('base64') };
+      raw.length > deps.spoolThresholdBytes
+        ? { spool: (spooled = await deps.spool.write(messageId, raw)) }
+        : { raw: raw.toString('base64') };
     const ceiling = parseTrackCeiling(values.get('x-bridgemail-track'));
     await deps.queues.enqueue({
       messageId,
@@ -112,7 +126,10 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     if (spooled) await deps.spool.remove(spooled).catch(() => undefined);
     if (idemRef) await deps.idempotency.abandon(idemRef, messageId).catch(() => undefined);
     if (isAppError(err)) throw err;
-    throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', { cause: err, retryable: true });
+    throw new AppError('QUEUE_UNAVAILABLE', 'message could not be queued, try again later', {
+      cause: err,
+      retryable: true,
+    });
   }
   // Should this fail or the process die first, a retry finds the job (or the worker's mark) and
   // settles the key. If a retry settled it already, that retry published the `queued` events.
@@ -123,13 +140,35 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       })
     : true;
   if (settledHere) await publishQueued(deps, bridge, messageId, recipients, acceptedAt);
-  deps.logger.info({ messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipients: recipients.length, spooled: spooled !== undefined }, 'accepted');
+  deps.logger.info(
+    {
+      messageId,
+      bridgeId: bridge.id,
+      poolId: bridge.poolId,
+      recipients: recipients.length,
+      spooled: spooled !== undefined,
+    },
+    'accepted',
+  );
   return messageId;
 }
 
 /** The `queued` event of each recipient; a failure is logged (an event may be lost, never the message). */
-async function publishQueued(deps: AcceptDeps, bridge: AuthenticatedBridge, messageId: string, recipients: readonly string[], ts: number): Promise<void> {
-  const events = recipients.map((recipient) => ({ type: 'queued' as const, messageId, bridgeId: bridge.id, poolId: bridge.poolId, recipient, ts }));
+async function publishQueued(
+  deps: AcceptDeps,
+  bridge: AuthenticatedBridge,
+  messageId: string,
+  recipients: readonly string[],
+  ts: number,
+): Promise<void> {
+  const events = recipients.map((recipient) => ({
+    type: 'queued' as const,
+    messageId,
+    bridgeId: bridge.id,
+    poolId: bridge.poolId,
+    recipient,
+    ts,
+  }));
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });

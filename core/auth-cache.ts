@@ -30,7 +30,10 @@ export class BridgeAuthCache {
   readonly #credentials = new Map<string, Entry<AuthenticatedBridge & { transport: Transport }>>();
   readonly #states = new Map<string, Entry<BridgeAuthState>>();
 
-  constructor(store: Pick<BridgeStore, 'authenticateApiKey' | 'authenticateSmtp' | 'getAuthState'>, options: BridgeAuthCacheOptions = {}) {
+  constructor(
+    store: Pick<BridgeStore, 'authenticateApiKey' | 'authenticateSmtp' | 'getAuthState'>,
+    options: BridgeAuthCacheOptions = {},
+  ) {
     this.#store = store;
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#maxEntries = options.maxEntries ?? 10_000;
@@ -43,7 +46,9 @@ export class BridgeAuthCache {
 
   /** Authenticates SMTP credentials (cached by a hash of both). */
   authenticateSmtp(username: string, password: string): Promise<AuthenticatedBridge> {
-    return this.#authenticate('smtp', sha256Hex(`smtp\0${username}\0${password}`), () => this.#store.authenticateSmtp(username, password));
+    return this.#authenticate('smtp', sha256Hex(`smtp\0${username}\0${password}`), () =>
+      this.#store.authenticateSmtp(username, password),
+    );
   }
 
   /** Throws unless `bridge`'s credential for `transport` is still the live, unrevoked one. */
@@ -53,8 +58,13 @@ export class BridgeAuthCache {
     // Refused with the same code and words as a fresh AUTH or API call with these credentials.
     if (state.deleted) throw deletedBridgeCredentials();
     const cred = state[transport];
-    if (cred.revoked) throw new AppError('CREDENTIAL_REVOKED', `the ${transport === 'smtp' ? 'SMTP credentials' : 'API key'} of this Bridge are revoked`);
-    if (cred.generation !== bridge.generation) throw new AppError('INVALID_CREDENTIALS', 'the credentials were rotated');
+    if (cred.revoked)
+      throw new AppError(
+        'CREDENTIAL_REVOKED',
+        `the ${transport === 'smtp' ? 'SMTP credentials' : 'API key'} of this Bridge are revoked`,
+      );
+    if (cred.generation !== bridge.generation)
+      throw new AppError('INVALID_CREDENTIALS', 'the credentials were rotated');
   }
 
   /** Forgets everything cached about one Bridge. */
@@ -69,7 +79,11 @@ export class BridgeAuthCache {
     this.#credentials.clear();
   }
 
-  async #authenticate(transport: Transport, key: string, load: () => Promise<AuthenticatedBridge>): Promise<AuthenticatedBridge> {
+  async #authenticate(
+    transport: Transport,
+    key: string,
+    load: () => Promise<AuthenticatedBridge>,
+  ): Promise<AuthenticatedBridge> {
     const hit = this.#fresh(this.#credentials, key);
     if (hit) {
       try {

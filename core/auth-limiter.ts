@@ -109,7 +109,12 @@ export class AuthFailureLimiter {
    * when the store says so, in `INVALID_CREDENTIALS` details `principalKnown`). Throws
    * `AUTH_RATE_LIMITED` (with `retryAfterS`) when the attempt is refused.
    */
-  async guard<T>(transport: AuthTransport, address: string, principal: (known: boolean) => AuthPrincipal, verify: () => Promise<T> | T): Promise<T> {
+  async guard<T>(
+    transport: AuthTransport,
+    address: string,
+    principal: (known: boolean) => AuthPrincipal,
+    verify: () => Promise<T> | T,
+  ): Promise<T> {
     const plane = PLANES[transport];
     const id = principal(false).id;
     await this.#refuseGuesser(transport, plane, address, id);
@@ -141,7 +146,15 @@ export class AuthFailureLimiter {
         await unavailableOnError(this.redis.hdel(this.#indexKey(), id));
         continue;
       }
-      blocks.push({ id, plane: ref.plane, kind: ref.kind, address: ref.address, principal: ref.principal, failures, expiresAt: new Date(Date.now() + ttl).toISOString() });
+      blocks.push({
+        id,
+        plane: ref.plane,
+        kind: ref.kind,
+        address: ref.address,
+        principal: ref.principal,
+        failures,
+        expiresAt: new Date(Date.now() + ttl).toISOString(),
+      });
     }
     return blocks.sort((x, y) => x.expiresAt.localeCompare(y.expiresAt));
   }
@@ -151,7 +164,13 @@ export class AuthFailureLimiter {
     const json = await unavailableOnError(this.redis.hget(this.#indexKey(), id));
     if (json === null) return false;
     const ref = JSON.parse(json) as BlockRef;
-    await unavailableOnError(this.redis.multi().del(...ref.keys).hdel(this.#indexKey(), id).exec());
+    await unavailableOnError(
+      this.redis
+        .multi()
+        .del(...ref.keys)
+        .hdel(this.#indexKey(), id)
+        .exec(),
+    );
     return true;
   }
 
@@ -192,12 +211,26 @@ export class AuthFailureLimiter {
    * Refuses, unchecked, an address that failed a principal now failing from several addresses
    * past its limit, unless that address authenticated the principal before.
    */
-  async #refuseGuesser(transport: AuthTransport, plane: AuthPlane, address: string, principalId: string): Promise<void> {
+  async #refuseGuesser(
+    transport: AuthTransport,
+    plane: AuthPlane,
+    address: string,
+    principalId: string,
+  ): Promise<void> {
     const memo = `${plane}\0${address}\0${principalId}`;
     const cleanUntil = this.#clean.get(memo);
     if (cleanUntil !== undefined && cleanUntil > Date.now()) return;
     const k = this.#keys(plane, address, principalId);
-    const r = await unavailableOnError(this.redis.multi().pttl(k.pair).hget(k.principal, 'failures').scard(k.spread).pttl(k.principal).exists(k.trusted).exec());
+    const r = await unavailableOnError(
+      this.redis
+        .multi()
+        .pttl(k.pair)
+        .hget(k.principal, 'failures')
+        .scard(k.spread)
+        .pttl(k.principal)
+        .exists(k.trusted)
+        .exec(),
+    );
     const [pairTtl, total, spread, principalTtl, trusted] = (r ?? []).map(([, v]) => Number(v ?? 0));
     if ((pairTtl ?? 0) <= 0) {
       if (this.#clean.size >= CLEAN_MAX) this.#clean.clear();
@@ -210,27 +243,56 @@ export class AuthFailureLimiter {
     }
   }
 
-  async #failed(transport: AuthTransport, plane: AuthPlane, address: string, principal: AuthPrincipal, known: boolean, failure: AppError): Promise<AppError> {
+  async #failed(
+    transport: AuthTransport,
+    plane: AuthPlane,
+    address: string,
+    principal: AuthPrincipal,
+    known: boolean,
+    failure: AppError,
+  ): Promise<AppError> {
     this.#clean.clear();
     this.#counts.failures[transport]++;
     const k = this.#keys(plane, address, principal.id);
     const reply = await unavailableOnError(
-      this.redis.authRecordFailure(k.pair, k.principal, k.spread, k.address, address, this.limits.windowMs, principal.display, known ? '1' : '0'),
+      this.redis.authRecordFailure(
+        k.pair,
+        k.principal,
+        k.spread,
+        k.address,
+        address,
+        this.limits.windowMs,
+        principal.display,
+        known ? '1' : '0',
+      ),
     );
-    const [pair = 0, pairTtl = 0, total = 0, spread = 0, principalTtl = 0, addr = 0, addrTtl = 0] = (reply as unknown[]).map(Number);
+    const [pair = 0, pairTtl = 0, total = 0, spread = 0, principalTtl = 0, addr = 0, addrTtl = 0] = (
+      reply as unknown[]
+    ).map(Number);
     const { perAddress, perPrincipal } = this.limits;
     // Each counter grows by one a call, so exactly one failure sees it reach its limit.
     const ctx = { plane, transport, address, principal: principal.display };
     // For a principal that does not exist the address counter is the limit (it counts at least as
     // many failures); the pair is still counted, for telling which addresses failed a principal.
     const pairLimited = known && pair > perAddress;
-    if (known && pair === perAddress) await this.#became({ ...ctx, kind: 'address-principal', keys: [k.pair] }, pair, pairTtl);
-    if (addr === perAddress) await this.#became({ ...ctx, kind: 'address', principal: null, keys: [k.address] }, addr, addrTtl);
+    if (known && pair === perAddress)
+      await this.#became({ ...ctx, kind: 'address-principal', keys: [k.pair] }, pair, pairTtl);
+    if (addr === perAddress)
+      await this.#became({ ...ctx, kind: 'address', principal: null, keys: [k.address] }, addr, addrTtl);
     const principalBlocked = total >= perPrincipal && spread >= 2;
     const wasBlocked = total - 1 >= perPrincipal && spread - (pair === 1 ? 1 : 0) >= 2;
-    if (principalBlocked && !wasBlocked) await this.#became({ ...ctx, kind: 'principal', address: null, keys: [k.principal, k.spread] }, total, principalTtl);
+    if (principalBlocked && !wasBlocked)
+      await this.#became(
+        { ...ctx, kind: 'principal', address: null, keys: [k.principal, k.spread] },
+        total,
+        principalTtl,
+      );
 
-    const over = [pairLimited ? pairTtl : 0, addr > perAddress ? addrTtl : 0, wasBlocked ? Math.min(pairTtl, principalTtl) : 0];
+    const over = [
+      pairLimited ? pairTtl : 0,
+      addr > perAddress ? addrTtl : 0,
+      wasBlocked ? Math.min(pairTtl, principalTtl) : 0,
+    ];
     const ttl = Math.max(...over);
     if (ttl <= 0) return failure;
     this.#counts.refusals[transport]++;
@@ -241,9 +303,27 @@ export class AuthFailureLimiter {
   async #became(ref: BlockRef & { transport: AuthTransport }, failures: number, ttlMs: number): Promise<void> {
     const { transport, ...stored } = ref;
     const id = sha256Hex(`${this.prefix}\0${ref.keys.join('\0')}`).slice(0, 24);
-    await unavailableOnError(this.redis.multi().hset(this.#indexKey(), id, JSON.stringify(stored)).pexpire(this.#indexKey(), this.limits.windowMs).exec());
+    await unavailableOnError(
+      this.redis
+        .multi()
+        .hset(this.#indexKey(), id, JSON.stringify(stored))
+        .pexpire(this.#indexKey(), this.limits.windowMs)
+        .exec(),
+    );
     const retryAfterS = Math.max(1, Math.ceil(ttlMs / 1000));
-    this.logger.warn({ blockId: id, plane: ref.plane, transport, kind: ref.kind, address: ref.address, principal: ref.principal, failures, retryAfterS }, 'authentication failures limited');
+    this.logger.warn(
+      {
+        blockId: id,
+        plane: ref.plane,
+        transport,
+        kind: ref.kind,
+        address: ref.address,
+        principal: ref.principal,
+        failures,
+        retryAfterS,
+      },
+      'authentication failures limited',
+    );
   }
 
   /** Failures, remaining milliseconds and (for a principal) failing addresses of an indexed counter. */
@@ -264,7 +344,10 @@ async function unavailableOnError<T>(op: Promise<T>): Promise<T> {
   try {
     return await op;
   } catch (err) {
-    throw new AppError('SERVICE_UNAVAILABLE', 'authentication limits cannot be checked now; retry later', { cause: err, retryable: true });
+    throw new AppError('SERVICE_UNAVAILABLE', 'authentication limits cannot be checked now; retry later', {
+      cause: err,
+      retryable: true,
+    });
   }
 }
 

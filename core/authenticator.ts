@@ -14,9 +14,20 @@ export interface Authenticator {
 /** Builds the {@link Authenticator} of an ingress process. */
 export function createAuthenticator(cache: BridgeAuthCache, limiter: AuthFailureLimiter): Authenticator {
   return {
-    apiKey: (address, apiKey) => limiter.guard('api', address, () => apiKeyPrincipal(apiKey), () => cache.authenticateApiKey(apiKey)),
+    apiKey: (address, apiKey) =>
+      limiter.guard(
+        'api',
+        address,
+        () => apiKeyPrincipal(apiKey),
+        () => cache.authenticateApiKey(apiKey),
+      ),
     smtp: (address, username, password) =>
-      limiter.guard('smtp', address, (known) => smtpPrincipal(username, known), () => cache.authenticateSmtp(username, password)),
+      limiter.guard(
+        'smtp',
+        address,
+        (known) => smtpPrincipal(username, known),
+        () => cache.authenticateSmtp(username, password),
+      ),
     assertCurrent: (bridge, transport) => cache.assertCurrent(bridge, transport),
   };
 }

@@ -87,7 +87,9 @@ export const envSchema = z.object({
     .describe('Largest accepted message')
     .meta({ defaultNote: '25 MB' }),
   BRIDGEMAIL_MAX_RECIPIENTS: positiveInt.default(50).describe('Most recipients per message'),
-  BRIDGEMAIL_SMTP_IDLE_TIMEOUT_MS: positiveInt.default(60_000).describe('SMTP submission: a silent session is closed (421)'),
+  BRIDGEMAIL_SMTP_IDLE_TIMEOUT_MS: positiveInt
+    .default(60_000)
+    .describe('SMTP submission: a silent session is closed (421)'),
   BRIDGEMAIL_SMTP_SESSION_MAX_MS: positiveInt
     .default(600_000)
     .describe('SMTP submission: longest session, however busy (slowly trickling clients)'),
@@ -109,9 +111,7 @@ export const envSchema = z.object({
   // Delivery.
   BRIDGEMAIL_MX_OVERRIDE: textParsedBy(parseMxOverride)
     .optional()
-    .describe(
-      'Test hook: `domain=host:port` pairs, `*` for any, e.g. `example.test=127.0.0.1:2526,*=127.0.0.1:2525`',
-    )
+    .describe('Test hook: `domain=host:port` pairs, `*` for any, e.g. `example.test=127.0.0.1:2526,*=127.0.0.1:2525`')
     .meta({ defaultNote: 'DNS' }),
   BRIDGEMAIL_DELIVERY_CONCURRENCY: positiveInt
     .default(50)
@@ -160,12 +160,19 @@ export const envSchema = z.object({
     .default(48 * 3_600_000)
     .describe('After this, deferred recipients bounce with reason `expired`')
     .meta({ defaultNote: '48 h' }),
-  BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt.default(60_000).describe('Connect, greeting and idle timeout towards MX hosts'),
+  BRIDGEMAIL_SMTP_TIMEOUT_MS: positiveInt
+    .default(60_000)
+    .describe('Connect, greeting and idle timeout towards MX hosts'),
   BRIDGEMAIL_SMTP_MAX_TRANSACTIONS: positiveInt
     .default(100)
     .describe('Transactions per outbound connection before it is retired'),
   BRIDGEMAIL_REQUIRE_TLS: optionalString
-    .transform((list) => (list ?? '').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean))
+    .transform((list) =>
+      (list ?? '')
+        .split(',')
+        .map((d) => d.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .describe('Comma-separated recipient domains or MX providers that must be reached over STARTTLS')
     .meta({ defaultText: 'unset' }),
   BRIDGEMAIL_SHAPING: textParsedBy(parseJson)
@@ -201,9 +208,7 @@ export const envSchema = z.object({
   BRIDGEMAIL_SUPPRESSION_SCOPE: z
     .enum(['bridge', 'account'])
     .default('bridge')
-    .describe(
-      "Hard bounces and complaints suppress for the message's Bridge (`bridge`) or every Bridge (`account`)",
-    ),
+    .describe("Hard bounces and complaints suppress for the message's Bridge (`bridge`) or every Bridge (`account`)"),
 
   // Events, tracking, console and webhooks.
   BRIDGEMAIL_EVENTS_BATCH_SIZE: positiveInt.default(1000).describe('Most events per ClickHouse insert'),

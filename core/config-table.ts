@@ -40,7 +40,8 @@ function splitAtTable(readme: string): { before: string; after: string } {
 /** A default the schema fills in, as the table shows it: unset, or the value in code style. */
 function defaultText(variable: string, parsed: { success: boolean; data?: unknown }): string {
   if (parsed.success && parsed.data === undefined) return 'unset';
-  if (parsed.success && (typeof parsed.data === 'string' || typeof parsed.data === 'number')) return `\`${parsed.data}\``;
+  if (parsed.success && (typeof parsed.data === 'string' || typeof parsed.data === 'number'))
+    return `\`${parsed.data}\``;
   throw new Error(`${variable}: its default is computed or structured; give it a defaultText in envSchema`);
 }
 

@@ -25,12 +25,22 @@ describe('loadConfig', () => {
     expect(config.host).toBe('127.0.0.1');
     expect(config.publicHost).toBe('127.0.0.1');
     expect(config.ports).toEqual({ api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25, ops: 9464 });
-    expect(config.inbound).toEqual({ maxBytes: 10 * 1024 * 1024, fblAddress: `fbl@${hostname().toLowerCase()}`, suppressionScope: 'bridge' });
+    expect(config.inbound).toEqual({
+      maxBytes: 10 * 1024 * 1024,
+      fblAddress: `fbl@${hostname().toLowerCase()}`,
+      suppressionScope: 'bridge',
+    });
     expect(config.adminToken).toBeUndefined();
     expect(config.masterKey).toBeUndefined();
     expect(config.tls).toEqual({ certPath: undefined, keyPath: undefined });
     expect(config.heloName).toBe(hostname());
-    expect(config.limits).toEqual({ maxMessageBytes: 25 * 1024 * 1024, maxRecipients: 50, smtpIdleTimeoutMs: 60_000, smtpSessionMaxMs: 600_000, smtpMaxClients: 5000 });
+    expect(config.limits).toEqual({
+      maxMessageBytes: 25 * 1024 * 1024,
+      maxRecipients: 50,
+      smtpIdleTimeoutMs: 60_000,
+      smtpSessionMaxMs: 600_000,
+      smtpMaxClients: 5000,
+    });
     expect(config.delivery).toEqual({
       mxOverride: undefined,
       concurrency: 50,
@@ -155,12 +165,16 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad key of a shaping policy with its path inside the variable', () => {
-    const err = configError({ BRIDGEMAIL_SHAPING: '{ "ip": { "perSecond": 0 }, "adaptive": { "patterns": ["("] }, "bogus": 1 }' });
+    const err = configError({
+      BRIDGEMAIL_SHAPING: '{ "ip": { "perSecond": 0 }, "adaptive": { "patterns": ["("] }, "bogus": 1 }',
+    });
     expect(err.problems).toHaveLength(3);
     expect(err.problems).toContainEqual(expect.stringMatching(/^BRIDGEMAIL_SHAPING: ip\.perSecond: /));
     expect(err.problems).toContainEqual('BRIDGEMAIL_SHAPING: adaptive.patterns.0: not a valid regular expression');
     expect(err.problems).toContainEqual(expect.stringMatching(/^BRIDGEMAIL_SHAPING: .*"bogus"/));
-    expect(configError({ BRIDGEMAIL_SHAPING: '[1]' }).problems).toEqual([expect.stringMatching(/^BRIDGEMAIL_SHAPING: /)]);
+    expect(configError({ BRIDGEMAIL_SHAPING: '[1]' }).problems).toEqual([
+      expect.stringMatching(/^BRIDGEMAIL_SHAPING: /),
+    ]);
   });
 
   it('reports a bad MX override entry, naming the variable', () => {
@@ -176,7 +190,12 @@ describe('loadConfig', () => {
       BRIDGEMAIL_API_PORT: 'abc',
     });
     const keys = err.problems.map((p) => p.split(':')[0]);
-    expect(keys.sort()).toEqual(['BRIDGEMAIL_API_PORT', 'BRIDGEMAIL_DELIVERY_THREAD', 'BRIDGEMAIL_MX_OVERRIDE', 'BRIDGEMAIL_SHAPING']);
+    expect(keys.sort()).toEqual([
+      'BRIDGEMAIL_API_PORT',
+      'BRIDGEMAIL_DELIVERY_THREAD',
+      'BRIDGEMAIL_MX_OVERRIDE',
+      'BRIDGEMAIL_SHAPING',
+    ]);
   });
 
   it('refuses a non-integer port', () => {
@@ -259,7 +278,9 @@ describe('loadConfig empty values', () => {
 describe('the README configuration table', () => {
   it('is the table rendered from the schema', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readConfigTable(readme), 'README.md differs from envSchema: run `npm run docs:config`').toBe(renderConfigTable());
+    expect(readConfigTable(readme), 'README.md differs from envSchema: run `npm run docs:config`').toBe(
+      renderConfigTable(),
+    );
   });
 
   it('has a row for every variable, with the human text of computed defaults', () => {

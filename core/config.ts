@@ -55,7 +55,11 @@ function toConfig(e: ParsedEnv) {
       shaping: e.BRIDGEMAIL_SHAPING,
       requireTls: e.BRIDGEMAIL_REQUIRE_TLS,
     },
-    events: { batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE, flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS, ttlDays: e.BRIDGEMAIL_EVENTS_TTL_DAYS },
+    events: {
+      batchSize: e.BRIDGEMAIL_EVENTS_BATCH_SIZE,
+      flushMs: e.BRIDGEMAIL_EVENTS_FLUSH_MS,
+      ttlDays: e.BRIDGEMAIL_EVENTS_TTL_DAYS,
+    },
     verp: { prefix: e.BRIDGEMAIL_VERP_PREFIX, domain: bounceDomain },
     spool: {
       dir: resolve(e.BRIDGEMAIL_SPOOL_DIR ?? `${e.BRIDGEMAIL_DATA_DIR}/spool`),
@@ -125,7 +129,10 @@ export function redactConfig(config: Config): Record<string, unknown> {
     adminToken: hide(config.adminToken),
     masterKey: hide(config.masterKey),
     // A Map prints as `{}`: the override is shown as an object of its entries.
-    delivery: { ...config.delivery, mxOverride: config.delivery.mxOverride && Object.fromEntries(config.delivery.mxOverride) },
+    delivery: {
+      ...config.delivery,
+      mxOverride: config.delivery.mxOverride && Object.fromEntries(config.delivery.mxOverride),
+    },
     redis: { ...config.redis, url: redactUrl(config.redis.url) },
     databaseUrl: redactUrl(config.databaseUrl),
     clickhouse: { ...config.clickhouse, url: redactUrl(config.clickhouse.url) },

@@ -12,9 +12,13 @@ describe('takeControlHeaders', () => {
   });
 
   it('takes out our fields, folded lines included, and keeps every other byte', () => {
-    const raw = msg('From: a@x.example\r\nX-Bridgemail-Track: opens,\r\n clicks\r\nSubject: hi\r\nX-Bridgemail-Idempotency-Key: k1\r\n\r\nbody\r\nX-Bridgemail-Track: x\r\n');
+    const raw = msg(
+      'From: a@x.example\r\nX-Bridgemail-Track: opens,\r\n clicks\r\nSubject: hi\r\nX-Bridgemail-Idempotency-Key: k1\r\n\r\nbody\r\nX-Bridgemail-Track: x\r\n',
+    );
     const out = takeControlHeaders(raw);
-    expect(out.raw.toString('latin1')).toBe('From: a@x.example\r\nSubject: hi\r\n\r\nbody\r\nX-Bridgemail-Track: x\r\n');
+    expect(out.raw.toString('latin1')).toBe(
+      'From: a@x.example\r\nSubject: hi\r\n\r\nbody\r\nX-Bridgemail-Track: x\r\n',
+    );
     expect(out.values.get('x-bridgemail-track')).toEqual(['opens, clicks']);
     expect(out.values.get('x-bridgemail-idempotency-key')).toEqual(['k1']);
   });

@@ -39,7 +39,13 @@ export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<Cont
     const name = colon === -1 ? '' : field.slice(0, colon).trim().toLowerCase();
     if (!(CONTROL_HEADERS as readonly string[]).includes(name)) return true;
     const key = name as ControlHeader;
-    values.set(key, [...(values.get(key) ?? []), field.slice(colon + 1).replace(/\s+/g, ' ').trim()]);
+    values.set(key, [
+      ...(values.get(key) ?? []),
+      field
+        .slice(colon + 1)
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ]);
     return false;
   });
   const headerBytes = Buffer.from(kept.join(''), 'latin1');

@@ -76,7 +76,12 @@ describe('toSmtpReply', () => {
   it('maps every code to its SMTP reply and enhanced status', () => {
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       const [smtpCode, enhanced] = ERROR_CODES[code].smtp;
-      expect(toSmtpReply(new AppError(code, 'why'))).toEqual({ code: smtpCode, enhanced, message: 'why', expected: true });
+      expect(toSmtpReply(new AppError(code, 'why'))).toEqual({
+        code: smtpCode,
+        enhanced,
+        message: 'why',
+        expected: true,
+      });
     }
   });
 

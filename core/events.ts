@@ -110,14 +110,18 @@ export class EventPublisher {
   /** Publishes events (with the others of this tick); resolves once Redis holds them. */
   publish(events: NewMailEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
-    return this.#batch.add('', events.map((e): MailEvent => ({ ...e, id: newId('ev'), ts: e.ts ?? Date.now() })));
+    return this.#batch.add(
+      '',
+      events.map((e): MailEvent => ({ ...e, id: newId('ev'), ts: e.ts ?? Date.now() })),
+    );
   }
 
   async #write(events: MailEvent[]): Promise<void> {
     const key = eventStreamKey(this.prefix);
     // Sent together: the platform's connections pipeline commands issued in the same tick.
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY) writes.push(this.redis.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY))));
+    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY)
+      writes.push(this.redis.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY))));
     await Promise.all(writes);
   }
 }

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
 import { AppError } from './errors.js';
-import { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, nestedDeeperThan, parseJson, validate } from './http.js';
+import {
+  bearerToken,
+  formatPath,
+  LONE_SURROGATE,
+  MAX_JSON_DEPTH,
+  nestedDeeperThan,
+  parseJson,
+  validate,
+} from './http.js';
 
 function thrown(fn: () => unknown): AppError {
   try {
@@ -37,7 +45,12 @@ describe('validate', () => {
   });
 
   it('returns transformed output', () => {
-    expect(validate(z.string().transform((s) => s.length), 'abcd')).toBe(4);
+    expect(
+      validate(
+        z.string().transform((s) => s.length),
+        'abcd',
+      ),
+    ).toBe(4);
   });
 
   it('throws VALIDATION_FAILED naming the field of the first issue', () => {
@@ -96,7 +109,13 @@ describe('nestedDeeperThan', () => {
   it('tells the depth of JSON values, brackets and escaped quotes inside strings aside', () => {
     const tricky = fc.constantFrom('[', ']', '{', '}', '"', '\\', '\\"', 'x');
     const value = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.string({ unit: tricky }), fc.integer(), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.string({ unit: tricky, maxLength: 3 }), tie('node'), { maxKeys: 3 })),
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.string({ unit: tricky }),
+        fc.integer(),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.dictionary(fc.string({ unit: tricky, maxLength: 3 }), tie('node'), { maxKeys: 3 }),
+      ),
     })).node;
     fc.assert(
       fc.property(value, fc.integer({ min: 0, max: 6 }), (v, max) => {
@@ -124,13 +143,17 @@ describe('parseJson', () => {
     expect(() => parseJson(at(MAX_JSON_DEPTH + 1))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
     expect(() => parseJson(at(100_000))).toThrow(/nests deeper than 32 levels/);
     // Brackets inside strings (escaped quotes included) do not count.
-    expect(parseJson(Buffer.from(JSON.stringify({ s: '[[[[' .repeat(50) + '\\"' + '{{{'.repeat(50) })))).toEqual({ s: '[[[['.repeat(50) + '\\"' + '{{{'.repeat(50) });
+    expect(parseJson(Buffer.from(JSON.stringify({ s: '[[[['.repeat(50) + '\\"' + '{{{'.repeat(50) })))).toEqual({
+      s: '[[[['.repeat(50) + '\\"' + '{{{'.repeat(50),
+    });
     expect(() => parseJson(Buffer.from('{"a":'))).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
   });
 
   it('names an empty body as such', () => {
     for (const body of ['', ' ', '\r\n\t']) {
-      expect(() => parseJson(Buffer.from(body))).toThrow(expect.objectContaining({ code: 'INVALID_JSON', message: 'empty body' }));
+      expect(() => parseJson(Buffer.from(body))).toThrow(
+        expect.objectContaining({ code: 'INVALID_JSON', message: 'empty body' }),
+      );
     }
   });
 });

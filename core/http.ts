@@ -72,7 +72,8 @@ function closingQuote(text: string, open: number): number {
 export function parseJson(body: Buffer): unknown {
   const text = body.toString('utf8');
   if (!/\S/.test(text)) throw new AppError('INVALID_JSON', 'empty body');
-  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new AppError('INVALID_JSON', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH))
+    throw new AppError('INVALID_JSON', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (err) {

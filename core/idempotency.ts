@@ -75,7 +75,12 @@ export class IdempotencyKeys {
   /** Claims the key for this request, or tells what the first request with it got. */
   async begin(bridgeId: string, key: string, fingerprint: string, claim: IdempotencyClaim): Promise<IdempotencyStart> {
     const ref = this.#key(bridgeId, key);
-    const fresh = JSON.stringify({ fingerprint, state: 'pending', messageId: claim.messageId, until: Date.now() + this.pendingMs } satisfies StoredClaim);
+    const fresh = JSON.stringify({
+      fingerprint,
+      state: 'pending',
+      messageId: claim.messageId,
+      until: Date.now() + this.pendingMs,
+    } satisfies StoredClaim);
     for (let tries = 0; tries < 5; tries++) {
       if ((await this.redis.set(ref, fresh, 'EX', this.ttlS, 'NX')) === 'OK') return { kind: 'new', ref };
       const raw = await this.redis.get(ref);
@@ -88,32 +93,49 @@ export class IdempotencyKeys {
       if (existing.taken === true || (await claim.isQueued(existing.job ?? existing.messageId))) {
         // Only the call that settles it reports the recovery (concurrent retries just replay).
         if (await this.settle(ref, existing.messageId)) {
-          return { kind: 'replay', messageId: existing.messageId, claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs };
+          return {
+            kind: 'replay',
+            messageId: existing.messageId,
+            claimedAt: (existing.until ?? this.pendingMs) - this.pendingMs,
+          };
         }
         return { kind: 'replay', messageId: existing.messageId };
       }
       if ((existing.until ?? 0) > Date.now()) {
-        throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
-          retryable: true,
-          details: { retryAfterS: 1 },
-        });
+        throw new AppError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'a request with this idempotency key is still being processed; retry shortly',
+          {
+            retryable: true,
+            details: { retryAfterS: 1 },
+          },
+        );
       }
       // Stale and nothing queued: the request that claimed it died before queueing.
-      if ((await this.redis.idempotencyReplaceIfUnchanged(ref, raw, fresh, this.ttlS)) === 1) return { kind: 'new', ref };
+      if ((await this.redis.idempotencyReplaceIfUnchanged(ref, raw, fresh, this.ttlS)) === 1)
+        return { kind: 'new', ref };
     }
-    throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry shortly', {
-      retryable: true,
-      details: { retryAfterS: 1 },
-    });
+    throw new AppError(
+      'IDEMPOTENCY_IN_PROGRESS',
+      'a request with this idempotency key is still being processed; retry shortly',
+      {
+        retryable: true,
+        details: { retryAfterS: 1 },
+      },
+    );
   }
 
   /**
    * Records, before a `deliver-batch` job is added, that these claimed messages go into it: a
    * retry then looks for that job. Resolves once Redis holds it (the add must wait for it).
    */
-  async assignJob(jobId: string, messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>): Promise<void> {
+  async assignJob(
+    jobId: string,
+    messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>,
+  ): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const m of messages) if (m.idem !== undefined) pipeline.idempotencyUpdatePending(m.idem, m.messageId, 'job', jobId);
+    for (const m of messages)
+      if (m.idem !== undefined) pipeline.idempotencyUpdatePending(m.idem, m.messageId, 'job', jobId);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed?.[0]) throw failed[0];

@@ -68,22 +68,53 @@ export {
   type PoolQueuesOptions,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
-export { bearerToken, formatPath, LONE_SURROGATE, MAX_JSON_DEPTH, parseJson, readBody, renderErrors, validate, type ErrorRenderContext } from './http.js';
+export {
+  bearerToken,
+  formatPath,
+  LONE_SURROGATE,
+  MAX_JSON_DEPTH,
+  parseJson,
+  readBody,
+  renderErrors,
+  validate,
+  type ErrorRenderContext,
+} from './http.js';
 export { readOrCreateSecret } from './data-dir.js';
 export { spawnRedisServer, type SpawnedRedis, type SpawnRedisOptions } from './engines/redis-server.js';
 export { freePort } from './engines/free-port.js';
 export { lockDataDir, type DataDirLock } from './engines/data-dir-lock.js';
 export * from './store/index.js';
 export { BridgeAuthCache, type BridgeAuthCacheOptions } from './auth-cache.js';
-export { ADMIN_PRINCIPAL, AuthFailureLimiter, type AuthBlock, type AuthCounts, type AuthLimits, type AuthPrincipal, type AuthTransport } from './auth-limiter.js';
+export {
+  ADMIN_PRINCIPAL,
+  AuthFailureLimiter,
+  type AuthBlock,
+  type AuthCounts,
+  type AuthLimits,
+  type AuthPrincipal,
+  type AuthTransport,
+} from './auth-limiter.js';
 export { createAuthenticator, type Authenticator } from './authenticator.js';
-export { buildOpenApiDocument, withOpenApiRoute, ONE_OR_MANY, type RouteSpec, type ResponseSpec, type HttpMethod } from './openapi.js';
+export {
+  buildOpenApiDocument,
+  withOpenApiRoute,
+  ONE_OR_MANY,
+  type RouteSpec,
+  type ResponseSpec,
+  type HttpMethod,
+} from './openapi.js';
 export { listenToControl, type ControlListenerOptions } from './control-listener.js';
 export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
 export { extractTrackHeader, parseTrackCeiling, type TrackCeiling } from './track-header.js';
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
-export { probeSourceAddress, sourceAddressWarnings, IP_NOT_ON_HOST, type AdminWarning, type SourceAddressProbe } from './source-address.js';
+export {
+  probeSourceAddress,
+  sourceAddressWarnings,
+  IP_NOT_ON_HOST,
+  type AdminWarning,
+  type SourceAddressProbe,
+} from './source-address.js';
 export { TickBatch, type TickBatchFlush, type TickBatchOptions, type TickBatchOutcomes } from './tick-batch.js';
 export { defineLuaCommands, readLuaCommands, resolveLuaCommands, type LuaCommand } from './lua-commands.js';
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';

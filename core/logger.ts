@@ -32,12 +32,18 @@ export interface LoggerOptions {
 
 /** Creates the one root logger of a process; components take `logger.child({ component })`. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const opts = { level: options.level ?? 'info', base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const opts = {
+    level: options.level ?? 'info',
+    base: { pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
   return options.destination ? pino(opts, options.destination as pino.DestinationStream) : pino(opts);
 }
 
 /** Writes already formatted JSON lines (from another thread's logger) to where `logger` writes. */
 export function writeLogLines(logger: Logger, lines: string): void {
-  const stream = (logger as unknown as Record<symbol, { write(s: string): unknown } | undefined>)[pino.symbols.streamSym];
+  const stream = (logger as unknown as Record<symbol, { write(s: string): unknown } | undefined>)[
+    pino.symbols.streamSym
+  ];
   stream?.write(lines);
 }

@@ -6,7 +6,9 @@ const files = (entries: Record<string, string>) => new Map(Object.entries(entrie
 
 describe('resolveLuaCommands', () => {
   it('names each top-level file a command and takes its number of keys from the file name', () => {
-    const commands = resolveLuaCommands(files({ 'takeToken-3.lua': 'return 1', 'readState-1.lua': 'return 2', 'includes/clock.lua': 'local x = 1' }));
+    const commands = resolveLuaCommands(
+      files({ 'takeToken-3.lua': 'return 1', 'readState-1.lua': 'return 2', 'includes/clock.lua': 'local x = 1' }),
+    );
     expect(commands.map(({ name, numberOfKeys }) => ({ name, numberOfKeys }))).toEqual([
       { name: 'readState', numberOfKeys: 1 },
       { name: 'takeToken', numberOfKeys: 3 },
@@ -21,7 +23,9 @@ describe('resolveLuaCommands', () => {
         'includes/clock.lua': 'local function clock() return 0 end\n',
       }),
     );
-    expect(command?.lua).toBe('local function clock() return 0 end\nlocal function bucket(now) return now end\n\nreturn bucket(clock())');
+    expect(command?.lua).toBe(
+      'local function clock() return 0 end\nlocal function bucket(now) return now end\n\nreturn bucket(clock())',
+    );
   });
 
   it('fails loudly on a missing include, naming the file that wants it', () => {
@@ -31,9 +35,15 @@ describe('resolveLuaCommands', () => {
   });
 
   it('fails on an include cycle and on a command file without its number of keys', () => {
-    const cycle = files({ 'a-1.lua': '--- @include "lib/b"', 'lib/b.lua': '--- @include "c"', 'lib/c.lua': '--- @include "b"' });
+    const cycle = files({
+      'a-1.lua': '--- @include "lib/b"',
+      'lib/b.lua': '--- @include "c"',
+      'lib/c.lua': '--- @include "b"',
+    });
     expect(() => resolveLuaCommands(cycle)).toThrow('Lua include cycle: a-1.lua → lib/b.lua → lib/c.lua → lib/b.lua');
-    expect(() => resolveLuaCommands(files({ 'acquire.lua': 'return 1' }))).toThrow('acquire.lua is not named <name>-<numberOfKeys>.lua');
+    expect(() => resolveLuaCommands(files({ 'acquire.lua': 'return 1' }))).toThrow(
+      'acquire.lua is not named <name>-<numberOfKeys>.lua',
+    );
   });
 });
 
@@ -45,7 +55,9 @@ describe('defineLuaCommands', () => {
     defineLuaCommands(redis, [command]);
     expect('bumpCounter' in redis).toBe(true);
     expect(() => defineLuaCommands(redis, [command])).not.toThrow();
-    expect(() => defineLuaCommands(redis, [{ ...command, lua: 'return 0' }])).toThrow('Lua command bumpCounter clashes');
+    expect(() => defineLuaCommands(redis, [{ ...command, lua: 'return 0' }])).toThrow(
+      'Lua command bumpCounter clashes',
+    );
     expect(() => defineLuaCommands(redis, [{ ...command, name: 'get' }])).toThrow('Lua command get clashes');
     redis.disconnect();
   });

@@ -77,7 +77,8 @@ export function defineLuaCommands(redis: Redis, commands: readonly LuaCommand[])
   for (const command of commands) {
     const before = defined.get(command.name);
     if (before === command.lua) continue;
-    if (before !== undefined || command.name in redis) throw new Error(`Lua command ${command.name} clashes with a command already on this client`);
+    if (before !== undefined || command.name in redis)
+      throw new Error(`Lua command ${command.name} clashes with a command already on this client`);
     redis.defineCommand(command.name, { numberOfKeys: command.numberOfKeys, lua: command.lua });
     defined.set(command.name, command.lua);
   }

@@ -17,7 +17,9 @@ describe('parseMxOverride', () => {
   });
 
   it('takes IPv6 hosts in brackets, with or without a port', () => {
-    expect(parseMxOverride('example.test=[::1]:2525').get('example.test')).toEqual([{ host: '::1', port: 2525, priority: 0 }]);
+    expect(parseMxOverride('example.test=[::1]:2525').get('example.test')).toEqual([
+      { host: '::1', port: 2525, priority: 0 },
+    ]);
     expect(parseMxOverride('example.test=[2001:db8::25]').get('example.test')).toEqual([
       { host: '2001:db8::25', port: 25, priority: 0 },
     ]);

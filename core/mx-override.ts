@@ -12,7 +12,10 @@ export interface MxTarget {
  */
 export function parseMxOverride(text: string): Map<string, MxTarget[]> {
   const map = new Map<string, MxTarget[]>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([^=\s]+)=(\[[^\]]+\]|[^:\s]+)(?::(\d{1,5}))?$/.exec(part);
     if (!match?.[1] || !match[2]) throw new Error(`bad MX override entry "${part}" (want domain=host:port)`);
     const host = match[2].replace(/^\[|\]$/g, '');

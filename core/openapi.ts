@@ -56,7 +56,10 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
       if (meta?.bridgemailOneOrMany && ctx.jsonSchema.type === 'array') {
         const { items, description } = ctx.jsonSchema as { items: unknown; description?: string };
         for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
-        Object.assign(ctx.jsonSchema, { anyOf: [items, { type: 'array', items }], ...(description ? { description } : {}) });
+        Object.assign(ctx.jsonSchema, {
+          anyOf: [items, { type: 'array', items }],
+          ...(description ? { description } : {}),
+        });
       }
     },
   }) as Record<string, unknown>;
@@ -83,8 +86,16 @@ function operation(spec: RouteSpec): Record<string, unknown> {
   for (const [status, r] of Object.entries(spec.responses)) {
     responses[status] = {
       description: r.description,
-      ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
-      ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}),
+      ...(r.headers
+        ? {
+            headers: Object.fromEntries(
+              Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]),
+            ),
+          }
+        : {}),
+      ...(r.schema
+        ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } }
+        : {}),
       ...(!r.schema && r.contentType ? { content: { [r.contentType]: { schema: { type: 'string' } } } } : {}),
     };
   }
@@ -104,7 +115,9 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    ...(spec.auth === 'none' ? { security: [] } : { security: [{ [spec.auth === 'admin' ? 'adminToken' : 'bridgeApiKey']: [] }] }),
+    ...(spec.auth === 'none'
+      ? { security: [] }
+      : { security: [{ [spec.auth === 'admin' ? 'adminToken' : 'bridgeApiKey']: [] }] }),
     ...(params.length ? { parameters: params } : {}),
     ...(spec.body
       ? {
@@ -112,7 +125,10 @@ function operation(spec: RouteSpec): Record<string, unknown> {
             required: true,
             ...(spec.body.description ? { description: spec.body.description } : {}),
             content: Object.fromEntries(
-              (spec.body.contentTypes ?? ['application/json']).map((ct) => [ct, { schema: jsonSchema(spec.body!.schema, 'input') }]),
+              (spec.body.contentTypes ?? ['application/json']).map((ct) => [
+                ct,
+                { schema: jsonSchema(spec.body!.schema, 'input') },
+              ]),
             ),
           },
         }
@@ -122,7 +138,10 @@ function operation(spec: RouteSpec): Record<string, unknown> {
 }
 
 /** Generates the OpenAPI 3.1 document of a set of routes. */
-export function buildOpenApiDocument(info: { title: string; version: string; description: string }, specs: readonly RouteSpec[]) {
+export function buildOpenApiDocument(
+  info: { title: string; version: string; description: string },
+  specs: readonly RouteSpec[],
+) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) {
     const path = toOpenApiPath(spec.path);
@@ -135,7 +154,11 @@ export function buildOpenApiDocument(info: { title: string; version: string; des
     components: {
       schemas: { Error: jsonSchema(errorBody, 'output') },
       securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (BRIDGEMAIL_ADMIN_TOKEN or <data>/admin-token)' },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The admin token (BRIDGEMAIL_ADMIN_TOKEN or <data>/admin-token)',
+        },
         bridgeApiKey: { type: 'http', scheme: 'bearer', description: "A Bridge's API key (bm_…)" },
       },
     },

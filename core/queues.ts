@@ -145,7 +145,9 @@ export class PoolQueues {
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
     this.#beforeBatch = options.beforeBatch;
-    this.#waiting = new TickBatch(async (jobs, poolId) => this.#addBatches(poolId, jobs), { flushIntervalMs: options.flushIntervalMs });
+    this.#waiting = new TickBatch(async (jobs, poolId) => this.#addBatches(poolId, jobs), {
+      flushIntervalMs: options.flushIntervalMs,
+    });
   }
 
   /**
@@ -160,7 +162,11 @@ export class PoolQueues {
 
   /** Adds the retry of a message, delayed: its own job, named by message and attempt (re-adding it is a no-op). */
   async enqueueRetry(job: DeliveryJob, delayMs: number): Promise<void> {
-    await this.queue(job.poolId).add(DELIVER_JOB, job, { ...JOB_OPTIONS, jobId: `${job.messageId}-a${job.attempt}`, delay: Math.max(0, delayMs) });
+    await this.queue(job.poolId).add(DELIVER_JOB, job, {
+      ...JOB_OPTIONS,
+      jobId: `${job.messageId}-a${job.attempt}`,
+      delay: Math.max(0, delayMs),
+    });
   }
 
   #addOne(job: DeliveryJob): Promise<void> {
@@ -174,7 +180,8 @@ export class PoolQueues {
     return chunks(jobs, this.#maxBatch).flatMap((chunk) => {
       const first = chunk[0];
       if (!first) return [];
-      const added = chunk.length === 1 ? this.#addOne(first) : this.#addBatch(poolId, chunk, `batch-${first.messageId}`);
+      const added =
+        chunk.length === 1 ? this.#addOne(first) : this.#addBatch(poolId, chunk, `batch-${first.messageId}`);
       return chunk.map(() => added);
     });
   }

@@ -34,7 +34,9 @@ describe('validation messages a person can read', () => {
     expect(messageFor(z.object({ s: z.string().max(3) }), { s: 'abcd' })).toBe('s: must be at most 3 characters');
     expect(messageFor(z.object({ s: z.string().min(2) }), { s: 'a' })).toBe('s: must be at least 2 characters');
     expect(messageFor(z.object({ s: z.string().min(1) }), { s: '' })).toBe('s: must not be empty');
-    expect(messageFor(z.object({ l: z.array(z.string()).max(1) }), { l: ['a', 'b'] })).toBe('l: must be at most 1 item');
+    expect(messageFor(z.object({ l: z.array(z.string()).max(1) }), { l: ['a', 'b'] })).toBe(
+      'l: must be at most 1 item',
+    );
     expect(messageFor(z.object({ l: z.array(z.string()).nonempty() }), { l: [] })).toBe('l: must not be empty');
     expect(messageFor(z.object({ n: z.number().max(10) }), { n: 11 })).toBe('n: must be at most 10');
     expect(messageFor(z.object({ n: z.number().positive() }), { n: 0 })).toBe('n: must be greater than 0');
@@ -45,7 +47,9 @@ describe('validation messages a person can read', () => {
     expect(messageFor(z.object({ e: z.email() }), { e: 'nobody' })).toBe('e: not an email address');
     expect(messageFor(z.object({ u: z.url() }), { u: 'nope' })).toBe('u: not a URL');
     expect(messageFor(z.object({ r: z.string().regex(/^a+$/) }), { r: 'b' })).toBe('r: has an invalid format');
-    expect(messageFor(z.object({ k: z.enum(['bridge', 'account']) }), { k: 'x' })).toBe('k: must be one of "bridge", "account"');
+    expect(messageFor(z.object({ k: z.enum(['bridge', 'account']) }), { k: 'x' })).toBe(
+      'k: must be one of "bridge", "account"',
+    );
     expect(messageFor(z.object({ k: z.literal('on') }), { k: 'x' })).toBe('k: must be "on"');
     expect(messageFor(send, { to: 'a', surprise: 1 })).toBe('surprise: unknown field');
   });
@@ -57,8 +61,12 @@ describe('validation messages a person can read', () => {
   });
 
   it('a message the schema sets itself is kept', () => {
-    expect(messageFor(z.object({ h: z.string().regex(/^x/, 'must start with x') }), { h: 'y' })).toBe('h: must start with x');
-    const refined = z.object({ a: z.string() }).superRefine((_, ctx) => ctx.addIssue({ code: 'custom', path: ['a'], message: 'own words' }));
+    expect(messageFor(z.object({ h: z.string().regex(/^x/, 'must start with x') }), { h: 'y' })).toBe(
+      'h: must start with x',
+    );
+    const refined = z
+      .object({ a: z.string() })
+      .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', path: ['a'], message: 'own words' }));
     expect(messageFor(refined, { a: 'x' })).toBe('a: own words');
   });
 });

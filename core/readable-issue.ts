@@ -23,10 +23,13 @@ function unionMessage(issue: Extract<RawIssue, { code: 'invalid_union' }>): stri
   if (issue.input === undefined) return 'required';
   const expected = issue.errors.map((branch) => {
     const [only] = branch;
-    return branch.length === 1 && only?.code === 'invalid_type' && only.path.length === 0 ? describeType(only.expected) : undefined;
+    return branch.length === 1 && only?.code === 'invalid_type' && only.path.length === 0
+      ? describeType(only.expected)
+      : undefined;
   });
   const types = [...new Set(expected)];
-  if (types.length > 0 && types.every((t) => t !== undefined)) return `expected ${types.join(' or ')}, got ${describeValue(issue.input)}`;
+  if (types.length > 0 && types.every((t) => t !== undefined))
+    return `expected ${types.join(' or ')}, got ${describeValue(issue.input)}`;
   return 'matches none of the accepted forms';
 }
 
@@ -59,8 +62,10 @@ function sizeMessage(issue: Extract<RawIssue, { code: 'too_big' | 'too_small' }>
   const big = issue.code === 'too_big';
   const bound = big ? issue.maximum : issue.minimum;
   const unit = unitOf(issue.origin, bound);
-  if (!big && (issue.origin === 'string' || issue.origin === 'array') && bound === 1 && issue.exact !== true) return 'must not be empty';
-  if (issue.origin === 'date') return `must be ${big ? 'no later' : 'no earlier'} than ${new Date(Number(bound)).toISOString()}`;
+  if (!big && (issue.origin === 'string' || issue.origin === 'array') && bound === 1 && issue.exact !== true)
+    return 'must not be empty';
+  if (issue.origin === 'date')
+    return `must be ${big ? 'no later' : 'no earlier'} than ${new Date(Number(bound)).toISOString()}`;
   if (issue.exact === true) return `must be exactly ${bound}${unit}`;
   if (issue.inclusive === false) return `must be ${big ? 'less' : 'greater'} than ${bound}${unit}`;
   return `must be at ${big ? 'most' : 'least'} ${bound}${unit}`;

@@ -10,9 +10,19 @@ export const CORE_COMMANDS = readLuaCommands(new URL('./lua/', import.meta.url))
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** `lua/idempotencyReplaceIfUnchanged-1.lua`: replaces a claim still as read. */
-    idempotencyReplaceIfUnchanged(claimKey: string, expected: string, claim: string, ttlS: number): Result<number, Context>;
+    idempotencyReplaceIfUnchanged(
+      claimKey: string,
+      expected: string,
+      claim: string,
+      ttlS: number,
+    ): Result<number, Context>;
     /** `lua/idempotencyUpdatePending-1.lua`: marks a pending claim taken, done, or in a batch job. */
-    idempotencyUpdatePending(claimKey: string, messageId: string, change: 'taken' | 'done' | 'job', jobId?: string): Result<number, Context>;
+    idempotencyUpdatePending(
+      claimKey: string,
+      messageId: string,
+      change: 'taken' | 'done' | 'job',
+      jobId?: string,
+    ): Result<number, Context>;
     /** `lua/idempotencyAbandon-1.lua`: deletes a claim still this request's. */
     idempotencyAbandon(claimKey: string, messageId: string): Result<number, Context>;
     /** `lua/authRecordFailure-4.lua`: counts one failed authentication. */

@@ -58,17 +58,20 @@ export interface ShapingPolicy {
 const positive = z.number().positive().finite();
 const count = z.number().int().positive();
 
-const regexSource = z.string().min(1).refine(
-  (source) => {
-    try {
-      new RegExp(source, 'i');
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
+const regexSource = z
+  .string()
+  .min(1)
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source, 'i');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'not a valid regular expression' },
+  );
 
 /** Zod schema of {@link ShapingPolicy}: every key optional, defaults filled in, unknown keys refused. */
 export const shapingPolicySchema = z.strictObject({
@@ -87,7 +90,10 @@ export const shapingPolicySchema = z.strictObject({
     .prefault({}),
   destinations: z
     .record(
-      z.string().min(1).transform((k) => k.toLowerCase()),
+      z
+        .string()
+        .min(1)
+        .transform((k) => k.toLowerCase()),
       z.strictObject({ perSecond: positive.optional(), connections: count.optional() }),
     )
     .default({}),
@@ -97,7 +103,11 @@ export const shapingPolicySchema = z.strictObject({
         .array(regexSource)
         .default(['^421', '4\\.7\\.0.*try again later', 'TS0[1-4]', 'too many connections', 'rate limit']),
       suspendMs: z.number().int().nonnegative().default(300_000),
-      floor: z.number().positive().max(1).default(1 / 16),
+      floor: z
+        .number()
+        .positive()
+        .max(1)
+        .default(1 / 16),
       recoveryPerMinute: z.number().positive().max(1).default(0.1),
     })
     .prefault({}),
@@ -136,7 +146,11 @@ export function destinationLimits(policy: ShapingPolicy, rollup: string): Destin
  * Whether a reply is an adaptive-backoff signal: a 4xx deferral whose `"<code> <text>"` matches one
  * of the policy's patterns. Replies without a code (connection failures) and 5xx never are.
  */
-export function isThrottleReply(patterns: readonly RegExp[], replyCode: number | undefined, replyText: string): boolean {
+export function isThrottleReply(
+  patterns: readonly RegExp[],
+  replyCode: number | undefined,
+  replyText: string,
+): boolean {
   if (replyCode === undefined || replyCode < 400 || replyCode > 499) return false;
   const text = replyText.trimStart();
   // nodemailer's `response` already starts with the code; a bare text gets it prepended.

@@ -37,7 +37,10 @@ export function probeSourceAddress(ip: string): Promise<SourceAddressProbe> {
 }
 
 /** Warnings for the IPs of `ips` this host cannot bind (admin answers; workers check on their own host). */
-export async function sourceAddressWarnings(ips: readonly string[], probe = probeSourceAddress): Promise<AdminWarning[]> {
+export async function sourceAddressWarnings(
+  ips: readonly string[],
+  probe = probeSourceAddress,
+): Promise<AdminWarning[]> {
   const results = await Promise.all(ips.map(async (ip) => ({ ip, result: await probe(ip) })));
   return results.flatMap(({ ip, result }) =>
     result.bindable

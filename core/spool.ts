@@ -31,7 +31,10 @@ export class Spool {
       await rm(path, { force: true }).catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') {
-        throw new AppError('SPOOL_FULL', 'no room to store the message now; retry later', { retryable: true, cause: err });
+        throw new AppError('SPOOL_FULL', 'no room to store the message now; retry later', {
+          retryable: true,
+          cause: err,
+        });
       }
       throw err;
     }

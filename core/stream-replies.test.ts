@@ -6,7 +6,17 @@ describe('stream replies', () => {
     expect(parseReadGroupReply(null)).toEqual([]);
     expect(parseReadGroupReply([])).toEqual([]);
     expect(parseReadGroupReply([['s', []]])).toEqual([]);
-    expect(parseReadGroupReply([['s', [['1-0', ['e', '{}']], ['2-0', null]]]])).toEqual([
+    expect(
+      parseReadGroupReply([
+        [
+          's',
+          [
+            ['1-0', ['e', '{}']],
+            ['2-0', null],
+          ],
+        ],
+      ]),
+    ).toEqual([
       { id: '1-0', fields: ['e', '{}'] },
       { id: '2-0', fields: null },
     ]);

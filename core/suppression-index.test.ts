@@ -11,7 +11,9 @@ describe('SuppressionIndex', () => {
         { bridgeId: 'br_a', address: 'only-a@x.test' },
       ];
     });
-    expect(await index.among('br_a', ['Everyone@X.test', 'only-a@x.test', 'fine@x.test'])).toEqual(new Set(['Everyone@X.test', 'only-a@x.test']));
+    expect(await index.among('br_a', ['Everyone@X.test', 'only-a@x.test', 'fine@x.test'])).toEqual(
+      new Set(['Everyone@X.test', 'only-a@x.test']),
+    );
     expect(await index.among('br_b', ['everyone@x.test', 'only-a@x.test'])).toEqual(new Set(['everyone@x.test']));
     expect(loads).toBe(1);
     expect(index.size).toBe(2);

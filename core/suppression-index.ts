@@ -21,10 +21,12 @@ export class SuppressionIndex {
     if (this.#loading) await this.#loading;
     else if (!this.#loaded) await this.refresh();
     const keys = this.#keys;
-    return new Set(recipients.filter((r) => {
-      const address = r.toLowerCase();
-      return keys.has(`\n${address}`) || keys.has(`${bridgeId}\n${address}`);
-    }));
+    return new Set(
+      recipients.filter((r) => {
+        const address = r.toLowerCase();
+        return keys.has(`\n${address}`) || keys.has(`${bridgeId}\n${address}`);
+      }),
+    );
   }
 
   /** Reloads the list (after a change anywhere); resolves once the reload that covers it is done. */

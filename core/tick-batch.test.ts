@@ -44,7 +44,9 @@ describe('TickBatch', () => {
   });
 
   it('lets each item settle on its own when the flush gives promises', async () => {
-    const batch = new TickBatch<number, number>(async (items) => items.map((n) => (n % 2 === 0 ? Promise.reject(new Error(`odd one out ${n}`)) : n * 10)));
+    const batch = new TickBatch<number, number>(async (items) =>
+      items.map((n) => (n % 2 === 0 ? Promise.reject(new Error(`odd one out ${n}`)) : n * 10)),
+    );
     const [one, two, three] = await Promise.allSettled([batch.add('k', 1), batch.add('k', 2), batch.add('k', 3)]);
     expect(one).toEqual({ status: 'fulfilled', value: 10 });
     expect(two).toMatchObject({ status: 'rejected', reason: new Error('odd one out 2') });

@@ -129,7 +129,10 @@ export class TickBatch<T, R = void> {
         callers.forEach((c, i) => {
           if (!outcomes) c.resolve(undefined as R);
           else if (i < outcomes.length) c.resolve(outcomes[i] as R | PromiseLike<R>);
-          else c.reject(new Error(`tick batch flush of ${key} gave ${outcomes.length} outcomes for ${callers.length} items`));
+          else
+            c.reject(
+              new Error(`tick batch flush of ${key} gave ${outcomes.length} outcomes for ${callers.length} items`),
+            );
         });
       },
       (err: unknown) => callers.forEach((c) => c.reject(err)),

@@ -1,11 +1,17 @@
 import { describe, it, expect } from 'vitest';
 import { extractTrackHeader } from './track-header.js';
 
-const HEAD = ['From: Shop <shop@shop.example>', 'To: zoe@client.example', 'Subject: =?UTF-8?Q?Commande_pr=C3=AAte?=', 'MIME-Version: 1.0'];
+const HEAD = [
+  'From: Shop <shop@shop.example>',
+  'To: zoe@client.example',
+  'Subject: =?UTF-8?Q?Commande_pr=C3=AAte?=',
+  'MIME-Version: 1.0',
+];
 const BODY = 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n';
 
 /** A message from header lines and a body: the body starts with the remaining top-level header lines. */
-const msg = (lines: string[], body = BODY, eol = '\r\n') => Buffer.from(lines.join(eol) + eol + body.replace(/\r\n/g, eol), 'latin1');
+const msg = (lines: string[], body = BODY, eol = '\r\n') =>
+  Buffer.from(lines.join(eol) + eol + body.replace(/\r\n/g, eol), 'latin1');
 
 describe('extractTrackHeader', () => {
   for (const value of ['none', 'opens', 'clicks'] as const) {
@@ -80,7 +86,10 @@ describe('extractTrackHeader', () => {
 
   it('keeps fields with a longer name and non-ASCII header bytes as they are', () => {
     const lines = [...HEAD, 'X-Bridgemail-Tracking: opens', 'Subject: Crème brûlée'];
-    const raw = Buffer.concat([Buffer.from(lines.join('\r\n'), 'utf8'), Buffer.from(`\r\nX-Bridgemail-Track: opens\r\n${BODY}`)]);
+    const raw = Buffer.concat([
+      Buffer.from(lines.join('\r\n'), 'utf8'),
+      Buffer.from(`\r\nX-Bridgemail-Track: opens\r\n${BODY}`),
+    ]);
     const out = extractTrackHeader(raw);
     expect(out.ceiling).toBe('opens');
     expect(out.raw.equals(Buffer.from(`${lines.join('\r\n')}\r\n${BODY}`, 'utf8'))).toBe(true);

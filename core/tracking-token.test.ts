@@ -14,7 +14,12 @@ const OPEN: TrackingClaims = {
   r: 'zoë.martin@client.example',
   t: 1_700_000_000_000,
 };
-const CLICK: TrackingClaims = { ...OPEN, k: 'c', i: 3, u: 'https://shop.example/products/autumn-roast?utm_source=mail#buy' };
+const CLICK: TrackingClaims = {
+  ...OPEN,
+  k: 'c',
+  i: 3,
+  u: 'https://shop.example/products/autumn-roast?utm_source=mail#buy',
+};
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const replaceAt = (s: string, i: number, c: string) => s.slice(0, i) + c + s.slice(i + 1);
@@ -53,7 +58,17 @@ describe('TrackingTokens', () => {
   });
 
   it('reveals neither recipient, ids nor URL: not in the token, nor in its base64 or base64url decodings', () => {
-    const secrets = [CLICK.r, 'martin', 'client.example', CLICK.m, CLICK.b, CLICK.p, CLICK.u!, 'shop.example', 'autumn-roast'];
+    const secrets = [
+      CLICK.r,
+      'martin',
+      'client.example',
+      CLICK.m,
+      CLICK.b,
+      CLICK.p,
+      CLICK.u!,
+      'shop.example',
+      'autumn-roast',
+    ];
     // The ids' hex digits as the bytes a compact binary encoding would carry.
     const idBytes = [CLICK.m, CLICK.b, CLICK.p].map((id) => Buffer.from(id.slice(-28), 'hex'));
     for (const token of [tokens.sign(CLICK), tokens.sign(OPEN)]) {
@@ -83,7 +98,10 @@ describe('TrackingTokens', () => {
   });
 
   it('refuses a token with any single character changed, to any other base64url character', () => {
-    for (const [token, kind] of [[tokens.sign(CLICK), 'c'], [tokens.sign(OPEN), 'o']] as const) {
+    for (const [token, kind] of [
+      [tokens.sign(CLICK), 'c'],
+      [tokens.sign(OPEN), 'o'],
+    ] as const) {
       for (let i = 0; i < token.length; i++) {
         for (const c of B64URL) if (c !== token[i]) expect(tokens.verify(replaceAt(token, i, c), kind)).toBeUndefined();
       }
@@ -130,7 +148,16 @@ describe('TrackingTokens', () => {
 
   it('refuses malformed tokens', () => {
     const token = tokens.sign(OPEN);
-    for (const bad of ['', '.', 'abc', '====', `${token}=`, `${token}.${token}`, token.replace(/./, '+'), token.repeat(60)]) {
+    for (const bad of [
+      '',
+      '.',
+      'abc',
+      '====',
+      `${token}=`,
+      `${token}.${token}`,
+      token.replace(/./, '+'),
+      token.repeat(60),
+    ]) {
       expect(tokens.verify(bad, 'o')).toBeUndefined();
     }
   });

@@ -41,7 +41,8 @@ export class TrackingTokens {
 
   /** @param masterKey the platform's 32-byte master key; dedicated subkeys are derived (HKDF). */
   constructor(masterKey: Buffer) {
-    const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), info, 32)));
+    const derive = (info: string) =>
+      createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), info, 32)));
     this.#macKey = derive('bridgemail tracking tokens v2 mac');
     this.#encKey = derive('bridgemail tracking tokens v2 enc');
   }
@@ -64,7 +65,10 @@ export class TrackingTokens {
     if (!timingSafeEqual(siv, this.#siv(plain))) return undefined;
     const claims = decodeClaims(plain);
     if (claims?.k !== kind) return undefined;
-    if (kind === 'c' && (typeof claims.u !== 'string' || !/^https?:\/\//i.test(claims.u) || /[\x00-\x1f\x7f]/.test(claims.u))) {
+    if (
+      kind === 'c' &&
+      (typeof claims.u !== 'string' || !/^https?:\/\//i.test(claims.u) || /[\x00-\x1f\x7f]/.test(claims.u))
+    ) {
       return undefined;
     }
     return claims;

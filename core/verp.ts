@@ -84,6 +84,9 @@ export class VerpAddresses {
     const payload = bytes.subarray(0, 18);
     const mac = createHmac('sha256', this.#key).update(payload).digest().subarray(0, 5);
     if (!timingSafeEqual(mac, bytes.subarray(18))) return undefined;
-    return { messageId: `msg_${payload.subarray(0, 14).toString('hex')}`, recipientHash: payload.subarray(14).toString('hex') };
+    return {
+      messageId: `msg_${payload.subarray(0, 14).toString('hex')}`,
+      recipientHash: payload.subarray(14).toString('hex'),
+    };
   }
 }

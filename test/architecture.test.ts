@@ -14,7 +14,17 @@ const ALLOWED: Record<string, string[]> = {
   workers: ['core/index.ts'],
   analytics: ['core/index.ts'],
   'admin-api': ['core/index.ts', 'analytics/queries/index.ts'],
-  cli: ['core/index.ts', 'ingress/index.ts', 'workers/index.ts', 'workers/tracking/index.ts', 'workers/signing/index.ts', 'workers/bounces/index.ts', 'workers/webhooks/index.ts', 'analytics/index.ts', 'admin-api/index.ts'],
+  cli: [
+    'core/index.ts',
+    'ingress/index.ts',
+    'workers/index.ts',
+    'workers/tracking/index.ts',
+    'workers/signing/index.ts',
+    'workers/bounces/index.ts',
+    'workers/webhooks/index.ts',
+    'analytics/index.ts',
+    'admin-api/index.ts',
+  ],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -27,7 +37,9 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
+    (m) => m[1] ?? '',
+  );
   const dynamic = [...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? '');
   return [...specs, ...dynamic];
 }

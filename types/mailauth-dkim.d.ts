@@ -9,7 +9,10 @@ declare module 'mailauth/lib/dkim/header/index.js' {
 declare module 'mailauth/lib/tools.js' {
   /** Splits a header block into unfolded fields (`key` lower-cased, `line` the field's bytes). */
   export function parseHeaders(buf: Buffer): { parsed: unknown[]; original: Buffer };
-  export function getSigningHeaderLines(parsedHeaders: unknown[], fieldNames?: string): { keys: string; headers: { line: Buffer }[] };
+  export function getSigningHeaderLines(
+    parsedHeaders: unknown[],
+    fieldNames?: string,
+  ): { keys: string; headers: { line: Buffer }[] };
   /** A field in relaxed form (RFC 6376 §3.4.2, with JavaScript's \s for whitespace). */
   export function formatRelaxedLine(line: Buffer, suffix?: string): Buffer;
   export function formatSignatureHeaderLine(type: string, values: Record<string, unknown>, folded: boolean): string;

@@ -16,7 +16,8 @@ declare module 'mailsplit' {
     getEncoder(encoding?: string): Transform;
   }
 
-  export type SplitterChunk = MimeNode | { type: 'body'; value: Buffer; node: MimeNode } | { type: 'data'; value: Buffer };
+  export type SplitterChunk =
+    MimeNode | { type: 'body'; value: Buffer; node: MimeNode } | { type: 'data'; value: Buffer };
 
   export class Splitter extends Transform {
     constructor(options?: { ignoreEmbedded?: boolean; maxHeadSize?: number });

@@ -15,7 +15,11 @@ export function consoleRoutes(deps: AdminAppDeps, sessions: ConsoleSessions): Ad
   const base = { tag: 'console', auth: 'none' as const };
   const view = (session: { id: string; expiresAt: number } | undefined) =>
     session
-      ? { authenticated: true, csrfToken: sessions.csrfToken(session), expiresAt: new Date(session.expiresAt).toISOString() }
+      ? {
+          authenticated: true,
+          csrfToken: sessions.csrfToken(session),
+          expiresAt: new Date(session.expiresAt).toISOString(),
+        }
       : { authenticated: false, csrfToken: null, expiresAt: null };
   return [
     {
@@ -29,9 +33,15 @@ export function consoleRoutes(deps: AdminAppDeps, sessions: ConsoleSessions): Ad
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'INVALID_CREDENTIALS', 'AUTH_RATE_LIMITED'],
       handler: async (ctx) => {
         const { token } = validate(loginSchema, await jsonBody(ctx));
-        await deps.limiter.guard('console', ctx.ip, () => ADMIN_PRINCIPAL, () => {
-          if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token', { field: 'token' });
-        });
+        await deps.limiter.guard(
+          'console',
+          ctx.ip,
+          () => ADMIN_PRINCIPAL,
+          () => {
+            if (!safeEqual(token, deps.adminToken))
+              throw new AppError('INVALID_CREDENTIALS', 'invalid admin token', { field: 'token' });
+          },
+        );
         const { cookie, session } = sessions.issue();
         ctx.cookies.set(SESSION_COOKIE, cookie, {
           httpOnly: true,
@@ -67,7 +77,14 @@ export function consoleRoutes(deps: AdminAppDeps, sessions: ConsoleSessions): Ad
       responses: { 200: { description: 'Logged out', schema: sessionSchema } },
       errors: [],
       handler: (ctx) => {
-        ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: '/', maxAge: 0, overwrite: true });
+        ctx.cookies.set(SESSION_COOKIE, '', {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: ctx.secure,
+          path: '/',
+          maxAge: 0,
+          overwrite: true,
+        });
         ctx.body = view(undefined);
       },
     },

@@ -18,13 +18,25 @@ const REFRESH_MS = 2000;
 export function queueBoard(queues: QueueDirectory, logger: Logger): Koa.Middleware {
   const adapter = new KoaAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
-  const board = createBullBoard({ queues: [], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'Bridgemail queues' } } });
+  const board = createBullBoard({
+    queues: [],
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'Bridgemail queues' } },
+  });
   const plugin = adapter.registerPlugin();
   let refreshedAt = 0;
   let refreshing: Promise<void> | undefined;
   const refresh = async () => {
     const list = await queues.list();
-    board.replaceQueues(list.map((q) => new BullMQAdapter(q.queue, { readOnlyMode: false, description: q.kind === 'pool' ? `Pool ${q.poolId ?? ''}` : q.kind })));
+    board.replaceQueues(
+      list.map(
+        (q) =>
+          new BullMQAdapter(q.queue, {
+            readOnlyMode: false,
+            description: q.kind === 'pool' ? `Pool ${q.poolId ?? ''}` : q.kind,
+          }),
+      ),
+    );
     refreshedAt = Date.now();
   };
   return async (ctx, next) => {

@@ -37,7 +37,10 @@ export function staticConsole(dir: string): Koa.Middleware {
       return;
     }
     ctx.set(CONSOLE_HEADERS);
-    ctx.set('Cache-Control', isAsset && ctx.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    ctx.set(
+      'Cache-Control',
+      isAsset && ctx.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
     await files(ctx, next);
   };
 }

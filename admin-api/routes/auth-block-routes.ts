@@ -7,9 +7,14 @@ const blockViewSchema = z.object({
   plane: z.enum(['send', 'admin']).describe('`send`: REST API and SMTP; `admin`: admin API and console login'),
   kind: z
     .enum(['address', 'address-principal', 'principal'])
-    .describe('`address`: failures for credentials that name nothing; `address-principal`: one address failing one principal; `principal`: one principal failing from several addresses'),
+    .describe(
+      '`address`: failures for credentials that name nothing; `address-principal`: one address failing one principal; `principal`: one principal failing from several addresses',
+    ),
   address: z.string().nullable().describe('The client address (null for a principal block)'),
-  principal: z.string().nullable().describe('SMTP username, the first 8 characters of an API key, or `admin token`; never a secret'),
+  principal: z
+    .string()
+    .nullable()
+    .describe('SMTP username, the first 8 characters of an API key, or `admin token`; never a secret'),
   failures: z.number().int(),
   expiresAt: z.string(),
 });
@@ -23,8 +28,14 @@ export function authBlockRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'get',
       path: '/admin/v1/auth-blocks',
       operationId: 'listAuthBlocks',
-      summary: 'Blocks in force after failed authentications: failing attempts from them get 429 / SMTP 454, valid credentials are still served',
-      responses: { 200: { description: 'The blocks, soonest to expire first', schema: z.object({ data: z.array(blockViewSchema) }) } },
+      summary:
+        'Blocks in force after failed authentications: failing attempts from them get 429 / SMTP 454, valid credentials are still served',
+      responses: {
+        200: {
+          description: 'The blocks, soonest to expire first',
+          schema: z.object({ data: z.array(blockViewSchema) }),
+        },
+      },
       errors: ['INVALID_CREDENTIALS', 'UNAUTHENTICATED', 'SERVICE_UNAVAILABLE'],
       handler: async (ctx) => {
         ctx.body = { data: await deps.limiter.listBlocks() };
@@ -39,8 +50,12 @@ export function authBlockRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 204: { description: 'Lifted' } },
       errors: ['NOT_FOUND', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED', 'SERVICE_UNAVAILABLE'],
       handler: async (ctx) => {
-        if (!(await deps.limiter.liftBlock(ctx.params.id ?? ''))) throw new AppError('NOT_FOUND', 'no such authentication block');
-        deps.logger.info({ actor: ctx.state.actor, blockId: ctx.params.id }, 'authentication block lifted by an operator');
+        if (!(await deps.limiter.liftBlock(ctx.params.id ?? '')))
+          throw new AppError('NOT_FOUND', 'no such authentication block');
+        deps.logger.info(
+          { actor: ctx.state.actor, blockId: ctx.params.id },
+          'authentication block lifted by an operator',
+        );
         ctx.status = 204;
       },
     },

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { AppError, validate, type Transport } from '../../core/index.js';
-import { createBridgeSchema, listBridgesQuerySchema, revokeSchema, rotateSchema, updateBridgeSchema } from '../admin-schemas.js';
+import {
+  createBridgeSchema,
+  listBridgesQuerySchema,
+  revokeSchema,
+  rotateSchema,
+  updateBridgeSchema,
+} from '../admin-schemas.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 import { bridgeView, bridgeViewSchema } from '../views.js';
 
@@ -33,7 +39,12 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
           action: 'bridge.create',
           targetType: 'bridge',
           targetId: bridge.id,
-          details: { name: bridge.name, poolId: bridge.poolId, trackOpens: bridge.trackOpens, trackClicks: bridge.trackClicks },
+          details: {
+            name: bridge.name,
+            poolId: bridge.poolId,
+            trackOpens: bridge.trackOpens,
+            trackClicks: bridge.trackClicks,
+          },
         });
         ctx.status = 201;
         ctx.body = bridgeView(bridge, deps.endpoints());
@@ -51,7 +62,11 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const { include } = validate(listBridgesQuerySchema, ctx.query);
         const endpoints = deps.endpoints();
-        ctx.body = { data: (await deps.store.listBridges({ includeDeleted: include === 'deleted' })).map((b) => bridgeView(b, endpoints)) };
+        ctx.body = {
+          data: (await deps.store.listBridges({ includeDeleted: include === 'deleted' })).map((b) =>
+            bridgeView(b, endpoints),
+          ),
+        };
       },
     },
     {
@@ -78,11 +93,20 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const raw = await jsonBody(ctx);
         if (raw && typeof raw === 'object' && 'poolId' in raw) {
-          throw new AppError('POOL_BINDING_IMMUTABLE', 'a Bridge stays bound to its Pool; create a new Bridge instead', { field: 'poolId' });
+          throw new AppError(
+            'POOL_BINDING_IMMUTABLE',
+            'a Bridge stays bound to its Pool; create a new Bridge instead',
+            { field: 'poolId' },
+          );
         }
         const patch = validate(updateBridgeSchema, raw);
         const bridge = await deps.store.updateBridge(ctx.params.id ?? '', patch);
-        await recordChange(deps, ctx.state.actor, { action: 'bridge.update', targetType: 'bridge', targetId: bridge.id, details: patch });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'bridge.update',
+          targetType: 'bridge',
+          targetId: bridge.id,
+          details: patch,
+        });
         ctx.body = bridgeView(bridge, deps.endpoints());
       },
     },
@@ -99,7 +123,12 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
         const { what } = validate(rotateSchema, await jsonBody(ctx));
         const transports: Transport[] = what === 'both' ? ['smtp', 'api'] : [what];
         const bridge = await deps.store.rotateCredentials(ctx.params.id ?? '', transports);
-        await recordChange(deps, ctx.state.actor, { action: 'bridge.rotate', targetType: 'bridge', targetId: bridge.id, details: { what } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'bridge.rotate',
+          targetType: 'bridge',
+          targetId: bridge.id,
+          details: { what },
+        });
         ctx.body = bridgeView(bridge, deps.endpoints());
       },
     },
@@ -115,7 +144,12 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const { what } = validate(revokeSchema, await jsonBody(ctx));
         const bridge = await deps.store.revokeCredential(ctx.params.id ?? '', what);
-        await recordChange(deps, ctx.state.actor, { action: 'bridge.revoke', targetType: 'bridge', targetId: bridge.id, details: { what } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'bridge.revoke',
+          targetType: 'bridge',
+          targetId: bridge.id,
+          details: { what },
+        });
         ctx.body = bridgeView(bridge, deps.endpoints());
       },
     },
@@ -124,12 +158,18 @@ export function bridgeRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'delete',
       path: '/admin/v1/bridges/:id',
       operationId: 'deleteBridge',
-      summary: 'Delete a Bridge: its credentials fail at once (BRIDGE_DELETED), queued mail still finishes, stats stay readable',
+      summary:
+        'Delete a Bridge: its credentials fail at once (BRIDGE_DELETED), queued mail still finishes, stats stay readable',
       responses: { 200: { description: 'The deleted Bridge, without secrets', schema: bridgeViewSchema } },
       errors: ['NOT_FOUND', 'BRIDGE_DELETED', ...auth],
       handler: async (ctx) => {
         const bridge = await deps.store.deleteBridge(ctx.params.id ?? '');
-        await recordChange(deps, ctx.state.actor, { action: 'bridge.delete', targetType: 'bridge', targetId: bridge.id, details: {} });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'bridge.delete',
+          targetType: 'bridge',
+          targetId: bridge.id,
+          details: {},
+        });
         ctx.body = bridgeView(bridge, deps.endpoints());
       },
     },

@@ -14,8 +14,15 @@ const hostname = z
 export const createDomainSchema = z
   .object({
     domain: hostname,
-    selector: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'letters, digits and -').default('bm1'),
-    privateKey: z.string().max(16_384).optional().describe('PEM private key (RSA ≥ 1024 bits or Ed25519) to import; omitted: a 2048-bit RSA key is generated'),
+    selector: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'letters, digits and -')
+      .default('bm1'),
+    privateKey: z
+      .string()
+      .max(16_384)
+      .optional()
+      .describe('PEM private key (RSA ≥ 1024 bits or Ed25519) to import; omitted: a 2048-bit RSA key is generated'),
   })
   .strict();
 
@@ -23,7 +30,11 @@ const domainViewSchema = z.object({
   id: z.string(),
   domain: z.string(),
   selector: z.string(),
-  dnsRecord: z.object({ name: z.string(), type: z.literal('TXT'), value: z.string().describe('Publish this; long values may be split into 255-byte strings') }),
+  dnsRecord: z.object({
+    name: z.string(),
+    type: z.literal('TXT'),
+    value: z.string().describe('Publish this; long values may be split into 255-byte strings'),
+  }),
   createdAt: z.string(),
 });
 
@@ -33,14 +44,26 @@ export function dnsRecordOf(d: SendingDomain) {
   const spki = key.export({ type: 'spki', format: 'der' });
   const ed25519 = key.asymmetricKeyType === 'ed25519';
   const p = (ed25519 ? spki.subarray(-32) : spki).toString('base64');
-  return { name: `${d.selector}._domainkey.${d.domain}`, type: 'TXT' as const, value: `v=DKIM1; k=${ed25519 ? 'ed25519' : 'rsa'}; p=${p}` };
+  return {
+    name: `${d.selector}._domainkey.${d.domain}`,
+    type: 'TXT' as const,
+    value: `v=DKIM1; k=${ed25519 ? 'ed25519' : 'rsa'}; p=${p}`,
+  };
 }
 
-const view = (d: SendingDomain) => ({ id: d.id, domain: d.domain, selector: d.selector, dnsRecord: dnsRecordOf(d), createdAt: d.createdAt.toISOString() });
+const view = (d: SendingDomain) => ({
+  id: d.id,
+  domain: d.domain,
+  selector: d.selector,
+  dnsRecord: dnsRecordOf(d),
+  createdAt: d.createdAt.toISOString(),
+});
 
 function privateKeyPem(given: string | undefined): string {
   if (given === undefined) {
-    return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    return generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
   }
   let key;
   try {
@@ -50,7 +73,9 @@ function privateKeyPem(given: string | undefined): string {
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (!(key.asymmetricKeyType === 'ed25519' || (key.asymmetricKeyType === 'rsa' && bits >= 1024))) {
-    throw new AppError('VALIDATION_FAILED', 'privateKey: RSA of at least 1024 bits or Ed25519', { field: 'privateKey' });
+    throw new AppError('VALIDATION_FAILED', 'privateKey: RSA of at least 1024 bits or Ed25519', {
+      field: 'privateKey',
+    });
   }
   return key.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
@@ -65,17 +90,27 @@ export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'post',
       path: '/admin/v1/domains',
       operationId: 'createDomain',
-      summary: 'Add a sending domain with a DKIM key (generated 2048-bit RSA, or imported); answers the DNS TXT record to publish',
+      summary:
+        'Add a sending domain with a DKIM key (generated 2048-bit RSA, or imported); answers the DNS TXT record to publish',
       body: { schema: createDomainSchema },
       responses: { 201: { description: 'Created', schema: domainViewSchema } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'CONFLICT', ...auth],
       handler: async (ctx) => {
         const input = validate(createDomainSchema, await jsonBody(ctx));
-        const domain = await deps.store.createDomain({ domain: input.domain, selector: input.selector, privateKeyPem: privateKeyPem(input.privateKey) });
+        const domain = await deps.store.createDomain({
+          domain: input.domain,
+          selector: input.selector,
+          privateKeyPem: privateKeyPem(input.privateKey),
+        });
         await recordChange(
           deps,
           ctx.state.actor,
-          { action: 'domain.create', targetType: 'domain', targetId: domain.id, details: { domain: domain.domain, selector: domain.selector, imported: input.privateKey !== undefined } },
+          {
+            action: 'domain.create',
+            targetType: 'domain',
+            targetId: domain.id,
+            details: { domain: domain.domain, selector: domain.selector, imported: input.privateKey !== undefined },
+          },
           { type: 'domain-changed', domain: domain.domain },
         );
         ctx.status = 201;

@@ -18,7 +18,10 @@ const poolChangeSchema = poolViewSchema.extend({
 const changed = { 200: { description: 'The Pool, with warnings', schema: poolChangeSchema } };
 
 /** The Pool's view and the warnings about its IPs. */
-const withWarnings = async (pool: Pool) => ({ ...poolView(pool), warnings: await sourceAddressWarnings(pool.ips.map((i) => i.ip)) });
+const withWarnings = async (pool: Pool) => ({
+  ...poolView(pool),
+  warnings: await sourceAddressWarnings(pool.ips.map((i) => i.ip)),
+});
 
 /** Pool management routes. */
 export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
@@ -31,11 +34,25 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'createPool',
       summary: 'Create a Pool of sending IPs',
       body: { schema: createPoolSchema },
-      responses: { 201: { description: 'Created, with warnings about IPs this host does not have', schema: poolChangeSchema } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'POOL_NAME_TAKEN', 'IP_IN_USE', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
+      responses: {
+        201: { description: 'Created, with warnings about IPs this host does not have', schema: poolChangeSchema },
+      },
+      errors: [
+        'VALIDATION_FAILED',
+        'INVALID_JSON',
+        'POOL_NAME_TAKEN',
+        'IP_IN_USE',
+        'INVALID_CREDENTIALS',
+        'UNAUTHENTICATED',
+      ],
       handler: async (ctx) => {
         const pool = await deps.store.createPool(validate(createPoolSchema, await jsonBody(ctx)));
-        await recordChange(deps, ctx.state.actor, { action: 'pool.create', targetType: 'pool', targetId: pool.id, details: { name: pool.name, ips: pool.ips } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.create',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: { name: pool.name, ips: pool.ips },
+        });
         ctx.status = 201;
         ctx.body = await withWarnings(pool);
       },
@@ -74,11 +91,23 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       summary: 'Rename a Pool',
       body: { schema: updatePoolSchema },
       responses: changed,
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'POOL_NAME_TAKEN', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
+      errors: [
+        'VALIDATION_FAILED',
+        'INVALID_JSON',
+        'NOT_FOUND',
+        'POOL_NAME_TAKEN',
+        'INVALID_CREDENTIALS',
+        'UNAUTHENTICATED',
+      ],
       handler: async (ctx) => {
         const { name } = validate(updatePoolSchema, await jsonBody(ctx));
         const pool = await deps.store.renamePool(ctx.params.id ?? '', name);
-        await recordChange(deps, ctx.state.actor, { action: 'pool.rename', targetType: 'pool', targetId: pool.id, details: { name } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.rename',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: { name },
+        });
         ctx.body = await withWarnings(pool);
       },
     },
@@ -92,7 +121,12 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: ['NOT_FOUND', 'POOL_IN_USE', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const pool = await deps.store.deletePool(ctx.params.id ?? '');
-        await recordChange(deps, ctx.state.actor, { action: 'pool.delete', targetType: 'pool', targetId: pool.id, details: {} });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.delete',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: {},
+        });
         ctx.body = poolView(pool);
       },
     },
@@ -103,12 +137,22 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'addPoolIp',
       summary: 'Add a sending IP to a Pool',
       body: { schema: addPoolIpSchema },
-      responses: { 201: { description: 'The Pool with the new IP, with warnings about IPs this host does not have', schema: poolChangeSchema } },
+      responses: {
+        201: {
+          description: 'The Pool with the new IP, with warnings about IPs this host does not have',
+          schema: poolChangeSchema,
+        },
+      },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', 'IP_IN_USE', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const { ip, weight } = validate(addPoolIpSchema, await jsonBody(ctx));
         const pool = await deps.store.addPoolIp(ctx.params.id ?? '', ip, weight);
-        await recordChange(deps, ctx.state.actor, { action: 'pool.ip.add', targetType: 'pool', targetId: pool.id, details: { ip, weight } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.ip.add',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: { ip, weight },
+        });
         ctx.status = 201;
         ctx.body = await withWarnings(pool);
       },
@@ -126,7 +170,12 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
         const { weight } = validate(updatePoolIpSchema, await jsonBody(ctx));
         const ip = ctx.params.ip ?? '';
         const pool = await deps.store.setPoolIpWeight(ctx.params.id ?? '', ip, weight);
-        await recordChange(deps, ctx.state.actor, { action: 'pool.ip.weight', targetType: 'pool', targetId: pool.id, details: { ip, weight } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.ip.weight',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: { ip, weight },
+        });
         ctx.body = await withWarnings(pool);
       },
     },
@@ -141,7 +190,12 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const ip = ctx.params.ip ?? '';
         const pool = await deps.store.removePoolIp(ctx.params.id ?? '', ip);
-        await recordChange(deps, ctx.state.actor, { action: 'pool.ip.remove', targetType: 'pool', targetId: pool.id, details: { ip } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'pool.ip.remove',
+          targetType: 'pool',
+          targetId: pool.id,
+          details: { ip },
+        });
         ctx.body = poolView(pool);
       },
     },

@@ -25,14 +25,24 @@ export function queueRoutes(deps: AdminAppDeps): AdminRoute[] {
       path: '/admin/v1/queues',
       operationId: 'listQueues',
       summary: 'Job counts of every queue and the backlog of the event stream (per consumer group)',
-      responses: { 200: { description: 'Queues and event backlog', schema: z.object({ data: z.array(queueViewSchema), events: backlogSchema }) } },
+      responses: {
+        200: {
+          description: 'Queues and event backlog',
+          schema: z.object({ data: z.array(queueViewSchema), events: backlogSchema }),
+        },
+      },
       errors: ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
         const queues = await deps.queues.list();
         const data = await Promise.all(
           queues.map(async (q) => {
             const counts = await q.queue.getJobCounts(...STATES);
-            return { name: q.name, kind: q.kind, poolId: q.poolId ?? null, counts: Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0])) };
+            return {
+              name: q.name,
+              kind: q.kind,
+              poolId: q.poolId ?? null,
+              counts: Object.fromEntries(STATES.map((s) => [s, counts[s] ?? 0])),
+            };
           }),
         );
         ctx.body = { data, events: await deps.queues.eventBacklog() };

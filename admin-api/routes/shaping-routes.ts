@@ -6,7 +6,9 @@ import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../a
 export const SHAPING_SETTING = 'shaping';
 
 const policyView = z.object({
-  source: z.enum(['admin', 'config']).describe('`admin` once set through this API; `config` while the defaults of BRIDGEMAIL_SHAPING apply'),
+  source: z
+    .enum(['admin', 'config'])
+    .describe('`admin` once set through this API; `config` while the defaults of BRIDGEMAIL_SHAPING apply'),
   policy: shapingPolicySchema,
 });
 
@@ -15,7 +17,9 @@ export function shapingRoutes(deps: AdminAppDeps): AdminRoute[] {
   const base = { tag: 'delivery', auth: 'admin' as const };
   const current = async () => {
     const stored = await deps.store.getSetting(SHAPING_SETTING);
-    return stored === undefined ? { source: 'config' as const, policy: deps.defaultShaping } : { source: 'admin' as const, policy: parseShapingPolicy(stored) };
+    return stored === undefined
+      ? { source: 'config' as const, policy: deps.defaultShaping }
+      : { source: 'admin' as const, policy: parseShapingPolicy(stored) };
   };
   return [
     {
@@ -42,7 +46,12 @@ export function shapingRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const policy = validate(shapingPolicySchema, await jsonBody(ctx));
         await deps.store.putSetting(SHAPING_SETTING, policy);
-        await recordChange(deps, ctx.state.actor, { action: 'shaping.update', targetType: 'settings', targetId: SHAPING_SETTING, details: { policy } }, { type: 'shaping-changed' });
+        await recordChange(
+          deps,
+          ctx.state.actor,
+          { action: 'shaping.update', targetType: 'settings', targetId: SHAPING_SETTING, details: { policy } },
+          { type: 'shaping-changed' },
+        );
         ctx.body = await current();
       },
     },

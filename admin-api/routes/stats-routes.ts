@@ -17,7 +17,10 @@ const DAY_MS = 24 * 3600 * 1000;
 
 const range = z
   .object({
-    from: z.iso.datetime({ offset: true }).optional().describe('Start (inclusive, rounded down to the minute); default: 30 days before `to`'),
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Start (inclusive, rounded down to the minute); default: 30 days before `to`'),
     to: z.iso.datetime({ offset: true }).optional().describe('End (exclusive); default: now'),
   })
   .strict();
@@ -38,7 +41,11 @@ export function statsRoutes(deps: AdminAppDeps): AdminRoute[] {
   const base = { tag: 'stats', auth: 'admin' as const };
   const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
   const { client, database } = deps.analytics;
-  const scoped = (kind: 'bridges' | 'pools' | 'ips', label: string, resolve: (id: string) => Promise<StatsScope>): AdminRoute[] => [
+  const scoped = (
+    kind: 'bridges' | 'pools' | 'ips',
+    label: string,
+    resolve: (id: string) => Promise<StatsScope>,
+  ): AdminRoute[] => [
     {
       ...base,
       method: 'get',
@@ -49,7 +56,10 @@ export function statsRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'Totals and rates', schema: STATS_VIEW } },
       errors: ['VALIDATION_FAILED', 'NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        const stats = await queryStats(client, database, { scope: await resolve(ctx.params.id ?? ''), ...toRange(validate(range, ctx.query)) });
+        const stats = await queryStats(client, database, {
+          scope: await resolve(ctx.params.id ?? ''),
+          ...toRange(validate(range, ctx.query)),
+        });
         ctx.body = { ...stats.totals, rates: stats.rates };
       },
     },
@@ -64,7 +74,13 @@ export function statsRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: ['VALIDATION_FAILED', 'NOT_FOUND', ...auth],
       handler: async (ctx) => {
         const q = validate(seriesQuery, ctx.query);
-        ctx.body = { data: await querySeries(client, database, { scope: await resolve(ctx.params.id ?? ''), interval: q.interval, ...toRange(q) }) };
+        ctx.body = {
+          data: await querySeries(client, database, {
+            scope: await resolve(ctx.params.id ?? ''),
+            interval: q.interval,
+            ...toRange(q),
+          }),
+        };
       },
     },
   ];
@@ -85,7 +101,12 @@ export function statsRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'compareBridges',
       summary: 'Every Bridge side by side, highest complaint rate first: which app drives a rate change',
       query: range,
-      responses: { 200: { description: 'Per Bridge', schema: z.object({ data: z.array(STATS_VIEW.extend({ bridgeId: z.string() })) }) } },
+      responses: {
+        200: {
+          description: 'Per Bridge',
+          schema: z.object({ data: z.array(STATS_VIEW.extend({ bridgeId: z.string() })) }),
+        },
+      },
       errors: ['VALIDATION_FAILED', ...auth],
       handler: async (ctx) => {
         const rows = await compareBridges(client, database, toRange(validate(range, ctx.query)));

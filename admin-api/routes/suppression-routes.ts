@@ -2,11 +2,23 @@ import { z } from 'zod';
 import { AppError, readBody, validate, type Suppression } from '../../core/index.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 
-const email = z.email().max(320).transform((a) => a.toLowerCase());
-const reason = z.string().trim().min(1).max(64).regex(/^[a-z0-9_.-]+$/i, 'letters, digits, _ . -');
+const email = z
+  .email()
+  .max(320)
+  .transform((a) => a.toLowerCase());
+const reason = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9_.-]+$/i, 'letters, digits, _ . -');
 
 const createSchema = z
-  .object({ address: email, bridgeId: z.string().min(1).max(100).nullable().default(null).describe('null: every Bridge'), reason: reason.default('manual') })
+  .object({
+    address: email,
+    bridgeId: z.string().min(1).max(100).nullable().default(null).describe('null: every Bridge'),
+    reason: reason.default('manual'),
+  })
   .strict();
 
 const listQuery = z
@@ -55,7 +67,17 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
   const base = { tag: 'suppressions', auth: 'admin' as const };
   const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
   const changed = (actor: string, action: string, s: { id: string; address: string; bridgeId: string | null }) =>
-    recordChange(deps, actor, { action, targetType: 'settings', targetId: 'suppressions', details: { id: s.id, address: s.address, bridgeId: s.bridgeId } }, { type: 'suppression-changed', bridgeId: s.bridgeId });
+    recordChange(
+      deps,
+      actor,
+      {
+        action,
+        targetType: 'settings',
+        targetId: 'suppressions',
+        details: { id: s.id, address: s.address, bridgeId: s.bridgeId },
+      },
+      { type: 'suppression-changed', bridgeId: s.bridgeId },
+    );
   return [
     {
       ...base,
@@ -64,7 +86,12 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'listSuppressions',
       summary: 'List suppressions, newest first, filtered by Bridge, reason, date or address',
       query: listQuery,
-      responses: { 200: { description: 'One page; pass the last id as `before` for the next', schema: z.object({ data: z.array(view), next: z.string().nullable() }) } },
+      responses: {
+        200: {
+          description: 'One page; pass the last id as `before` for the next',
+          schema: z.object({ data: z.array(view), next: z.string().nullable() }),
+        },
+      },
       errors: ['VALIDATION_FAILED', ...auth],
       handler: async (ctx) => {
         const { since, until, ...q } = validate(listQuery, ctx.query);
@@ -118,9 +145,12 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: [...auth],
       handler: async (ctx) => {
         const lines = [CSV_HEADER];
-        for (let before: string | undefined; ; ) {
+        for (let before: string | undefined; ;) {
           const page = await deps.store.listSuppressions({ limit: 1000, ...(before ? { before } : {}) });
-          for (const s of page) lines.push([s.address, s.reason, s.bridgeId, s.sourceMessageId, s.createdAt.toISOString()].map(csvCell).join(','));
+          for (const s of page)
+            lines.push(
+              [s.address, s.reason, s.bridgeId, s.sourceMessageId, s.createdAt.toISOString()].map(csvCell).join(','),
+            );
           if (page.length < 1000) break;
           before = page[page.length - 1]?.id;
         }
@@ -134,12 +164,17 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'post',
       path: '/admin/v1/suppressions/import',
       operationId: 'importSuppressions',
-      summary: 'Import suppressions from CSV (address[,reason[,bridge_id]]; a header row is skipped); bad lines are reported, good ones kept',
+      summary:
+        'Import suppressions from CSV (address[,reason[,bridge_id]]; a header row is skipped); bad lines are reported, good ones kept',
       body: { schema: z.string().describe('CSV text'), contentTypes: ['text/csv'] },
       responses: {
         200: {
           description: 'What was imported',
-          schema: z.object({ imported: z.number(), existing: z.number(), errors: z.array(z.object({ line: z.number(), message: z.string() })) }),
+          schema: z.object({
+            imported: z.number(),
+            existing: z.number(),
+            errors: z.array(z.object({ line: z.number(), message: z.string() })),
+          }),
         },
       },
       errors: ['UNSUPPORTED_MEDIA_TYPE', 'MESSAGE_TOO_LARGE', ...auth],
@@ -158,7 +193,12 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
           if (await deps.store.addSuppression(parsed.data)) result.imported++;
           else result.existing++;
         }
-        if (result.imported > 0) await changed(ctx.state.actor, 'suppression.import', { id: '', address: `${result.imported} addresses`, bridgeId: null });
+        if (result.imported > 0)
+          await changed(ctx.state.actor, 'suppression.import', {
+            id: '',
+            address: `${result.imported} addresses`,
+            bridgeId: null,
+          });
         ctx.body = result;
       },
     },

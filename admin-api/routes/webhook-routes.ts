@@ -8,14 +8,33 @@ const createSchema = z
       .url({ protocol: /^https?$/ })
       .max(2000)
       .refine((u) => !/[\0\r\n]/.test(u), 'no control characters')
-      .refine((u) => !URL.canParse(u) || noCredentials(new URL(u)), 'no user name or password in the URL (they would travel in logs and retries): authenticate with the signature header'),
+      .refine(
+        (u) => !URL.canParse(u) || noCredentials(new URL(u)),
+        'no user name or password in the URL (they would travel in logs and retries): authenticate with the signature header',
+      ),
     eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
   })
   .strict();
 
-const view = z.object({ id: z.string(), bridgeId: z.string(), url: z.string(), eventTypes: z.array(z.string()), keyId: z.string(), active: z.boolean(), createdAt: z.string() });
+const view = z.object({
+  id: z.string(),
+  bridgeId: z.string(),
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  keyId: z.string(),
+  active: z.boolean(),
+  createdAt: z.string(),
+});
 const toView = (w: Webhook) => ({ ...w, createdAt: w.createdAt.toISOString() });
-const attemptView = z.object({ id: z.string(), eventId: z.string(), attempt: z.number(), statusCode: z.number().nullable(), error: z.string().nullable(), at: z.string(), delivered: z.boolean() });
+const attemptView = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  attempt: z.number(),
+  statusCode: z.number().nullable(),
+  error: z.string().nullable(),
+  at: z.string(),
+  delivered: z.boolean(),
+});
 
 const noCredentials = (u: URL) => u.username === '' && u.password === '';
 
@@ -35,7 +54,8 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       path: '/admin/v1/bridges/:id/webhooks',
       operationId: 'createWebhook',
       summary: 'Add a webhook to a Bridge; the signing secret is shown once',
-      description: 'Each delivery is a POST of `{ "event": … }` with `Bridgemail-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, `Bridgemail-Key-Id` and `Bridgemail-Event-Id`; retried with exponential backoff until a 2xx. Private and loopback targets are refused unless BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1.',
+      description:
+        'Each delivery is a POST of `{ "event": … }` with `Bridgemail-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, `Bridgemail-Key-Id` and `Bridgemail-Event-Id`; retried with exponential backoff until a 2xx. Private and loopback targets are refused unless BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1.',
       body: { schema: createSchema },
       responses: { 201: { description: 'Created', schema: z.object({ webhook: view, secret: z.string() }) } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
@@ -44,8 +64,17 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
         const check = await deps.checkWebhookUrl(input.url);
         if (!check.ok) throw new AppError('VALIDATION_FAILED', `url: ${check.detail}`, { field: 'url' });
         const bridgeId = ctx.params.id ?? '';
-        const { webhook, secret } = await deps.store.createWebhook({ bridgeId, url: input.url, eventTypes: input.eventTypes });
-        await recordChange(deps, ctx.state.actor, { action: 'webhook.create', targetType: 'bridge', targetId: bridgeId, details: { webhookId: webhook.id, url: webhook.url, eventTypes: webhook.eventTypes } });
+        const { webhook, secret } = await deps.store.createWebhook({
+          bridgeId,
+          url: input.url,
+          eventTypes: input.eventTypes,
+        });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'webhook.create',
+          targetType: 'bridge',
+          targetId: bridgeId,
+          details: { webhookId: webhook.id, url: webhook.url, eventTypes: webhook.eventTypes },
+        });
         ctx.status = 201;
         ctx.body = { webhook: toView(webhook), secret };
       },
@@ -73,7 +102,12 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         await owned(ctx.params.id ?? '', ctx.params.wid ?? '');
         const removed = await deps.store.deleteWebhook(ctx.params.wid ?? '');
-        await recordChange(deps, ctx.state.actor, { action: 'webhook.delete', targetType: 'bridge', targetId: removed.bridgeId, details: { webhookId: removed.id } });
+        await recordChange(deps, ctx.state.actor, {
+          action: 'webhook.delete',
+          targetType: 'bridge',
+          targetId: removed.bridgeId,
+          details: { webhookId: removed.id },
+        });
         ctx.body = toView(removed);
       },
     },
@@ -88,9 +122,22 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: ['VALIDATION_FAILED', 'NOT_FOUND', ...auth],
       handler: async (ctx) => {
         await owned(ctx.params.id ?? '', ctx.params.wid ?? '');
-        const { limit } = validate(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict(), ctx.query);
+        const { limit } = validate(
+          z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict(),
+          ctx.query,
+        );
         const attempts = await deps.store.listAttempts(ctx.params.wid ?? '', limit);
-        ctx.body = { data: attempts.map((a) => ({ id: a.id, eventId: a.eventId, attempt: a.attempt, statusCode: a.statusCode, error: a.error, at: a.at.toISOString(), delivered: a.delivered })) };
+        ctx.body = {
+          data: attempts.map((a) => ({
+            id: a.id,
+            eventId: a.eventId,
+            attempt: a.attempt,
+            statusCode: a.statusCode,
+            error: a.error,
+            at: a.at.toISOString(),
+            delivered: a.delivered,
+          })),
+        };
       },
     },
   ];

@@ -12,7 +12,11 @@ const target: CredentialsTarget = {
   username: 'shop-orders',
   password: 'pw-Secret_9',
 };
-const hostile: CredentialsTarget = { ...target, bridgeName: `Bob's "app" $(rm -rf) \`x\` \\ $HOME\nline2`, password: `p'a"s$s\`\\` };
+const hostile: CredentialsTarget = {
+  ...target,
+  bridgeName: `Bob's "app" $(rm -rf) \`x\` \\ $HOME\nline2`,
+  password: `p'a"s$s\`\\`,
+};
 
 /** Reads back a POSIX shell word made of single-quoted runs and backslash escapes. */
 function unshell(word: string): string {
@@ -80,7 +84,17 @@ describe('renderCredentialsFile', () => {
     expect(rows).toHaveLength(11);
     const columns = new Set(rows.map((l) => l.search(/(?<=: +)\S/)));
     expect(columns.size).toBe(1);
-    for (const v of ['brg_01HX', 'Shop — Orders!', 'smtp.example.com', '587', 'STARTTLS', '465', 'TLS', 'shop-orders', 'pw-Secret_9']) {
+    for (const v of [
+      'brg_01HX',
+      'Shop — Orders!',
+      'smtp.example.com',
+      '587',
+      'STARTTLS',
+      '465',
+      'TLS',
+      'shop-orders',
+      'pw-Secret_9',
+    ]) {
       expect(file.body).toContain(v);
     }
     expect(file.body).toContain('https://mail.example.com/v1/send');

@@ -75,9 +75,13 @@ function renderTxt(t: CredentialsTarget): string {
   const rows = entries(t);
   const width = Math.max(...rows.map(([, label]) => label.length)) + 2;
   const title = 'Bridgemail credentials (keep this file secret)';
-  return [title, '='.repeat(title.length), '', ...rows.map(([, label, value]) => `${`${label}:`.padEnd(width)}${value}`), ''].join(
-    '\n',
-  );
+  return [
+    title,
+    '='.repeat(title.length),
+    '',
+    ...rows.map(([, label, value]) => `${`${label}:`.padEnd(width)}${value}`),
+    '',
+  ].join('\n');
 }
 
 const FORMATS: Record<CredentialsFormat, { render: (t: CredentialsTarget) => string; contentType: string }> = {

@@ -64,7 +64,13 @@ describe('renderSamples', () => {
   it('sends the JSON message in the json variant', () => {
     for (const s of samples.filter((x) => x.variant === 'json')) {
       expect(s.code, s.filename).toContain('application/json');
-      for (const v of ['sender@example.com', 'recipient@example.com', 'Hello from Bridgemail', 'It works.', '<p>It works.</p>']) {
+      for (const v of [
+        'sender@example.com',
+        'recipient@example.com',
+        'Hello from Bridgemail',
+        'It works.',
+        '<p>It works.</p>',
+      ]) {
         expect(s.code, s.filename).toContain(v);
       }
     }

@@ -56,7 +56,10 @@ function phpQuote(value: string): string {
 
 /** Quotes a value as a JavaScript string literal, pure ASCII so no editor or encoding can mangle it. */
 function jsQuote(value: string): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Quotes a value as a Python 3 string literal, escaping by code point (Python has no surrogate pairs). */
@@ -78,7 +81,10 @@ const SHELL_BODY = `"\${response%$'\\n'*}"`;
 const SHELL_STATUS = `"\${response##*$'\\n'}"`;
 
 function curlSample(t: SampleTarget, variant: CodeSample['variant']): string {
-  const head = [`curl -sS -w '\\n%{http_code}' ${shellQuote(sendEndpoint(t.apiUrl))}`, `-H ${shellQuote(`Authorization: Bearer ${t.apiKey}`)}`];
+  const head = [
+    `curl -sS -w '\\n%{http_code}' ${shellQuote(sendEndpoint(t.apiUrl))}`,
+    `-H ${shellQuote(`Authorization: Bearer ${t.apiKey}`)}`,
+  ];
   const parts =
     variant === 'json'
       ? [`-H 'Content-Type: application/json'`, `--data-raw ${shellQuote(JSON.stringify(MESSAGE))}`]
@@ -130,7 +136,8 @@ fi
 }
 
 function phpSample(t: SampleTarget, variant: CodeSample['variant']): string {
-  const phpItems = (pairs: [string, string][]) => pairs.map(([k, v]) => `    ${phpQuote(k)} => ${phpQuote(v)},\n`).join('');
+  const phpItems = (pairs: [string, string][]) =>
+    pairs.map(([k, v]) => `    ${phpQuote(k)} => ${phpQuote(v)},\n`).join('');
   const setup =
     variant === 'json'
       ? `$headers = ['Authorization: Bearer ' . $apiKey, 'Content-Type: application/json'];

@@ -8,6 +8,10 @@ export { BRIDGE_STATS_SCHEMA, type BridgeStats } from './stats.js';
  * event delivered twice to the store never counts twice; deferrals count once per attempt. Read
  * from the per-minute aggregates (`events_per_minute`), never from raw events.
  */
-export async function queryBridgeStats(client: ClickHouseClient, database: string, bridgeId: string): Promise<BridgeStats> {
+export async function queryBridgeStats(
+  client: ClickHouseClient,
+  database: string,
+  bridgeId: string,
+): Promise<BridgeStats> {
   return queryTotals(client, database, { bridgeId });
 }

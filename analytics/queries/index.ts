@@ -18,4 +18,11 @@ export {
   type SeriesPoint,
   type BridgeComparison,
 } from './stats.js';
-export { queryTimeline, LIFECYCLE_ORDER_SQL, TIMELINE_SCHEMA, TIMELINE_EVENT_SCHEMA, type TimelineEvent, type TimelineOptions } from './timeline.js';
+export {
+  queryTimeline,
+  LIFECYCLE_ORDER_SQL,
+  TIMELINE_SCHEMA,
+  TIMELINE_EVENT_SCHEMA,
+  type TimelineEvent,
+  type TimelineOptions,
+} from './timeline.js';

@@ -9,7 +9,9 @@ export const BRIDGE_STATS_SCHEMA = z.object({
   deferred: z.number().describe('Temporary failures, one per recipient and attempt'),
   bounced: z.number().describe('Recipients that finally failed (5xx, expired, undeliverable, or a DSN later)'),
   hardBounces: z.number().describe('Bounces saying the address itself is bad (user/host unknown, moved): suppressed'),
-  softBounces: z.number().describe('Every other bounce (policy, spam, reputation, mailbox full, expired): not suppressed'),
+  softBounces: z
+    .number()
+    .describe('Every other bounce (policy, spam, reputation, mailbox full, expired): not suppressed'),
   complaints: z.number().describe('Spam complaints'),
   opens: z.number().describe('Opens by people (pixel loads, machine fetches excluded)'),
   uniqueOpens: z.number().describe('Messages (per recipient) opened at least once by a person'),
@@ -132,7 +134,12 @@ export function computeRates(t: BridgeStats): StatsRates {
  * Totals of a scope over a range (all time without one), merged from `events_per_minute`
  * only: events inserted twice count once.
  */
-export async function queryTotals(client: ClickHouseClient, database: string, scope: StatsScope, range?: StatsRange): Promise<BridgeStats> {
+export async function queryTotals(
+  client: ClickHouseClient,
+  database: string,
+  scope: StatsScope,
+  range?: StatsRange,
+): Promise<BridgeStats> {
   const filter = scopeFilter(scope);
   const result = await client.query({
     query: `SELECT ${selectList(TOTAL_KEYS)}
@@ -146,12 +153,20 @@ export async function queryTotals(client: ClickHouseClient, database: string, sc
 }
 
 /** Totals and rates of a Bridge, Pool or IP over a time range, from the per-minute aggregates. */
-export async function queryStats(client: ClickHouseClient, database: string, options: StatsRange & { scope: StatsScope }): Promise<Stats> {
+export async function queryStats(
+  client: ClickHouseClient,
+  database: string,
+  options: StatsRange & { scope: StatsScope },
+): Promise<Stats> {
   const totals = await queryTotals(client, database, options.scope, options);
   return { totals, rates: computeRates(totals) };
 }
 
-const INTERVAL_SQL: Record<SeriesInterval, string> = { minute: 'INTERVAL 1 MINUTE', hour: 'INTERVAL 1 HOUR', day: 'INTERVAL 1 DAY' };
+const INTERVAL_SQL: Record<SeriesInterval, string> = {
+  minute: 'INTERVAL 1 MINUTE',
+  hour: 'INTERVAL 1 HOUR',
+  day: 'INTERVAL 1 DAY',
+};
 
 /**
  * A time series of a Bridge, Pool or IP: one bucket per interval starting at `from`'s bucket and
@@ -180,7 +195,10 @@ export async function querySeries(
   const rows = await result.json<Record<(typeof SERIES_KEYS)[number], string | number> & { t: string }>();
   return rows.map((row) => ({
     t: new Date(`${row.t.replace(' ', 'T')}Z`).toISOString(),
-    ...(Object.fromEntries(SERIES_KEYS.map((k) => [k, Number(row[k])])) as Record<(typeof SERIES_KEYS)[number], number>),
+    ...(Object.fromEntries(SERIES_KEYS.map((k) => [k, Number(row[k])])) as Record<
+      (typeof SERIES_KEYS)[number],
+      number
+    >),
   }));
 }
 
@@ -188,7 +206,11 @@ export async function querySeries(
  * Totals and rates of every Bridge with events in the range, highest complaint rate first (then
  * highest bounce rate, then Bridge id): which app drives a complaint spike.
  */
-export async function compareBridges(client: ClickHouseClient, database: string, options: StatsRange): Promise<BridgeComparison[]> {
+export async function compareBridges(
+  client: ClickHouseClient,
+  database: string,
+  options: StatsRange,
+): Promise<BridgeComparison[]> {
   const result = await client.query({
     query: `SELECT bridge_id, ${selectList(TOTAL_KEYS)}
       FROM ${database}.${AGGREGATE_TABLE}
@@ -205,6 +227,8 @@ export async function compareBridges(client: ClickHouseClient, database: string,
     })
     .sort(
       (a, b) =>
-        b.rates.complaintRate - a.rates.complaintRate || b.rates.bounceRate - a.rates.bounceRate || a.bridgeId.localeCompare(b.bridgeId),
+        b.rates.complaintRate - a.rates.complaintRate ||
+        b.rates.bounceRate - a.rates.bounceRate ||
+        a.bridgeId.localeCompare(b.bridgeId),
     );
 }

@@ -63,7 +63,8 @@ const ROW_SCHEMA = z.object({
  * Lifecycle rank of each event type: events of one message stamped in the same millisecond (by
  * different threads or processes) sort in the order they can happen.
  */
-export const LIFECYCLE_ORDER_SQL = "indexOf(['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'], type)";
+export const LIFECYCLE_ORDER_SQL =
+  "indexOf(['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'], type)";
 
 /**
  * Every event of a message in order (time, then lifecycle, then event id), each once even if the

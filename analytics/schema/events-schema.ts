@@ -124,7 +124,11 @@ async function applyTtl(client: ClickHouseClient, database: string, ttlDays: num
 }
 
 /** Applies {@link eventsSchema} and the TTL of `events`. */
-export async function applySchema(client: ClickHouseClient, database: string, options: SchemaOptions = {}): Promise<void> {
+export async function applySchema(
+  client: ClickHouseClient,
+  database: string,
+  options: SchemaOptions = {},
+): Promise<void> {
   for (const statement of eventsSchema(database)) await client.command({ query: statement });
   await applyTtl(client, database, options.ttlDays ?? 0);
 }

@@ -55,10 +55,26 @@ export async function spawnRedisServer(options: SpawnRedisOptions): Promise<Spaw
 async function startOnPort(options: SpawnRedisOptions, port: number): Promise<SpawnedRedis> {
   const { dir } = options;
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec', '--save', '',
-    '--daemonize', 'no', '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),
-    '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    options.appendfsync ?? 'everysec',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--pidfile',
+    join(dir, 'redis.pid'),
+    '--logfile',
+    join(dir, 'redis.log'),
+    '--maxmemory-policy',
+    'noeviction',
   ];
   const binary = options.binary ?? 'redis-server';
   // With setpriv (util-linux), the server gets SIGTERM when this process dies, even by SIGKILL:

@@ -36,7 +36,14 @@ export function createAuditStore(sql: SqlClient): AuditStore {
       const { rows } = await sql.query<AuditRow>(
         `INSERT INTO audit_log (id, actor, action, target_type, target_id, details)
          VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING *`,
-        [newId('aud'), entry.actor, entry.action, entry.targetType, entry.targetId, JSON.stringify(entry.details, wellFormed)],
+        [
+          newId('aud'),
+          entry.actor,
+          entry.action,
+          entry.targetType,
+          entry.targetId,
+          JSON.stringify(entry.details, wellFormed),
+        ],
       );
       if (!rows[0]) throw new Error('insert returned no row');
       return toEntry(rows[0]);

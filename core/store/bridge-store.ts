@@ -75,7 +75,10 @@ interface BridgeRow {
 /** Prefix of every API key, so leaked keys are recognisable by secret scanners. */
 export const API_KEY_PREFIX = 'bm_';
 
-const newSmtpUsername = () => `bm-${randomSecret(9).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+const newSmtpUsername = () =>
+  `bm-${randomSecret(9)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
 const newApiKey = () => `${API_KEY_PREFIX}${randomSecret(32)}`;
 
 /** Creates the Bridge half of the store; secrets are sealed with `box` before they reach a table. */
@@ -122,7 +125,8 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
     (await sql.query<BridgeRow>(`SELECT * FROM bridges WHERE ${column} = $1`, [value])).rows[0];
   // `principalKnown` (never shown to the client) lets the failure limiter count a wrong password of
   // a real username apart from unknown usernames.
-  const invalid = (principalKnown = false) => new AppError('INVALID_CREDENTIALS', 'invalid credentials', { details: { principalKnown } });
+  const invalid = (principalKnown = false) =>
+    new AppError('INVALID_CREDENTIALS', 'invalid credentials', { details: { principalKnown } });
 
   return {
     async createBridge(input) {
@@ -130,14 +134,26 @@ export function createBridgeStore(sql: SqlClient, box: SecretBox): BridgeStore {
       const smtpPassword = randomSecret(24);
       const apiKey = newApiKey();
       const created = await sql.transaction(async (tx) => {
-        const pool = await tx.query('SELECT id FROM pools WHERE id = $1 AND deleted_at IS NULL FOR SHARE', [input.poolId]);
-        if (pool.rows.length === 0) throw new AppError('POOL_NOT_FOUND', `pool ${input.poolId} does not exist`, { field: 'poolId' });
+        const pool = await tx.query('SELECT id FROM pools WHERE id = $1 AND deleted_at IS NULL FOR SHARE', [
+          input.poolId,
+        ]);
+        if (pool.rows.length === 0)
+          throw new AppError('POOL_NOT_FOUND', `pool ${input.poolId} does not exist`, { field: 'poolId' });
         const { rows } = await tx.query<BridgeRow>(
           `INSERT INTO bridges (id, name, pool_id, track_opens, track_clicks, smtp_username, smtp_password_enc,
                                 api_key_hash, api_key_enc)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-          [id, input.name, input.poolId, input.trackOpens, input.trackClicks, newSmtpUsername(), box.seal(smtpPassword),
-            sha256Hex(apiKey), box.seal(apiKey)],
+          [
+            id,
+            input.name,
+            input.poolId,
+            input.trackOpens,
+            input.trackClicks,
+            newSmtpUsername(),
+            box.seal(smtpPassword),
+            sha256Hex(apiKey),
+            box.seal(apiKey),
+          ],
         );
         return rows[0];
       });

@@ -54,7 +54,10 @@ export function createDomainStore(sql: SqlClient, box: SecretBox): DomainStore {
         return toDomain(rows[0]);
       } catch (err) {
         if ((err as { code?: unknown }).code === '23505') {
-          throw new AppError('CONFLICT', `${input.domain} already has a key; delete it first to replace it`, { field: 'domain', cause: err });
+          throw new AppError('CONFLICT', `${input.domain} already has a key; delete it first to replace it`, {
+            field: 'domain',
+            cause: err,
+          });
         }
         throw err;
       }

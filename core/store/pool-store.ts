@@ -36,7 +36,8 @@ interface PoolRow {
 export function mapPoolConflict(err: unknown): unknown {
   const e = err as { code?: unknown; constraint?: unknown };
   if (e?.code !== '23505') return err;
-  if (e.constraint === 'pools_name_key') return new AppError('POOL_NAME_TAKEN', 'a pool with this name exists', { field: 'name', cause: err });
+  if (e.constraint === 'pools_name_key')
+    return new AppError('POOL_NAME_TAKEN', 'a pool with this name exists', { field: 'name', cause: err });
   if (e.constraint === 'pool_ips_active_ip' || e.constraint === 'pool_ips_pkey') {
     return new AppError('IP_IN_USE', 'the IP already belongs to a pool', { field: 'ips', cause: err });
   }
@@ -53,7 +54,13 @@ export function createPoolStore(sql: SqlClient): PoolStore {
          FROM pools p ${where} ORDER BY p.created_at, p.id`,
       params,
     );
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, deletedAt: r.deleted_at, ips: r.ips ?? [] }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      createdAt: r.created_at,
+      deletedAt: r.deleted_at,
+      ips: r.ips ?? [],
+    }));
   };
   const getLive = async (id: string): Promise<Pool> => {
     const [pool] = await load('WHERE p.id = $1 AND p.deleted_at IS NULL', [id]);

@@ -37,7 +37,8 @@ function guarded(client: SqlClient): SqlClient {
   };
   return {
     ...client,
-    query: <T = Record<string, unknown>>(text: string, params?: unknown[]) => client.query<T>(text, params).catch(rethrow),
+    query: <T = Record<string, unknown>>(text: string, params?: unknown[]) =>
+      client.query<T>(text, params).catch(rethrow),
     exec: (text) => client.exec(text).catch(rethrow),
     transaction: (fn) => client.transaction(fn).catch(rethrow),
   };

@@ -28,7 +28,12 @@ export interface SuppressionQuery {
 /** The suppression list. */
 export interface SuppressionStore {
   /** Adds (or keeps) a suppression; returns whether it was new. */
-  addSuppression(input: { bridgeId: string | null; address: string; reason: string; sourceMessageId?: string }): Promise<boolean>;
+  addSuppression(input: {
+    bridgeId: string | null;
+    address: string;
+    reason: string;
+    sourceMessageId?: string;
+  }): Promise<boolean>;
   /** Which of `addresses` are suppressed for `bridgeId` (its own list or account-wide). */
   suppressedAmong(bridgeId: string, addresses: readonly string[]): Promise<Set<string>>;
   listSuppressions(query: SuppressionQuery): Promise<Suppression[]>;
@@ -77,7 +82,9 @@ export function createSuppressionStore(sql: SqlClient): SuppressionStore {
       return new Set(addresses.filter((a) => hit.has(a.toLowerCase())));
     },
     async suppressionKeys() {
-      const { rows } = await sql.query<{ bridge_id: string | null; address: string }>('SELECT bridge_id, address FROM suppressions');
+      const { rows } = await sql.query<{ bridge_id: string | null; address: string }>(
+        'SELECT bridge_id, address FROM suppressions',
+      );
       return rows.map((r) => ({ bridgeId: r.bridge_id, address: r.address }));
     },
     async listSuppressions(q) {

@@ -122,9 +122,11 @@ const MAX_ERROR_CHARS = 500;
 
 function checkEventTypes(types: readonly string[]): EventType[] {
   const unique = [...new Set(types)];
-  if (unique.length === 0) throw new AppError('VALIDATION_FAILED', 'name at least one event type', { field: 'eventTypes' });
+  if (unique.length === 0)
+    throw new AppError('VALIDATION_FAILED', 'name at least one event type', { field: 'eventTypes' });
   const unknown = unique.find((t) => !isEventType(t));
-  if (unknown !== undefined) throw new AppError('VALIDATION_FAILED', `unknown event type ${unknown}`, { field: 'eventTypes' });
+  if (unknown !== undefined)
+    throw new AppError('VALIDATION_FAILED', `unknown event type ${unknown}`, { field: 'eventTypes' });
   return unique.filter(isEventType);
 }
 
@@ -157,7 +159,10 @@ export function createWebhookStore(sql: SqlClient, box: SecretBox): WebhookStore
       return rows[0]?.any === true;
     },
     async listWebhooks(bridgeId) {
-      const { rows } = await sql.query<WebhookRow>('SELECT * FROM webhooks WHERE bridge_id = $1 ORDER BY created_at, id', [bridgeId]);
+      const { rows } = await sql.query<WebhookRow>(
+        'SELECT * FROM webhooks WHERE bridge_id = $1 ORDER BY created_at, id',
+        [bridgeId],
+      );
       return rows.map(toWebhook);
     },
     async getWebhook(id) {
@@ -181,14 +186,26 @@ export function createWebhookStore(sql: SqlClient, box: SecretBox): WebhookStore
     },
     async rotateWebhookSecret(id) {
       const secret = newSecret();
-      const row = await one('UPDATE webhooks SET secret_enc = $2, key_id = $3 WHERE id = $1 RETURNING *', [id, box.seal(secret), newId('whk')], id);
+      const row = await one(
+        'UPDATE webhooks SET secret_enc = $2, key_id = $3 WHERE id = $1 RETURNING *',
+        [id, box.seal(secret), newId('whk')],
+        id,
+      );
       return { webhook: toWebhook(row), secret };
     },
     async recordAttempt(input) {
       const { rows } = await sql.query<AttemptRow>(
         `INSERT INTO webhook_attempts (id, webhook_id, event_id, attempt, status_code, error, delivered)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [newId('wha'), input.webhookId, input.eventId, input.attempt, input.statusCode, input.error?.slice(0, MAX_ERROR_CHARS) ?? null, input.delivered],
+        [
+          newId('wha'),
+          input.webhookId,
+          input.eventId,
+          input.attempt,
+          input.statusCode,
+          input.error?.slice(0, MAX_ERROR_CHARS) ?? null,
+          input.delivered,
+        ],
       );
       if (!rows[0]) throw new Error('insert returned no row');
       return toAttempt(rows[0]);

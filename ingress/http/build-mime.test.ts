@@ -18,7 +18,11 @@ describe('buildMime', () => {
   });
 
   it('builds a request with attachments with MailComposer', async () => {
-    const req = parse({ text: 'See attached.', bcc: 'audit@example.net', attachments: [{ filename: 'résumé.txt', content: Buffer.from('hello').toString('base64') }] });
+    const req = parse({
+      text: 'See attached.',
+      bcc: 'audit@example.net',
+      attachments: [{ filename: 'résumé.txt', content: Buffer.from('hello').toString('base64') }],
+    });
     const raw = await buildMime(req, MESSAGE_ID, DATE);
     expect(raw.toString()).toMatch(/^Content-Type: multipart\/mixed;/m);
     expect(raw.toString()).not.toMatch(/^Bcc:/im);
@@ -45,7 +49,12 @@ describe('buildMime', () => {
 
 describe('envelopeRecipients', () => {
   it('lists to, cc and bcc once each, case-insensitively, first spelling kept', () => {
-    const req = parse({ to: ['A@example.org', 'b@example.org'], cc: 'a@example.org', bcc: ['c@example.org', 'B@EXAMPLE.ORG'], text: 'x' });
+    const req = parse({
+      to: ['A@example.org', 'b@example.org'],
+      cc: 'a@example.org',
+      bcc: ['c@example.org', 'B@EXAMPLE.ORG'],
+      text: 'x',
+    });
     expect(envelopeRecipients(req)).toEqual(['A@example.org', 'b@example.org', 'c@example.org']);
   });
 });

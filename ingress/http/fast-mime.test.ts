@@ -22,7 +22,11 @@ const lf = (s: string | false | undefined) => (typeof s === 'string' ? s.replace
  */
 const comparable = (raw: Buffer) => raw.toString('latin1').replace(BOUNDARY, 'BOUNDARY').replace(/=\r\n/g, '');
 const headBlock = (raw: Buffer) => raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
-const overLong = (raw: Buffer) => raw.toString('latin1').split(/\r\n|\r|\n/).some((line) => line.length > 998);
+const overLong = (raw: Buffer) =>
+  raw
+    .toString('latin1')
+    .split(/\r\n|\r|\n/)
+    .some((line) => line.length > 998);
 
 /** The request MailComposer gets to produce exactly our bytes: html and text with CRLF line breaks. */
 const canonical = (req: SendRequest): SendRequest => ({
@@ -76,20 +80,68 @@ function summary(p: ParsedMail) {
 // ---- generators -------------------------------------------------------------------------------
 
 const asciiWord = fc.stringMatching(/^[A-Za-z0-9]{1,12}$/);
-const foreign = fc.constantFrom('Jörg', 'Müller', 'Émilie', 'naïve', '王小明', '注文', '日本語のテキスト', '🎉', '👩‍💻', 'Ελένη', 'Дмитрий', 'שלום', '한국어', 'ÿ', '\u00a0');
-const special = fc.constantFrom('"', ',', '\\', '(', ')', '<', '>', '@', ':', ';', '.', "'", '=?', '?=', '=?utf-8?q?x?=', '\t', '\x01', '\x7f', '_', '=');
-const word = fc.oneof({ weight: 4, arbitrary: asciiWord }, { weight: 2, arbitrary: foreign }, { weight: 1, arbitrary: special });
+const foreign = fc.constantFrom(
+  'Jörg',
+  'Müller',
+  'Émilie',
+  'naïve',
+  '王小明',
+  '注文',
+  '日本語のテキスト',
+  '🎉',
+  '👩‍💻',
+  'Ελένη',
+  'Дмитрий',
+  'שלום',
+  '한국어',
+  'ÿ',
+  '\u00a0',
+);
+const special = fc.constantFrom(
+  '"',
+  ',',
+  '\\',
+  '(',
+  ')',
+  '<',
+  '>',
+  '@',
+  ':',
+  ';',
+  '.',
+  "'",
+  '=?',
+  '?=',
+  '=?utf-8?q?x?=',
+  '\t',
+  '\x01',
+  '\x7f',
+  '_',
+  '=',
+);
+const word = fc.oneof(
+  { weight: 4, arbitrary: asciiWord },
+  { weight: 2, arbitrary: foreign },
+  { weight: 1, arbitrary: special },
+);
 const phrase = (maxWords: number) =>
-  fc.tuple(fc.array(word, { maxLength: maxWords }), fc.constantFrom(' ', ' ', '', '  ')).map(([ws, sep]) => ws.join(sep));
+  fc
+    .tuple(fc.array(word, { maxLength: maxWords }), fc.constantFrom(' ', ' ', '', '  '))
+    .map(([ws, sep]) => ws.join(sep));
 /** Any text the schema lets through a header: no CR, LF or NUL (lone surrogates included). */
-const anyLine = (maxLength: number) =>
-  fc.string({ unit: 'binary', maxLength }).map((s) => s.replace(/[\r\n\0]/g, ' '));
+const anyLine = (maxLength: number) => fc.string({ unit: 'binary', maxLength }).map((s) => s.replace(/[\r\n\0]/g, ' '));
 
 const address = fc
-  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9+_.-]{0,14}[a-z0-9]$/), fc.constantFrom('example.com', 'example.org', 'mail.example.co.uk', 'Example.NET'))
+  .tuple(
+    fc.stringMatching(/^[a-z0-9][a-z0-9+_.-]{0,14}[a-z0-9]$/),
+    fc.constantFrom('example.com', 'example.org', 'mail.example.co.uk', 'Example.NET'),
+  )
   .map(([local, domain]) => `${local.replace(/\.\.+/g, '.')}@${domain}`);
 const box = fc.record({ name: fc.oneof(fc.constant(''), phrase(6), anyLine(40)), address });
-const boxes = fc.oneof({ weight: 6, arbitrary: fc.array(box, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.array(box, { minLength: 40, maxLength: 120 }) });
+const boxes = fc.oneof(
+  { weight: 6, arbitrary: fc.array(box, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.array(box, { minLength: 40, maxLength: 120 }) },
+);
 
 const subject = fc.oneof(
   { weight: 4, arbitrary: phrase(12) },
@@ -103,26 +155,88 @@ const subject = fc.oneof(
 
 const line = fc.oneof(
   { weight: 6, arbitrary: phrase(14) },
-  { weight: 2, arbitrary: fc.constantFrom('', '.', '..', '. ', ' ', 'trailing   ', 'tab\t', 'From me', '=', '=3D', '--_NmP-x', '\x00\x01', 'é\u00ff\u0080') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '',
+      '.',
+      '..',
+      '. ',
+      ' ',
+      'trailing   ',
+      'tab\t',
+      'From me',
+      '=',
+      '=3D',
+      '--_NmP-x',
+      '\x00\x01',
+      'é\u00ff\u0080',
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 70, max: 1300 }).map((n) => 'a'.repeat(n)) },
   { weight: 1, arbitrary: fc.integer({ min: 2, max: 120 }).map((n) => 'long words '.repeat(n)) },
   { weight: 1, arbitrary: fc.integer({ min: 2, max: 80 }).map((n) => 'ünïcödé 日本 '.repeat(n)) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 120 }) },
 );
 /** ASCII without letters: MimeNode picks base64 for it once a line is too long for 7bit. */
-const numeric = fc.oneof(fc.constantFrom('', '---', '12:00', '#1'), fc.integer({ min: 1, max: 120 }).map((n) => '0123456789 -'.repeat(n)));
+const numeric = fc.oneof(
+  fc.constantFrom('', '---', '12:00', '#1'),
+  fc.integer({ min: 1, max: 120 }).map((n) => '0123456789 -'.repeat(n)),
+);
 const lines = (of: fc.Arbitrary<string>) =>
   fc
     .tuple(fc.array(of, { maxLength: 25 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean())
     .map(([ls, sep, last]) => ls.join(sep) + (last ? sep : ''));
 const body = fc.oneof({ weight: 8, arbitrary: lines(line) }, { weight: 1, arbitrary: lines(numeric) });
-const htmlBody = body.map((b) => `<html><body><p>${b}</p><a href="https://shop.example/o?a=1&amp;b=2">x</a></body></html>`);
-const content = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 5, arbitrary: arb }, { weight: 1, arbitrary: fc.constant('') }, { weight: 2, arbitrary: fc.constant(undefined) });
+const htmlBody = body.map(
+  (b) => `<html><body><p>${b}</p><a href="https://shop.example/o?a=1&amp;b=2">x</a></body></html>`,
+);
+const content = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof(
+    { weight: 5, arbitrary: arb },
+    { weight: 1, arbitrary: fc.constant('') },
+    { weight: 2, arbitrary: fc.constant(undefined) },
+  );
 
-const RESERVED = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'date', 'message-id', 'mime-version', 'content-type', 'content-transfer-encoding', 'sender', 'return-path', 'x-bridgemail-idempotency-key']);
+const RESERVED = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'reply-to',
+  'date',
+  'message-id',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'sender',
+  'return-path',
+  'x-bridgemail-idempotency-key',
+]);
 const headerName = fc
   .oneof(
-    fc.constantFrom('X-Campaign', 'x-smtpapi', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'mime-foo', 'X-MD5', 'x-spf', 'content-features', 'In-Reply-To', 'References', 'X-Priority', 'dkim-x', 'arc-y', 'bimi-z', 'otp-token', 'x-fbl', 'Content-ID', 'Keywords', 'content-disposition'),
+    fc.constantFrom(
+      'X-Campaign',
+      'x-smtpapi',
+      'List-Unsubscribe',
+      'List-Unsubscribe-Post',
+      'mime-foo',
+      'X-MD5',
+      'x-spf',
+      'content-features',
+      'In-Reply-To',
+      'References',
+      'X-Priority',
+      'dkim-x',
+      'arc-y',
+      'bimi-z',
+      'otp-token',
+      'x-fbl',
+      'Content-ID',
+      'Keywords',
+      'content-disposition',
+    ),
     fc.stringMatching(/^[!-9;-~]{1,30}$/),
   )
   .filter((n) => !RESERVED.has(n.toLowerCase()) && n !== '__proto__');
@@ -154,45 +268,62 @@ describe('buildFastMime against MailComposer', () => {
     const seen = new Map<string, number>();
     const count = (what: string, yes = true) => yes && seen.set(what, (seen.get(what) ?? 0) + 1);
     await fc.assert(
-      fc.asyncProperty(sendRequest, fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), async (req, date) => {
-        const theirs = await composeMime(req, MESSAGE_ID, date);
-        const ours = buildFastMime(req, MESSAGE_ID, date);
-        if (!ours) {
-          // Only a custom Content-Disposition or an address header that cannot fold into 998 octets.
-          const disposition = Object.keys(req.headers ?? {}).some((k) => k.toLowerCase() === 'content-disposition');
-          expect(disposition || overLong(theirs)).toBe(true);
-          count('fallback');
-          return;
-        }
-        count('fast');
-        const raw = ours.toString('latin1');
-        for (const cte of ['7bit', 'quoted-printable', 'base64']) count(cte, raw.includes(`Content-Transfer-Encoding: ${cte}\r\n`));
-        count('multipart', raw.includes('multipart/alternative'));
-        count('encoded-word subject', overLong(theirs) && /^Subject: =\?UTF-8\?Q\?/m.test(raw));
-        count('40+ recipients', req.to.length + req.cc.length >= 40);
-        count('non-ASCII subject', /[^\x00-\x7f]/.test(req.subject));
-        expectWellFramed(ours);
-        const head = headBlock(ours);
-        expect(head).not.toMatch(/^bcc:/im);
-        const shown = new Set([req.from, ...req.to, ...req.cc, ...(req.replyTo ? [req.replyTo] : [])].map((m) => m.address.toLowerCase()));
-        for (const m of req.bcc) if (!shown.has(m.address.toLowerCase())) expect(head.toLowerCase()).not.toContain(m.address.toLowerCase());
+      fc.asyncProperty(
+        sendRequest,
+        fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }),
+        async (req, date) => {
+          const theirs = await composeMime(req, MESSAGE_ID, date);
+          const ours = buildFastMime(req, MESSAGE_ID, date);
+          if (!ours) {
+            // Only a custom Content-Disposition or an address header that cannot fold into 998 octets.
+            const disposition = Object.keys(req.headers ?? {}).some((k) => k.toLowerCase() === 'content-disposition');
+            expect(disposition || overLong(theirs)).toBe(true);
+            count('fallback');
+            return;
+          }
+          count('fast');
+          const raw = ours.toString('latin1');
+          for (const cte of ['7bit', 'quoted-printable', 'base64'])
+            count(cte, raw.includes(`Content-Transfer-Encoding: ${cte}\r\n`));
+          count('multipart', raw.includes('multipart/alternative'));
+          count('encoded-word subject', overLong(theirs) && /^Subject: =\?UTF-8\?Q\?/m.test(raw));
+          count('40+ recipients', req.to.length + req.cc.length >= 40);
+          count('non-ASCII subject', /[^\x00-\x7f]/.test(req.subject));
+          expectWellFramed(ours);
+          const head = headBlock(ours);
+          expect(head).not.toMatch(/^bcc:/im);
+          const shown = new Set(
+            [req.from, ...req.to, ...req.cc, ...(req.replyTo ? [req.replyTo] : [])].map((m) => m.address.toLowerCase()),
+          );
+          for (const m of req.bcc)
+            if (!shown.has(m.address.toLowerCase())) expect(head.toLowerCase()).not.toContain(m.address.toLowerCase());
 
-        const theirsOnCrlf = await composeMime(canonical(req), MESSAGE_ID, date);
-        // MimeNode ends a message with CRLF unless it already ends in LF, so after a single part
-        // ending in a bare CR it adds just LF and the text loses a line break; we keep it. Such a
-        // request is compared with MailComposer given the text with CRLF line breaks.
-        const reference = /\r$/.test(req.text || req.html || '') ? theirsOnCrlf : theirs;
-        const [a, b] = await Promise.all([simpleParser(ours), simpleParser(reference)]);
-        expect(summary(a)).toEqual(summary(b));
-        expect(a.bcc).toBeUndefined();
-        // Where MailComposer's own output is RFC-clean, ours is the same bytes (bar the boundary).
-        if (!overLong(theirs)) expect(comparable(ours)).toBe(comparable(theirsOnCrlf));
-      }),
+          const theirsOnCrlf = await composeMime(canonical(req), MESSAGE_ID, date);
+          // MimeNode ends a message with CRLF unless it already ends in LF, so after a single part
+          // ending in a bare CR it adds just LF and the text loses a line break; we keep it. Such a
+          // request is compared with MailComposer given the text with CRLF line breaks.
+          const reference = /\r$/.test(req.text || req.html || '') ? theirsOnCrlf : theirs;
+          const [a, b] = await Promise.all([simpleParser(ours), simpleParser(reference)]);
+          expect(summary(a)).toEqual(summary(b));
+          expect(a.bcc).toBeUndefined();
+          // Where MailComposer's own output is RFC-clean, ours is the same bytes (bar the boundary).
+          if (!overLong(theirs)) expect(comparable(ours)).toBe(comparable(theirsOnCrlf));
+        },
+      ),
       { numRuns: 2000, seed: 20240501 },
     );
     // The run covered what it claims to.
     expect(seen.get('fast')).toBeGreaterThan(1800);
-    for (const what of ['fallback', '7bit', 'quoted-printable', 'base64', 'multipart', 'encoded-word subject', '40+ recipients', 'non-ASCII subject']) {
+    for (const what of [
+      'fallback',
+      '7bit',
+      'quoted-printable',
+      'base64',
+      'multipart',
+      'encoded-word subject',
+      '40+ recipients',
+      'non-ASCII subject',
+    ]) {
       expect(seen.get(what) ?? 0, what).toBeGreaterThan(10);
     }
   }, 300_000);
@@ -212,7 +343,25 @@ describe('encodeQuotedPrintableText', () => {
   it('gives what nodemailer’s qp.encode gives, on 20,000 random texts', () => {
     const text = fc.string({
       unit: fc.oneof(
-        { arbitrary: fc.constantFrom(' ', '\t', '\r\n', '\r', '\n', '=', 'a', '.', '\x00', '\x07', '\x0b', '\x1f', '\x7f', '~'), weight: 8 },
+        {
+          arbitrary: fc.constantFrom(
+            ' ',
+            '\t',
+            '\r\n',
+            '\r',
+            '\n',
+            '=',
+            'a',
+            '.',
+            '\x00',
+            '\x07',
+            '\x0b',
+            '\x1f',
+            '\x7f',
+            '~',
+          ),
+          weight: 8,
+        },
         { arbitrary: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), weight: 4 },
         { arbitrary: fc.constantFrom('é', '€', '🎉', '\u2028'), weight: 1 },
       ),
@@ -266,14 +415,23 @@ describe('buildFastMime header lines', () => {
   it('encodes non-ASCII names and subjects, quotes specials, puts custom headers first, leaves Bcc out', () => {
     const req = request({
       from: mailbox('Jörg Müller', 'jorg@example.com'),
-      to: [mailbox('王小明', 'xm@example.cn'), mailbox('Doe, Jane', 'jane@example.org'), mailbox('', 'plain@example.org')],
+      to: [
+        mailbox('王小明', 'xm@example.cn'),
+        mailbox('Doe, Jane', 'jane@example.org'),
+        mailbox('', 'plain@example.org'),
+      ],
       cc: [mailbox('Émilie 🎉', 'em@example.fr')],
       bcc: [mailbox('Secret', 'secret@example.net')],
       replyTo: mailbox('Support', 'support@example.com'),
       subject: 'Ihre Bestellung 🎉 ist unterwegs – 注文',
       text: 'Hallo Jörg\n\nDanke.\n',
       html: '<p>Hallo Jörg</p>',
-      headers: { 'x-campaign-id': 'spring-24', 'list-unsubscribe': '<https://example.com/u/1>', 'mime-extra': 'x', 'X-Empty': '  ' },
+      headers: {
+        'x-campaign-id': 'spring-24',
+        'list-unsubscribe': '<https://example.com/u/1>',
+        'mime-extra': 'x',
+        'X-Empty': '  ',
+      },
     });
     const raw = buildFastMime(req, MESSAGE_ID, DATE)?.toString() ?? '';
     expect(raw.replace(BOUNDARY, 'B').replace(BOUNDARY, 'B').replace(BOUNDARY, 'B').replace(BOUNDARY, 'B')).toBe(
@@ -327,7 +485,16 @@ describe('buildFastMime header lines', () => {
   it('leaves out an empty Subject and writes an empty message as bare text/plain', () => {
     const raw = buildFastMime(request({ subject: '', text: '' }), MESSAGE_ID, DATE)?.toString();
     expect(raw).toBe(
-      ['From: Shop <shop@example.com>', 'To: zoe@example.org', `Message-ID: ${MESSAGE_ID}`, 'Date: Wed, 01 May 2024 10:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: text/plain', '', ''].join('\r\n'),
+      [
+        'From: Shop <shop@example.com>',
+        'To: zoe@example.org',
+        `Message-ID: ${MESSAGE_ID}`,
+        'Date: Wed, 01 May 2024 10:00:00 +0000',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain',
+        '',
+        '',
+      ].join('\r\n'),
     );
   });
 
@@ -353,8 +520,12 @@ describe('buildFastMime header lines', () => {
   });
 
   it('leaves attachments and a custom Content-Disposition to MailComposer', () => {
-    expect(buildFastMime(request({ text: 'x', attachments: [{ filename: 'a.txt', content: 'aGk=' }] }), MESSAGE_ID, DATE)).toBeUndefined();
-    expect(buildFastMime(request({ text: 'x', headers: { 'content-disposition': 'inline' } }), MESSAGE_ID, DATE)).toBeUndefined();
+    expect(
+      buildFastMime(request({ text: 'x', attachments: [{ filename: 'a.txt', content: 'aGk=' }] }), MESSAGE_ID, DATE),
+    ).toBeUndefined();
+    expect(
+      buildFastMime(request({ text: 'x', headers: { 'content-disposition': 'inline' } }), MESSAGE_ID, DATE),
+    ).toBeUndefined();
     expect(buildFastMime(request({ text: 'x', attachments: [] }), MESSAGE_ID, DATE)).toBeInstanceOf(Buffer);
   });
 

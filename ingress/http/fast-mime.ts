@@ -48,7 +48,9 @@ export function normalizeHeaderKey(key: string): string {
   return key
     .replace(/[\s\x00-\x20\x7f:]/g, '')
     .toLowerCase()
-    .replace(/^X-SMTPAPI$|^(MIME|DKIM|ARC|BIMI)\b|^OTP(?=-Token$)|^[a-z]|-(SPF|FBL|ID|MD5)$|-[a-z]/gi, (c) => c.toUpperCase())
+    .replace(/^X-SMTPAPI$|^(MIME|DKIM|ARC|BIMI)\b|^OTP(?=-Token$)|^[a-z]|-(SPF|FBL|ID|MD5)$|-[a-z]/gi, (c) =>
+      c.toUpperCase(),
+    )
     .replace(/^Content-Features$/i, 'Content-features');
 }
 
@@ -117,7 +119,9 @@ function transferEncoding(part: TextPart): TransferEncoding | undefined {
     // so any letter makes it Q. Counting them, as MimeNode does, walks the whole text again.
     return /[A-Za-z]/.test(part.content) ? 'quoted-printable' : 'base64';
   }
-  const chosen = new MimeNode(part.contentType, { baseBoundary: 'probe' }).setContent(part.content).getTransferEncoding();
+  const chosen = new MimeNode(part.contentType, { baseBoundary: 'probe' })
+    .setContent(part.content)
+    .getTransferEncoding();
   return chosen === '7bit' || chosen === 'quoted-printable' || chosen === 'base64' ? chosen : undefined;
 }
 
@@ -134,7 +138,12 @@ const HEX = '0123456789ABCDEF';
 
 /** A space or tab before a line break or at the end (native substring scans, no regex). */
 const hasBlankBeforeBreak = (s: string) =>
-  s.includes(' \r') || s.includes(' \n') || s.includes('\t\r') || s.includes('\t\n') || s.endsWith(' ') || s.endsWith('\t');
+  s.includes(' \r') ||
+  s.includes(' \n') ||
+  s.includes('\t\r') ||
+  s.includes('\t\n') ||
+  s.endsWith(' ') ||
+  s.endsWith('\t');
 
 /**
  * nodemailer's qp.encode(text): on ASCII text with one regular expression over the string (no

@@ -6,12 +6,15 @@ const WINDOW = 10_000;
 const LATER = SENT + 60 * 60_000;
 const HOME_IP = '203.0.113.45';
 
-const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36';
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
+const CHROME =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148';
 const GMAIL_PROXY = 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)';
 const YAHOO_PROXY = 'YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html';
 
-const reason = (kind: 'o' | 'c', userAgent: string, clientIp = HOME_IP, now = LATER) => machineReason(kind, { userAgent, clientIp }, SENT, now, WINDOW);
+const reason = (kind: 'o' | 'c', userAgent: string, clientIp = HOME_IP, now = LATER) =>
+  machineReason(kind, { userAgent, clientIp }, SENT, now, WINDOW);
 
 describe('machineReason', () => {
   it('attributes opens through the Gmail and Yahoo image proxies to the proxy', () => {

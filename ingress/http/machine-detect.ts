@@ -37,7 +37,8 @@ export function machineReason(
   const ua = request.userAgent;
   if (ua.trim() === '') return 'no-user-agent';
   if (SCANNER_AGENTS.some((r) => r.test(ua))) return 'scanner';
-  if (kind === 'o' && (PROXY_AGENTS.some((r) => r.test(ua)) || isApplePrivacyProxy(ua, request.clientIp))) return 'proxy';
+  if (kind === 'o' && (PROXY_AGENTS.some((r) => r.test(ua)) || isApplePrivacyProxy(ua, request.clientIp)))
+    return 'proxy';
   if (kind === 'c' && now - sentAt < scannerWindowMs) return 'too-fast';
   return undefined;
 }

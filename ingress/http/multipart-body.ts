@@ -40,7 +40,8 @@ export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHea
       if (LIST_FIELDS.has(name)) {
         body[name] = [...((body[name] as string[] | undefined) ?? []), value];
       } else if (TEXT_FIELDS.has(name)) {
-        if (name in body) return fail(new AppError('VALIDATION_FAILED', `${name}: given more than once`, { field: name }));
+        if (name in body)
+          return fail(new AppError('VALIDATION_FAILED', `${name}: given more than once`, { field: name }));
         if (name === 'headers') {
           try {
             body.headers = JSON.parse(value) as unknown;
@@ -61,7 +62,9 @@ export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHea
       stream.on('limit', () => fail(new AppError('MESSAGE_TOO_LARGE', `attachment ${info.filename} is too large`)));
       // A body that ends inside a file part fails this stream too: without a listener that error
       // would be uncaught and take the process down.
-      stream.on('error', (err: Error) => fail(new AppError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`)));
+      stream.on('error', (err: Error) =>
+        fail(new AppError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`)),
+      );
       stream.on('end', () => {
         attachments.push({
           filename: info.filename || 'attachment',
@@ -70,8 +73,12 @@ export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHea
         });
       });
     });
-    parser.on('filesLimit', () => fail(new AppError('VALIDATION_FAILED', 'too many attachments', { field: 'attachments' })));
-    parser.on('error', (err: Error) => fail(new AppError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`)));
+    parser.on('filesLimit', () =>
+      fail(new AppError('VALIDATION_FAILED', 'too many attachments', { field: 'attachments' })),
+    );
+    parser.on('error', (err: Error) =>
+      fail(new AppError('VALIDATION_FAILED', `malformed multipart body: ${err.message}`)),
+    );
     parser.on('close', () => {
       if (failed) return;
       resolve(attachments.length ? { ...body, attachments } : body);

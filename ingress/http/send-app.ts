@@ -97,12 +97,24 @@ async function sendOne(
     const field = Object.entries(lists)
       .flatMap(([name, list]) => list.map((m, i) => ({ field: `${name}[${i}]`, address: m.address })))
       .find((x) => blocked.has(x.address))?.field;
-    throw new AppError('RECIPIENT_SUPPRESSED', `suppressed recipient(s), nothing sent: ${[...blocked].join(', ')}`, field ? { field } : {});
+    throw new AppError(
+      'RECIPIENT_SUPPRESSED',
+      `suppressed recipient(s), nothing sent: ${[...blocked].join(', ')}`,
+      field ? { field } : {},
+    );
   }
   const messageId = newId('msg');
   const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
-  if (mime.length > deps.maxMessageBytes) throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
-  return deps.accept({ bridge, from: req.from.address, recipients, raw: mime, messageId, ...(idempotency ? { idempotency } : {}) });
+  if (mime.length > deps.maxMessageBytes)
+    throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
+  return deps.accept({
+    bridge,
+    from: req.from.address,
+    recipients,
+    raw: mime,
+    messageId,
+    ...(idempotency ? { idempotency } : {}),
+  });
 }
 
 /** Routes of the send port, as data (see {@link RouteSpec}). */
@@ -121,7 +133,21 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       auth: 'bridge',
       body: { schema: sendRequestSchema, contentTypes: ['application/json', 'multipart/form-data'] },
       responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'TOO_MANY_RECIPIENTS', 'RECIPIENT_SUPPRESSED', 'IDEMPOTENCY_KEY_REUSED', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED', 'QUEUE_UNAVAILABLE'],
+      errors: [
+        'VALIDATION_FAILED',
+        'INVALID_JSON',
+        'TOO_MANY_RECIPIENTS',
+        'RECIPIENT_SUPPRESSED',
+        'IDEMPOTENCY_KEY_REUSED',
+        'UNAUTHENTICATED',
+        'INVALID_CREDENTIALS',
+        'CREDENTIAL_REVOKED',
+        'BRIDGE_DELETED',
+        'MESSAGE_TOO_LARGE',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'AUTH_RATE_LIMITED',
+        'QUEUE_UNAVAILABLE',
+      ],
       handler: async (ctx) => {
         const raw = await readSendBody(ctx, bodyLimit);
         const key = idempotencyKey(ctx);
@@ -137,7 +163,8 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       operationId: 'sendBatch',
       tag: 'send',
       summary: `Send up to ${BATCH_LIMIT} messages in one call; each succeeds or fails on its own`,
-      description: 'Answers 200 with one result per message, in order: `{ id }` when queued, `{ error: { code, message, field? } }` when refused. A bad message never fails the batch.',
+      description:
+        'Answers 200 with one result per message, in order: `{ id }` when queued, `{ error: { code, message, field? } }` when refused. A bad message never fails the batch.',
       auth: 'bridge',
       body: { schema: z.array(sendRequestSchema).max(BATCH_LIMIT) },
       responses: {
@@ -147,18 +174,32 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
             data: z.array(
               z.union([
                 z.object({ index: z.number(), id: z.string() }),
-                z.object({ index: z.number(), error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) }),
+                z.object({
+                  index: z.number(),
+                  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+                }),
               ]),
             ),
           }),
         },
       },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'AUTH_RATE_LIMITED'],
+      errors: [
+        'VALIDATION_FAILED',
+        'INVALID_JSON',
+        'UNAUTHENTICATED',
+        'INVALID_CREDENTIALS',
+        'CREDENTIAL_REVOKED',
+        'BRIDGE_DELETED',
+        'MESSAGE_TOO_LARGE',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'AUTH_RATE_LIMITED',
+      ],
       handler: async (ctx) => {
         if (!saysJson(ctx)) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send a JSON array of messages');
         const declared = Number(ctx.get('content-length') || NaN);
         const list = parseJson(await readBody(ctx.req, bodyLimit, Number.isFinite(declared) ? declared : undefined));
-        if (!Array.isArray(list)) throw new AppError('VALIDATION_FAILED', 'body: a JSON array of messages', { field: 'body' });
+        if (!Array.isArray(list))
+          throw new AppError('VALIDATION_FAILED', 'body: a JSON array of messages', { field: 'body' });
         if (list.length === 0 || list.length > BATCH_LIMIT) {
           throw new AppError('VALIDATION_FAILED', `body: 1 to ${BATCH_LIMIT} messages`, { field: 'body' });
         }
@@ -167,19 +208,26 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
         const key = idempotencyKey(ctx);
         const one = async (item: unknown, index: number) => {
           try {
-            const idempotency = key === undefined ? undefined : { key: `${key}#${index}`, fingerprint: sha256Hex(JSON.stringify(item)) };
+            const idempotency =
+              key === undefined ? undefined : { key: `${key}#${index}`, fingerprint: sha256Hex(JSON.stringify(item)) };
             return { index, id: await sendOne(deps, ctx.state.bridge, item, idempotency) };
           } catch (err) {
             const { status, body } = toHttpError(err);
-            if (status >= 500 && status !== 503 && status !== 507) deps.logger.error({ err, index }, 'batch message failed');
-            return { index, error: { ...body.error, ...(body.error.field ? { field: `[${index}].${body.error.field}` } : {}) } };
+            if (status >= 500 && status !== 503 && status !== 507)
+              deps.logger.error({ err, index }, 'batch message failed');
+            return {
+              index,
+              error: { ...body.error, ...(body.error.field ? { field: `[${index}].${body.error.field}` } : {}) },
+            };
           }
         };
         // Items are accepted a slice at a time: parallel enough to overlap Redis round trips,
         // bounded so one batch cannot monopolise the process.
         const data = [];
         for (let start = 0; start < list.length; start += BATCH_PARALLELISM) {
-          data.push(...(await Promise.all(list.slice(start, start + BATCH_PARALLELISM).map((item, i) => one(item, start + i)))));
+          data.push(
+            ...(await Promise.all(list.slice(start, start + BATCH_PARALLELISM).map((item, i) => one(item, start + i)))),
+          );
         }
         ctx.status = 200;
         ctx.body = { data };
@@ -191,9 +239,11 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
     path: '/v1/messages/:id',
     operationId: 'getMessage',
     tag: 'send',
-    summary: 'Every event of one of this Bridge\'s messages, in order, with SMTP replies',
+    summary: "Every event of one of this Bridge's messages, in order, with SMTP replies",
     auth: 'bridge',
-    responses: { 200: { description: 'The timeline', schema: z.object({ data: z.array(z.record(z.string(), z.unknown())) }) } },
+    responses: {
+      200: { description: 'The timeline', schema: z.object({ data: z.array(z.record(z.string(), z.unknown())) }) },
+    },
     errors: ['NOT_FOUND', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED'],
     handler: async (ctx) => {
       const data = await deps.timeline((ctx.params as Record<string, string>).id ?? '', ctx.state.bridge.id);
@@ -202,9 +252,13 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
     },
   });
   routes.push(...trackingRoutes<SendState>(deps.tracking));
-  return withOpenApiRoute(routes, { title: 'Bridgemail send API', description: 'Send mail through a Bridge.' }, (doc) => (ctx) => {
-    ctx.body = doc;
-  });
+  return withOpenApiRoute(
+    routes,
+    { title: 'Bridgemail send API', description: 'Send mail through a Bridge.' },
+    (doc) => (ctx) => {
+      ctx.body = doc;
+    },
+  );
 }
 
 /** Builds the Koa app of the send port. */

@@ -59,9 +59,7 @@ describe('sendRequestSchema', () => {
 
   it('requires html or text, reported on `html`', () => {
     const { text: _text, ...noBody } = minimal;
-    expect(issues(noBody)).toEqual([
-      expect.objectContaining({ path: ['html'], message: 'html or text is required' }),
-    ]);
+    expect(issues(noBody)).toEqual([expect.objectContaining({ path: ['html'], message: 'html or text is required' })]);
   });
 
   it('refuses an invalid address in a recipient list', () => {
@@ -92,7 +90,10 @@ describe('sendRequestSchema', () => {
   });
 
   it('accepts custom headers but refuses reserved names in any case', () => {
-    const req = sendRequestSchema.parse({ ...minimal, headers: { 'X-Campaign': 'spring', 'List-Unsubscribe': '<mailto:u@x>' } });
+    const req = sendRequestSchema.parse({
+      ...minimal,
+      headers: { 'X-Campaign': 'spring', 'List-Unsubscribe': '<mailto:u@x>' },
+    });
     expect(req.headers).toEqual({ 'X-Campaign': 'spring', 'List-Unsubscribe': '<mailto:u@x>' });
     for (const name of ['Subject', 'from', 'BCC', 'Message-ID', 'Content-Type', 'Return-Path', 'reply-to']) {
       const found = issues({ ...minimal, headers: { [name]: 'x' } });
@@ -113,7 +114,9 @@ describe('sendRequestSchema', () => {
       ...minimal,
       attachments: [{ filename: 'hello.txt', content: 'SGVs\r\nbG8g\nd29y bGQ=', contentType: 'text/plain' }],
     });
-    expect(req.attachments).toEqual([{ filename: 'hello.txt', content: 'SGVsbG8gd29ybGQ=', contentType: 'text/plain' }]);
+    expect(req.attachments).toEqual([
+      { filename: 'hello.txt', content: 'SGVsbG8gd29ybGQ=', contentType: 'text/plain' },
+    ]);
     expect(Buffer.from(req.attachments![0]!.content, 'base64').toString()).toBe('Hello world');
   });
 
@@ -142,7 +145,9 @@ describe('sendRequestSchema', () => {
   });
 
   it('refuses unknown top-level keys', () => {
-    expect(issues({ ...minimal, tags: ['x'] })).toEqual([expect.objectContaining({ code: 'unrecognized_keys', path: [] })]);
+    expect(issues({ ...minimal, tags: ['x'] })).toEqual([
+      expect.objectContaining({ code: 'unrecognized_keys', path: [] }),
+    ]);
   });
 });
 

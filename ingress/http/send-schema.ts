@@ -30,14 +30,17 @@ export function parseMailbox(text: string): Mailbox | undefined {
   return { name: box.name, address: box.address };
 }
 
-const mailbox = z.string().describe('`user@example.com` or `Name <user@example.com>`').transform((value, ctx) => {
-  const box = parseMailbox(value);
-  if (!box) {
-    ctx.addIssue({ code: 'custom', message: 'not a valid email address' });
-    return z.NEVER;
-  }
-  return box;
-});
+const mailbox = z
+  .string()
+  .describe('`user@example.com` or `Name <user@example.com>`')
+  .transform((value, ctx) => {
+    const box = parseMailbox(value);
+    if (!box) {
+      ctx.addIssue({ code: 'custom', message: 'not a valid email address' });
+      return z.NEVER;
+    }
+    return box;
+  });
 
 // A single string is a one-element list; preprocessing (rather than a union) keeps the path of
 // a bad element, so the error names `to[1]` rather than just `to`.
@@ -48,18 +51,29 @@ const mailboxList = z
 
 /** Header names the JSON fields own; a custom header may not set them. */
 const RESERVED_HEADERS = new Set([
-  'from', 'to', 'cc', 'bcc', 'subject', 'reply-to', 'date', 'message-id', 'mime-version',
-  'content-type', 'content-transfer-encoding', 'sender', 'return-path',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'subject',
+  'reply-to',
+  'date',
+  'message-id',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'sender',
+  'return-path',
   // Ours: the HTTP Idempotency-Key header and the per-message tracking ceiling are the REST way.
   'x-bridgemail-idempotency-key',
 ]);
 
 const headers = z
   .record(
-    z.string().regex(/^[!-9;-~]{1,76}$/, 'header names are printable ASCII without ":"').refine(
-      (name) => !RESERVED_HEADERS.has(name.toLowerCase()),
-      'this header is set by a dedicated field',
-    ),
+    z
+      .string()
+      .regex(/^[!-9;-~]{1,76}$/, 'header names are printable ASCII without ":"')
+      .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'this header is set by a dedicated field'),
     z.string().max(SEND_LIMITS.headerValueChars).regex(NO_CRLF, 'header values may not contain CR, LF or NUL'),
   )
   .refine((h) => Object.keys(h).length <= SEND_LIMITS.headerCount, `at most ${SEND_LIMITS.headerCount} headers`)

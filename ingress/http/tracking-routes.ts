@@ -18,7 +18,11 @@ const NO_CACHE = 'no-store, no-cache, must-revalidate, private, max-age=0';
 
 /** `GET /t/o/:token` (open pixel) and `GET /t/c/:token` (click redirect) on the send port. */
 export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { handler: Koa.Middleware<S> })[] {
-  const record = (ctx: Koa.Context, claims: NonNullable<ReturnType<TrackingTokens['verify']>>, type: 'opened' | 'clicked') => {
+  const record = (
+    ctx: Koa.Context,
+    claims: NonNullable<ReturnType<TrackingTokens['verify']>>,
+    type: 'opened' | 'clicked',
+  ) => {
     const request = { userAgent: ctx.get('user-agent'), clientIp: ctx.ip };
     const machine = machineReason(claims.k, request, claims.t, Date.now(), deps.scannerWindowMs);
     const event = {
@@ -34,7 +38,9 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
       ...(claims.u ? { url: claims.u } : {}),
     };
     // Recording never stands between a reader and the pixel or the link.
-    deps.events.publish([event]).catch((err: unknown) => deps.logger.warn({ err, messageId: claims.m }, 'tracking event not recorded'));
+    deps.events
+      .publish([event])
+      .catch((err: unknown) => deps.logger.warn({ err, messageId: claims.m }, 'tracking event not recorded'));
   };
   const notFound = (ctx: Koa.Context) => {
     ctx.status = 404;

@@ -53,7 +53,8 @@ export async function startInboundMx(deps: InboundMxDeps): Promise<{ port: numbe
         if (size <= deps.maxBytes) chunks.push(c);
       });
       stream.on('end', () => {
-        if (stream.sizeExceeded || size > deps.maxBytes) return callback(fail(new AppError('MESSAGE_TOO_LARGE', 'report too large')));
+        if (stream.sizeExceeded || size > deps.maxBytes)
+          return callback(fail(new AppError('MESSAGE_TOO_LARGE', 'report too large')));
         const report: InboundReport = {
           id: newId('rep'),
           receivedAt: Date.now(),
@@ -66,7 +67,8 @@ export async function startInboundMx(deps: InboundMxDeps): Promise<{ port: numbe
             log.info({ reportId: report.id, to: report.to.length, bytes: size }, 'report received');
             callback(null, `2.0.0 Ok: report ${report.id}`);
           },
-          (err: unknown) => callback(fail(new AppError('QUEUE_UNAVAILABLE', 'try again later', { cause: err, retryable: true }))),
+          (err: unknown) =>
+            callback(fail(new AppError('QUEUE_UNAVAILABLE', 'try again later', { cause: err, retryable: true }))),
         );
       });
     },

@@ -109,7 +109,11 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
       if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
       deps.suppressed(bridge.id, [address.address]).then(
         (blocked) =>
-          blocked.size > 0 ? callback(smtpError(new AppError('RECIPIENT_SUPPRESSED', `<${address.address}> is on the suppression list`), log)) : callback(),
+          blocked.size > 0
+            ? callback(
+                smtpError(new AppError('RECIPIENT_SUPPRESSED', `<${address.address}> is on the suppression list`), log),
+              )
+            : callback(),
         (err: unknown) => callback(smtpError(err, log)),
       );
     },
@@ -181,20 +185,23 @@ interface LiveConnection {
  */
 function sweepLongSessions(servers: SMTPServer[], maxMs: number, log: Logger): () => void {
   const firstSeen = new WeakMap<LiveConnection, number>();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const srv of servers) {
-      for (const conn of (srv as unknown as { connections: Set<LiveConnection> }).connections) {
-        const since = firstSeen.get(conn);
-        if (since === undefined) firstSeen.set(conn, now);
-        else if (now - since > maxMs) {
-          log.info({ remoteAddress: conn.remoteAddress, ageMs: now - since }, 'smtp session too long; closing');
-          conn.send(421, '4.4.2 Session too long, closing connection');
-          conn.close();
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const srv of servers) {
+        for (const conn of (srv as unknown as { connections: Set<LiveConnection> }).connections) {
+          const since = firstSeen.get(conn);
+          if (since === undefined) firstSeen.set(conn, now);
+          else if (now - since > maxMs) {
+            log.info({ remoteAddress: conn.remoteAddress, ageMs: now - since }, 'smtp session too long; closing');
+            conn.send(421, '4.4.2 Session too long, closing connection');
+            conn.close();
+          }
         }
       }
-    }
-  }, Math.max(100, Math.min(5000, Math.floor(maxMs / 10))));
+    },
+    Math.max(100, Math.min(5000, Math.floor(maxMs / 10))),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -31,7 +31,9 @@ export async function loadTlsMaterial(options: TlsMaterialOptions): Promise<TlsM
   const keyFile = join(dir, 'smtp-key.pem');
   const existing = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]).catch(() => undefined);
   if (existing) return { cert: existing[0], key: existing[1] };
-  const altName = isIP(options.hostname) ? { type: 7 as const, ip: options.hostname } : { type: 2 as const, value: options.hostname };
+  const altName = isIP(options.hostname)
+    ? { type: 7 as const, ip: options.hostname }
+    : { type: 2 as const, value: options.hostname };
   const pems = await selfsigned.generate([{ name: 'commonName', value: options.hostname }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -50,27 +50,70 @@ function generateEvents(): MailEvent[] {
     const messageId = `msg_${m}`;
     let ts = BASE + Math.floor(rand() * 3 * HOUR);
     const base = { messageId, bridgeId, poolId };
-    for (const recipient of Array.from({ length: 1 + Math.floor(rand() * 2) }, (_, r) => `u${m}.${r}@${pick(['gmail.test', 'outlook.test', 'corp.test'])}`)) {
+    for (const recipient of Array.from(
+      { length: 1 + Math.floor(rand() * 2) },
+      (_, r) => `u${m}.${r}@${pick(['gmail.test', 'outlook.test', 'corp.test'])}`,
+    )) {
       add({ ...base, type: 'queued', ts, recipient });
       ts += 1000;
       add({ ...base, type: 'sent', ts, recipient, ip, attempt: 1 });
       let attempt = 1;
       while (rand() < 0.2 && attempt < 4) {
         ts += 60_000;
-        add({ ...base, type: 'deferred', ts, recipient, ip, attempt, mx: 'mx.test', replyCode: 451, reply: '451 4.7.1 try later', reason: 'greylisted' });
+        add({
+          ...base,
+          type: 'deferred',
+          ts,
+          recipient,
+          ip,
+          attempt,
+          mx: 'mx.test',
+          replyCode: 451,
+          reply: '451 4.7.1 try later',
+          reason: 'greylisted',
+        });
         attempt++;
       }
       ts += 500;
       const outcome = rand();
       if (outcome < 0.15) {
         const hard = rand() < 0.5;
-        add({ ...base, type: 'bounced', ts, recipient, ip, attempt, hard, replyCode: 550, status: hard ? '5.1.1' : '5.7.1', reason: hard ? 'user-unknown' : 'policy' });
+        add({
+          ...base,
+          type: 'bounced',
+          ts,
+          recipient,
+          ip,
+          attempt,
+          hard,
+          replyCode: 550,
+          status: hard ? '5.1.1' : '5.7.1',
+          reason: hard ? 'user-unknown' : 'policy',
+        });
         continue;
       }
-      add({ ...base, type: 'delivered', ts, recipient, ip, attempt, mx: 'mx.test', replyCode: 250, reply: '250 2.0.0 ok' });
+      add({
+        ...base,
+        type: 'delivered',
+        ts,
+        recipient,
+        ip,
+        attempt,
+        mx: 'mx.test',
+        replyCode: 250,
+        reply: '250 2.0.0 ok',
+      });
       for (let o = Math.floor(rand() * 4); o > 0; o--) {
         ts += Math.floor(rand() * 600_000);
-        add({ ...base, type: 'opened', ts, recipient, machine: rand() < 0.3, userAgent: 'ua', clientIp: '203.0.113.9' });
+        add({
+          ...base,
+          type: 'opened',
+          ts,
+          recipient,
+          machine: rand() < 0.3,
+          userAgent: 'ua',
+          clientIp: '203.0.113.9',
+        });
       }
       for (let c = Math.floor(rand() * 3); c > 0; c--) {
         ts += Math.floor(rand() * 600_000);
@@ -84,38 +127,78 @@ function generateEvents(): MailEvent[] {
 }
 
 /** The stats, counted in TypeScript over the raw events with the same dedup keys. */
-function bruteForce(events: MailEvent[], match: (e: MailEvent) => boolean, from = -Infinity, to = Infinity): BridgeStats {
-  const unique = [...new Map(events.map((e) => [e.id, e])).values()].filter((e) => match(e) && e.ts >= from && e.ts < to);
-  const distinct = (pred: (e: MailEvent) => boolean, key: (e: MailEvent) => string) => new Set(unique.filter(pred).map(key)).size;
+function bruteForce(
+  events: MailEvent[],
+  match: (e: MailEvent) => boolean,
+  from = -Infinity,
+  to = Infinity,
+): BridgeStats {
+  const unique = [...new Map(events.map((e) => [e.id, e])).values()].filter(
+    (e) => match(e) && e.ts >= from && e.ts < to,
+  );
+  const distinct = (pred: (e: MailEvent) => boolean, key: (e: MailEvent) => string) =>
+    new Set(unique.filter(pred).map(key)).size;
   const rcpt = (e: MailEvent) => `${e.messageId}|${e.recipient}`;
   const id = (e: MailEvent) => e.id;
-  const is = (type: MailEvent['type'], extra: (e: MailEvent) => boolean = () => true) => (e: MailEvent) => e.type === type && extra(e);
+  const is =
+    (type: MailEvent['type'], extra: (e: MailEvent) => boolean = () => true) =>
+    (e: MailEvent) =>
+      e.type === type && extra(e);
   return {
     sent: distinct(is('sent'), rcpt),
     delivered: distinct(is('delivered'), rcpt),
     deferred: distinct(is('deferred'), (e) => `${rcpt(e)}|${e.attempt}`),
     bounced: distinct(is('bounced'), rcpt),
-    hardBounces: distinct(is('bounced', (e) => !!e.hard), rcpt),
-    softBounces: distinct(is('bounced', (e) => !e.hard), rcpt),
+    hardBounces: distinct(
+      is('bounced', (e) => !!e.hard),
+      rcpt,
+    ),
+    softBounces: distinct(
+      is('bounced', (e) => !e.hard),
+      rcpt,
+    ),
     complaints: distinct(is('complained'), rcpt),
-    opens: distinct(is('opened', (e) => !e.machine), id),
-    uniqueOpens: distinct(is('opened', (e) => !e.machine), rcpt),
-    machineOpens: distinct(is('opened', (e) => !!e.machine), id),
-    clicks: distinct(is('clicked', (e) => !e.machine), id),
-    uniqueClicks: distinct(is('clicked', (e) => !e.machine), rcpt),
-    machineClicks: distinct(is('clicked', (e) => !!e.machine), id),
+    opens: distinct(
+      is('opened', (e) => !e.machine),
+      id,
+    ),
+    uniqueOpens: distinct(
+      is('opened', (e) => !e.machine),
+      rcpt,
+    ),
+    machineOpens: distinct(
+      is('opened', (e) => !!e.machine),
+      id,
+    ),
+    clicks: distinct(
+      is('clicked', (e) => !e.machine),
+      id,
+    ),
+    uniqueClicks: distinct(
+      is('clicked', (e) => !e.machine),
+      rcpt,
+    ),
+    machineClicks: distinct(
+      is('clicked', (e) => !!e.machine),
+      id,
+    ),
   };
 }
 
 const matchScope = (scope: StatsScope) => (e: MailEvent) =>
-  'bridgeId' in scope ? e.bridgeId === scope.bridgeId : 'poolId' in scope ? e.poolId === scope.poolId : e.ip === scope.ip;
+  'bridgeId' in scope
+    ? e.bridgeId === scope.bridgeId
+    : 'poolId' in scope
+      ? e.poolId === scope.poolId
+      : e.ip === scope.ip;
 
 describe('analytics queries over the per-minute aggregates', () => {
   let dir: string;
   let ch: ClickHouseClient;
   const events = generateEvents();
   const duplicates = events.filter((_, i) => i % 7 === 3);
-  const insert = (list: MailEvent[]) => ch.insert({ table: `${DB}.events`, values: list.map(toRow), format: 'JSONEachRow' });
+  const insert = (list: MailEvent[]) =>
+    ch.insert({ table: `${DB}.events`, values: list.map(toRow), format: 'JSONEachRow' });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-analytics-'));
@@ -133,7 +216,12 @@ describe('analytics queries over the per-minute aggregates', () => {
   });
 
   it('stores the generated events with duplicates', async () => {
-    const [row] = await (await ch.query({ query: `SELECT count() AS c, uniqExact(event_id) AS u FROM ${DB}.events`, format: 'JSONEachRow' })).json<{ c: string; u: string }>();
+    const [row] = await (
+      await ch.query({
+        query: `SELECT count() AS c, uniqExact(event_id) AS u FROM ${DB}.events`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ c: string; u: string }>();
     expect(Number(row?.u)).toBe(events.length);
     expect(Number(row?.c)).toBeGreaterThan(events.length); // not merged away yet: the stats must cope
     expect(duplicates.length).toBeGreaterThan(100);
@@ -154,7 +242,10 @@ describe('analytics queries over the per-minute aggregates', () => {
     expect(expected.sent).toBeGreaterThan(0);
     expect(expected.bounced).toBeGreaterThan(0);
     // Opens, clicks and complaints carry no source IP (they come back later, not from a Pool IP).
-    if (!('ip' in scope)) expect(Math.min(expected.opens, expected.uniqueClicks, expected.complaints, expected.machineOpens)).toBeGreaterThan(0);
+    if (!('ip' in scope))
+      expect(
+        Math.min(expected.opens, expected.uniqueClicks, expected.complaints, expected.machineOpens),
+      ).toBeGreaterThan(0);
 
     // A sub-range, minute-aligned: only the events of those minutes.
     const subFrom = BASE + 30 * 60_000;
@@ -181,7 +272,12 @@ describe('analytics queries over the per-minute aggregates', () => {
       { ...edge, id: 'ev_edge_4', type: 'sent', ts: t1330, recipient: 'c@x.test' },
     ]);
     const scope = { bridgeId: 'br_edge' };
-    const hours = await querySeries(ch, DB, { scope, from: new Date(Date.UTC(2024, 2, 11, 10)), to: new Date(Date.UTC(2024, 2, 11, 14)), interval: 'hour' });
+    const hours = await querySeries(ch, DB, {
+      scope,
+      from: new Date(Date.UTC(2024, 2, 11, 10)),
+      to: new Date(Date.UTC(2024, 2, 11, 14)),
+      interval: 'hour',
+    });
     expect(SERIES_SCHEMA.parse(hours)).toEqual(hours);
     expect(hours.map((p) => [p.t, p.sent, p.delivered])).toEqual([
       ['2024-03-11T10:00:00.000Z', 1, 0],
@@ -189,14 +285,24 @@ describe('analytics queries over the per-minute aggregates', () => {
       ['2024-03-11T12:00:00.000Z', 0, 0],
       ['2024-03-11T13:00:00.000Z', 1, 0],
     ]);
-    const minutes = await querySeries(ch, DB, { scope, from: new Date(Date.UTC(2024, 2, 11, 10, 58)), to: new Date(Date.UTC(2024, 2, 11, 11, 2)), interval: 'minute' });
+    const minutes = await querySeries(ch, DB, {
+      scope,
+      from: new Date(Date.UTC(2024, 2, 11, 10, 58)),
+      to: new Date(Date.UTC(2024, 2, 11, 11, 2)),
+      interval: 'minute',
+    });
     expect(minutes.map((p) => [p.t.slice(11, 16), p.sent])).toEqual([
       ['10:58', 0],
       ['10:59', 1],
       ['11:00', 1],
       ['11:01', 0],
     ]);
-    const days = await querySeries(ch, DB, { scope, from: new Date(Date.UTC(2024, 2, 10)), to: new Date(Date.UTC(2024, 2, 13)), interval: 'day' });
+    const days = await querySeries(ch, DB, {
+      scope,
+      from: new Date(Date.UTC(2024, 2, 10)),
+      to: new Date(Date.UTC(2024, 2, 13)),
+      interval: 'day',
+    });
     expect(days.map((p) => [p.t, p.sent])).toEqual([
       ['2024-03-10T00:00:00.000Z', 0],
       ['2024-03-11T00:00:00.000Z', 3],
@@ -218,14 +324,26 @@ describe('analytics queries over the per-minute aggregates', () => {
   });
 
   it('reports rates of 0 when a denominator is 0', async () => {
-    const empty = await queryStats(ch, DB, { scope: { bridgeId: 'br_none' }, from: new Date(BASE), to: new Date(BASE + HOUR) });
+    const empty = await queryStats(ch, DB, {
+      scope: { bridgeId: 'br_none' },
+      from: new Date(BASE),
+      to: new Date(BASE + HOUR),
+    });
     expect(Object.values(empty.totals).every((v) => v === 0)).toBe(true);
     expect(empty.rates).toEqual({ deliveryRate: 0, bounceRate: 0, complaintRate: 0, openRate: 0, clickRate: 0 });
     // Sent but nothing delivered yet: delivery and bounce rates are defined, the others are 0.
-    const sentOnly = await queryStats(ch, DB, { scope: { bridgeId: 'br_edge' }, from: new Date(Date.UTC(2024, 2, 11, 13)), to: new Date(Date.UTC(2024, 2, 11, 14)) });
+    const sentOnly = await queryStats(ch, DB, {
+      scope: { bridgeId: 'br_edge' },
+      from: new Date(Date.UTC(2024, 2, 11, 13)),
+      to: new Date(Date.UTC(2024, 2, 11, 14)),
+    });
     expect(sentOnly.totals.sent).toBe(1);
     expect(sentOnly.rates).toEqual({ deliveryRate: 0, bounceRate: 0, complaintRate: 0, openRate: 0, clickRate: 0 });
-    const edgeAll = await queryStats(ch, DB, { scope: { bridgeId: 'br_edge' }, from: new Date(Date.UTC(2024, 2, 11)), to: new Date(Date.UTC(2024, 2, 12)) });
+    const edgeAll = await queryStats(ch, DB, {
+      scope: { bridgeId: 'br_edge' },
+      from: new Date(Date.UTC(2024, 2, 11)),
+      to: new Date(Date.UTC(2024, 2, 12)),
+    });
     expect(edgeAll.rates.deliveryRate).toBeCloseTo(1 / 3);
   });
 
@@ -244,13 +362,25 @@ describe('analytics queries over the per-minute aggregates', () => {
     const target = events.find((e) => e.type === 'deferred') ?? events[0];
     const messageId = target?.messageId ?? '';
     // Time, then lifecycle (same-millisecond events in the order they can happen), then event id.
-    const rank = (type: string) => ['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'].indexOf(type);
-    const expected = events.filter((e) => e.messageId === messageId).sort((a, b) => a.ts - b.ts || rank(a.type) - rank(b.type) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rank = (type: string) =>
+      ['queued', 'suppressed', 'sent', 'deferred', 'delivered', 'bounced', 'opened', 'clicked', 'complained'].indexOf(
+        type,
+      );
+    const expected = events
+      .filter((e) => e.messageId === messageId)
+      .sort((a, b) => a.ts - b.ts || rank(a.type) - rank(b.type) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const timeline = await queryTimeline(ch, DB, messageId);
     expect(TIMELINE_SCHEMA.parse(timeline)).toEqual(timeline);
-    expect(timeline.map((e) => [e.eventId, e.type, e.ts])).toEqual(expected.map((e) => [e.id, e.type, new Date(e.ts).toISOString()]));
+    expect(timeline.map((e) => [e.eventId, e.type, e.ts])).toEqual(
+      expected.map((e) => [e.id, e.type, new Date(e.ts).toISOString()]),
+    );
     const deferred = timeline.find((e) => e.type === 'deferred');
-    expect(deferred).toMatchObject({ replyCode: 451, reply: '451 4.7.1 try later', mx: 'mx.test', reason: 'greylisted' });
+    expect(deferred).toMatchObject({
+      replyCode: 451,
+      reply: '451 4.7.1 try later',
+      mx: 'mx.test',
+      reason: 'greylisted',
+    });
     expect(await queryTimeline(ch, DB, messageId, { bridgeId: target?.bridgeId ?? '' })).toEqual(timeline);
     expect(await queryTimeline(ch, DB, messageId, { bridgeId: 'br_other' })).toEqual([]);
     expect(await queryTimeline(ch, DB, 'msg_unknown')).toEqual([]);
@@ -260,8 +390,14 @@ describe('analytics queries over the per-minute aggregates', () => {
     const db = 'bm_ttl';
     await applySchema(ch, db, { ttlDays: 30 });
     const engine = async () =>
-      (await (await ch.query({ query: `SELECT engine_full FROM system.tables WHERE database = '${db}' AND name = 'events'`, format: 'JSONEachRow' })).json<{ engine_full: string }>())[0]
-        ?.engine_full ?? '';
+      (
+        await (
+          await ch.query({
+            query: `SELECT engine_full FROM system.tables WHERE database = '${db}' AND name = 'events'`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ engine_full: string }>()
+      )[0]?.engine_full ?? '';
     expect(await engine()).toMatch(/TTL toDateTime\(ts\) \+ toIntervalDay\(30\)/);
     await applySchema(ch, db, { ttlDays: 30 });
     await applySchema(ch, db);
@@ -274,9 +410,11 @@ describe('analytics queries over the per-minute aggregates', () => {
     const blocks = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks.length).toBeGreaterThanOrEqual(10);
     for (const sql of blocks) {
-      const result = await ch.query({ query: sql.trim().replace(/;\s*$/, ''), format: 'JSONEachRow' }).catch((err: unknown) => {
-        throw new Error(`docs query failed: ${String(err)}\n${sql}`);
-      });
+      const result = await ch
+        .query({ query: sql.trim().replace(/;\s*$/, ''), format: 'JSONEachRow' })
+        .catch((err: unknown) => {
+          throw new Error(`docs query failed: ${String(err)}\n${sql}`);
+        });
       expect(Array.isArray(await result.json())).toBe(true);
     }
   });

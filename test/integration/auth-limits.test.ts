@@ -14,7 +14,11 @@ describe('failed authentication is limited per client, without locking out valid
   let b: any;
   const message = { from: 'app@sender.test', to: 'x@example.test', subject: 's', text: 't' };
   const send = (from: string, key: string) =>
-    httpFrom(from, `${h.platform.urls.api}/v1/send`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: message });
+    httpFrom(from, `${h.platform.urls.api}/v1/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: message,
+    });
 
   beforeAll(async () => {
     const pool = await h.platform.createPool('limits', ['127.0.0.2']);
@@ -63,14 +67,23 @@ describe('failed authentication is limited per client, without locking out valid
     expect(await auth('127.0.0.11', a.smtp.username, a.smtp.password)).toMatch(/^235 /);
     expect(await auth('127.0.0.12', a.smtp.username, a.smtp.password)).toMatch(/^235 /);
     expect(await auth('127.0.0.12', b.smtp.username, b.smtp.password)).toMatch(/^235 /);
-    await waitFor(async () => (await auth('127.0.0.11', a.smtp.username, 'wrong')).startsWith('535'), 6000, 'limit lifted');
+    await waitFor(
+      async () => (await auth('127.0.0.11', a.smtp.username, 'wrong')).startsWith('535'),
+      6000,
+      'limit lifted',
+    );
   });
 
   it('admin API: a guessing address is limited too, the admin token still served', async () => {
     const url = `${h.platform.urls.admin}/admin/v1/pools`;
-    for (let i = 0; i < 3; i++) expect((await httpFrom('127.0.0.13', url, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await httpFrom('127.0.0.13', url, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     expect((await httpFrom('127.0.0.13', url, { headers: { authorization: 'Bearer nope' } })).status).toBe(429);
-    expect((await httpFrom('127.0.0.13', url, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status).toBe(200);
-    expect((await httpFrom('127.0.0.14', url, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status).toBe(200);
+    expect(
+      (await httpFrom('127.0.0.13', url, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status,
+    ).toBe(200);
+    expect(
+      (await httpFrom('127.0.0.14', url, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status,
+    ).toBe(200);
   });
 });

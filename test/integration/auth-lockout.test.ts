@@ -17,7 +17,11 @@ describe('a few wrong credentials never lock out the right ones', () => {
   const FROM = '127.0.0.1';
   const message = (to: string) => ({ from: 'app@sender.test', to, subject: 's', text: 't' });
   const send = (from: string, key: string, to = 'x@example.test') =>
-    httpFrom(from, `${h.platform.urls.api}/v1/send`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: message(to) });
+    httpFrom(from, `${h.platform.urls.api}/v1/send`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}` },
+      body: message(to),
+    });
   const adminGet = (from: string, token: string, path = '/admin/v1/pools') =>
     httpFrom(from, `${h.platform.urls.admin}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const smtpAuth = async (from: string, user: string, pass: string) => {
@@ -45,11 +49,15 @@ describe('a few wrong credentials never lock out the right ones', () => {
 
   it('50 failures from 127.0.0.1, then the valid API key → 202, SMTP login → 235 and delivery, admin token → 200', async () => {
     // 20 unknown API keys, 15 wrong passwords for A's SMTP user, 15 wrong admin tokens (API and console).
-    for (let i = 0; i < 20; i++) expect([401, 429]).toContain((await send(FROM, `bm_stale${i}${'x'.repeat(24)}`)).status);
+    for (let i = 0; i < 20; i++)
+      expect([401, 429]).toContain((await send(FROM, `bm_stale${i}${'x'.repeat(24)}`)).status);
     for (let i = 0; i < 15; i++) expect(await badSmtp(FROM, a.smtp.username, `wrong-${i}`)).toMatch(/^(535|454) /);
     for (let i = 0; i < 10; i++) expect([401, 429]).toContain((await adminGet(FROM, `nope-${i}`)).status);
     for (let i = 0; i < 5; i++) {
-      const res = await httpFrom(FROM, `${h.platform.urls.admin}/console/api/login`, { method: 'POST', body: { token: `nope-${i}` } });
+      const res = await httpFrom(FROM, `${h.platform.urls.admin}/console/api/login`, {
+        method: 'POST',
+        body: { token: `nope-${i}` },
+      });
       expect([401, 429]).toContain(res.status);
     }
     // Failing attempts are limited...
@@ -67,14 +75,19 @@ describe('a few wrong credentials never lock out the right ones', () => {
       expect(await dialog.command('MAIL FROM:<app@sender.test>')).toMatch(/^250 /);
       expect(await dialog.command(`RCPT TO:<${to}>`)).toMatch(/^250 /);
       expect(await dialog.command('DATA')).toMatch(/^354 /);
-      dialog.write(`From: app@sender.test\r\nTo: ${to}\r\nSubject: after lockout\r\nMessage-ID: <lockout@sender.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello\r\n.\r\n`);
+      dialog.write(
+        `From: app@sender.test\r\nTo: ${to}\r\nSubject: after lockout\r\nMessage-ID: <lockout@sender.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello\r\n.\r\n`,
+      );
       expect(await dialog.readReply()).toMatch(/^250 /);
     } finally {
       dialog.close();
     }
     expect(await badSmtp(FROM, b.smtp.username, b.smtp.password)).toMatch(/^235 /);
     expect((await adminGet(FROM, h.platform.adminToken)).status).toBe(200);
-    const login = await httpFrom(FROM, `${h.platform.urls.admin}/console/api/login`, { method: 'POST', body: { token: h.platform.adminToken } });
+    const login = await httpFrom(FROM, `${h.platform.urls.admin}/console/api/login`, {
+      method: 'POST',
+      body: { token: h.platform.adminToken },
+    });
     expect(login.status).toBe(200);
     await waitFor(() => h.sink.messages.some((m) => m.to.includes(to)), 60_000, 'the SMTP message delivered');
     await waitFor(() => h.sink.messages.some((m) => m.to.includes(`api-${to}`)), 60_000, 'the REST message delivered');
@@ -123,8 +136,12 @@ describe('a few wrong credentials never lock out the right ones', () => {
     const list = await h.platform.admin('GET', '/admin/v1/auth-blocks');
     expect(list.status).toBe(200);
     expect((await adminGet('127.0.0.42', h.platform.adminToken)).status).toBe(200);
-    expect(list.body.data).toContainEqual(expect.objectContaining({ plane: 'admin', kind: 'principal', address: null, principal: 'admin token' }));
-    expect(list.body.data.filter((x: any) => x.plane === 'send' && ['127.0.0.40', '127.0.0.41'].includes(x.address))).toEqual([]);
+    expect(list.body.data).toContainEqual(
+      expect.objectContaining({ plane: 'admin', kind: 'principal', address: null, principal: 'admin token' }),
+    );
+    expect(
+      list.body.data.filter((x: any) => x.plane === 'send' && ['127.0.0.40', '127.0.0.41'].includes(x.address)),
+    ).toEqual([]);
   });
 
   it("guessing one Bridge's SMTP password from many addresses stays limited; its real clients are served", async () => {
@@ -132,11 +149,14 @@ describe('a few wrong credentials never lock out the right ones', () => {
     // The last one is also a real client of C (a shared NAT): it authenticated before.
     expect(await badSmtp(guessers[4]!, c.smtp.username, c.smtp.password)).toMatch(/^235 /);
     // 20 failures for C's username (the principal limit), four from each of five addresses.
-    for (const from of guessers) for (let i = 0; i < 4; i++) expect(await badSmtp(from, c.smtp.username, `guess-${i}`)).toMatch(/^535 /);
+    for (const from of guessers)
+      for (let i = 0; i < 4; i++) expect(await badSmtp(from, c.smtp.username, `guess-${i}`)).toMatch(/^535 /);
     // A guessing address is refused without its guess being checked, the right password included.
     expect(await badSmtp(guessers[0]!, c.smtp.username, c.smtp.password)).toMatch(/^454 /);
     const blocks = (await h.platform.admin('GET', '/admin/v1/auth-blocks')).body.data;
-    expect(blocks).toContainEqual(expect.objectContaining({ plane: 'send', kind: 'principal', principal: c.smtp.username, failures: 20 }));
+    expect(blocks).toContainEqual(
+      expect.objectContaining({ plane: 'send', kind: 'principal', principal: c.smtp.username, failures: 20 }),
+    );
     // C's clients that never failed, B from a guessing address, and C from the address it was served at
     // before authenticate; that address's wrong guesses are refused.
     expect(await badSmtp('127.0.0.70', c.smtp.username, c.smtp.password)).toMatch(/^235 /);

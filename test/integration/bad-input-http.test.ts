@@ -45,8 +45,16 @@ describe('REST send API refuses bad input and queues nothing', () => {
 
   it('401 without a key and with an unknown key', async () => {
     await expectError(await post(JSON.stringify(valid), { authorization: '' }), 401, 'UNAUTHENTICATED');
-    await expectError(await post(JSON.stringify(valid), { authorization: 'Bearer bm_notakey' }), 401, 'INVALID_CREDENTIALS');
-    await expectError(await post(JSON.stringify(valid), { authorization: 'Basic Zm9vOmJhcg==' }), 401, 'UNAUTHENTICATED');
+    await expectError(
+      await post(JSON.stringify(valid), { authorization: 'Bearer bm_notakey' }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
+    await expectError(
+      await post(JSON.stringify(valid), { authorization: 'Basic Zm9vOmJhcg==' }),
+      401,
+      'UNAUTHENTICATED',
+    );
   });
 
   it('400 for malformed JSON', async () => {
@@ -69,7 +77,8 @@ describe('REST send API refuses bad input and queues nothing', () => {
   });
 
   it('validation messages a person can read', async () => {
-    const message = async (body: unknown) => ((await (await post(JSON.stringify(body))).json()) as { error: { message: string } }).error.message;
+    const message = async (body: unknown) =>
+      ((await (await post(JSON.stringify(body))).json()) as { error: { message: string } }).error.message;
     const { from: _from, ...noFrom } = valid;
     expect(await message(noFrom)).toBe('from: required');
     expect(await message({ ...valid, subject: 5 })).toBe('subject: expected a string, got a number');
@@ -77,15 +86,23 @@ describe('REST send API refuses bad input and queues nothing', () => {
     expect(await message({ ...valid, surprise: 1 })).toBe('surprise: unknown field');
     // The admin plane alike.
     const hooks = `/admin/v1/bridges/${bridge.id}/webhooks`;
-    expect((await h.platform.admin('POST', hooks, { eventTypes: ['delivered'] })).body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'url: required', field: 'url' });
-    expect((await h.platform.admin('POST', hooks, { url: 'https://hooks.example.test/in', eventTypes: 'delivered' })).body.error.message).toBe(
-      'eventTypes: expected an array, got a string',
-    );
+    expect((await h.platform.admin('POST', hooks, { eventTypes: ['delivered'] })).body.error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'url: required',
+      field: 'url',
+    });
+    expect(
+      (await h.platform.admin('POST', hooks, { url: 'https://hooks.example.test/in', eventTypes: 'delivered' })).body
+        .error.message,
+    ).toBe('eventTypes: expected an array, got a string');
     expect((await h.platform.admin('POST', hooks)).body.error).toEqual({ code: 'INVALID_JSON', message: 'empty body' });
   });
 
   it('a loopback or private webhook URL is refused naming the variable that allows it', async () => {
-    const res = await h.platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, { url: 'http://127.0.0.1:9/hook', eventTypes: ['delivered'] });
+    const res = await h.platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, {
+      url: 'http://127.0.0.1:9/hook',
+      eventTypes: ['delivered'],
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'url' });
     expect(res.body.error.message).toContain('BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1');
@@ -94,12 +111,27 @@ describe('REST send API refuses bad input and queues nothing', () => {
   it('400 naming the field for missing or invalid fields', async () => {
     const { to: _to, ...noTo } = valid;
     await expectError(await post(JSON.stringify(noTo)), 400, 'VALIDATION_FAILED', 'to');
-    await expectError(await post(JSON.stringify({ ...valid, to: ['ok@example.test', 'not an address'] })), 400, 'VALIDATION_FAILED', 'to[1]');
+    await expectError(
+      await post(JSON.stringify({ ...valid, to: ['ok@example.test', 'not an address'] })),
+      400,
+      'VALIDATION_FAILED',
+      'to[1]',
+    );
     await expectError(await post(JSON.stringify({ ...valid, from: 'nobody' })), 400, 'VALIDATION_FAILED', 'from');
-    await expectError(await post(JSON.stringify({ ...valid, subject: 'a\r\nBcc: victim@example.test' })), 400, 'VALIDATION_FAILED', 'subject');
+    await expectError(
+      await post(JSON.stringify({ ...valid, subject: 'a\r\nBcc: victim@example.test' })),
+      400,
+      'VALIDATION_FAILED',
+      'subject',
+    );
     await expectError(await post(JSON.stringify({ ...valid, text: undefined })), 400, 'VALIDATION_FAILED', 'html');
     await expectError(await post(JSON.stringify({ ...valid, surprise: 1 })), 400, 'VALIDATION_FAILED', 'surprise');
-    await expectError(await post(JSON.stringify({ ...valid, headers: { 'X-Ok': 'a\nb' } })), 400, 'VALIDATION_FAILED', 'headers.X-Ok');
+    await expectError(
+      await post(JSON.stringify({ ...valid, headers: { 'X-Ok': 'a\nb' } })),
+      400,
+      'VALIDATION_FAILED',
+      'headers.X-Ok',
+    );
     await expectError(
       await post(JSON.stringify({ ...valid, attachments: [{ filename: 'a.txt', content: '!!not base64!!' }] })),
       400,
@@ -111,10 +143,18 @@ describe('REST send API refuses bad input and queues nothing', () => {
 
   it('413 over the size limit, 415 for a non-JSON body', async () => {
     const big = Buffer.alloc(MAX, 'a').toString('base64');
-    await expectError(await post(JSON.stringify({ ...valid, attachments: [{ filename: 'big.bin', content: big }] })), 413, 'MESSAGE_TOO_LARGE');
+    await expectError(
+      await post(JSON.stringify({ ...valid, attachments: [{ filename: 'big.bin', content: big }] })),
+      413,
+      'MESSAGE_TOO_LARGE',
+    );
     // Over the limit once built, although the JSON itself is under the JSON limit.
     await expectError(await post(JSON.stringify({ ...valid, text: 'x'.repeat(MAX) })), 413, 'MESSAGE_TOO_LARGE');
-    await expectError(await post('from=a', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectError(
+      await post('from=a', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('JSON 404 and 405 for unknown routes and methods', async () => {

@@ -54,7 +54,9 @@ describe('SMTP ingress refuses bad sessions and queues nothing', () => {
     const { dialog } = await SmtpDialog.open(h.platform.ports.smtp);
     open.push(dialog);
     expect(await dialog.command('EHLO client.test')).not.toMatch(/AUTH/);
-    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(/^5\d\d /);
+    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(
+      /^5\d\d /,
+    );
   });
 
   it('5xx for unknown commands and out-of-order commands', async () => {

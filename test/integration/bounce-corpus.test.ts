@@ -22,7 +22,9 @@ interface Expected {
 function readJson(name: string): unknown {
   const path = join(CORPUS, name);
   if (!existsSync(path)) {
-    throw new Error(`bounce corpus not found at ${CORPUS} (expected ${name}); it lives beside the repository in ../shared/corpora/bounces`);
+    throw new Error(
+      `bounce corpus not found at ${CORPUS} (expected ${name}); it lives beside the repository in ../shared/corpora/bounces`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8'));
 }
@@ -50,7 +52,9 @@ function recipientMatches(got: Classification, want: Expected): boolean {
 }
 
 afterAll(() => {
-  const lines = [...score].map(([field, s]) => `  ${field.padEnd(22)} ${s.ok}/${s.total} (${((100 * s.ok) / s.total).toFixed(1)}%)`);
+  const lines = [...score].map(
+    ([field, s]) => `  ${field.padEnd(22)} ${s.ok}/${s.total} (${((100 * s.ok) / s.total).toFixed(1)}%)`,
+  );
   console.log(`bounce corpus accuracy (as stored + CRLF):\n${lines.join('\n')}`);
 });
 
@@ -70,7 +74,13 @@ describe('bounce corpus', () => {
         tally('reason (informational)', got.reason === want.reason);
         if (want.delayed) expect(got.delayed).toBe(true);
         if (want.feedback_type) expect(got.feedbackType).toBe(want.feedback_type);
-        expect({ kind: got.kind, recipientOk: checks.recipient, recipient: got.recipient, hard: got.hard, status: got.status }).toEqual({
+        expect({
+          kind: got.kind,
+          recipientOk: checks.recipient,
+          recipient: got.recipient,
+          hard: got.hard,
+          status: got.status,
+        }).toEqual({
           kind: want.kind,
           recipientOk: true,
           recipient: got.recipient,

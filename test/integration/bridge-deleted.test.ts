@@ -48,12 +48,19 @@ describe('a deleted Bridge', () => {
   it('refuses its old credentials over REST and SMTP with the same meaning, also in a session opened before', async () => {
     // A session authenticated while the Bridge was live.
     const earlier = await tlsSession();
-    expect(await earlier.command(`AUTH PLAIN ${authPlain(doomed.smtp.username, doomed.smtp.password)}`)).toMatch(/^235 /);
+    expect(await earlier.command(`AUTH PLAIN ${authPlain(doomed.smtp.username, doomed.smtp.password)}`)).toMatch(
+      /^235 /,
+    );
 
     deletedAnswer = await h.platform.admin('DELETE', `/admin/v1/bridges/${doomed.id}`);
     expect(deletedAnswer.status).toBe(200);
 
-    const rest = await h.platform.send(doomed.apiKey, { from: 'app@sender.test', to: 'x@example.test', subject: 's', text: 't' });
+    const rest = await h.platform.send(doomed.apiKey, {
+      from: 'app@sender.test',
+      to: 'x@example.test',
+      subject: 's',
+      text: 't',
+    });
     const restError = ((await rest.json()) as { error: { code: string; message: string } }).error;
     expect({ status: rest.status, code: restError.code }).toEqual({ status: 410, code: 'BRIDGE_DELETED' });
 
@@ -63,12 +70,22 @@ describe('a deleted Bridge', () => {
     expect(await earlier.command('MAIL FROM:<app@sender.test>')).toBe(`535 5.7.8 ${restError.message}`);
 
     // Wrong credentials tell nothing about the deletion.
-    expect(await fresh.command(`AUTH PLAIN ${authPlain(doomed.smtp.username, 'not-the-password')}`)).toMatch(/^535 5\.7\.8 invalid credentials$/);
-    const guess = await h.platform.send(`${doomed.apiKey.slice(0, -4)}AAAA`, { from: 'app@sender.test', to: 'x@example.test', subject: 's', text: 't' });
+    expect(await fresh.command(`AUTH PLAIN ${authPlain(doomed.smtp.username, 'not-the-password')}`)).toMatch(
+      /^535 5\.7\.8 invalid credentials$/,
+    );
+    const guess = await h.platform.send(`${doomed.apiKey.slice(0, -4)}AAAA`, {
+      from: 'app@sender.test',
+      to: 'x@example.test',
+      subject: 's',
+      text: 't',
+    });
     expect(guess.status).toBe(401);
 
     // The sibling is untouched.
-    expect((await h.platform.send(live.apiKey, { from: 'app@sender.test', to: 'y@example.test', subject: 's', text: 't' })).status).toBe(202);
+    expect(
+      (await h.platform.send(live.apiKey, { from: 'app@sender.test', to: 'y@example.test', subject: 's', text: 't' }))
+        .status,
+    ).toBe(202);
   });
 
   it('answers without secrets, statuses deleted, and 410 BRIDGE_DELETED for its credentials file, samples and changes', async () => {
@@ -77,7 +94,13 @@ describe('a deleted Bridge', () => {
 
     const one = await adminText('GET', `/admin/v1/bridges/${doomed.id}`);
     expect(one.status).toBe(200);
-    expect(one.json()).toMatchObject({ id: doomed.id, status: 'deleted', smtpStatus: 'deleted', apiStatus: 'deleted', smtp: { username: doomed.smtp.username } });
+    expect(one.json()).toMatchObject({
+      id: doomed.id,
+      status: 'deleted',
+      smtpStatus: 'deleted',
+      apiStatus: 'deleted',
+      smtp: { username: doomed.smtp.username },
+    });
     expect(one.json().apiKey).toBeUndefined();
     expect(one.json().smtp.password).toBeUndefined();
 

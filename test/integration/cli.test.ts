@@ -44,7 +44,10 @@ function startCli(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Run {
 
 /** Runs the command to its end with `env` as its whole environment. */
 async function runCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -56,9 +59,11 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[]
 // Preload that reports every module the process resolves, one `RESOLVED <url>` line on stderr.
 const RESOLVE_PROBE = resolve(import.meta.dirname, '../support/resolve-probe.mjs');
 
-const logLines = (run: Run) => run.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = (run: Run) =>
+  run.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 const line = (run: Run, msg: string) => logLines(run).find((l) => l.msg === msg);
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
 describe('the bridgemail command', () => {
   let dataDir: string;
@@ -76,8 +81,13 @@ describe('the bridgemail command', () => {
     const { code, stdout, stderr } = await runCli(['--help'], {}, ['--import', RESOLVE_PROBE]);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^Usage: bridgemail start/);
-    const loaded = stderr.split('\n').filter((l) => l.startsWith('RESOLVED file:')).map((l) => l.slice('RESOLVED '.length));
-    const ours = loaded.filter((u) => !u.includes('/node_modules/')).map((u) => u.slice(u.lastIndexOf('/', u.lastIndexOf('/') - 1) + 1));
+    const loaded = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('RESOLVED file:'))
+      .map((l) => l.slice('RESOLVED '.length));
+    const ours = loaded
+      .filter((u) => !u.includes('/node_modules/'))
+      .map((u) => u.slice(u.lastIndexOf('/', u.lastIndexOf('/') - 1) + 1));
     // Plain JavaScript only: not even tsx, let alone an engine, a server or a schema library.
     expect([...new Set(ours)].sort()).toEqual(['bin/bridgemail.js', 'bin/usage.js']);
     expect(loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
@@ -121,7 +131,12 @@ describe('the bridgemail command', () => {
     const run = startCli(dataDir, { BRIDGEMAIL_HELO_NAME: 'mailhost' });
     runs.push(run);
     await waitFor(() => line(run, 'ready'), 60_000, 'ready');
-    for (const msg of ['send API listening', 'SMTP submission listening', 'SMTPS submission listening', 'admin API listening']) {
+    for (const msg of [
+      'send API listening',
+      'SMTP submission listening',
+      'SMTPS submission listening',
+      'admin API listening',
+    ]) {
       expect(line(run, msg)?.url).toEqual(expect.any(String));
     }
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
@@ -162,10 +177,14 @@ describe('the bridgemail command', () => {
     await waitFor(() => line(run, 'ready'), 60_000, 'ready');
     expect(line(run, 'control-plane schema ready')?.applied).toEqual([]);
     expect(run.stderr.join('')).not.toContain('Admin token');
-    expect(logLines(run).filter((l) => typeof l.variable === 'string' && String(l.variable).startsWith('BRIDGEMAIL_'))).toEqual([]);
+    expect(
+      logLines(run).filter((l) => typeof l.variable === 'string' && String(l.variable).startsWith('BRIDGEMAIL_')),
+    ).toEqual([]);
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const adminUrl = String(line(run, 'admin API listening')?.url);
-    const pools = (await (await fetch(`${adminUrl}/pools`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    const pools = (await (
+      await fetch(`${adminUrl}/pools`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       data: { name: string }[];
     };
     expect(pools.data.map((p) => p.name)).toEqual(['kept']);

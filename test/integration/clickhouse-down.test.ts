@@ -25,7 +25,11 @@ describe('ClickHouse unavailable', () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-chdown-'));
     pg = await startTestPostgres();
     sink = await startSmtpSink();
-    env = { BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, DATABASE_URL: pg.url, BRIDGEMAIL_REDIS_PREFIX: `bmch${Date.now().toString(36)}` };
+    env = {
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      DATABASE_URL: pg.url,
+      BRIDGEMAIL_REDIS_PREFIX: `bmch${Date.now().toString(36)}`,
+    };
   });
   afterAll(async () => {
     await running?.stop();
@@ -35,11 +39,23 @@ describe('ClickHouse unavailable', () => {
   });
 
   it('delivers while ClickHouse is down, keeps every event in Redis, and back-fills them all', async () => {
-    running = await startTestPlatform({ ...env, CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}` }, { dataDir: dir });
+    running = await startTestPlatform(
+      { ...env, CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}` },
+      { dataDir: dir },
+    );
     const pool = await running.createPool('ch-down', ['127.0.0.2']);
     const bridge = await running.createBridge('ch-down', pool.id);
     for (let i = 0; i < 5; i++) {
-      expect((await running.send(bridge.apiKey, { from: 'a@sender.test', to: `down-${i}@example.test`, subject: 's', text: 't' })).status).toBe(202);
+      expect(
+        (
+          await running.send(bridge.apiKey, {
+            from: 'a@sender.test',
+            to: `down-${i}@example.test`,
+            subject: 's',
+            text: 't',
+          })
+        ).status,
+      ).toBe(202);
     }
     await waitFor(() => sink.messages.length === 5, 20_000, 'mail delivered while ClickHouse is down');
     const redis = new Redis(running.redisUrl);
@@ -51,10 +67,14 @@ describe('ClickHouse unavailable', () => {
     running = undefined;
 
     running = await startTestPlatform(env, { dataDir: dir });
-    const stats = await waitFor(async () => {
-      const s = await running!.stats(bridge.id);
-      return s.delivered === 5 ? s : undefined;
-    }, 30_000, 'back-filled stats');
+    const stats = await waitFor(
+      async () => {
+        const s = await running!.stats(bridge.id);
+        return s.delivered === 5 ? s : undefined;
+      },
+      30_000,
+      'back-filled stats',
+    );
     expect(stats).toMatchObject({ sent: 5, delivered: 5, bounced: 0 });
     const queued = await running.events("bridge_id = {b:String} AND type = 'queued'", { b: bridge.id });
     expect(queued).toHaveLength(5);

@@ -28,7 +28,9 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       expect(missing.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'token' });
       const empty = await call('POST', '/console/api/login', { body: { token: '' } });
       expect(empty.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'token' });
-      const extra = await call('POST', '/console/api/login', { body: { token: h.platform.adminToken, remember: true } });
+      const extra = await call('POST', '/console/api/login', {
+        body: { token: h.platform.adminToken, remember: true },
+      });
       expect(extra.status).toBe(400);
       expect(extra.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'remember' });
       expect(sessionSetCookie(extra.headers)).toBeUndefined();
@@ -43,7 +45,10 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       expect(expiresAt - before).toBeGreaterThan(11 * 3600 * 1000);
       expect(expiresAt - Date.now()).toBeLessThanOrEqual(12 * 3600 * 1000);
 
-      const attrs = setCookie.split(';').slice(1).map((a) => a.trim().toLowerCase());
+      const attrs = setCookie
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim().toLowerCase());
       expect(attrs).toContain('httponly');
       expect(attrs).toContain('samesite=strict');
       expect(attrs).toContain('path=/');
@@ -64,16 +69,23 @@ describe('web console: login, session cookie and CSRF, logout', () => {
     it('limits a guessing address like the admin API does (429); the admin token still logs in, there and elsewhere', async () => {
       const url = `${h.platform.urls.admin}/console/api/login`;
       // BRIDGEMAIL_AUTH_FAIL_PER_ADDRESS is 10 by default.
-      for (let i = 0; i < 10; i++) expect((await httpFrom('127.0.0.90', url, { method: 'POST', body: { token: `guess-${i}` } })).status).toBe(401);
+      for (let i = 0; i < 10; i++)
+        expect((await httpFrom('127.0.0.90', url, { method: 'POST', body: { token: `guess-${i}` } })).status).toBe(401);
       const blocked = await httpFrom('127.0.0.90', url, { method: 'POST', body: { token: 'guess-again' } });
       expect(blocked.status).toBe(429);
       expect(blocked.body.error.code).toBe('AUTH_RATE_LIMITED');
       expect(blocked.headers['set-cookie']).toBeUndefined();
       // The failed logins count against the admin API too; the right token is served on both.
       const pools = `${h.platform.urls.admin}/admin/v1/pools`;
-      expect((await httpFrom('127.0.0.90', pools, { headers: { authorization: 'Bearer guess-bearer' } })).status).toBe(429);
-      expect((await httpFrom('127.0.0.90', pools, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status).toBe(200);
-      expect((await httpFrom('127.0.0.90', url, { method: 'POST', body: { token: h.platform.adminToken } })).status).toBe(200);
+      expect((await httpFrom('127.0.0.90', pools, { headers: { authorization: 'Bearer guess-bearer' } })).status).toBe(
+        429,
+      );
+      expect(
+        (await httpFrom('127.0.0.90', pools, { headers: { authorization: `Bearer ${h.platform.adminToken}` } })).status,
+      ).toBe(200);
+      expect(
+        (await httpFrom('127.0.0.90', url, { method: 'POST', body: { token: h.platform.adminToken } })).status,
+      ).toBe(200);
       const other = await httpFrom('127.0.0.91', url, { method: 'POST', body: { token: h.platform.adminToken } });
       expect(other.status).toBe(200);
     });
@@ -117,7 +129,11 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       const noToken = await call('POST', '/admin/v1/pools', { cookie, body: pool });
       expect(noToken.status).toBe(403);
       expect(noToken.body.error.code).toBe('CSRF_TOKEN_INVALID');
-      const wrong = await call('POST', '/admin/v1/pools', { cookie, csrf: `${csrfToken.slice(0, -1)}${csrfToken.endsWith('A') ? 'B' : 'A'}`, body: pool });
+      const wrong = await call('POST', '/admin/v1/pools', {
+        cookie,
+        csrf: `${csrfToken.slice(0, -1)}${csrfToken.endsWith('A') ? 'B' : 'A'}`,
+        body: pool,
+      });
       expect(wrong.status).toBe(403);
       expect(wrong.body.error.code).toBe('CSRF_TOKEN_INVALID');
       // A CSRF token is bound to its session: another session's token does not do.
@@ -138,7 +154,10 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       expect(await poolNames()).toEqual([...before, pool.name].sort());
       // The change is audited under the same actor id as the Bearer admin token.
       const audit = await h.platform.admin('GET', `/admin/v1/audit?targetId=${created.body.id}&limit=5`);
-      expect(audit.body.data[0]).toMatchObject({ action: expect.stringMatching(/^pool\./), actor: expect.stringMatching(/^adm_[0-9a-f]{12}$/) });
+      expect(audit.body.data[0]).toMatchObject({
+        action: expect.stringMatching(/^pool\./),
+        actor: expect.stringMatching(/^adm_[0-9a-f]{12}$/),
+      });
     });
 
     it('refuses tampered, expired and foreign-key cookies with 401', async () => {
@@ -159,17 +178,27 @@ describe('web console: login, session cookie and CSRF, logout', () => {
         const read = await call('GET', '/admin/v1/pools', { cookie: bad });
         expect(read.status, `${what}: GET`).toBe(401);
         expect(read.body.error.code, what).toBe('UNAUTHENTICATED');
-        expect((await call('GET', '/console/api/session', { cookie: bad })).body.authenticated, `${what}: session`).toBe(false);
+        expect(
+          (await call('GET', '/console/api/session', { cookie: bad })).body.authenticated,
+          `${what}: session`,
+        ).toBe(false);
       }
       expect((await call('GET', '/admin/v1/pools', { cookie })).status).toBe(200);
     });
 
     it('leaves Bearer clients unaffected: no CSRF header needed; a wrong Bearer token is not rescued by a cookie', async () => {
       const { cookie } = await login();
-      const bearerOnly = await call('POST', '/admin/v1/pools', { bearer: h.platform.adminToken, body: { name: 'bearer-pool', ips: ['127.0.0.61'] } });
+      const bearerOnly = await call('POST', '/admin/v1/pools', {
+        bearer: h.platform.adminToken,
+        body: { name: 'bearer-pool', ips: ['127.0.0.61'] },
+      });
       expect(bearerOnly.status, JSON.stringify(bearerOnly.body)).toBe(201);
       // With both, the Authorization header decides.
-      const both = await call('POST', '/admin/v1/pools', { bearer: h.platform.adminToken, cookie, body: { name: 'bearer-pool-2', ips: ['127.0.0.62'] } });
+      const both = await call('POST', '/admin/v1/pools', {
+        bearer: h.platform.adminToken,
+        cookie,
+        body: { name: 'bearer-pool-2', ips: ['127.0.0.62'] },
+      });
       expect(both.status, JSON.stringify(both.body)).toBe(201);
       const wrongBearer = await call('GET', '/admin/v1/pools', { bearer: 'wrong-admin-token', cookie });
       expect(wrongBearer.status).toBe(401);
@@ -186,7 +215,10 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       const cleared = sessionSetCookie(res.headers);
       expect(cleared).toBeDefined();
       expect(cookieValue(cleared!)).toBe('');
-      const attrs = cleared!.split(';').slice(1).map((a) => a.trim().toLowerCase());
+      const attrs = cleared!
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim().toLowerCase());
       expect(attrs).toContain('path=/');
       expect(attrs).toContain('httponly');
       const expires = attrs.find((a) => a.startsWith('expires='));

@@ -22,7 +22,10 @@ describe('web console in headless Chromium', () => {
   beforeAll(async () => {
     console_ = await buildConsole();
     sink = await startSmtpSink();
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_CONSOLE_DIR: console_.dir });
+    platform = await startTestPlatform({
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_CONSOLE_DIR: console_.dir,
+    });
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));
@@ -39,7 +42,12 @@ describe('web console in headless Chromium', () => {
     fetch(`${platform.urls.api}/v1/send`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ from: 'app@console.test', to, subject: 'From the console test', html: '<p>Hello <a href="https://example.test/x">there</a></p>' }),
+      body: JSON.stringify({
+        from: 'app@console.test',
+        to,
+        subject: 'From the console test',
+        html: '<p>Hello <a href="https://example.test/x">there</a></p>',
+      }),
     });
 
   const nav = () => page.getByRole('navigation', { name: 'Main' });
@@ -111,7 +119,9 @@ describe('web console in headless Chromium', () => {
     await page.getByRole('heading', { name: 'console-app', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Show Password' }).click();
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe(password);
-    expect(await page.getByLabel('Username', { exact: true }).inputValue()).toBe((await platform.admin('GET', `/admin/v1/bridges/${bridgeId}`)).body.smtp.username);
+    expect(await page.getByLabel('Username', { exact: true }).inputValue()).toBe(
+      (await platform.admin('GET', `/admin/v1/bridges/${bridgeId}`)).body.smtp.username,
+    );
     const curlTab = page.getByRole('tab', { name: 'cURL' });
     await curlTab.focus();
     await page.keyboard.press('ArrowRight');
@@ -184,7 +194,16 @@ describe('web console in headless Chromium', () => {
       await page.keyboard.press('Tab');
       focused.push(await focusedText());
     }
-    for (const name of ['Skip to content', 'Bridges', 'Pools & IPs', 'Audit log', 'Create Bridge', 'View SMTP details', 'Sending stats', 'Log out']) {
+    for (const name of [
+      'Skip to content',
+      'Bridges',
+      'Pools & IPs',
+      'Audit log',
+      'Create Bridge',
+      'View SMTP details',
+      'Sending stats',
+      'Log out',
+    ]) {
       expect(focused).toContain(name);
     }
     await page.getByRole('button', { name: 'Create Bridge' }).focus();

@@ -12,7 +12,15 @@ describe('the web console is built at start when missing', () => {
   let outDir: string;
   const lines: Record<string, unknown>[] = [];
   const destination = new PassThrough();
-  destination.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)));
+  destination.on('data', (d: Buffer) =>
+    lines.push(
+      ...d
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    ),
+  );
   const logger = createLogger({ level: 'info', destination });
 
   beforeAll(async () => {
@@ -38,7 +46,10 @@ describe('the web console is built at start when missing', () => {
   it('without Vite (a production install) builds nothing and says how to build', async () => {
     const empty = join(outDir, '..', 'none');
     lines.length = 0;
-    const outcome = await ensureConsoleBuilt({ ...defaultConsolePaths(), outDir: empty, viteBin: join(empty, 'vite.js') }, logger);
+    const outcome = await ensureConsoleBuilt(
+      { ...defaultConsolePaths(), outDir: empty, viteBin: join(empty, 'vite.js') },
+      logger,
+    );
     expect(outcome).toBe('no-vite');
     expect(lines[0]?.msg).toContain('npm run build:web');
   });

@@ -28,7 +28,10 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
       expect(api.status).toBe(401);
       expect(api.headers.get('content-type')).toMatch(/^application\/json/);
       expect(api.body.error.code).toBe('UNAUTHENTICATED');
-      const bad = await call('GET', '/queues/api/queues', { cookie: new ConsoleSessions('other').issue().cookie, headers: { accept: 'application/json' } });
+      const bad = await call('GET', '/queues/api/queues', {
+        cookie: new ConsoleSessions('other').issue().cookie,
+        headers: { accept: 'application/json' },
+      });
       expect(bad.status).toBe(401);
     });
 
@@ -70,7 +73,9 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
       const self = { origin: h.platform.urls.admin };
       const evil = { origin: 'https://evil.example' };
       // A same-site page on another port of this host also gets the SameSite=Strict cookie.
-      const sibling = { origin: h.platform.urls.admin.replace(/:(\d+)$/, (_m, port: string) => `:${Number(port) + 1}`) };
+      const sibling = {
+        origin: h.platform.urls.admin.replace(/:(\d+)$/, (_m, port: string) => `:${Number(port) + 1}`),
+      };
       const pause = `/queues/api/queues/${queueName}/pause`;
       try {
         const cases: [string, Reply][] = [
@@ -78,20 +83,37 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
           ['PUT pause, foreign Origin', await call('PUT', pause, { cookie, headers: evil })],
           ['PUT pause, same-site Origin on another port', await call('PUT', pause, { cookie, headers: sibling })],
           // Our CSRF header does not stand in for the Origin check on bull-board's routes.
-          ['PUT pause, foreign Origin with the CSRF token', await call('PUT', pause, { cookie, csrf: csrfToken, headers: evil })],
-          ['PUT clean, foreign Origin', await call('PUT', `/queues/api/queues/${queueName}/clean/completed`, { cookie, headers: evil })],
+          [
+            'PUT pause, foreign Origin with the CSRF token',
+            await call('PUT', pause, { cookie, csrf: csrfToken, headers: evil }),
+          ],
+          [
+            'PUT clean, foreign Origin',
+            await call('PUT', `/queues/api/queues/${queueName}/clean/completed`, { cookie, headers: evil }),
+          ],
           // An unknown queue, so that nothing is added should the gate let it through.
-          ['POST add, foreign Origin', await call('POST', '/queues/api/queues/no-such-queue/add', { cookie, headers: evil, body: { name: 'x', data: {} } })],
+          [
+            'POST add, foreign Origin',
+            await call('POST', '/queues/api/queues/no-such-queue/add', {
+              cookie,
+              headers: evil,
+              body: { name: 'x', data: {} },
+            }),
+          ],
         ];
         // Regression: on Koa 3 `ctx.origin` echoes the request's Origin header, so comparing against it
         // once let every foreign Origin through; the gate now builds our origin from Host.
-        const answers = Object.fromEntries(cases.map(([what, res]) => [what, `${res.status} ${res.body?.error?.code ?? res.text}`]));
+        const answers = Object.fromEntries(
+          cases.map(([what, res]) => [what, `${res.status} ${res.body?.error?.code ?? res.text}`]),
+        );
         expect(answers, 'every cookie-only change from another origin is refused').toEqual(
           Object.fromEntries(cases.map(([what]) => [what, '403 CSRF_TOKEN_INVALID'])),
         );
         expect(await paused(), 'refused cross-origin pauses leave the queue running').toBe(false);
       } finally {
-        expect((await call('PUT', `/queues/api/queues/${queueName}/resume`, { cookie, headers: self })).status).toBe(200);
+        expect((await call('PUT', `/queues/api/queues/${queueName}/resume`, { cookie, headers: self })).status).toBe(
+          200,
+        );
       }
 
       expect(await paused()).toBe(false);
@@ -134,9 +156,18 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
       expect((await call('GET', '/admin/v1/queues')).status).toBe(401);
 
       const bridge = await h.platform.createBridge('depths-app', pool.id);
-      const sent = await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to: 'depths@example.test', subject: 's', text: 't' });
+      const sent = await h.platform.send(bridge.apiKey, {
+        from: 'app@sender.test',
+        to: 'depths@example.test',
+        subject: 's',
+        text: 't',
+      });
       expect(sent.status).toBe(202);
-      await waitFor(() => h.sink.messages.some((m) => m.to.includes('depths@example.test')), 20_000, 'the message at the sink');
+      await waitFor(
+        () => h.sink.messages.some((m) => m.to.includes('depths@example.test')),
+        20_000,
+        'the message at the sink',
+      );
       const after = await waitFor(
         async () => {
           const r = await h.platform.admin('GET', '/admin/v1/queues');
@@ -158,7 +189,11 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
         'a consumer group on the event stream',
       );
       for (const g of events.groups) {
-        expect(g).toEqual({ name: expect.any(String), pending: expect.any(Number), lag: g.lag === null ? null : expect.any(Number) });
+        expect(g).toEqual({
+          name: expect.any(String),
+          pending: expect.any(Number),
+          lag: g.lag === null ? null : expect.any(Number),
+        });
       }
     });
   });
@@ -236,13 +271,20 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
     it('lists the console routes (public) and the queue depths (admin token)', async () => {
       const res = await fetch(`${h.platform.urls.admin}/openapi.json`);
       expect(res.status).toBe(200);
-      const doc = (await res.json()) as { paths: Record<string, Record<string, { security?: unknown[]; operationId?: string }>> };
+      const doc = (await res.json()) as {
+        paths: Record<string, Record<string, { security?: unknown[]; operationId?: string }>>;
+      };
       expect(doc.paths['/console/api/login']?.post).toMatchObject({ operationId: 'consoleLogin', security: [] });
       expect(doc.paths['/console/api/session']?.get).toMatchObject({ operationId: 'consoleSession', security: [] });
       expect(doc.paths['/console/api/logout']?.post).toMatchObject({ operationId: 'consoleLogout', security: [] });
-      expect(doc.paths['/admin/v1/queues']?.get).toMatchObject({ operationId: 'listQueues', security: [{ adminToken: [] }] });
+      expect(doc.paths['/admin/v1/queues']?.get).toMatchObject({
+        operationId: 'listQueues',
+        security: [{ adminToken: [] }],
+      });
       // bull-board and the static files are not part of the API.
-      expect(Object.keys(doc.paths).filter((p) => p.startsWith('/queues') || p.startsWith('/assets') || p === '/')).toEqual([]);
+      expect(
+        Object.keys(doc.paths).filter((p) => p.startsWith('/queues') || p.startsWith('/assets') || p === '/'),
+      ).toEqual([]);
     });
   });
 });

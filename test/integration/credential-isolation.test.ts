@@ -7,12 +7,20 @@ import { waitFor } from '../support/wait.js';
 describe('one Bridge rotated, revoked or deleted; its sibling never notices', () => {
   // The first attempt for anything addressed to slow@ is deferred, so mail can still be queued
   // when its Bridge is deleted.
-  const h = useHarness({}, (rcpt, n) => (rcpt.startsWith('slow') && n === 1 ? { code: 451, message: '4.7.1 try later' } : undefined));
+  const h = useHarness({}, (rcpt, n) =>
+    rcpt.startsWith('slow') && n === 1 ? { code: 451, message: '4.7.1 try later' } : undefined,
+  );
   let poolId: string;
   let a: any;
   let b: any;
 
-  const smtpSend = (bridge: { smtp: { username: string } }, password: string, port: number, implicitTls: boolean, to: string) =>
+  const smtpSend = (
+    bridge: { smtp: { username: string } },
+    password: string,
+    port: number,
+    implicitTls: boolean,
+    to: string,
+  ) =>
     submissionTransport(port, { user: bridge.smtp.username, pass: password }, implicitTls).sendMail({
       from: 'app@sender.test',
       to,
@@ -28,11 +36,17 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
     }
   };
   const restSend = async (apiKey: string) => {
-    const res = await h.platform.send(apiKey, { from: 'app@sender.test', to: 'x@example.test', subject: 's', text: 't' });
+    const res = await h.platform.send(apiKey, {
+      from: 'app@sender.test',
+      to: 'x@example.test',
+      subject: 's',
+      text: 't',
+    });
     const body = (await res.json()) as any;
     return { status: res.status, code: body?.error?.code as string | undefined };
   };
-  const admin = (method: string, path: string, body?: unknown) => h.platform.admin(method, `/admin/v1/bridges/${path}`, body);
+  const admin = (method: string, path: string, body?: unknown) =>
+    h.platform.admin(method, `/admin/v1/bridges/${path}`, body);
 
   beforeAll(async () => {
     poolId = (await h.platform.createPool('shared', ['127.0.0.2'])).id;
@@ -40,14 +54,17 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
     b = await h.platform.createBridge('app-b', poolId);
   });
 
-  it('rotating A\'s SMTP password refuses the old one on 587 and 465 and leaves B alone', async () => {
+  it("rotating A's SMTP password refuses the old one on 587 and 465 and leaves B alone", async () => {
     const old = a.smtp.password;
     const rotated = await admin('POST', `${a.id}/rotate`, { what: 'smtp' });
     expect(rotated.status).toBe(200);
     const fresh = rotated.body.smtp.password;
     expect(fresh).not.toBe(old);
     expect(rotated.body.apiKey).toBe(a.apiKey);
-    for (const [port, tls] of [[h.platform.ports.smtp, false], [h.platform.ports.smtps, true]] as const) {
+    for (const [port, tls] of [
+      [h.platform.ports.smtp, false],
+      [h.platform.ports.smtps, true],
+    ] as const) {
       expect(await smtpCode(a, old, port, tls)).toBe(535);
       expect(await smtpCode(a, fresh, port, tls)).toBe(250);
       expect(await smtpCode(b, b.smtp.password, port, tls)).toBe(250);
@@ -96,11 +113,15 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
       expect(await dialog.command('RSET')).toMatch(/^250 /);
       expect((await admin('POST', `${a.id}/revoke`, { what: 'smtp' })).status).toBe(200);
       const revokedAt = Date.now();
-      const reply = await waitFor(async () => {
-        const r = await dialog.command('MAIL FROM:<app@sender.test>');
-        if (r.startsWith('250')) await dialog.command('RSET');
-        return r.startsWith('250') ? undefined : r;
-      }, 1000, 'MAIL FROM refused');
+      const reply = await waitFor(
+        async () => {
+          const r = await dialog.command('MAIL FROM:<app@sender.test>');
+          if (r.startsWith('250')) await dialog.command('RSET');
+          return r.startsWith('250') ? undefined : r;
+        },
+        1000,
+        'MAIL FROM refused',
+      );
       expect(reply).toMatch(/^5\d\d /);
       expect(Date.now() - revokedAt).toBeLessThan(1000);
     } finally {
@@ -126,14 +147,18 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
       expect((await otherCache.authenticateApiKey(key)).id).toBe(a.id);
       const rotated = await admin('POST', `${a.id}/rotate`, { what: 'api' });
       const at = Date.now();
-      await waitFor(async () => {
-        try {
-          await otherCache.authenticateApiKey(key);
-          return false;
-        } catch {
-          return true;
-        }
-      }, 1000, 'old key refused by the other cache');
+      await waitFor(
+        async () => {
+          try {
+            await otherCache.authenticateApiKey(key);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        1000,
+        'old key refused by the other cache',
+      );
       expect(Date.now() - at).toBeLessThan(1000);
       expect((await otherCache.authenticateApiKey(rotated.body.apiKey)).id).toBe(a.id);
       a.apiKey = rotated.body.apiKey;
@@ -144,10 +169,19 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
   });
 
   it('deleting A refuses it everywhere, lets its queued mail finish, keeps its stats, and B still sends', async () => {
-    const queued = await h.platform.send(a.apiKey, { from: 'app@sender.test', to: 'slow-a@example.test', subject: 'queued', text: 't' });
+    const queued = await h.platform.send(a.apiKey, {
+      from: 'app@sender.test',
+      to: 'slow-a@example.test',
+      subject: 'queued',
+      text: 't',
+    });
     expect(queued.status).toBe(202);
     const { id } = (await queued.json()) as { id: string };
-    await waitFor(async () => (await h.platform.events("message_id = {id:String} AND type = 'deferred'", { id })).length > 0, 20_000, 'first attempt deferred');
+    await waitFor(
+      async () => (await h.platform.events("message_id = {id:String} AND type = 'deferred'", { id })).length > 0,
+      20_000,
+      'first attempt deferred',
+    );
 
     const deleted = await admin('DELETE', a.id);
     expect(deleted.status).toBe(200);
@@ -158,13 +192,24 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
     expect((await restSend(b.apiKey)).status).toBe(202);
     expect(await smtpCode(b, b.smtp.password, h.platform.ports.smtp, false)).toBe(250);
 
-    await waitFor(() => h.sink.messages.some((m) => m.to.includes('slow-a@example.test')), 20_000, 'queued mail of the deleted Bridge delivered');
-    const stats = await waitFor(async () => {
-      const s = await h.platform.stats(a.id);
-      return s.delivered > 0 && s.deferred > 0 ? s : undefined;
-    }, 20_000, 'stats of the deleted Bridge');
+    await waitFor(
+      () => h.sink.messages.some((m) => m.to.includes('slow-a@example.test')),
+      20_000,
+      'queued mail of the deleted Bridge delivered',
+    );
+    const stats = await waitFor(
+      async () => {
+        const s = await h.platform.stats(a.id);
+        return s.delivered > 0 && s.deferred > 0 ? s : undefined;
+      },
+      20_000,
+      'stats of the deleted Bridge',
+    );
     expect(stats.sent).toBeGreaterThan(0);
     expect((await admin('GET', a.id)).body.status).toBe('deleted');
-    expect(await admin('PATCH', a.id, { name: 'zombie' })).toMatchObject({ status: 410, body: { error: { code: 'BRIDGE_DELETED' } } });
+    expect(await admin('PATCH', a.id, { name: 'zombie' })).toMatchObject({
+      status: 410,
+      body: { error: { code: 'BRIDGE_DELETED' } },
+    });
   });
 });

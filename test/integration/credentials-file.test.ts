@@ -36,7 +36,11 @@ describe('the credentials file of a Bridge', () => {
   let dir: string;
   let bridge: any;
 
-  const download = async (bridgeId: string, query: string, token: string | null = h.platform.adminToken): Promise<Download> => {
+  const download = async (
+    bridgeId: string,
+    query: string,
+    token: string | null = h.platform.adminToken,
+  ): Promise<Download> => {
     const res = await fetch(`${h.platform.urls.admin}/admin/v1/bridges/${bridgeId}/credentials-file${query}`, {
       headers: token === null ? {} : { authorization: `Bearer ${token}` },
     });
@@ -95,7 +99,9 @@ describe('the credentials file of a Bridge', () => {
     const path = join(dir, 'bridge.env');
     await writeFile(path, file.text);
     // A clean environment, so every BRIDGEMAIL_* variable comes from the file.
-    const { stdout } = await run('bash', ['-c', 'set -a; source "$1"; env -0', 'bash', path], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const { stdout } = await run('bash', ['-c', 'set -a; source "$1"; env -0', 'bash', path], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
     const vars = Object.fromEntries(
       stdout
         .split('\0')
@@ -144,7 +150,9 @@ describe('the credentials file of a Bridge', () => {
     for (const v of values) expect(file.text).toContain(v);
     // Each value stands on its own labelled line.
     const lines = file.text.split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^SMTP password:\\s+${escapeRegExp(bridge.smtp.password)}$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^SMTP password:\\s+${escapeRegExp(bridge.smtp.password)}$`)),
+    );
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^API key:\\s+${escapeRegExp(bridge.apiKey)}$`)));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^SMTP port:\\s+${h.platform.ports.smtp}$`)));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^SMTPS port:\\s+${h.platform.ports.smtps}$`)));
@@ -193,7 +201,10 @@ describe('the credentials file of a Bridge', () => {
     const doc = JSON.parse((await download(bridge.id, '?format=json')).text) as CredentialsJson;
     const before = h.sink.messages.length;
 
-    const info = await submissionTransport(doc.smtp.starttls.port, { user: doc.smtp.username, pass: doc.smtp.password }).sendMail({
+    const info = await submissionTransport(doc.smtp.starttls.port, {
+      user: doc.smtp.username,
+      pass: doc.smtp.password,
+    }).sendMail({
       from: 'creds@sender.test',
       to: 'smtp-from-file@example.test',
       subject: 'from the credentials file (SMTP)',
@@ -235,14 +246,22 @@ describe('the credentials file of a Bridge', () => {
   it('the implicit-TLS port from the file works too', async () => {
     const doc = JSON.parse((await download(bridge.id, '?format=json')).text) as CredentialsJson;
     const before = h.sink.messages.length;
-    const info = await submissionTransport(doc.smtp.tls.port, { user: doc.smtp.username, pass: doc.smtp.password }, true).sendMail({
+    const info = await submissionTransport(
+      doc.smtp.tls.port,
+      { user: doc.smtp.username, pass: doc.smtp.password },
+      true,
+    ).sendMail({
       from: 'creds@sender.test',
       to: 'smtps-from-file@example.test',
       subject: 'from the credentials file (SMTPS)',
       text: 'hello over implicit TLS',
     });
     expect(info.response).toMatch(/^250 /);
-    await waitFor(() => h.sink.messages.slice(before).find((m) => m.to.includes('smtps-from-file@example.test')), 20_000, 'SMTPS message');
+    await waitFor(
+      () => h.sink.messages.slice(before).find((m) => m.to.includes('smtps-from-file@example.test')),
+      20_000,
+      'SMTPS message',
+    );
   });
 });
 

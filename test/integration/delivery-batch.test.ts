@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVER_BATCH_JOB, DELIVER_JOB, PoolQueues, poolQueueName, type DeliveryBatch, type DeliveryJob } from '../../core/index.js';
+import {
+  DELIVER_BATCH_JOB,
+  DELIVER_JOB,
+  PoolQueues,
+  poolQueueName,
+  type DeliveryBatch,
+  type DeliveryJob,
+} from '../../core/index.js';
 import { BatchProgress, DeliverySlots, processBatch, type PassOutcome } from '../../workers/index.js';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
@@ -57,10 +64,16 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((d) => d.id);
     expect(ids.every((id) => typeof id === 'string')).toBe(true);
 
-    const finals = await waitFor(async () => {
-      const rows = await h.platform.events("bridge_id = {b:String} AND type IN ('delivered', 'bounced')", { b: bridge.id });
-      return rows.length >= 30 ? rows : undefined;
-    }, 30_000, 'a final event for each of the 30 messages');
+    const finals = await waitFor(
+      async () => {
+        const rows = await h.platform.events("bridge_id = {b:String} AND type IN ('delivered', 'bounced')", {
+          b: bridge.id,
+        });
+        return rows.length >= 30 ? rows : undefined;
+      },
+      30_000,
+      'a final event for each of the 30 messages',
+    );
     expect(finals).toHaveLength(30);
     const byRecipient = new Map(finals.map((e) => [e.recipient, e]));
     for (const [i, rcpt] of to.entries()) {
@@ -96,15 +109,22 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
       const b = [message('pool_b', 200)];
       await Promise.all([...a, ...b].map((m) => producer.enqueue(m)));
       const jobsA = await queueOf('pool_a', p).getJobs(['waiting']);
-      const sizes = jobsA.map((j) => (j.name === DELIVER_BATCH_JOB ? (j.data as DeliveryBatch).batch.length : 1)).sort((x, y) => x - y);
+      const sizes = jobsA
+        .map((j) => (j.name === DELIVER_BATCH_JOB ? (j.data as DeliveryBatch).batch.length : 1))
+        .sort((x, y) => x - y);
       expect(sizes).toEqual([20, 50, 50]);
       const held = new Set(jobsA.flatMap((j) => (j.data as DeliveryBatch).batch.map((m) => m.messageId)));
       expect(held.size).toBe(120);
       // Large inline bodies: about 1 MiB of base64 a job at most, so 10 of 300 KB make jobs of 3, 3, 3 and 1.
-      const big = Array.from({ length: 10 }, (_, i) => ({ ...message('pool_big', 300 + i), raw: 'A'.repeat(300 * 1024) }));
+      const big = Array.from({ length: 10 }, (_, i) => ({
+        ...message('pool_big', 300 + i),
+        raw: 'A'.repeat(300 * 1024),
+      }));
       await Promise.all(big.map((m) => producer.enqueue(m)));
       const jobsBig = await queueOf('pool_big', p).getJobs(['waiting']);
-      const bigSizes = jobsBig.map((j) => (j.name === DELIVER_BATCH_JOB ? (j.data as DeliveryBatch).batch.length : 1)).sort((x, y) => x - y);
+      const bigSizes = jobsBig
+        .map((j) => (j.name === DELIVER_BATCH_JOB ? (j.data as DeliveryBatch).batch.length : 1))
+        .sort((x, y) => x - y);
       expect(bigSizes).toEqual([1, 3, 3, 3]);
       // A message alone in its tick keeps the one-message job, named by its id.
       const jobsB = await queueOf('pool_b', p).getJobs(['waiting']);
@@ -130,7 +150,9 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
     };
     const deps = { retries, progress, slots: new DeliverySlots(2) };
     try {
-      await expect(processBatch(deps, 'batch-x', batch, pass)).rejects.toThrow(/1 of 6 messages of batch batch-x failed: copy thread exited/);
+      await expect(processBatch(deps, 'batch-x', batch, pass)).rejects.toThrow(
+        /1 of 6 messages of batch batch-x failed: copy thread exited/,
+      );
       const finished = await progress.finished('batch-x');
       expect(finished.size).toBe(5);
       expect(finished.has(broken?.messageId ?? '')).toBe(false);
@@ -164,7 +186,9 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
       await Promise.all(Array.from({ length: 30 }, (_, i) => progress.mark('batch-m', `m${i}`, i === 0)));
       expect((await progress.finished('batch-m')).size).toBe(30);
       await progress.mark('batch-m', 'late', false);
-      expect([...(await progress.finished('batch-m'))].sort()).toEqual([...Array.from({ length: 30 }, (_, i) => `m${i}`), 'late'].sort());
+      expect([...(await progress.finished('batch-m'))].sort()).toEqual(
+        [...Array.from({ length: 30 }, (_, i) => `m${i}`), 'late'].sort(),
+      );
       expect(await redis.pttl(key)).toBeGreaterThan(6 * 24 * 3600 * 1000);
       await waitFor(() => seen.filter((c) => c === 'smembers').length === 2, 5_000, 'monitor caught up');
       expect(seen.filter((c) => c === 'sadd')).toHaveLength(2);
@@ -185,7 +209,10 @@ describe('delivery batches: messages accepted in one tick share a queue job', ()
         await new Promise((r) => setTimeout(r, 5));
         running--;
       });
-    await Promise.all([...Array.from({ length: 20 }, task), slots.run('pool_e', async () => expect(running).toBeLessThanOrEqual(3))]);
+    await Promise.all([
+      ...Array.from({ length: 20 }, task),
+      slots.run('pool_e', async () => expect(running).toBeLessThanOrEqual(3)),
+    ]);
     expect(peak).toBe(3);
   });
 });

@@ -17,7 +17,11 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
   let bridge: any;
 
   beforeAll(async () => {
-    primary = await startSmtpSink((rcpt, n) => (rcpt.startsWith('slow') && n === 1 ? { code: 421, message: '4.7.0 Too many messages, try again later' } : undefined));
+    primary = await startSmtpSink((rcpt, n) =>
+      rcpt.startsWith('slow') && n === 1
+        ? { code: 421, message: '4.7.0 Too many messages, try again later' }
+        : undefined,
+    );
     other = await startSmtpSink(undefined, '127.0.0.9');
     plainOnly = await startSmtpSink(undefined, '127.0.0.10', { starttls: false });
     // A server that greets with 421 and hangs up (RFC 5321 §3.1): the client must try the next MX.
@@ -66,17 +70,29 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
   it('fails over to the next MX when the first refuses connections or greets with 421', async () => {
     await send('a@refused.test');
     await send('b@greet421.test');
-    await waitFor(() => primary.messages.some((m) => m.to.includes('a@refused.test')), 20_000, 'delivery via MX 2 (refused)');
-    await waitFor(() => primary.messages.some((m) => m.to.includes('b@greet421.test')), 20_000, 'delivery via MX 2 (421 greeting)');
+    await waitFor(
+      () => primary.messages.some((m) => m.to.includes('a@refused.test')),
+      20_000,
+      'delivery via MX 2 (refused)',
+    );
+    await waitFor(
+      () => primary.messages.some((m) => m.to.includes('b@greet421.test')),
+      20_000,
+      'delivery via MX 2 (421 greeting)',
+    );
   });
 
   it('holds the per-IP rate: 12 messages at 4/s take at least 2 s at the sink', async () => {
     const before = primary.messages.length;
     for (let i = 0; i < 12; i++) await send(`rate-${i}@rate.test`);
-    const got = await waitFor(() => {
-      const arrived = primary.messages.slice(before).filter((m) => m.to[0]?.startsWith('rate-'));
-      return arrived.length === 12 ? arrived : undefined;
-    }, 30_000, '12 rate-limited messages');
+    const got = await waitFor(
+      () => {
+        const arrived = primary.messages.slice(before).filter((m) => m.to[0]?.startsWith('rate-'));
+        return arrived.length === 12 ? arrived : undefined;
+      },
+      30_000,
+      '12 rate-limited messages',
+    );
     const times = got.map((m) => m.receivedAt).sort((a, b) => a - b);
     // Token bucket of 4/s with a burst of 4: 12 messages need at least (12 - 4) / 4 = 2 s.
     expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(1800);
@@ -86,23 +102,39 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
 
   it('suspends only the (IP, provider) that answered "try again later"; another provider keeps flowing', async () => {
     const slowId = await send('slow-1@slow.test');
-    await waitFor(async () => (await platform.events("message_id = {id:String} AND type = 'deferred'", { id: slowId })).length > 0, 20_000, 'deferral');
+    await waitFor(
+      async () => (await platform.events("message_id = {id:String} AND type = 'deferred'", { id: slowId })).length > 0,
+      20_000,
+      'deferral',
+    );
     // The same provider is now suspended: a new message to it waits (throttled, no attempt).
     const start = Date.now();
     await send('slow-2@slow.test');
     await send('fast-1@other.test');
-    await waitFor(() => other.messages.some((m) => m.to.includes('fast-1@other.test')), 20_000, 'other provider delivered');
+    await waitFor(
+      () => other.messages.some((m) => m.to.includes('fast-1@other.test')),
+      20_000,
+      'other provider delivered',
+    );
     const fastAt = Date.now() - start;
-    const slow2 = await waitFor(() => primary.messages.find((m) => m.to.includes('slow-2@slow.test')), 20_000, 'suspended provider resumes');
+    const slow2 = await waitFor(
+      () => primary.messages.find((m) => m.to.includes('slow-2@slow.test')),
+      20_000,
+      'suspended provider resumes',
+    );
     expect(fastAt).toBeLessThan(2500);
     expect(slow2.receivedAt - start).toBeGreaterThanOrEqual(2000);
     // The first message is retried and delivered after the suspension, with its deferral recorded.
     await waitFor(() => primary.messages.some((m) => m.to.includes('slow-1@slow.test')), 20_000, 'slow-1 delivered');
     // The sink has the message before its `delivered` event is in ClickHouse (events are written in batches).
-    const events = await waitFor(async () => {
-      const e = await platform.events('message_id = {id:String}', { id: slowId });
-      return e.some((x: { type: string }) => x.type === 'delivered') ? e : undefined;
-    }, 20_000, 'delivered event of slow-1');
+    const events = await waitFor(
+      async () => {
+        const e = await platform.events('message_id = {id:String}', { id: slowId });
+        return e.some((x: { type: string }) => x.type === 'delivered') ? e : undefined;
+      },
+      20_000,
+      'delivered event of slow-1',
+    );
     expect(events.map((e: { type: string }) => e.type)).toEqual(['queued', 'sent', 'deferred', 'delivered']);
   });
 
@@ -110,12 +142,24 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     const required = await send('x@tls-required.test');
     await send('y@tls-optional.test');
     await send('z@tls-offered.test');
-    await waitFor(() => plainOnly.messages.some((m) => m.to.includes('y@tls-optional.test')), 20_000, 'optional TLS delivered in clear');
-    await waitFor(() => primary.messages.some((m) => m.to.includes('z@tls-offered.test')), 20_000, 'required TLS delivered over TLS');
-    const deferred = await waitFor(async () => {
-      const e = await platform.events("message_id = {id:String} AND type = 'deferred'", { id: required });
-      return e.length > 0 ? e : undefined;
-    }, 20_000, 'deferral for missing STARTTLS');
+    await waitFor(
+      () => plainOnly.messages.some((m) => m.to.includes('y@tls-optional.test')),
+      20_000,
+      'optional TLS delivered in clear',
+    );
+    await waitFor(
+      () => primary.messages.some((m) => m.to.includes('z@tls-offered.test')),
+      20_000,
+      'required TLS delivered over TLS',
+    );
+    const deferred = await waitFor(
+      async () => {
+        const e = await platform.events("message_id = {id:String} AND type = 'deferred'", { id: required });
+        return e.length > 0 ? e : undefined;
+      },
+      20_000,
+      'deferral for missing STARTTLS',
+    );
     expect(deferred[0].reply).toMatch(/STARTTLS|TLS/i);
     expect(plainOnly.messages.some((m) => m.to.includes('x@tls-required.test'))).toBe(false);
   });
@@ -123,10 +167,19 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
   it('takes a new shaping policy from the admin API at once, and audits it', async () => {
     const before = await platform.admin('GET', '/admin/v1/shaping');
     expect(before.body).toMatchObject({ source: 'config', policy: { ip: { perSecond: 4 } } });
-    const put = await platform.admin('PUT', '/admin/v1/shaping', { ip: { perSecond: 2 }, destination: { perSecond: 1000, connections: 50 } });
+    const put = await platform.admin('PUT', '/admin/v1/shaping', {
+      ip: { perSecond: 2 },
+      destination: { perSecond: 1000, connections: 50 },
+    });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ source: 'admin', policy: { ip: { perSecond: 2, connections: 50 }, adaptive: { suspendMs: 300_000 } } });
-    expect((await platform.admin('PUT', '/admin/v1/shaping', { ip: { perSecond: -1 } })).body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'ip.perSecond' });
+    expect(put.body).toMatchObject({
+      source: 'admin',
+      policy: { ip: { perSecond: 2, connections: 50 }, adaptive: { suspendMs: 300_000 } },
+    });
+    expect((await platform.admin('PUT', '/admin/v1/shaping', { ip: { perSecond: -1 } })).body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'ip.perSecond',
+    });
     const audit = await platform.admin('GET', '/admin/v1/audit?targetId=shaping');
     expect(audit.body.data[0]).toMatchObject({ action: 'shaping.update', targetType: 'settings' });
 
@@ -134,10 +187,14 @@ describe('delivery engine: MX failover, shaping, adaptive backoff', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const start = primary.messages.length;
     for (let i = 0; i < 6; i++) await send(`policy-${i}@policy.test`);
-    const got = await waitFor(() => {
-      const arrived = primary.messages.slice(start).filter((m) => m.to[0]?.startsWith('policy-'));
-      return arrived.length === 6 ? arrived : undefined;
-    }, 30_000, '6 messages under the new policy');
+    const got = await waitFor(
+      () => {
+        const arrived = primary.messages.slice(start).filter((m) => m.to[0]?.startsWith('policy-'));
+        return arrived.length === 6 ? arrived : undefined;
+      },
+      30_000,
+      '6 messages under the new policy',
+    );
     const times = got.map((m) => m.receivedAt).sort((a, b) => a - b);
     expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(1700);
   });

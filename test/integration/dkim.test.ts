@@ -32,15 +32,29 @@ describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
   it('generates a 2048-bit key, answers the DNS record, and signs mail from that domain (relaxed/relaxed)', async () => {
     const created = await h.platform.admin('POST', '/admin/v1/domains', { domain: 'Signed.Example' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ domain: 'signed.example', selector: 'bm1', dnsRecord: { name: 'bm1._domainkey.signed.example', type: 'TXT' } });
+    expect(created.body).toMatchObject({
+      domain: 'signed.example',
+      selector: 'bm1',
+      dnsRecord: { name: 'bm1._domainkey.signed.example', type: 'TXT' },
+    });
     expect(created.body.dnsRecord.value).toMatch(/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]{300,}$/);
     expect(JSON.stringify(created.body)).not.toMatch(/PRIVATE KEY/);
     dns.set(created.body.dnsRecord.name, created.body.dnsRecord.value);
 
     const bridge = await h.platform.createBridge('plain', poolId);
-    const res = await h.platform.send(bridge.apiKey, { from: 'News <news@signed.example>', to: 'plain@example.test', subject: 'signed', text: 'hello', html: '<p>hello</p>' });
+    const res = await h.platform.send(bridge.apiKey, {
+      from: 'News <news@signed.example>',
+      to: 'plain@example.test',
+      subject: 'signed',
+      text: 'hello',
+      html: '<p>hello</p>',
+    });
     expect(res.status).toBe(202);
-    const got = await waitFor(() => h.sink.messages.find((m) => m.to.includes('plain@example.test')), 20_000, 'signed mail');
+    const got = await waitFor(
+      () => h.sink.messages.find((m) => m.to.includes('plain@example.test')),
+      20_000,
+      'signed mail',
+    );
     expect(got.raw.toString()).toMatch(/^DKIM-Signature: /);
     const results = await verify(got.raw);
     expect(results).toHaveLength(1);
@@ -50,14 +64,21 @@ describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
 
   it('signs after the tracking rewrite, so the signature verifies on the tracked copy', async () => {
     const bridge = await h.platform.createBridge('tracked', poolId, { trackOpens: true, trackClicks: true });
-    const transport = submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password });
+    const transport = submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    });
     await transport.sendMail({
       from: 'news@signed.example',
       to: 'tracked@example.test',
       subject: 'tracked and signed',
       html: '<html><body><a href="https://signed.example/deal?x=1">deal</a></body></html>',
     });
-    const got = await waitFor(() => h.sink.messages.find((m) => m.to.includes('tracked@example.test')), 20_000, 'tracked mail');
+    const got = await waitFor(
+      () => h.sink.messages.find((m) => m.to.includes('tracked@example.test')),
+      20_000,
+      'tracked mail',
+    );
     const html = String((await simpleParser(got.raw)).html);
     expect(html).toContain('/t/c/');
     expect(html).toContain('/t/o/');
@@ -67,13 +88,23 @@ describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
 
   it('imports an Ed25519 key, refuses bad keys and duplicate domains, and stops signing once deleted', async () => {
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const created = await h.platform.admin('POST', '/admin/v1/domains', { domain: 'ed.example', selector: 'ed1', privateKey: pem });
+    const created = await h.platform.admin('POST', '/admin/v1/domains', {
+      domain: 'ed.example',
+      selector: 'ed1',
+      privateKey: pem,
+    });
     expect(created.status).toBe(201);
     expect(created.body.dnsRecord.value).toMatch(/^v=DKIM1; k=ed25519; p=/);
     dns.set(created.body.dnsRecord.name, created.body.dnsRecord.value);
-    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'ed.example' })).body.error.code).toBe('CONFLICT');
-    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'bad.example', privateKey: 'nope' })).body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'privateKey' });
-    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'not a domain' })).body.error.field).toBe('domain');
+    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'ed.example' })).body.error.code).toBe(
+      'CONFLICT',
+    );
+    expect(
+      (await h.platform.admin('POST', '/admin/v1/domains', { domain: 'bad.example', privateKey: 'nope' })).body.error,
+    ).toMatchObject({ code: 'VALIDATION_FAILED', field: 'privateKey' });
+    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'not a domain' })).body.error.field).toBe(
+      'domain',
+    );
 
     const bridge = await h.platform.createBridge('ed', poolId);
     await h.platform.send(bridge.apiKey, { from: 'a@ed.example', to: 'ed@example.test', subject: 'ed', text: 'x' });
@@ -81,12 +112,30 @@ describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
     expect((await verify(got.raw))[0]).toMatchObject({ signingDomain: 'ed.example', status: { result: 'pass' } });
 
     expect((await h.platform.admin('DELETE', `/admin/v1/domains/${created.body.id}`)).status).toBe(200);
-    await h.platform.send(bridge.apiKey, { from: 'a@ed.example', to: 'ed-after@example.test', subject: 'ed', text: 'x' });
-    const after = await waitFor(() => h.sink.messages.find((m) => m.to.includes('ed-after@example.test')), 20_000, 'unsigned mail');
+    await h.platform.send(bridge.apiKey, {
+      from: 'a@ed.example',
+      to: 'ed-after@example.test',
+      subject: 'ed',
+      text: 'x',
+    });
+    const after = await waitFor(
+      () => h.sink.messages.find((m) => m.to.includes('ed-after@example.test')),
+      20_000,
+      'unsigned mail',
+    );
     expect(after.raw.toString()).not.toMatch(/DKIM-Signature/i);
     // A domain without a key is sent unsigned.
-    await h.platform.send(bridge.apiKey, { from: 'a@unsigned.example', to: 'unsigned@example.test', subject: 'u', text: 'x' });
-    const unsigned = await waitFor(() => h.sink.messages.find((m) => m.to.includes('unsigned@example.test')), 20_000, 'unsigned');
+    await h.platform.send(bridge.apiKey, {
+      from: 'a@unsigned.example',
+      to: 'unsigned@example.test',
+      subject: 'u',
+      text: 'x',
+    });
+    const unsigned = await waitFor(
+      () => h.sink.messages.find((m) => m.to.includes('unsigned@example.test')),
+      20_000,
+      'unsigned',
+    );
     expect(unsigned.raw.toString()).not.toMatch(/DKIM-Signature/i);
   });
 });

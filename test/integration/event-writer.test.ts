@@ -67,27 +67,50 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     // A ClickHouse URL where nothing listens.
     const down = openClickHouse({ url: `http://127.0.0.1:${await freePort()}` });
     const reader = connect();
-    const writerDown = await startEventWriter({ redis: connect(), prefix, clickhouse: down, database: 'bridgemail', logger, flushMs: 50 });
+    const writerDown = await startEventWriter({
+      redis: connect(),
+      prefix,
+      clickhouse: down,
+      database: 'bridgemail',
+      logger,
+      flushMs: 50,
+    });
     // One publish of 50 is one stream entry: read, and left pending.
-    await waitFor(async () => {
-      const [count] = (await reader.xpending(key, 'analytics-writer')) as [number];
-      return count === 1;
-    }, 10_000, 'events read but left pending');
+    await waitFor(
+      async () => {
+        const [count] = (await reader.xpending(key, 'analytics-writer')) as [number];
+        return count === 1;
+      },
+      10_000,
+      'events read but left pending',
+    );
     await publisher.publish(Array.from({ length: 25 }, (_, i) => event(50 + i)));
     expect(writerDown.inserted).toBe(0);
     expect(await reader.xlen(key)).toBe(2);
-    expect((await streamEvents(reader, key)).map((e) => e.messageId)).toEqual(Array.from({ length: 75 }, (_, i) => `msg_${i}`));
+    expect((await streamEvents(reader, key)).map((e) => e.messageId)).toEqual(
+      Array.from({ length: 75 }, (_, i) => `msg_${i}`),
+    );
     await writerDown.close();
     await down.close();
 
     // ClickHouse is back (embedded chDB here): the backlog drains completely.
     chdb = openClickHouse({ chdbPath: join(dir, 'chdb') });
     await applySchema(chdb, 'bridgemail');
-    const writerUp = await startEventWriter({ redis: connect(), prefix, clickhouse: chdb, database: 'bridgemail', logger, flushMs: 50 });
+    const writerUp = await startEventWriter({
+      redis: connect(),
+      prefix,
+      clickhouse: chdb,
+      database: 'bridgemail',
+      logger,
+      flushMs: 50,
+    });
     await waitFor(async () => (await reader.xlen(key)) === 0, 20_000, 'stream drained');
     await writerUp.close();
     const rows = await (
-      await chdb.query({ query: "SELECT uniqExact(message_id) AS n, count() AS c FROM bridgemail.events WHERE bridge_id = 'br_writer'", format: 'JSONEachRow' })
+      await chdb.query({
+        query: "SELECT uniqExact(message_id) AS n, count() AS c FROM bridgemail.events WHERE bridge_id = 'br_writer'",
+        format: 'JSONEachRow',
+      })
     ).json<{ n: string | number; c: string | number }>();
     expect(Number(rows[0]?.n)).toBe(75);
     expect(Number(rows[0]?.c)).toBe(75);
@@ -101,11 +124,39 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     const publisher = new EventPublisher(connect(), prefix);
     const reader = connect();
     const count = async () =>
-      Number((await (await ch.query({ query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_gather'", format: 'JSONEachRow' })).json<{ c: string }>())[0]?.c);
+      Number(
+        (
+          await (
+            await ch.query({
+              query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_gather'",
+              format: 'JSONEachRow',
+            })
+          ).json<{ c: string }>()
+        )[0]?.c,
+      );
     // A long flushMs: the writer holds what it read, waiting for a fuller batch.
-    const writer = await startEventWriter({ redis: connect(), prefix, clickhouse: ch, database: 'bridgemail', logger, flushMs: 30_000 });
-    await publisher.publish(Array.from({ length: 3 }, (_, i) => ({ type: 'sent' as const, messageId: `msg_g${i}`, bridgeId: 'br_gather', poolId: 'p', recipient: `g${i}@example.test` })));
-    await waitFor(async () => ((await reader.xpending(key, 'analytics-writer')) as [number])[0] === 1, 10_000, 'events read and held');
+    const writer = await startEventWriter({
+      redis: connect(),
+      prefix,
+      clickhouse: ch,
+      database: 'bridgemail',
+      logger,
+      flushMs: 30_000,
+    });
+    await publisher.publish(
+      Array.from({ length: 3 }, (_, i) => ({
+        type: 'sent' as const,
+        messageId: `msg_g${i}`,
+        bridgeId: 'br_gather',
+        poolId: 'p',
+        recipient: `g${i}@example.test`,
+      })),
+    );
+    await waitFor(
+      async () => ((await reader.xpending(key, 'analytics-writer')) as [number])[0] === 1,
+      10_000,
+      'events read and held',
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(await count()).toBe(0);
     const started = Date.now();
@@ -121,7 +172,11 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     const streamKey = eventStreamKey(p);
     const n = EVENTS_PER_ENTRY * 2 + 20;
     // Separate calls in one tick share the tick's entries; the lone publish after gets an `e` entry.
-    await Promise.all(Array.from({ length: n }, (_, i) => publisher.publish([{ type: 'sent', messageId: `m${i}`, bridgeId: 'b', poolId: 'p' }])));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        publisher.publish([{ type: 'sent', messageId: `m${i}`, bridgeId: 'b', poolId: 'p' }]),
+      ),
+    );
     await publisher.publish([{ type: 'delivered', messageId: 'last', bridgeId: 'b', poolId: 'p' }]);
     const entries = (await r.xrange(streamKey, '-', '+')) as [string, string[]][];
     expect(entries.map(([, f]) => [f[0], decodeEventEntry(f).length])).toEqual([
@@ -151,15 +206,31 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     await applySchema(ch, 'bridgemail');
     const r = connect();
     const publisher = new EventPublisher(r, p);
-    const ev = (i: number) => ({ type: 'sent' as const, messageId: `msg_s${i}`, bridgeId: 'br_skip', poolId: 'p', recipient: `s${i}@example.test` });
+    const ev = (i: number) => ({
+      type: 'sent' as const,
+      messageId: `msg_s${i}`,
+      bridgeId: 'br_skip',
+      poolId: 'p',
+      recipient: `s${i}@example.test`,
+    });
     await publisher.publish(Array.from({ length: 4 }, (_, i) => ev(i)));
     await r.xadd(key, '*', 'es', 'not json');
     await publisher.publish([ev(4)]);
-    const writer = await startEventWriter({ redis: connect(), prefix: p, clickhouse: ch, database: 'bridgemail', logger, flushMs: 50 });
+    const writer = await startEventWriter({
+      redis: connect(),
+      prefix: p,
+      clickhouse: ch,
+      database: 'bridgemail',
+      logger,
+      flushMs: 50,
+    });
     await waitFor(async () => (await r.xlen(key)) === 0, 20_000, 'stream drained');
     await writer.close();
     const rows = await (
-      await ch.query({ query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_skip'", format: 'JSONEachRow' })
+      await ch.query({
+        query: "SELECT count() AS c FROM bridgemail.events WHERE bridge_id = 'br_skip'",
+        format: 'JSONEachRow',
+      })
     ).json<{ c: string | number }>();
     expect(Number(rows[0]?.c)).toBe(5);
     await r.del(key);

@@ -22,7 +22,12 @@ describe('an unreachable MX', () => {
 
   it('defers each attempt with an event, then bounces with reason expired', async () => {
     onTestFailed(() => {
-      console.error(platform.logs.filter((l) => l.includes('"component":"delivery"') || l.includes('"level":50')).slice(-40).join(''));
+      console.error(
+        platform.logs
+          .filter((l) => l.includes('"component":"delivery"') || l.includes('"level":50'))
+          .slice(-40)
+          .join(''),
+      );
     });
     const pool = await platform.createPool('dead-pool', ['127.0.0.2']);
     const bridge = await platform.createBridge('dead-app', pool.id);
@@ -33,10 +38,14 @@ describe('an unreachable MX', () => {
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    const events = await waitFor(async () => {
-      const e = await platform.events('message_id = {id:String}', { id });
-      return e.some((x) => x.type === 'bounced') ? e : undefined;
-    }, 20_000, 'expired bounce');
+    const events = await waitFor(
+      async () => {
+        const e = await platform.events('message_id = {id:String}', { id });
+        return e.some((x) => x.type === 'bounced') ? e : undefined;
+      },
+      20_000,
+      'expired bounce',
+    );
     const deferred = events.filter((e) => e.type === 'deferred');
     expect(deferred.length).toBeGreaterThanOrEqual(2);
     expect(deferred.map((e) => e.attempt)).toEqual(deferred.map((_, i) => i + 1));

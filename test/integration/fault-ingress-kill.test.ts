@@ -35,13 +35,19 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
   const startIngress = async () => {
     const ingress = await startBridgemailProcess('ingress,analytics,admin', env);
     children.push(ingress.child);
-    return { child: ingress.child, api: ingress.url('send API listening').replace(/\/v1\/send$/, ''), admin: ingress.url('admin API listening').replace(/\/admin\/v1$/, '') };
+    return {
+      child: ingress.child,
+      api: ingress.url('send API listening').replace(/\/v1\/send$/, ''),
+      admin: ingress.url('admin API listening').replace(/\/admin\/v1$/, ''),
+    };
   };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-ingress-kill-'));
     pg = await startTestPostgres();
-    const redisUrl = process.env.REDIS_URL ?? (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    const redisUrl =
+      process.env.REDIS_URL ??
+      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
     sink = await startSmtpSink();
     env = {
       REDIS_URL: redisUrl,
@@ -76,7 +82,11 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
   it('never answers 202 for a message that is then lost', async () => {
     let ingress = await startIngress();
     const admin = async (path: string, body: unknown) => {
-      const res = await fetch(`${ingress.admin}${path}`, { method: 'POST', headers: { authorization: `Bearer ${env.BRIDGEMAIL_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${ingress.admin}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.BRIDGEMAIL_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(201);
       return (await res.json()) as { id: string; apiKey: string };
     };
@@ -101,7 +111,11 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
           try {
             const res = await fetch(`${ingress.api}/v1/send`, {
               method: 'POST',
-              headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json', 'idempotency-key': `k-${i}` },
+              headers: {
+                authorization: `Bearer ${bridge.apiKey}`,
+                'content-type': 'application/json',
+                'idempotency-key': `k-${i}`,
+              },
               body: JSON.stringify({ from: 'app@sender.test', to, subject: 'ingress kill', text: String(i) }),
             });
             const body = (await res.json()) as { id?: string };
@@ -131,12 +145,18 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
     await sending;
     expect(accepted.size).toBe(MESSAGES);
 
-    await waitFor(() => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES, 120_000, 'every accepted message at the sink');
+    await waitFor(
+      () => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES,
+      120_000,
+      'every accepted message at the sink',
+    );
     const counts = new Map<string, number>();
     for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     const lost = [...accepted.keys()].filter((to) => !counts.has(to));
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
-    console.info(`[fault kill -9 ingress] accepted ${accepted.size}, requests cut by the kill ${cut}, lost ${lost.length}, duplicates ${duplicates}`);
+    console.info(
+      `[fault kill -9 ingress] accepted ${accepted.size}, requests cut by the kill ${cut}, lost ${lost.length}, duplicates ${duplicates}`,
+    );
     expect(cut).toBeGreaterThan(0);
     expect(lost).toEqual([]);
     // Exactly once. A request cut after its job was queued but before the Idempotency-Key was

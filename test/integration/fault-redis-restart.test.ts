@@ -49,7 +49,12 @@ describe('fault: Redis killed (SIGKILL) and restarted on its AOF mid-run', () =>
         const to = `r${i}@redis-kill.example`;
         for (;;) {
           if (Date.now() > deadline) throw new Error(`message ${i} never accepted`);
-          const res = await platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'redis', text: String(i) });
+          const res = await platform.send(bridge.apiKey, {
+            from: 'app@sender.test',
+            to,
+            subject: 'redis',
+            text: String(i),
+          });
           if (res.status === 202) {
             accepted.push(to);
             break;
@@ -68,7 +73,10 @@ describe('fault: Redis killed (SIGKILL) and restarted on its AOF mid-run', () =>
     const killedAt = Date.now();
     await waitFor(() => refusals.length > 0, 20_000, 'a refusal while Redis is away');
     // SMTP submission answers 451 (try again later) at the end of DATA.
-    const smtpError = await submissionTransport(platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password })
+    const smtpError = await submissionTransport(platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    })
       .sendMail({ from: 'app@sender.test', to: 'smtp@redis-kill.example', subject: 'while down', text: 'x' })
       .then(
         () => undefined,
@@ -83,17 +91,37 @@ describe('fault: Redis killed (SIGKILL) and restarted on its AOF mid-run', () =>
     expect(smtpError?.responseCode).toBe(451);
     expect(refusals.length).toBeGreaterThan(0);
     // QUEUE_UNAVAILABLE when the job could not be written, SERVICE_UNAVAILABLE when the auth limits could not be read.
-    for (const r of refusals) expect(r).toEqual({ status: 503, code: expect.stringMatching(/^(QUEUE|SERVICE)_UNAVAILABLE$/), retryAfter: expect.stringMatching(/^\d+$/) });
+    for (const r of refusals)
+      expect(r).toEqual({
+        status: 503,
+        code: expect.stringMatching(/^(QUEUE|SERVICE)_UNAVAILABLE$/),
+        retryAfter: expect.stringMatching(/^\d+$/),
+      });
     expect(accepted).toHaveLength(MESSAGES);
 
-    await waitFor(() => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES, 90_000, 'every accepted message at the sink');
+    await waitFor(
+      () => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES,
+      90_000,
+      'every accepted message at the sink',
+    );
     const counts = new Map<string, number>();
     for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     const lost = accepted.filter((r) => !counts.has(r));
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
-    console.info(`[fault redis SIGKILL] accepted ${accepted.length}, refusals while down ${refusals.length}, lost ${lost.length}, duplicates ${duplicates}, all accepted again ${acceptedAgainIn} ms after restart, delivered ${Date.now() - killedAt} ms after the kill`);
+    console.info(
+      `[fault redis SIGKILL] accepted ${accepted.length}, refusals while down ${refusals.length}, lost ${lost.length}, duplicates ${duplicates}, all accepted again ${acceptedAgainIn} ms after restart, delivered ${Date.now() - killedAt} ms after the kill`,
+    );
     expect(lost).toEqual([]);
     // The platform took new mail again without a restart of its own.
-    expect((await platform.send(bridge.apiKey, { from: 'app@sender.test', to: 'after@redis-kill.example', subject: 'after', text: 'ok' })).status).toBe(202);
+    expect(
+      (
+        await platform.send(bridge.apiKey, {
+          from: 'app@sender.test',
+          to: 'after@redis-kill.example',
+          subject: 'after',
+          text: 'ok',
+        })
+      ).status,
+    ).toBe(202);
   }, 240_000);
 });

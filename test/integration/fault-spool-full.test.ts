@@ -37,7 +37,8 @@ describe('fault: disk full in the spool', () => {
   it('refuses new large messages with 507 / 452, keeps delivering the spooled ones, and recovers', async () => {
     const pool = await h.platform.createPool('spool', ['127.0.0.2']);
     const bridge = await h.platform.createBridge('spool', pool.id);
-    const send = (to: string, text: string) => h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'spool', text });
+    const send = (to: string, text: string) =>
+      h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'spool', text });
 
     // Two large messages already spooled, their first attempts deferred.
     for (const to of ['held-1@spool.example', 'held-2@spool.example']) expect((await send(to, LARGE)).status).toBe(202);
@@ -58,7 +59,10 @@ describe('fault: disk full in the spool', () => {
     const refused = await send('new-large@spool.example', LARGE);
     expect(refused.status).toBe(507);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SPOOL_FULL');
-    const smtp = await submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password })
+    const smtp = await submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    })
       .sendMail({ from: 'app@sender.test', to: 'new-large-smtp@spool.example', subject: 'spool', text: LARGE })
       .then(
         () => undefined,
@@ -74,7 +78,10 @@ describe('fault: disk full in the spool', () => {
     expect((await send('small@spool.example', 'small body')).status).toBe(202);
     // The spooled ones are delivered once their MX takes them.
     await waitFor(
-      () => ['held-1@spool.example', 'held-2@spool.example', 'small@spool.example'].every((r) => h.sink.messages.some((m) => m.to.includes(r))),
+      () =>
+        ['held-1@spool.example', 'held-2@spool.example', 'small@spool.example'].every((r) =>
+          h.sink.messages.some((m) => m.to.includes(r)),
+        ),
       30_000,
       'spooled and small messages delivered',
     );
@@ -85,6 +92,10 @@ describe('fault: disk full in the spool', () => {
     // Room again: large messages are accepted.
     for (const f of (await readdir(spoolDir)).filter((n) => n.startsWith('filler-'))) await rm(join(spoolDir, f));
     expect((await send('later-large@spool.example', LARGE)).status).toBe(202);
-    await waitFor(() => h.sink.messages.some((m) => m.to.includes('later-large@spool.example')), 30_000, 'large message after recovery');
+    await waitFor(
+      () => h.sink.messages.some((m) => m.to.includes('later-large@spool.example')),
+      30_000,
+      'large message after recovery',
+    );
   }, 120_000);
 });

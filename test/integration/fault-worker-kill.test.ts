@@ -46,7 +46,9 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
     const dir = await mkdtemp(join(tmpdir(), 'bridgemail-kill-'));
     dirs.push(dir);
     pg = await startTestPostgres();
-    const redisUrl = process.env.REDIS_URL ?? (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    const redisUrl =
+      process.env.REDIS_URL ??
+      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
     sink = await startSmtpSink();
     shared = {
       REDIS_URL: redisUrl,
@@ -59,7 +61,10 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
       // The killed worker's jobs are taken up again once their lock lapses (BullMQ's own default
       // of 30 s lock + 30 s check would take about a minute).
       BRIDGEMAIL_JOB_LOCK_MS: String(JOB_LOCK_MS),
-      BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 100 }, destination: { perSecond: 10_000, connections: 100 } }),
+      BRIDGEMAIL_SHAPING: JSON.stringify({
+        ip: { perSecond: 10_000, connections: 100 },
+        destination: { perSecond: 10_000, connections: 100 },
+      }),
     };
     platform = await startTestPlatform(shared, { roles: ['ingress', 'analytics', 'admin'] });
   });
@@ -80,8 +85,17 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
     // 2,000 messages accepted through the batch API, one recipient each.
     const accepted: string[] = [];
     for (let b = 0; b < MESSAGES / BATCH; b++) {
-      const body = Array.from({ length: BATCH }, (_, i) => ({ from: 'app@sender.test', to: `k${b * BATCH + i}@kill.example`, subject: 'kill -9', text: `message ${b * BATCH + i}` }));
-      const res = await fetch(`${platform.urls.api}/v1/send/batch`, { method: 'POST', headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const body = Array.from({ length: BATCH }, (_, i) => ({
+        from: 'app@sender.test',
+        to: `k${b * BATCH + i}@kill.example`,
+        subject: 'kill -9',
+        text: `message ${b * BATCH + i}`,
+      }));
+      const res = await fetch(`${platform.urls.api}/v1/send/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(200);
       const answer = (await res.json()) as { data: { id?: string }[] };
       for (const [i, d] of answer.data.entries()) if (d.id) accepted.push(`k${b * BATCH + i}@kill.example`);
@@ -104,7 +118,9 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
     for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     const lost = accepted.filter((r) => !counts.has(r));
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
-    console.info(`[fault kill -9 worker] accepted ${MESSAGES}, delivered before kill ${atKill}, lost ${lost.length}, duplicates ${duplicates}, recovered in ${recovery} ms`);
+    console.info(
+      `[fault kill -9 worker] accepted ${MESSAGES}, delivered before kill ${atKill}, lost ${lost.length}, duplicates ${duplicates}, recovered in ${recovery} ms`,
+    );
     expect(lost).toEqual([]);
     // Lock lapse + stalled check (2 × JOB_LOCK_MS at most), the restart, then the rest of the mail.
     expect(recovery).toBeLessThan(2 * JOB_LOCK_MS + 30_000);

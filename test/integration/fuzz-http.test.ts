@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-import { SEED, RUNS, AUTH_RUNS, type Case, exchange, violation, describeCase, fuzzFamily, expectNoViolations } from '../support/fuzz-runner.js';
+import {
+  SEED,
+  RUNS,
+  AUTH_RUNS,
+  type Case,
+  exchange,
+  violation,
+  describeCase,
+  fuzzFamily,
+  expectNoViolations,
+} from '../support/fuzz-runner.js';
 import { adminCases, type AdminTargets } from '../support/fuzz-admin-arbitraries.js';
 import { sendCases, batchCases } from '../support/fuzz-arbitraries.js';
 
@@ -16,7 +26,6 @@ import { sendCases, batchCases } from '../support/fuzz-arbitraries.js';
  * replayed with `fc.check` from the same seed and path, which shrinks it to a small reproducer.
  * FUZZ_RUNS (default 10000 per family) and FUZZ_SEED change the run.
  */
-
 
 describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never 5xx', () => {
   // The auth limiter is raised for the one test that fuzzes Authorization headers; the bulk
@@ -33,7 +42,12 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
   /** A valid send and a valid admin read still work; the valid message reaches the sink. */
   const stillServing = async () => {
     const to = `known-good-${knownGood++}-${Date.now()}@example.test`;
-    const res = await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'still alive', text: 'ok' });
+    const res = await h.platform.send(bridge.apiKey, {
+      from: 'app@sender.test',
+      to,
+      subject: 'still alive',
+      text: 'ok',
+    });
     expect(res.status).toBe(202);
     expect((await h.platform.admin('GET', `/admin/v1/bridges/${bridge.id}`)).status).toBe(200);
     await waitFor(() => h.sink.messages.some((m) => m.to.includes(to)), 120_000, `the known-good message to ${to}`);
@@ -76,20 +90,50 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
   }, 600_000);
 
   it(`Authorization headers (limiter raised): ${AUTH_RUNS} cases`, async () => {
-    const latin1 = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((n) => n !== 0x7f).map((n) => String.fromCharCode(n)), maxLength: 120 });
+    const latin1 = fc.string({
+      unit: fc
+        .integer({ min: 0x20, max: 0xff })
+        .filter((n) => n !== 0x7f)
+        .map((n) => String.fromCharCode(n)),
+      maxLength: 120,
+    });
     const authValue = fc.oneof(
       latin1,
       latin1.map((s) => `Bearer ${s}`),
-      fc.constantFrom('Bearer', 'Bearer ', 'bearer bm_', 'Basic Zm9vOmJhcg==', 'Bearer a b', `Bearer ${'x'.repeat(8192)}`),
-      fc.constantFrom(bridge.apiKey, h.platform.adminToken).chain((k) => fc.constantFrom(`Bearer ${k}x`, `Bearer ${k.slice(0, -1)}`, `Bearer ${k.toUpperCase()}`, `Token ${k}`)),
+      fc.constantFrom(
+        'Bearer',
+        'Bearer ',
+        'bearer bm_',
+        'Basic Zm9vOmJhcg==',
+        'Bearer a b',
+        `Bearer ${'x'.repeat(8192)}`,
+      ),
+      fc
+        .constantFrom(bridge.apiKey, h.platform.adminToken)
+        .chain((k) =>
+          fc.constantFrom(`Bearer ${k}x`, `Bearer ${k.slice(0, -1)}`, `Bearer ${k.toUpperCase()}`, `Token ${k}`),
+        ),
     );
-    const authCase = fc.tuple(fc.constantFrom('send', 'admin'), fc.option(authValue, { freq: 20 })).map(([where, auth]): Case => ({
-      method: 'POST',
-      path: where === 'send' ? '/v1/send' : '/admin/v1/suppressions',
-      headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: auth }) },
-      body: where === 'send' ? JSON.stringify({ from: 'app@sender.test', to: 'auth-fuzz@example.test', subject: 's', text: 't' }) : JSON.stringify({ address: 'auth-fuzz@example.test' }),
-    }));
-    const report = await fuzzFamily('auth', '', authCase.map((c) => ({ ...c, path: `${c.path.startsWith('/admin') ? h.platform.urls.admin : h.platform.urls.api}${c.path}` })), AUTH_RUNS);
+    const authCase = fc
+      .tuple(fc.constantFrom('send', 'admin'), fc.option(authValue, { freq: 20 }))
+      .map(([where, auth]): Case => ({
+        method: 'POST',
+        path: where === 'send' ? '/v1/send' : '/admin/v1/suppressions',
+        headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: auth }) },
+        body:
+          where === 'send'
+            ? JSON.stringify({ from: 'app@sender.test', to: 'auth-fuzz@example.test', subject: 's', text: 't' })
+            : JSON.stringify({ address: 'auth-fuzz@example.test' }),
+      }));
+    const report = await fuzzFamily(
+      'auth',
+      '',
+      authCase.map((c) => ({
+        ...c,
+        path: `${c.path.startsWith('/admin') ? h.platform.urls.admin : h.platform.urls.api}${c.path}`,
+      })),
+      AUTH_RUNS,
+    );
     // Wrong credentials are refused, never accepted.
     expect(Object.keys(report.byStatus).filter((s) => s !== '401' && s !== '429' && s !== '0')).toEqual([]);
     await stillServing();
@@ -104,14 +148,37 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
       { method: 'GET', path: '/admin/v1/pools/a%00b', headers: {}, body: undefined },
       { method: 'GET', path: '/admin/v1/domains/%00', headers: {}, body: undefined },
       { method: 'DELETE', path: '/admin/v1/suppressions/%00', headers: {}, body: undefined },
-      { method: 'POST', path: '/admin/v1/bridges', headers: {}, body: JSON.stringify({ name: 'nul', poolId: 'pool\u0000' }) },
-      { method: 'POST', path: '/admin/v1/suppressions', headers: {}, body: JSON.stringify({ address: 'nul@example.test', bridgeId: 'br\u0000' }) },
-      { method: 'POST', path: `/admin/v1/bridges/%00/webhooks`, headers: {}, body: JSON.stringify({ url: 'http://93.184.216.34/hook', eventTypes: ['delivered'] }) },
-      { method: 'POST', path: `/admin/v1/bridges/${targets.hookBridgeId}/webhooks`, headers: {}, body: JSON.stringify({ url: 'http://93.184.216.34/ho\u0000ok', eventTypes: ['delivered'] }) },
+      {
+        method: 'POST',
+        path: '/admin/v1/bridges',
+        headers: {},
+        body: JSON.stringify({ name: 'nul', poolId: 'pool\u0000' }),
+      },
+      {
+        method: 'POST',
+        path: '/admin/v1/suppressions',
+        headers: {},
+        body: JSON.stringify({ address: 'nul@example.test', bridgeId: 'br\u0000' }),
+      },
+      {
+        method: 'POST',
+        path: `/admin/v1/bridges/%00/webhooks`,
+        headers: {},
+        body: JSON.stringify({ url: 'http://93.184.216.34/hook', eventTypes: ['delivered'] }),
+      },
+      {
+        method: 'POST',
+        path: `/admin/v1/bridges/${targets.hookBridgeId}/webhooks`,
+        headers: {},
+        body: JSON.stringify({ url: 'http://93.184.216.34/ho\u0000ok', eventTypes: ['delivered'] }),
+      },
     ];
     const failures: string[] = [];
     for (const p of probes) {
-      const c = { ...p, headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' } };
+      const c = {
+        ...p,
+        headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' },
+      };
       const o = await exchange(h.platform.urls.admin, c);
       const why = violation('admin', c, o);
       if (why) failures.push(`${describeCase({ ...c, headers: {} })} → ${o.status} ${o.text} (${why})`);
@@ -128,7 +195,12 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
       ['PATCH', `/admin/v1/pools/${targets.poolId}/ips/127.0.0.2`, { weight: 1e-50 }],
     ];
     for (const [method, path, body] of probes) {
-      const c: Case = { method, path, headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      const c: Case = {
+        method,
+        path,
+        headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
       const o = await exchange(h.platform.urls.admin, c);
       const why = violation('admin', c, o);
       if (why) failures.push(`${describeCase({ ...c, headers: {} })} → ${o.status} ${o.text} (${why})`);
@@ -143,22 +215,41 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
     const target = await h.platform.createBridge('surrogate-target', targets.poolId);
     const failures: string[] = [];
     const attempt = async (method: string, path: string, body: unknown, applied: () => Promise<boolean>) => {
-      const c: Case = { method, path, headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+      const c: Case = {
+        method,
+        path,
+        headers: { authorization: `Bearer ${h.platform.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
       const o = await exchange(h.platform.urls.admin, c);
       const why = violation('admin', c, o);
-      if (why) failures.push(`${describeCase({ ...c, headers: {} })} → ${o.status} ${o.text} (${why}; change applied anyway: ${await applied()})`);
+      if (why)
+        failures.push(
+          `${describeCase({ ...c, headers: {} })} → ${o.status} ${o.text} (${why}; change applied anyway: ${await applied()})`,
+        );
     };
     await attempt('PATCH', `/admin/v1/bridges/${target.id}`, { name: 'renamed \ud800' }, async () =>
       String((await h.platform.admin('GET', `/admin/v1/bridges/${target.id}`)).body.name).startsWith('renamed'),
     );
-    await attempt('POST', '/admin/v1/suppressions', { address: 'surrogate@example.test', bridgeId: 'br_\udfff' }, async () =>
-      ((await h.platform.admin('GET', '/admin/v1/suppressions?search=surrogate%40example.test')).body.data as unknown[]).length > 0,
+    await attempt(
+      'POST',
+      '/admin/v1/suppressions',
+      { address: 'surrogate@example.test', bridgeId: 'br_\udfff' },
+      async () =>
+        (
+          (await h.platform.admin('GET', '/admin/v1/suppressions?search=surrogate%40example.test')).body
+            .data as unknown[]
+        ).length > 0,
     );
     await attempt('POST', '/admin/v1/pools', { name: 'pool \ud800', ips: ['127.0.0.150'] }, async () =>
-      ((await h.platform.admin('GET', '/admin/v1/pools')).body.data as { ips: string[] }[]).some((p) => p.ips.includes('127.0.0.150')),
+      ((await h.platform.admin('GET', '/admin/v1/pools')).body.data as { ips: string[] }[]).some((p) =>
+        p.ips.includes('127.0.0.150'),
+      ),
     );
     await attempt('POST', '/admin/v1/bridges', { name: 'bridge \udfff', poolId: targets.poolId }, async () =>
-      ((await h.platform.admin('GET', '/admin/v1/bridges')).body.data as { name: string }[]).some((b) => b.name.startsWith('bridge \ufffd')),
+      ((await h.platform.admin('GET', '/admin/v1/bridges')).body.data as { name: string }[]).some((b) =>
+        b.name.startsWith('bridge \ufffd'),
+      ),
     );
     expect(failures).toEqual([]);
   });
@@ -171,7 +262,10 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello, this file never ends`;
     const res = await fetch(`${h.platform.urls.api}/v1/send`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      headers: {
+        authorization: `Bearer ${bridge.apiKey}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
       body: full,
     });
     const o = { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
@@ -191,8 +285,16 @@ describe('fuzzing the HTTP bodies: only 2xx/4xx with a shipped error code, never
     const failures = new Map<string, number>();
     for (const line of h.platform.logs) {
       if (!/"msg":"(request failed|batch message failed)"/.test(line)) continue;
-      const entry = JSON.parse(line) as { msg: string; method?: string; path?: string; err?: { type?: string; message?: string; stack?: string } };
-      const where = entry.err?.stack?.split('\n').find((f) => /\/work\/main\/(?!node_modules)/.test(f) || /at (?!JSON|process|Array)/.test(f))?.trim();
+      const entry = JSON.parse(line) as {
+        msg: string;
+        method?: string;
+        path?: string;
+        err?: { type?: string; message?: string; stack?: string };
+      };
+      const where = entry.err?.stack
+        ?.split('\n')
+        .find((f) => /\/work\/main\/(?!node_modules)/.test(f) || /at (?!JSON|process|Array)/.test(f))
+        ?.trim();
       const path = entry.path?.replace(/^(\/admin\/v1\/bridges\/)[^/]+/, '$1:id');
       const key = `${entry.msg}: ${entry.method ?? ''} ${path ?? ''} ${entry.err?.type}: ${entry.err?.message} (${where ?? '?'})`;
       failures.set(key, (failures.get(key) ?? 0) + 1);

@@ -41,14 +41,20 @@ function headerNames(block: string): string[] {
   const head = end === -1 ? block : block.slice(0, end);
   return head
     .split(/\r?\n(?![ \t])/)
-    .map((field) => field.slice(0, Math.max(0, field.indexOf(':'))).trim().toLowerCase())
+    .map((field) =>
+      field
+        .slice(0, Math.max(0, field.indexOf(':')))
+        .trim()
+        .toLowerCase(),
+    )
     .filter(Boolean);
 }
 
 /** Every header name of the message and of each of its MIME parts. */
 function allHeaderNames(raw: string): string[] {
   const names = headerNames(raw);
-  for (const m of raw.matchAll(/\r?\n--[^\r\n]+\r?\n/g)) names.push(...headerNames(raw.slice((m.index ?? 0) + m[0].length)));
+  for (const m of raw.matchAll(/\r?\n--[^\r\n]+\r?\n/g))
+    names.push(...headerNames(raw.slice((m.index ?? 0) + m[0].length)));
   return names;
 }
 
@@ -86,7 +92,8 @@ describe('header injection via the REST send API', () => {
     const res = await h.platform.send(apiKey, body);
     return { status: res.status, body: (await res.json()) as any };
   };
-  const arrival = (to: string) => waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 30_000, `mail to ${to}`);
+  const arrival = (to: string) =>
+    waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 30_000, `mail to ${to}`);
   const fresh = (tag: string) => `${tag}-${seq++}@example.test`;
 
   beforeAll(async () => {
@@ -96,7 +103,12 @@ describe('header injection via the REST send API', () => {
   });
 
   /** One field that ends up in a header, how to put a payload into it, and the `field` a refusal must name. */
-  const FIELDS: { name: string; field: RegExp; build: (payload: string, to: string) => Record<string, unknown>; recipients?: (to: string) => string[] }[] = [
+  const FIELDS: {
+    name: string;
+    field: RegExp;
+    build: (payload: string, to: string) => Record<string, unknown>;
+    recipients?: (to: string) => string[];
+  }[] = [
     { name: 'subject', field: /^subject$/, build: (p, to) => ({ subject: `Hello${p}`, to }) },
     { name: 'from name', field: /^from$/, build: (p, to) => ({ from: `Shop${p} <shop@sender.test>`, to }) },
     { name: 'from quoted name', field: /^from$/, build: (p, to) => ({ from: `"Shop${p}" <shop@sender.test>`, to }) },
@@ -104,13 +116,42 @@ describe('header injection via the REST send API', () => {
     { name: 'to name', field: /^to\[0\]$/, build: (p, to) => ({ to: [`Alice${p} <${to}>`] }) },
     { name: 'to quoted name', field: /^to\[0\]$/, build: (p, to) => ({ to: `"Alice${p}" <${to}>` }) },
     { name: 'to address', field: /^to\[0\]$/, build: (p, to) => ({ to: `${to}${p}` }) },
-    { name: 'cc name', field: /^cc\[0\]$/, build: (p, to) => ({ to, cc: [`Carol${p} <cc-${to}>`] }), recipients: (to) => [to, `cc-${to}`] },
+    {
+      name: 'cc name',
+      field: /^cc\[0\]$/,
+      build: (p, to) => ({ to, cc: [`Carol${p} <cc-${to}>`] }),
+      recipients: (to) => [to, `cc-${to}`],
+    },
     { name: 'replyTo name', field: /^replyTo$/, build: (p, to) => ({ to, replyTo: `Reply${p} <reply@example.test>` }) },
     { name: 'replyTo address', field: /^replyTo$/, build: (p, to) => ({ to, replyTo: `reply@example.test${p}` }) },
-    { name: 'custom header value', field: /^headers\.X-Custom$/, build: (p, to) => ({ to, headers: { 'X-Custom': `value${p}` } }) },
-    { name: 'custom header name', field: /^headers\./, build: (p, to) => ({ to, headers: { [`X-Custom${p}`]: 'value' } }) },
-    { name: 'attachment filename', field: /^attachments\[0\]\.filename$/, build: (p, to) => ({ to, attachments: [{ filename: `a${p}.txt`, content: Buffer.from('file').toString('base64') }] }) },
-    { name: 'attachment contentType', field: /^attachments\[0\]\.contentType$/, build: (p, to) => ({ to, attachments: [{ filename: 'a.txt', content: Buffer.from('file').toString('base64'), contentType: `text/plain${p}` }] }) },
+    {
+      name: 'custom header value',
+      field: /^headers\.X-Custom$/,
+      build: (p, to) => ({ to, headers: { 'X-Custom': `value${p}` } }),
+    },
+    {
+      name: 'custom header name',
+      field: /^headers\./,
+      build: (p, to) => ({ to, headers: { [`X-Custom${p}`]: 'value' } }),
+    },
+    {
+      name: 'attachment filename',
+      field: /^attachments\[0\]\.filename$/,
+      build: (p, to) => ({
+        to,
+        attachments: [{ filename: `a${p}.txt`, content: Buffer.from('file').toString('base64') }],
+      }),
+    },
+    {
+      name: 'attachment contentType',
+      field: /^attachments\[0\]\.contentType$/,
+      build: (p, to) => ({
+        to,
+        attachments: [
+          { filename: 'a.txt', content: Buffer.from('file').toString('base64'), contentType: `text/plain${p}` },
+        ],
+      }),
+    },
   ];
 
   it('refuses each line break in each header field with a 400 naming it, or delivers it inert', async () => {
@@ -120,7 +161,12 @@ describe('header injection via the REST send API', () => {
       for (const [brkName, brk] of Object.entries(BREAKS)) {
         const to = fresh(`${f.name.replace(/\W+/g, '-')}-${brkName}`);
         const label = `${f.name} / ${brkName}`;
-        const body = { from: 'shop@sender.test', subject: 'injection test', text: 'hi', ...f.build(payloadFor(brk), to) };
+        const body = {
+          from: 'shop@sender.test',
+          subject: 'injection test',
+          text: 'hi',
+          ...f.build(payloadFor(brk), to),
+        };
         const res = await send(plain.apiKey, body);
         if (res.status === 400) {
           expect(res.body.error.code, label).toBe('VALIDATION_FAILED');
@@ -134,7 +180,9 @@ describe('header injection via the REST send API', () => {
       }
     }
     // Real line breaks are refused in every field, whatever their form.
-    for (const r of results) if (['crlf', 'cr', 'lf', 'nul', 'crlf-space', 'lf-tab'].includes(r.brk)) expect(r, `${r.field} / ${r.brk}`).toMatchObject({ outcome: 'refused' });
+    for (const r of results)
+      if (['crlf', 'cr', 'lf', 'nul', 'crlf-space', 'lf-tab'].includes(r.brk))
+        expect(r, `${r.field} / ${r.brk}`).toMatchObject({ outcome: 'refused' });
     for (const a of accepted) {
       // Every intended recipient gets the message, and each copy is inert.
       for (const r of a.recipients) await arrival(r);
@@ -158,7 +206,12 @@ describe('header injection via the REST send API', () => {
   it('keeps Unicode look-alikes of line breaks as text (subject, names) at the receiving end', async () => {
     for (const brk of ['\u2028', '\u2029', '\u0085']) {
       const to = fresh('lookalike');
-      const res = await send(plain.apiKey, { from: `Shop${brk}Team <shop@sender.test>`, to: `Alice${brk}Smith <${to}>`, subject: `a${brk}b`, text: 'hi' });
+      const res = await send(plain.apiKey, {
+        from: `Shop${brk}Team <shop@sender.test>`,
+        to: `Alice${brk}Smith <${to}>`,
+        subject: `a${brk}b`,
+        text: 'hi',
+      });
       expect(res.status).toBe(202);
       const parsed = await expectInert(await arrival(to), [to]);
       expect(parsed.subject).toBe(`a${brk}b`);
@@ -169,14 +222,42 @@ describe('header injection via the REST send API', () => {
   });
 
   it('refuses reserved headers and our control headers set through custom headers', async () => {
-    for (const name of ['Bcc', 'bcc', 'To', 'Cc', 'From', 'Subject', 'Reply-To', 'Content-Type', 'Content-Transfer-Encoding', 'MIME-Version', 'Message-ID', 'Return-Path', 'Sender', 'Date', 'X-Bridgemail-Idempotency-Key']) {
-      const res = await send(plain.apiKey, { from: 'shop@sender.test', to: fresh('reserved'), subject: 's', text: 't', headers: { [name]: EVIL_BCC } });
+    for (const name of [
+      'Bcc',
+      'bcc',
+      'To',
+      'Cc',
+      'From',
+      'Subject',
+      'Reply-To',
+      'Content-Type',
+      'Content-Transfer-Encoding',
+      'MIME-Version',
+      'Message-ID',
+      'Return-Path',
+      'Sender',
+      'Date',
+      'X-Bridgemail-Idempotency-Key',
+    ]) {
+      const res = await send(plain.apiKey, {
+        from: 'shop@sender.test',
+        to: fresh('reserved'),
+        subject: 's',
+        text: 't',
+        headers: { [name]: EVIL_BCC },
+      });
       expect(res.status, name).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: `headers.${name}` });
     }
     // Names with a colon, a space or non-ASCII could end a header name early.
     for (const name of ['X-A: b', 'X-A:', 'X A', 'X-Ä', 'Bcc ', ' Bcc', '']) {
-      const res = await send(plain.apiKey, { from: 'shop@sender.test', to: fresh('badname'), subject: 's', text: 't', headers: { [name]: 'v' } });
+      const res = await send(plain.apiKey, {
+        from: 'shop@sender.test',
+        to: fresh('badname'),
+        subject: 's',
+        text: 't',
+        headers: { [name]: 'v' },
+      });
       expect(res.status, JSON.stringify(name)).toBe(400);
       expect(res.body.error.field, JSON.stringify(name)).toMatch(/^headers/);
     }
@@ -207,9 +288,18 @@ describe('header injection via the REST send API', () => {
     const failures: string[] = [];
     for (const filename of NAMES) {
       const to = fresh('filename');
-      const res = await send(plain.apiKey, { from: 'shop@sender.test', to, subject: 'file', text: 'see attached', attachments: [{ filename, content }] });
+      const res = await send(plain.apiKey, {
+        from: 'shop@sender.test',
+        to,
+        subject: 'file',
+        text: 'see attached',
+        attachments: [{ filename, content }],
+      });
       if (res.status === 400) {
-        expect(res.body.error, JSON.stringify(filename)).toMatchObject({ code: 'VALIDATION_FAILED', field: expect.stringMatching(/^attachments\[0\]\.filename$/) });
+        expect(res.body.error, JSON.stringify(filename)).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          field: expect.stringMatching(/^attachments\[0\]\.filename$/),
+        });
         continue;
       }
       expect(res.status, JSON.stringify(filename)).toBe(202);
@@ -218,7 +308,8 @@ describe('header injection via the REST send API', () => {
       expect(parsed.attachments, JSON.stringify(filename)).toHaveLength(1);
       const [att] = parsed.attachments;
       expect(att?.content.toString('base64')).toBe(content);
-      if (att?.filename !== filename) failures.push(`${JSON.stringify(filename)} arrived as ${JSON.stringify(att?.filename)}`);
+      if (att?.filename !== filename)
+        failures.push(`${JSON.stringify(filename)} arrived as ${JSON.stringify(att?.filename)}`);
     }
     expect(failures).toEqual([]);
   });
@@ -236,11 +327,17 @@ describe('header injection via the REST send API', () => {
         `--${boundary}--\r\n`;
       const res = await fetch(`${h.platform.urls.api}/v1/send`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${plain.apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: {
+          authorization: `Bearer ${plain.apiKey}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
         body,
       });
       expect(res.status, brkName).toBe(400);
-      expect(((await res.json()) as any).error, brkName).toMatchObject({ code: 'VALIDATION_FAILED', field: 'attachments[0].filename' });
+      expect(((await res.json()) as any).error, brkName).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'attachments[0].filename',
+      });
     }
   });
 
@@ -274,13 +371,22 @@ describe('header injection via the REST send API', () => {
   let trackedLinks: string[] = [];
   /** Follows a tracked link once: `302 <normalised Location>`, or the status and body. */
   const follow = async (link: string) => {
-    const r = await fetch(link, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    const r = await fetch(link, {
+      redirect: 'manual',
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' },
+    });
     return `${r.status} ${r.status === 302 ? new URL(r.headers.get('location') ?? '').href : await r.text()}`;
   };
 
   it('passes HTML with scripts, handlers and javascript: links through untouched when tracking is off', async () => {
     const to = fresh('html-plain');
-    const res = await send(plain.apiKey, { from: 'shop@sender.test', to, subject: 'html', html: HTML, text: 'text part' });
+    const res = await send(plain.apiKey, {
+      from: 'shop@sender.test',
+      to,
+      subject: 'html',
+      html: HTML,
+      text: 'text part',
+    });
     expect(res.status).toBe(202);
     const parsed = await expectInert(await arrival(to), [to]);
     expect(String(parsed.html)).toBe(HTML);
@@ -288,7 +394,13 @@ describe('header injection via the REST send API', () => {
 
   it('with click and open tracking, rewrites only the http(s) links and leaves scripts and javascript: links byte for byte', async () => {
     const to = fresh('html-tracked');
-    const res = await send(tracked.apiKey, { from: 'shop@sender.test', to, subject: 'html', html: HTML, text: 'text part' });
+    const res = await send(tracked.apiKey, {
+      from: 'shop@sender.test',
+      to,
+      subject: 'html',
+      html: HTML,
+      text: 'text part',
+    });
     expect(res.status).toBe(202);
     const parsed = await expectInert(await arrival(to), [to]);
     const html = String(parsed.html);
@@ -322,7 +434,13 @@ describe('header injection via the REST send API', () => {
     expect(trackedLinks).toHaveLength(3);
     const before = h.platform.logs.length;
     const got = await follow(trackedLinks[2]!);
-    const logged = h.platform.logs.slice(before).filter((l) => l.includes('request failed')).map((l) => l.slice(0, 600));
-    expect({ got, logged }).toEqual({ got: `302 ${new URL('https://bücher.example/straße?q=ü&p=パス').href}`, logged: [] });
+    const logged = h.platform.logs
+      .slice(before)
+      .filter((l) => l.includes('request failed'))
+      .map((l) => l.slice(0, 600));
+    expect({ got, logged }).toEqual({
+      got: `302 ${new URL('https://bücher.example/straße?q=ü&p=パス').href}`,
+      logged: [],
+    });
   });
 });

@@ -19,15 +19,25 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
   const post = (path: string, apiKey: string | undefined, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${h.platform.urls.api}${path}`, {
       method: 'POST',
-      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), 'content-type': 'application/json', ...headers },
+      headers: {
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+        'content-type': 'application/json',
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const sendWithKey = (apiKey: string, key: string, body: unknown) => post('/v1/send', apiKey, body, { 'idempotency-key': key });
+  const sendWithKey = (apiKey: string, key: string, body: unknown) =>
+    post('/v1/send', apiKey, body, { 'idempotency-key': key });
   const copiesAt = (rcpt: string) => h.sink.messages.filter((m) => m.to.includes(rcpt)).length;
   const eventsOf = (id: string) => h.platform.events('message_id = {id:String}', { id });
   /** Sends a plain message and waits until the sink has it: everything queued before had its chance. */
   const flush = async (rcpt: string) => {
-    const res = await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to: rcpt, subject: 'flush', text: 'flush' });
+    const res = await h.platform.send(bridge.apiKey, {
+      from: 'app@sender.test',
+      to: rcpt,
+      subject: 'flush',
+      text: 'flush',
+    });
     expect(res.status).toBe(202);
     await waitFor(() => copiesAt(rcpt) === 1, 20_000, `${rcpt} at the sink`);
   };
@@ -50,20 +60,34 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
       expect(copiesAt('idem-1@example.test')).toBe(1);
       expect(await h.platform.queuedJobs(poolId)).toBe(jobsBefore + 2); // the message and the flush
 
-      const events = await waitFor(async () => {
-        const e = await eventsOf(id);
-        return e.some((x) => x.type === 'delivered') ? e : undefined;
-      }, 20_000, 'delivered event');
+      const events = await waitFor(
+        async () => {
+          const e = await eventsOf(id);
+          return e.some((x) => x.type === 'delivered') ? e : undefined;
+        },
+        20_000,
+        'delivered event',
+      );
       expect(events.filter((e) => e.type === 'queued')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'delivered')).toHaveLength(1);
     });
 
     it('refuses the same key with a different body (409 IDEMPOTENCY_KEY_REUSED) and queues nothing', async () => {
-      const first = await sendWithKey(bridge.apiKey, 'order-2002', { from: 'app@sender.test', to: 'idem-2@example.test', subject: 'a', text: 'a' });
+      const first = await sendWithKey(bridge.apiKey, 'order-2002', {
+        from: 'app@sender.test',
+        to: 'idem-2@example.test',
+        subject: 'a',
+        text: 'a',
+      });
       expect(first.status).toBe(202);
       const jobsBefore = await h.platform.queuedJobs(poolId);
 
-      const reused = await sendWithKey(bridge.apiKey, 'order-2002', { from: 'app@sender.test', to: 'idem-2-changed@example.test', subject: 'b', text: 'b' });
+      const reused = await sendWithKey(bridge.apiKey, 'order-2002', {
+        from: 'app@sender.test',
+        to: 'idem-2-changed@example.test',
+        subject: 'b',
+        text: 'b',
+      });
       expect(reused.status).toBe(409);
       const body = (await reused.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
@@ -143,7 +167,10 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
       ].join('\r\n');
 
     it('answers 250 with the same id twice, delivers once, and strips the header', async () => {
-      const transport = submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password });
+      const transport = submissionTransport(h.platform.ports.smtp, {
+        user: bridge.smtp.username,
+        pass: bridge.smtp.password,
+      });
       try {
         const to = 'smtp-idem@example.test';
         const raw = rawMessage(to, 'sent twice, delivered once');
@@ -198,8 +225,14 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
         expect(data[i]).toEqual({ index: i, id: expect.stringMatching(/^msg_/) });
       }
       expect(new Set([data[0].id, data[2].id, data[4].id]).size).toBe(3);
-      expect(data[1]).toEqual({ index: 1, error: { code: 'VALIDATION_FAILED', message: expect.any(String), field: '[1].to[1]' } });
-      expect(data[3]).toEqual({ index: 3, error: { code: 'VALIDATION_FAILED', message: expect.any(String), field: '[3].foo' } });
+      expect(data[1]).toEqual({
+        index: 1,
+        error: { code: 'VALIDATION_FAILED', message: expect.any(String), field: '[1].to[1]' },
+      });
+      expect(data[3]).toEqual({
+        index: 3,
+        error: { code: 'VALIDATION_FAILED', message: expect.any(String), field: '[3].foo' },
+      });
 
       await waitFor(
         () => ['batch-0@example.test', 'batch-2@example.test', 'batch-4@example.test'].every((r) => copiesAt(r) === 1),
@@ -220,7 +253,11 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
       expect(empty.status).toBe(400);
       expect(((await empty.json()) as any).error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body' });
 
-      const tooMany = await post('/v1/send/batch', bridge.apiKey, Array.from({ length: 501 }, (_, i) => good(`many-${i}@example.test`)));
+      const tooMany = await post(
+        '/v1/send/batch',
+        bridge.apiKey,
+        Array.from({ length: 501 }, (_, i) => good(`many-${i}@example.test`)),
+      );
       expect(tooMany.status).toBe(400);
       expect(((await tooMany.json()) as any).error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'body' });
 
@@ -237,13 +274,21 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
 
     it('accepts exactly 500 messages', async () => {
       const jobsBefore = await h.platform.queuedJobs(poolId);
-      const res = await post('/v1/send/batch', bridge.apiKey, Array.from({ length: 500 }, (_, i) => good(`five-hundred-${i}@example.test`)));
+      const res = await post(
+        '/v1/send/batch',
+        bridge.apiKey,
+        Array.from({ length: 500 }, (_, i) => good(`five-hundred-${i}@example.test`)),
+      );
       expect(res.status).toBe(200);
       const { data } = (await res.json()) as { data: any[] };
       expect(data).toHaveLength(500);
       expect(data.every((d, i) => d.index === i && typeof d.id === 'string')).toBe(true);
       expect(await h.platform.queuedJobs(poolId)).toBe(jobsBefore + 500);
-      await waitFor(() => h.sink.messages.filter((m) => m.to[0]?.startsWith('five-hundred-')).length === 500, 60_000, '500 messages at the sink');
+      await waitFor(
+        () => h.sink.messages.filter((m) => m.to[0]?.startsWith('five-hundred-')).length === 500,
+        60_000,
+        '500 messages at the sink',
+      );
     }, 90_000);
 
     it('requires authentication (401)', async () => {
@@ -259,16 +304,31 @@ describe('idempotency keys (REST header, SMTP header) and POST /v1/send/batch', 
       const body = { from: 'app@sender.test', to: 'edge@example.test', subject: 's', text: 't' };
       const empty = await post('/v1/send', bridge.apiKey, body, { 'idempotency-key': '' });
       expect(empty.status).toBe(400);
-      expect(((await empty.json()) as any).error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'Idempotency-Key' });
-      const inMessage = await post('/v1/send', bridge.apiKey, { ...body, headers: { 'X-Bridgemail-Idempotency-Key': 'k1' } });
+      expect(((await empty.json()) as any).error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field: 'Idempotency-Key',
+      });
+      const inMessage = await post('/v1/send', bridge.apiKey, {
+        ...body,
+        headers: { 'X-Bridgemail-Idempotency-Key': 'k1' },
+      });
       expect(inMessage.status).toBe(400);
       expect(((await inMessage.json()) as any).error.field).toBe('headers.X-Bridgemail-Idempotency-Key');
     });
 
     it('replays a whole batch sent again with the same Idempotency-Key', async () => {
-      const batch = [0, 1, 2].map((i) => ({ from: 'app@sender.test', to: `batch-replay-${i}@example.test`, subject: 'b', text: String(i) }));
-      const first = (await (await post('/v1/send/batch', bridge.apiKey, batch, { 'idempotency-key': 'batch-7' })).json()) as any;
-      const second = (await (await post('/v1/send/batch', bridge.apiKey, batch, { 'idempotency-key': 'batch-7' })).json()) as any;
+      const batch = [0, 1, 2].map((i) => ({
+        from: 'app@sender.test',
+        to: `batch-replay-${i}@example.test`,
+        subject: 'b',
+        text: String(i),
+      }));
+      const first = (await (
+        await post('/v1/send/batch', bridge.apiKey, batch, { 'idempotency-key': 'batch-7' })
+      ).json()) as any;
+      const second = (await (
+        await post('/v1/send/batch', bridge.apiKey, batch, { 'idempotency-key': 'batch-7' })
+      ).json()) as any;
       expect(first.data.map((r: any) => r.id)).toEqual(second.data.map((r: any) => r.id));
       await flush('batch-replay-flush@example.test');
       for (let i = 0; i < 3; i++) expect(copiesAt(`batch-replay-${i}@example.test`)).toBe(1);

@@ -46,15 +46,22 @@ describe('idempotency claims survive the death of the request that made them', (
     attempt: 0,
     idem,
   });
-  const begin = (keys: IdempotencyKeys, key: string, messageId: string, fp = 'fp') => keys.begin('b1', key, fp, { messageId, isQueued });
-  const record = async (ref: string) => JSON.parse((await redis.get(ref)) ?? 'null') as { state: string; messageId: string } | null;
+  const begin = (keys: IdempotencyKeys, key: string, messageId: string, fp = 'fp') =>
+    keys.begin('b1', key, fp, { messageId, isQueued });
+  const record = async (ref: string) =>
+    JSON.parse((await redis.get(ref)) ?? 'null') as { state: string; messageId: string } | null;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-idem-'));
-    const url = process.env.REDIS_URL ?? (spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    const url =
+      process.env.REDIS_URL ??
+      (spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
     redis = new Redis(url, { maxRetriesPerRequest: null });
     const claims = new IdempotencyKeys(redis, prefix);
-    queues = new PoolQueues(redis, prefix, { maxBatch: 20, beforeBatch: (jobId, keyed) => claims.assignJob(jobId, keyed) });
+    queues = new PoolQueues(redis, prefix, {
+      maxBatch: 20,
+      beforeBatch: (jobId, keyed) => claims.assignJob(jobId, keyed),
+    });
   });
   afterAll(async () => {
     for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
@@ -134,7 +141,9 @@ describe('idempotency claims survive the death of the request that made them', (
     if (start.kind !== 'new') throw new Error('expected a new claim');
     await queues.enqueue({ ...job(first, start.ref), recipients: submission.recipients });
     const queuedOf = async (messageId: string) =>
-      (await streamEvents(redis, eventStreamKey(prefix))).filter((e) => e.messageId === messageId && e.type === 'queued');
+      (await streamEvents(redis, eventStreamKey(prefix))).filter(
+        (e) => e.messageId === messageId && e.type === 'queued',
+      );
     expect(await queuedOf(first)).toEqual([]);
     await expect(acceptMessage(deps, { ...submission, messageId: id() })).resolves.toBe(first);
     const events = await queuedOf(first);
@@ -171,7 +180,7 @@ describe('idempotency claims survive the death of the request that made them', (
     await expect(begin(keys, 'k-before-queue', id())).resolves.toEqual({ kind: 'replay', messageId: second });
   });
 
-  it('is answered from the worker\'s mark once the job is gone, and settled by the retry that finds it', async () => {
+  it("is answered from the worker's mark once the job is gone, and settled by the retry that finds it", async () => {
     const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
     const first = id();
     const start = await begin(keys, 'k-worker', first);
@@ -209,7 +218,8 @@ describe('idempotency claims survive the death of the request that made them', (
     const keys = new IdempotencyKeys(redis, prefix);
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => begin(keys, 'k-race', id())));
     expect(outcomes.filter((o) => o.status === 'fulfilled' && o.value.kind === 'new')).toHaveLength(1);
-    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
   });
 
   it('is marked taken by the delivery pass that first takes the message up', async () => {
@@ -218,7 +228,15 @@ describe('idempotency claims survive the death of the request that made them', (
     const connections = new ConnectionPool({ maxTransactions: 10, maxIdlePerKey: 1 });
     try {
       const pass = createMessagePass({
-        store: { getPool: async (poolId) => ({ id: poolId, name: 'p', ips: [{ ip: '127.0.0.2', weight: 1 }], createdAt: new Date(), deletedAt: null }) },
+        store: {
+          getPool: async (poolId) => ({
+            id: poolId,
+            name: 'p',
+            ips: [{ ip: '127.0.0.2', weight: 1 }],
+            createdAt: new Date(),
+            deletedAt: null,
+          }),
+        },
         events: new EventPublisher(redis, prefix),
         logger: createLogger({ level: 'silent' }),
         retry: { baseMs: 1000, maxMs: 1000, maxAgeMs: 60_000 },

@@ -25,13 +25,18 @@ describe('delivery workers in two processes share the per-IP limit', () => {
   let worker: ChildProcess;
   const workerLines: string[] = [];
   const dirs: string[] = [];
-  const shaping = JSON.stringify({ ip: { perSecond: 4, connections: 50 }, destination: { perSecond: 1000, connections: 50 } });
+  const shaping = JSON.stringify({
+    ip: { perSecond: 4, connections: 50 },
+    destination: { perSecond: 1000, connections: 50 },
+  });
 
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bridgemail-mp-'));
     dirs.push(dir);
     pg = await startTestPostgres();
-    const redisUrl = process.env.REDIS_URL ?? (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
+    const redisUrl =
+      process.env.REDIS_URL ??
+      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
     sink = await startSmtpSink();
     const shared = {
       REDIS_URL: redisUrl,
@@ -79,9 +84,18 @@ describe('delivery workers in two processes share the per-IP limit', () => {
   it('delivers from both processes and holds 4 msg/s per IP at the sink', async () => {
     const pool = await platform.createPool('shared-pool', ['127.0.0.2']);
     const bridge = await platform.createBridge('mp', pool.id);
-    await waitFor(() => workerLines.some((l) => l.includes('pool worker started') && l.includes(pool.id)), 20_000, 'worker process picks up the new Pool');
+    await waitFor(
+      () => workerLines.some((l) => l.includes('pool worker started') && l.includes(pool.id)),
+      20_000,
+      'worker process picks up the new Pool',
+    );
     for (let i = 0; i < 16; i++) {
-      const res = await platform.send(bridge.apiKey, { from: 'app@sender.test', to: `mp-${i}@example.test`, subject: 'mp', text: String(i) });
+      const res = await platform.send(bridge.apiKey, {
+        from: 'app@sender.test',
+        to: `mp-${i}@example.test`,
+        subject: 'mp',
+        text: String(i),
+      });
       expect(res.status).toBe(202);
     }
     await waitFor(() => sink.messages.length === 16, 30_000, '16 messages at the sink');

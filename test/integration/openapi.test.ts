@@ -48,7 +48,12 @@ const sendDeps = {
   maxMessageBytes: 10 * 1024 * 1024,
   maxRecipients: 50,
   messageIdDomain: 'bridgemail.test',
-  tracking: { tokens: new TrackingTokens(Buffer.alloc(32, 1)), events: { publish: async () => undefined }, logger: silent, scannerWindowMs: 0 },
+  tracking: {
+    tokens: new TrackingTokens(Buffer.alloc(32, 1)),
+    events: { publish: async () => undefined },
+    logger: silent,
+    scannerWindowMs: 0,
+  },
 } as unknown as SendAppDeps;
 
 /** The routers an app mounted with `app.use(router.routes())`: `@koa/router` tags that dispatcher with `.router`. */
@@ -88,19 +93,31 @@ function documentedRoutes(doc: OpenApiDocument): string[] {
 
 function operations(doc: OpenApiDocument): [string, Operation][] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op as Operation] as [string, Operation]),
+    Object.entries(item).map(
+      ([method, op]) => [`${method.toUpperCase()} ${path}`, op as Operation] as [string, Operation],
+    ),
   );
 }
 
-async function fetchDocument(baseUrl: string): Promise<{ status: number; contentType: string | null; doc: OpenApiDocument }> {
+async function fetchDocument(
+  baseUrl: string,
+): Promise<{ status: number; contentType: string | null; doc: OpenApiDocument }> {
   const res = await fetch(`${baseUrl}/openapi.json`); // no Authorization header
-  return { status: res.status, contentType: res.headers.get('content-type'), doc: (await res.json()) as OpenApiDocument };
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    doc: (await res.json()) as OpenApiDocument,
+  };
 }
 
 describe('each port serves an OpenAPI 3.1 document of exactly its routes', () => {
   const h = useHarness();
   const ports = {
-    admin: { url: () => h.platform.urls.admin, app: () => createAdminApp(adminDeps), prefix: /^\/(admin\/v1|console\/api)\// },
+    admin: {
+      url: () => h.platform.urls.admin,
+      app: () => createAdminApp(adminDeps),
+      prefix: /^\/(admin\/v1|console\/api)\//,
+    },
     api: { url: () => h.platform.urls.api, app: () => createSendApp(sendDeps), prefix: /^\/(v1|t)\// },
   };
   const docs = {} as Record<keyof typeof ports, OpenApiDocument>;
@@ -131,8 +148,14 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
         const documented = documentedRoutes(docs[name]);
         expect(new Set(registered).size, 'no route registered twice').toBe(registered.length);
         expect(registered).toContain('GET /openapi.json');
-        expect(registered.filter((r) => !documented.includes(r)), 'registered but not documented').toEqual([]);
-        expect(documented.filter((r) => !registered.includes(r)), 'documented but not registered').toEqual([]);
+        expect(
+          registered.filter((r) => !documented.includes(r)),
+          'registered but not documented',
+        ).toEqual([]);
+        expect(
+          documented.filter((r) => !registered.includes(r)),
+          'documented but not registered',
+        ).toEqual([]);
         expect(documented).toEqual(registered);
         for (const r of registered) {
           if (r !== 'GET /openapi.json') expect(ports[name].prefix.test(r.split(' ')[1]!), r).toBe(true);
@@ -149,7 +172,10 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
           expect(Array.isArray(op.security), `${route} states its security`).toBe(true);
 
           const statuses = Object.keys(op.responses ?? {});
-          expect(statuses.filter((s) => /^[23]\d\d$/.test(s)), `${route} 2xx/3xx responses`).not.toHaveLength(0);
+          expect(
+            statuses.filter((s) => /^[23]\d\d$/.test(s)),
+            `${route} 2xx/3xx responses`,
+          ).not.toHaveLength(0);
           for (const [status, response] of Object.entries(op.responses ?? {})) {
             expect(response.description?.trim(), `${route} ${status} description`).toBeTruthy();
             if (Number(status) >= 400) {
@@ -163,7 +189,10 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
           if (op.requestBody) {
             const content = op.requestBody.content ?? {};
             const types = Object.keys(content);
-            expect(types.some((t) => ['application/json', 'multipart/form-data', 'text/csv'].includes(t)), `${route} body content types ${types}`).toBe(true);
+            expect(
+              types.some((t) => ['application/json', 'multipart/form-data', 'text/csv'].includes(t)),
+              `${route} body content types ${types}`,
+            ).toBe(true);
             for (const t of types) expect(content[t]?.schema, `${route} ${t} schema`).toEqual(expect.any(Object));
           }
 
@@ -180,7 +209,9 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
           const [method, path] = route.split(' ') as [string, string];
           const res = await fetch(`${base}${path.replace(/\{[^}]+\}/g, 'x')}`, {
             method,
-            ...(method === 'GET' || method === 'DELETE' ? {} : { headers: { 'content-type': 'application/json' }, body: '{}' }),
+            ...(method === 'GET' || method === 'DELETE'
+              ? {}
+              : { headers: { 'content-type': 'application/json' }, body: '{}' }),
           });
           await res.arrayBuffer();
           if (op.security?.length) expect(res.status, `${route} without a token`).toBe(401);

@@ -21,7 +21,9 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 describe('ops endpoints: health, readiness, Prometheus metrics', () => {
   // The first attempt to greylisted addresses is deferred, the second delivered.
-  const h = useHarness({}, (rcpt, n) => (rcpt.startsWith('grey') && n === 1 ? { code: 451, message: '4.7.1 Greylisted, try again later' } : undefined));
+  const h = useHarness({}, (rcpt, n) =>
+    rcpt.startsWith('grey') && n === 1 ? { code: 451, message: '4.7.1 Greylisted, try again later' } : undefined,
+  );
   const ops = (path: string) => fetch(`http://127.0.0.1:${h.platform.ports.ops}${path}`);
 
   it('answers /healthz and /readyz with every dependency checked', async () => {
@@ -31,7 +33,10 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
     expect(await health.json()).toEqual({ status: 'ok', roles: ['all'] });
     const ready = await ops('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok', clickhouse: 'ok', 'source-ips': 'ok' } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { redis: 'ok', database: 'ok', clickhouse: 'ok', 'source-ips': 'ok' },
+    });
     expect((await ops('/nope')).status).toBe(404);
     expect((await ops('/metrics')).headers.get('content-type')).toMatch(/^text\/plain/);
   });
@@ -40,7 +45,9 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
     const pool = await h.platform.createPool('ops', ['127.0.0.2']);
     const bridge = await h.platform.createBridge('ops', pool.id);
     for (const to of ['a@ok.example', 'b@ok.example', 'grey@slow.example']) {
-      expect((await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'ops', text: 'hi' })).status).toBe(202);
+      expect(
+        (await h.platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'ops', text: 'hi' })).status,
+      ).toBe(202);
     }
     await waitFor(() => h.sink.messages.length >= 3, 30_000, 'three messages at the sink');
     const text = await waitFor(
@@ -58,7 +65,9 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
       expect(sample(text, 'bridgemail_queue_jobs', { queue: `pool-${pool.id}`, state })).toBe(0);
     }
     expect(sample(text, 'bridgemail_queue_jobs', { queue: 'webhooks', state: 'waiting' })).toBe(0);
-    expect(sample(text, 'bridgemail_event_backlog', { reader: 'analytics-writer', kind: 'pending' })).toEqual(expect.any(Number));
+    expect(sample(text, 'bridgemail_event_backlog', { reader: 'analytics-writer', kind: 'pending' })).toEqual(
+      expect.any(Number),
+    );
     expect(text).toMatch(/^bridgemail_process_resident_memory_bytes\{roles="all"\} \d+/m);
     expect(text).toMatch(/^bridgemail_nodejs_eventloop_lag_p99_seconds\{roles="all"\}/m);
   });
@@ -67,7 +76,10 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
 describe('bridgemail start --role', () => {
   const run = (args: string[], env: Record<string, string>) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(process.execPath, [BIN, 'start', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'start', ...args], {
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -91,7 +103,9 @@ describe('bridgemail start --role', () => {
         DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       });
       expect(noClickHouse.code).toBe(1);
-      expect(noClickHouse.stdout).toContain('role ingress,worker needs CLICKHOUSE_URL: embedded chDB serves the analytics process only');
+      expect(noClickHouse.stdout).toContain(
+        'role ingress,worker needs CLICKHOUSE_URL: embedded chDB serves the analytics process only',
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -6,7 +6,6 @@ import { waitFor } from '../support/wait.js';
 describe('two Bridges on two Pools', () => {
   const h = useHarness();
 
-
   it('sends each Bridge only from its own Pool and counts only its own mail', async () => {
     const poolA = await h.platform.createPool('pool-a', ['127.0.0.2', '127.0.0.3']);
     const poolB = await h.platform.createPool('pool-b', ['127.0.0.4', '127.0.0.5']);
@@ -19,7 +18,10 @@ describe('two Bridges on two Pools', () => {
     };
     for (let i = 0; i < 6; i++) await sendRest(bridgeA.apiKey, `a${i}@example.test`);
     for (let i = 0; i < 4; i++) await sendRest(bridgeB.apiKey, `b${i}@example.test`);
-    const smtpB = submissionTransport(h.platform.ports.smtp, { user: bridgeB.smtp.username, pass: bridgeB.smtp.password });
+    const smtpB = submissionTransport(h.platform.ports.smtp, {
+      user: bridgeB.smtp.username,
+      pass: bridgeB.smtp.password,
+    });
     await smtpB.sendMail({ from: 'app@sender.test', to: 'b-smtp@example.test', subject: 'hi', text: 'hello' });
 
     await waitFor(() => h.sink.messages.length >= 11, 20_000, '11 messages at the sink');
@@ -32,14 +34,22 @@ describe('two Bridges on two Pools', () => {
     expect(fromA.size).toBeGreaterThan(0);
     expect(fromB.size).toBeGreaterThan(0);
 
-    const statsA = await waitFor(async () => {
-      const s = await h.platform.stats(bridgeA.id);
-      return s.delivered === 6 ? s : undefined;
-    }, 20_000, 'stats of A');
-    const statsB = await waitFor(async () => {
-      const s = await h.platform.stats(bridgeB.id);
-      return s.delivered === 5 ? s : undefined;
-    }, 20_000, 'stats of B');
+    const statsA = await waitFor(
+      async () => {
+        const s = await h.platform.stats(bridgeA.id);
+        return s.delivered === 6 ? s : undefined;
+      },
+      20_000,
+      'stats of A',
+    );
+    const statsB = await waitFor(
+      async () => {
+        const s = await h.platform.stats(bridgeB.id);
+        return s.delivered === 5 ? s : undefined;
+      },
+      20_000,
+      'stats of B',
+    );
     expect(statsA).toMatchObject({ sent: 6, delivered: 6, bounced: 0 });
     expect(statsB).toMatchObject({ sent: 5, delivered: 5, bounced: 0 });
   });

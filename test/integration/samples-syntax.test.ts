@@ -87,7 +87,10 @@ describe('code samples parse in their own language', () => {
   });
 
   it('the PHP samples have the curl extension they need', async () => {
-    const { stdout } = await run('php', ['-r', 'echo function_exists("curl_init") && class_exists("CURLFile") ? "yes" : "no";']);
+    const { stdout } = await run('php', [
+      '-r',
+      'echo function_exists("curl_init") && class_exists("CURLFile") ? "yes" : "no";',
+    ]);
     expect(stdout).toBe('yes');
   });
 });

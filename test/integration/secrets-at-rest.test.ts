@@ -28,12 +28,19 @@ describe('secrets are encrypted at rest', () => {
       secrets.push(bridge.apiKey, bridge.smtp.password);
       const rotated = (await platform.admin('POST', `/admin/v1/bridges/${bridge.id}/rotate`, { what: 'both' })).body;
       secrets.push(rotated.apiKey, rotated.smtp.password);
-      const hook = await platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, { url: 'http://127.0.0.1:9/hook', eventTypes: ['delivered'] });
+      const hook = await platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, {
+        url: 'http://127.0.0.1:9/hook',
+        eventTypes: ['delivered'],
+      });
       expect(hook.status).toBe(201);
       secrets.push(hook.body.secret);
     }
-    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect((await platform.admin('POST', '/admin/v1/domains', { domain: 'rest.example', privateKey: pem })).status).toBe(201);
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    expect(
+      (await platform.admin('POST', '/admin/v1/domains', { domain: 'rest.example', privateKey: pem })).status,
+    ).toBe(201);
     // The PEM's base64 body lines, any of which would betray the key.
     secrets.push(...pem.split('\n').filter((l) => l.length > 40 && !l.startsWith('-----')));
 
@@ -48,11 +55,17 @@ describe('secrets are encrypted at rest', () => {
     }
     let dump = '';
     try {
-      const { rows: tables } = await sql.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'");
-      expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['bridges', 'webhooks', 'domains', 'audit_log']));
+      const { rows: tables } = await sql.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      expect(tables.map((t) => t.table_name)).toEqual(
+        expect.arrayContaining(['bridges', 'webhooks', 'domains', 'audit_log']),
+      );
       for (const { table_name } of tables) {
         const { rows } = await sql.query(`SELECT * FROM "${table_name}"`);
-        dump += JSON.stringify(rows, (_k, v: unknown) => (Buffer.isBuffer(v) || v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+        dump += JSON.stringify(rows, (_k, v: unknown) =>
+          Buffer.isBuffer(v) || v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+        );
       }
     } finally {
       await sql.close();

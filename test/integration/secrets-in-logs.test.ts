@@ -130,12 +130,17 @@ describe('no secret in the logs of a full run at debug level', () => {
     const pool = await p.createPool('secrets', ['127.0.0.2']);
     const a = await p.createBridge('secrets-a', pool.id, { trackOpens: true, trackClicks: true });
     const b = await p.createBridge('secrets-b', pool.id);
-    for (const [name, br] of [['A', a], ['B', b]] as const) {
+    for (const [name, br] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       secrets.addPassword(`Bridge ${name} SMTP password (first)`, br.smtp.username, br.smtp.password);
       secrets.add(`Bridge ${name} API key (first)`, br.apiKey);
       expect((await p.admin('GET', `/admin/v1/bridges/${br.id}`)).body.apiKey).toBe(br.apiKey);
       for (const format of ['env', 'json', 'txt']) {
-        const file = await fetch(`${p.urls.admin}/admin/v1/bridges/${br.id}/credentials-file?format=${format}`, { headers: { authorization: `Bearer ${p.adminToken}` } });
+        const file = await fetch(`${p.urls.admin}/admin/v1/bridges/${br.id}/credentials-file?format=${format}`, {
+          headers: { authorization: `Bearer ${p.adminToken}` },
+        });
         expect(file.status).toBe(200);
         expect(await file.text()).toContain(br.smtp.password);
       }
@@ -143,13 +148,20 @@ describe('no secret in the logs of a full run at debug level', () => {
     }
 
     // A DKIM key we know (imported), so its material can be looked for; and a generated one.
-    const dkim = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const dkim = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     secrets.addPem('DKIM private key (imported)', dkim);
-    expect((await p.admin('POST', '/admin/v1/domains', { domain: 'sender.test', selector: 'bm1', privateKey: dkim })).status).toBe(201);
+    expect(
+      (await p.admin('POST', '/admin/v1/domains', { domain: 'sender.test', selector: 'bm1', privateKey: dkim })).status,
+    ).toBe(201);
     expect((await p.admin('POST', '/admin/v1/domains', { domain: 'other-sender.test' })).status).toBe(201);
 
     // A webhook on Bridge A: its signing secret signs every delivery below.
-    const created = await p.admin('POST', `/admin/v1/bridges/${a.id}/webhooks`, { url: hookUrl, eventTypes: ['queued', 'delivered', 'clicked', 'opened'] });
+    const created = await p.admin('POST', `/admin/v1/bridges/${a.id}/webhooks`, {
+      url: hookUrl,
+      eventTypes: ['queued', 'delivered', 'clicked', 'opened'],
+    });
     expect(created.status).toBe(201);
     secrets.add('webhook signing secret', created.body.secret);
 
@@ -160,7 +172,10 @@ describe('no secret in the logs of a full run at debug level', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const hookPassword = `hookpw-${randomBytes(16).toString('hex')}`;
     secrets.add(WEBHOOK_URL_PASSWORD, hookPassword);
-    const withCreds = await p.admin('POST', `/admin/v1/bridges/${a.id}/webhooks`, { url: `http://hookuser:${hookPassword}@127.0.0.1:${closedPort}/hooks`, eventTypes: ['queued'] });
+    const withCreds = await p.admin('POST', `/admin/v1/bridges/${a.id}/webhooks`, {
+      url: `http://hookuser:${hookPassword}@127.0.0.1:${closedPort}/hooks`,
+      eventTypes: ['queued'],
+    });
     // Refusing such a URL is fine too; accepted, its deliveries fail and are logged below.
     if (withCreds.status === 400) expect(withCreds.body.error.field).toBe('url');
     else {
@@ -182,7 +197,13 @@ describe('no secret in the logs of a full run at debug level', () => {
       fetch(`${p.urls.api}/v1/send`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from: 'Shop <shop@sender.test>', to, subject: 'receipt', text: 'thanks', html: '<p>Thanks, <a href="https://shop.example/order">your order</a></p>' }),
+        body: JSON.stringify({
+          from: 'Shop <shop@sender.test>',
+          to,
+          subject: 'receipt',
+          text: 'thanks',
+          html: '<p>Thanks, <a href="https://shop.example/order">your order</a></p>',
+        }),
       });
     expect((await send(rotatedA.apiKey, 'rest@example.test')).status).toBe(202);
     delivered.push('rest@example.test');
@@ -198,23 +219,59 @@ describe('no secret in the logs of a full run at debug level', () => {
     secrets.add('wrong API key (attempt)', wrongKey);
     expect((await send(wrongKey, 'wrong-key@example.test')).status).toBe(401);
     // A key in the wrong header form, and as a query string: still never logged.
-    expect((await fetch(`${p.urls.api}/v1/send?api_key=${rotatedA.apiKey}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`x:${rotatedA.apiKey}`).toString('base64')}` } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${p.urls.api}/v1/send?api_key=${rotatedA.apiKey}`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`x:${rotatedA.apiKey}`).toString('base64')}` },
+        })
+      ).status,
+    ).toBe(401);
     secrets.add('Bridge A API key (rotated, Basic)', Buffer.from(`x:${rotatedA.apiKey}`).toString('base64'));
 
     // SMTP: AUTH PLAIN (587 STARTTLS and 465) and AUTH LOGIN with the current passwords.
-    const info1 = await smtp(rotatedA.smtp.username, rotatedA.smtp.password, 'PLAIN').sendMail({ from: 'shop@sender.test', to: 'smtp-plain@example.test', subject: 's', text: 't' });
+    const info1 = await smtp(rotatedA.smtp.username, rotatedA.smtp.password, 'PLAIN').sendMail({
+      from: 'shop@sender.test',
+      to: 'smtp-plain@example.test',
+      subject: 's',
+      text: 't',
+    });
     expect(info1.response).toMatch(/^250 /);
-    const info2 = await smtp(rotatedB.smtp.username, rotatedB.smtp.password, 'LOGIN').sendMail({ from: 'app@other-sender.test', to: 'smtp-login@example.test', subject: 's', text: 't' });
+    const info2 = await smtp(rotatedB.smtp.username, rotatedB.smtp.password, 'LOGIN').sendMail({
+      from: 'app@other-sender.test',
+      to: 'smtp-login@example.test',
+      subject: 's',
+      text: 't',
+    });
     expect(info2.response).toMatch(/^250 /);
-    const info3 = await smtp(rotatedA.smtp.username, rotatedA.smtp.password, 'PLAIN', true).sendMail({ from: 'shop@sender.test', to: 'smtps@example.test', subject: 's', text: 't' });
+    const info3 = await smtp(rotatedA.smtp.username, rotatedA.smtp.password, 'PLAIN', true).sendMail({
+      from: 'shop@sender.test',
+      to: 'smtps@example.test',
+      subject: 's',
+      text: 't',
+    });
     expect(info3.response).toMatch(/^250 /);
     delivered.push('smtp-plain@example.test', 'smtp-login@example.test', 'smtps@example.test');
 
     // SMTP: failed logins — old passwords, near-miss and random wrong passwords, both mechanisms.
     const wrong = [`${rotatedA.smtp.password}x`, `wrong-${randomBytes(18).toString('base64url')}`];
     wrong.forEach((w, i) => secrets.addPassword(`wrong SMTP password ${i + 1} (attempt)`, rotatedA.smtp.username, w));
-    await expect(smtp(rotatedA.smtp.username, wrong[0]!, 'PLAIN').sendMail({ from: 'shop@sender.test', to: 'x@example.test', subject: 's', text: 't' })).rejects.toThrow(/535/);
-    await expect(smtp(rotatedA.smtp.username, a.smtp.password, 'LOGIN').sendMail({ from: 'shop@sender.test', to: 'x@example.test', subject: 's', text: 't' })).rejects.toThrow(/535/);
+    await expect(
+      smtp(rotatedA.smtp.username, wrong[0]!, 'PLAIN').sendMail({
+        from: 'shop@sender.test',
+        to: 'x@example.test',
+        subject: 's',
+        text: 't',
+      }),
+    ).rejects.toThrow(/535/);
+    await expect(
+      smtp(rotatedA.smtp.username, a.smtp.password, 'LOGIN').sendMail({
+        from: 'shop@sender.test',
+        to: 'x@example.test',
+        subject: 's',
+        text: 't',
+      }),
+    ).rejects.toThrow(/535/);
     {
       const d = await dialog();
       expect(await d.command(`AUTH PLAIN ${authPlain(rotatedA.smtp.username, wrong[1]!)}`)).toMatch(/^535/);
@@ -225,22 +282,39 @@ describe('no secret in the logs of a full run at debug level', () => {
       expect(await d.command(Buffer.from(rotatedA.smtp.username).toString('base64'))).toMatch(/^334/);
       expect(await d.command(Buffer.from(wrong[1]!).toString('base64'))).toMatch(/^535/);
       // A malformed PLAIN blob that still carries the password.
-      expect(await d.command(`AUTH PLAIN ${Buffer.from(`${rotatedA.smtp.password}`).toString('base64')}`)).toMatch(/^5/);
+      expect(await d.command(`AUTH PLAIN ${Buffer.from(`${rotatedA.smtp.password}`).toString('base64')}`)).toMatch(
+        /^5/,
+      );
       // And finally the right one on the same connection.
-      expect(await d.command(`AUTH PLAIN ${authPlain(rotatedA.smtp.username, rotatedA.smtp.password)}`)).toMatch(/^235/);
+      expect(await d.command(`AUTH PLAIN ${authPlain(rotatedA.smtp.username, rotatedA.smtp.password)}`)).toMatch(
+        /^235/,
+      );
       d.close();
     }
 
     // Console: a failed and a good login, a change with the session cookie and its CSRF token.
     const wrongToken = randomBytes(32).toString('hex');
     secrets.add('wrong admin token (attempt)', wrongToken);
-    const failedLogin = await fetch(`${p.urls.admin}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: wrongToken }) });
+    const failedLogin = await fetch(`${p.urls.admin}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: wrongToken }),
+    });
     expect(failedLogin.status).toBe(401);
-    expect((await fetch(`${p.urls.admin}/admin/v1/pools`, { headers: { authorization: `Bearer ${wrongToken}` } })).status).toBe(401);
-    const login = await fetch(`${p.urls.admin}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: p.adminToken }) });
+    expect(
+      (await fetch(`${p.urls.admin}/admin/v1/pools`, { headers: { authorization: `Bearer ${wrongToken}` } })).status,
+    ).toBe(401);
+    const login = await fetch(`${p.urls.admin}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: p.adminToken }),
+    });
     expect(login.status).toBe(200);
     const session = (await login.json()) as { csrfToken: string };
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('bm_session='))!.split(';')[0]!;
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('bm_session='))!
+      .split(';')[0]!;
     secrets.add('console session cookie', cookie.slice('bm_session='.length));
     secrets.add('console CSRF token', session.csrfToken);
     const viaConsole = await fetch(`${p.urls.admin}/admin/v1/suppressions`, {
@@ -249,25 +323,58 @@ describe('no secret in the logs of a full run at debug level', () => {
       body: JSON.stringify({ address: 'console-added@example.test' }),
     });
     expect(viaConsole.status).toBe(201);
-    expect((await fetch(`${p.urls.admin}/admin/v1/suppressions`, { method: 'POST', headers: { cookie, 'x-csrf-token': 'wrong', 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${p.urls.admin}/admin/v1/suppressions`, {
+          method: 'POST',
+          headers: { cookie, 'x-csrf-token': 'wrong', 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(403);
     expect((await fetch(`${p.urls.admin}/admin/v1/bridges/${a.id}`, { headers: { cookie } })).status).toBe(200);
 
     // Everything delivered (signed with DKIM, tracked), a click followed, webhooks signed and sent.
-    await waitFor(() => delivered.every((to) => h.sink.messages.some((m) => m.to.includes(to))), 30_000, 'every message at the sink');
+    await waitFor(
+      () => delivered.every((to) => h.sink.messages.some((m) => m.to.includes(to))),
+      30_000,
+      'every message at the sink',
+    );
     const rest = h.sink.messages.find((m) => m.to.includes('rest@example.test'))!;
     expect(rest.raw.toString()).toMatch(/^DKIM-Signature: .*d=sender\.test/m);
-    const link = /href="([^"]*\/t\/c\/[^"]+)"/.exec(rest.raw.toString().replace(/=\r\n/g, '').replace(/=3D/g, '='))?.[1];
+    const link = /href="([^"]*\/t\/c\/[^"]+)"/.exec(
+      rest.raw.toString().replace(/=\r\n/g, '').replace(/=3D/g, '='),
+    )?.[1];
     expect(link).toBeDefined();
-    expect((await fetch(link!, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } })).status).toBe(302);
-    await waitFor(() => hooks.some((x) => x.body.includes('"clicked"')) && hooks.some((x) => x.body.includes('"delivered"')), 30_000, 'webhook deliveries');
+    expect(
+      (
+        await fetch(link!, {
+          redirect: 'manual',
+          headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' },
+        })
+      ).status,
+    ).toBe(302);
+    await waitFor(
+      () => hooks.some((x) => x.body.includes('"clicked"')) && hooks.some((x) => x.body.includes('"delivered"')),
+      30_000,
+      'webhook deliveries',
+    );
     expect(hooks.every((x) => typeof x.headers['bridgemail-signature'] === 'string')).toBe(true);
-    if (withCreds.status === 201) await waitFor(() => p.logs.some((l) => l.includes('webhook delivery failed')), 30_000, 'a failed webhook delivery logged');
+    if (withCreds.status === 201)
+      await waitFor(
+        () => p.logs.some((l) => l.includes('webhook delivery failed')),
+        30_000,
+        'a failed webhook delivery logged',
+      );
 
     // The logs are real and cover what ran (debug level).
     const logs = p.logs;
     const text = logs.join('');
-    for (const expected of ['"msg":"accepted"', '"msg":"console login"', '"msg":"control-plane change"', '"level":20']) expect(text).toContain(expected);
-    console.log(`[secrets-in-logs] ${secrets.entries.length} secret forms looked for in ${logs.length} log lines (${text.length} chars)`);
+    for (const expected of ['"msg":"accepted"', '"msg":"console login"', '"msg":"control-plane change"', '"level":20'])
+      expect(text).toContain(expected);
+    console.log(
+      `[secrets-in-logs] ${secrets.entries.length} secret forms looked for in ${logs.length} log lines (${text.length} chars)`,
+    );
 
     ran = true;
   }, 120_000);

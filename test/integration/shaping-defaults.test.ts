@@ -19,7 +19,12 @@ describe('default shaping policy and throttling reports', () => {
   it(`delivers a burst of ${BURST} messages to one provider without any job waiting for a rate token`, async () => {
     const pool = await h.platform.createPool('defaults', ['127.0.0.2']);
     const bridge = await h.platform.createBridge('defaults', pool.id);
-    const messages = Array.from({ length: BURST }, (_, i) => ({ from: 'shop@sender.test', to: `burst-${i}@gmail.test`, subject: `Order ${i}`, text: 'Thanks.' }));
+    const messages = Array.from({ length: BURST }, (_, i) => ({
+      from: 'shop@sender.test',
+      to: `burst-${i}@gmail.test`,
+      subject: `Order ${i}`,
+      text: 'Thanks.',
+    }));
     const res = await fetch(`${h.platform.urls.api}/v1/send/batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${bridge.apiKey}`, 'content-type': 'application/json' },
@@ -35,7 +40,9 @@ describe('default shaping policy and throttling reports', () => {
     expect(counts.filter((c) => c.reason !== 'destination-connections' && c.reason !== 'ip-connections')).toEqual([]);
     const metrics = await (await fetch(`http://127.0.0.1:${h.platform.ports.ops}/metrics`)).text();
     expect(metrics).toContain('# TYPE bridgemail_shaping_throttled_total counter');
-    expect(metrics).not.toMatch(/bridgemail_shaping_throttled_total\{[^}]*reason="(ip-rate|ip-hourly|destination-rate)"/);
+    expect(metrics).not.toMatch(
+      /bridgemail_shaping_throttled_total\{[^}]*reason="(ip-rate|ip-hourly|destination-rate)"/,
+    );
   });
 
   it('with a rate set for one provider, logs its throttling at info once and each delayed pass at debug, and counts it', async () => {
@@ -45,18 +52,33 @@ describe('default shaping policy and throttling reports', () => {
     const bridge = await h.platform.createBridge('rated', pool.id);
     const logsBefore = h.platform.logs.length;
     for (let i = 0; i < 8; i++) {
-      const res = await h.platform.send(bridge.apiKey, { from: 'shop@sender.test', to: `rated-${i}@gmail.test`, subject: 's', text: 't' });
+      const res = await h.platform.send(bridge.apiKey, {
+        from: 'shop@sender.test',
+        to: `rated-${i}@gmail.test`,
+        subject: 's',
+        text: 't',
+      });
       expect(res.status).toBe(202);
     }
-    await waitFor(() => h.sink.messages.filter((m) => m.to.some((to) => to.startsWith('rated-'))).length === 8, 30_000, '8 rated messages');
+    await waitFor(
+      () => h.sink.messages.filter((m) => m.to.some((to) => to.startsWith('rated-'))).length === 8,
+      30_000,
+      '8 rated messages',
+    );
 
-    const lines = h.platform.logs.slice(logsBefore).map((l) => JSON.parse(l) as { level: number; msg: string; ip?: string; reason?: string; outcomes?: object });
+    const lines = h.platform.logs
+      .slice(logsBefore)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; ip?: string; reason?: string; outcomes?: object });
     const started = lines.filter((l) => l.msg === 'shaping started throttling');
     expect(started.map((l) => [l.level, l.ip, l.reason])).toEqual([[30, '127.0.0.3', 'destination-rate']]);
-    const delayedPasses = lines.filter((l) => l.msg === 'delivery attempt' && Object.keys(l.outcomes ?? {}).join() === 'throttled');
+    const delayedPasses = lines.filter(
+      (l) => l.msg === 'delivery attempt' && Object.keys(l.outcomes ?? {}).join() === 'throttled',
+    );
     expect(delayedPasses.length).toBeGreaterThan(0);
     expect(delayedPasses.filter((l) => l.level !== 20)).toEqual([]);
     const metrics = await (await fetch(`http://127.0.0.1:${h.platform.ports.ops}/metrics`)).text();
-    expect(metrics).toMatch(/bridgemail_shaping_throttled_total\{[^}]*ip="127\.0\.0\.3",rollup="127\.0\.0\.1",reason="destination-rate"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(
+      /bridgemail_shaping_throttled_total\{[^}]*ip="127\.0\.0\.3",rollup="127\.0\.0\.1",reason="destination-rate"[^}]*\} [1-9]/,
+    );
   });
 });

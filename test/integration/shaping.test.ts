@@ -83,15 +83,19 @@ describe('delivery shaping against a real redis-server', () => {
     expect(grants(burst)).toBe(20);
     for (const r of burst) if (!r.granted) expect(r.reason).toBe('destination-connections');
     const counted = async () => (await readThrottleCounts(redis, prefix)).filter((c) => c.ip === ip);
-    expect(await waitFor(async () => ((await counted())[0]?.count === 10 ? counted() : undefined), 5000, 'refusals counted')).toEqual([
-      { ip, rollup: 'google.com', reason: 'destination-connections', count: 10 },
-    ]);
+    expect(
+      await waitFor(async () => ((await counted())[0]?.count === 10 ? counted() : undefined), 5000, 'refusals counted'),
+    ).toEqual([{ ip, rollup: 'google.com', reason: 'destination-connections', count: 10 }]);
     for (const r of burst) if (r.granted) await r.release();
   });
 
   it('lets an acquire refused for a full connection set wait for a slot released in this process', async () => {
     const redis = connect();
-    const s = shaper({ ...OPEN, destination: { perSecond: 10_000, connections: 2 } }, { connectionWaitMs: 60_000, connectionRetryMs: 60_000 }, redis);
+    const s = shaper(
+      { ...OPEN, destination: { perSecond: 10_000, connections: 2 } },
+      { connectionWaitMs: 60_000, connectionRetryMs: 60_000 },
+      redis,
+    );
     const ip = freshIp();
     const held = await Promise.all([s.acquire(ip, 'google.com'), s.acquire(ip, 'google.com')]);
     expect(grants(held)).toBe(2);
@@ -103,7 +107,11 @@ describe('delivery shaping against a real redis-server', () => {
     for (const r of handed) if (r.granted) await r.release();
     expect((await readThrottleCounts(redis, prefix)).filter((c) => c.ip === ip)).toEqual([]);
     // Nothing released within the wait: refused after it, and counted.
-    const short = shaper({ ...OPEN, destination: { perSecond: 10_000, connections: 1 } }, { connectionWaitMs: 100 }, redis);
+    const short = shaper(
+      { ...OPEN, destination: { perSecond: 10_000, connections: 1 } },
+      { connectionWaitMs: 100 },
+      redis,
+    );
     const first = await short.acquire(ip, 'yahoo.com');
     expect(await short.acquire(ip, 'yahoo.com')).toMatchObject({ granted: false, reason: 'destination-connections' });
     if (first.granted) await first.release();
@@ -125,7 +133,9 @@ describe('delivery shaping against a real redis-server', () => {
     for (let i = 0; i < 3; i++) results.push(await s.acquire(ip, 'google.com'));
     expect(grants(results)).toBe(4);
     const infos = lines.filter((l) => l.level === 30);
-    expect(infos.map((l) => [l.msg, l.ip, l.rollup, l.reason])).toEqual([['shaping started throttling', ip, 'yahoo.com', 'destination-rate']]);
+    expect(infos.map((l) => [l.msg, l.ip, l.rollup, l.reason])).toEqual([
+      ['shaping started throttling', ip, 'yahoo.com', 'destination-rate'],
+    ]);
     expect(lines.filter((l) => l.level === 20 && l.msg === 'shaping throttled')).toHaveLength(3);
   });
 
@@ -195,7 +205,11 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('limits concurrent connections per IP and per destination, and frees them on release', async () => {
-    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 2 }, destination: { perSecond: 10_000, connections: 1 } });
+    const s = shaper({
+      ...OPEN,
+      ip: { ...OPEN.ip, connections: 2 },
+      destination: { perSecond: 10_000, connections: 1 },
+    });
     const ip = freshIp();
     const a = await s.acquire(ip, 'google.com');
     expect(await s.acquire(ip, 'google.com')).toMatchObject({ granted: false, reason: 'destination-connections' });
@@ -233,13 +247,15 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('coalesces a burst of acquires in one tick without granting more than any limit allows', async () => {
-    const burst = (s: Shaper, ip: string, rollup: string, n: number) => Promise.all(Array.from({ length: n }, () => s.acquire(ip, rollup)));
+    const burst = (s: Shaper, ip: string, rollup: string, n: number) =>
+      Promise.all(Array.from({ length: n }, () => s.acquire(ip, rollup)));
     // Connections: 30 at once, 7 slots.
     const conns = shaper({ ...OPEN, ip: { ...OPEN.ip, connections: 7 } });
     const ipA = freshIp();
     const first = await burst(conns, ipA, 'example.com', 30);
     expect(grants(first)).toBe(7);
-    for (const r of first.filter((x) => !x.granted)) expect(r).toMatchObject({ granted: false, reason: 'ip-connections' });
+    for (const r of first.filter((x) => !x.granted))
+      expect(r).toMatchObject({ granted: false, reason: 'ip-connections' });
     await Promise.all(first.map((r) => (r.granted ? r.release() : undefined)));
     expect(grants(await burst(conns, ipA, 'example.com', 30))).toBe(7);
     // Rate: a bucket of 5 tokens, 12 at once; the refusals spend nothing.
@@ -247,10 +263,19 @@ describe('delivery shaping against a real redis-server', () => {
     const ipB = freshIp();
     const rated = await burst(rate, ipB, 'example.com', 12);
     expect(grants(rated)).toBe(5);
-    expect(rated.filter((r) => !r.granted).every((r) => !r.granted && r.reason === 'ip-rate' && r.retryInMs > 0)).toBe(true);
+    expect(rated.filter((r) => !r.granted).every((r) => !r.granted && r.reason === 'ip-rate' && r.retryInMs > 0)).toBe(
+      true,
+    );
     // Hourly cap of 3, and a destination limit of 2 connections for another IP, in the same tick.
-    const mixed = shaper({ ...OPEN, ip: { ...OPEN.ip, perHour: 3 }, destinations: { 'google.com': { connections: 2 } } });
-    const [hourly, dst] = await Promise.all([burst(mixed, freshIp(), 'example.com', 10), burst(mixed, freshIp(), 'google.com', 10)]);
+    const mixed = shaper({
+      ...OPEN,
+      ip: { ...OPEN.ip, perHour: 3 },
+      destinations: { 'google.com': { connections: 2 } },
+    });
+    const [hourly, dst] = await Promise.all([
+      burst(mixed, freshIp(), 'example.com', 10),
+      burst(mixed, freshIp(), 'google.com', 10),
+    ]);
     expect(grants(hourly)).toBe(3);
     expect(hourly.find((r) => !r.granted)).toMatchObject({ reason: 'ip-hourly' });
     expect(grants(dst)).toBe(2);
@@ -274,7 +299,9 @@ describe('delivery shaping against a real redis-server', () => {
     const one = shaper(policy);
     const two = shaper(policy); // its own ioredis connection, like another worker process
     const ip = freshIp();
-    const held = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).acquire(ip, 'example.com')));
+    const held = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).acquire(ip, 'example.com')),
+    );
     expect(grants(held)).toBe(3);
     for (const r of held) if (r.granted) await r.release();
 
@@ -306,7 +333,9 @@ describe('delivery shaping against a real redis-server', () => {
     expect(await s.recordReply(ip, 'google.com', undefined, 'connection refused')).toEqual({ suspended: false });
     expect((await s.acquire(ip, 'google.com')).granted).toBe(true);
 
-    expect(await s.recordReply(ip, 'google.com', 421, '4.7.0 Try again later, closing connection.')).toEqual({ suspended: true });
+    expect(await s.recordReply(ip, 'google.com', 421, '4.7.0 Try again later, closing connection.')).toEqual({
+      suspended: true,
+    });
     const refused = await s.acquire(ip, 'google.com');
     if (refused.granted) throw new Error('expected a refusal');
     expect(refused.reason).toBe('suspended');
@@ -321,11 +350,16 @@ describe('delivery shaping against a real redis-server', () => {
     let t = 1_700_000_000_000;
     const suspendMs = 60_000;
     const s = shaper(
-      { ...OPEN, destination: { perSecond: 8, connections: 10_000 }, adaptive: { suspendMs, floor: 0.125, recoveryPerMinute: 0.1 } },
+      {
+        ...OPEN,
+        destination: { perSecond: 8, connections: 10_000 },
+        adaptive: { suspendMs, floor: 0.125, recoveryPerMinute: 0.1 },
+      },
       { now: () => t },
     );
     const ip = freshIp();
-    const defer = () => s.recordReply(ip, 'yahoo.com', 421, '421 4.7.0 [TS01] Messages from 127.0.0.1 temporarily deferred');
+    const defer = () =>
+      s.recordReply(ip, 'yahoo.com', 421, '421 4.7.0 [TS01] Messages from 127.0.0.1 temporarily deferred');
     expect(await defer()).toEqual({ suspended: true });
     expect(await s.destinationState(ip, 'yahoo.com')).toEqual({ factor: 0.5, suspendedForMs: suspendMs });
     // A second 421 from a connection opened before the suspension counts once.

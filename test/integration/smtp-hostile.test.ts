@@ -60,17 +60,25 @@ describe('SMTP ingress under crowds and garbage', () => {
     const bridge = await h.platform.createBridge('crowd', pool.id);
     const before = process.memoryUsage().rss;
     const crowd: Awaited<ReturnType<typeof open>>[] = [];
-    for (let i = 0; i < 1000; i += 50) crowd.push(...(await Promise.all(Array.from({ length: 50 }, () => open(h.platform.ports.smtp)))));
+    for (let i = 0; i < 1000; i += 50)
+      crowd.push(...(await Promise.all(Array.from({ length: 50 }, () => open(h.platform.ports.smtp)))));
     expect(crowd.every((c) => c.received().startsWith('220 '))).toBe(true);
     const grown = process.memoryUsage().rss - before;
-    const info = await submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password }).sendMail({
+    const info = await submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    }).sendMail({
       from: 'app@sender.test',
       to: 'crowd@example.test',
       subject: 'through the crowd',
       text: 'hello',
     });
     expect(info.response).toMatch(/^250 /);
-    await waitFor(() => h.sink.messages.some((m) => m.to.includes('crowd@example.test')), 20_000, 'the message through the crowd');
+    await waitFor(
+      () => h.sink.messages.some((m) => m.to.includes('crowd@example.test')),
+      20_000,
+      'the message through the crowd',
+    );
     for (const c of crowd) c.socket.destroy();
     // Test process and platform together: 1,000 sessions stay well under 200 MB.
     expect(grown).toBeLessThan(200 * 1024 * 1024);
@@ -78,7 +86,22 @@ describe('SMTP ingress under crowds and garbage', () => {
 
   it('answers random and malformed command streams with SMTP replies and keeps working', async () => {
     const line = fc.oneof(
-      fc.constantFrom('EHLO x', 'HELO x', 'MAIL FROM:<a@b.c>', 'RCPT TO:<d@e.f>', 'DATA', 'RSET', 'NOOP', 'VRFY x', 'AUTH PLAIN', 'AUTH LOGIN', 'STARTTLS', 'BDAT 10', 'QUIT', '.'),
+      fc.constantFrom(
+        'EHLO x',
+        'HELO x',
+        'MAIL FROM:<a@b.c>',
+        'RCPT TO:<d@e.f>',
+        'DATA',
+        'RSET',
+        'NOOP',
+        'VRFY x',
+        'AUTH PLAIN',
+        'AUTH LOGIN',
+        'STARTTLS',
+        'BDAT 10',
+        'QUIT',
+        '.',
+      ),
       fc.string({ maxLength: 200 }),
       fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
       fc.constant('A'.repeat(20_000)),
@@ -86,7 +109,10 @@ describe('SMTP ingress under crowds and garbage', () => {
       fc.constant('EHLO x\0y'),
     );
     const ending = fc.constantFrom('\r\n', '\n', '\r', '\0\r\n');
-    const stream = fc.array(fc.tuple(line, ending).map(([l, e]) => l + e), { minLength: 1, maxLength: 40 });
+    const stream = fc.array(
+      fc.tuple(line, ending).map(([l, e]) => l + e),
+      { minLength: 1, maxLength: 40 },
+    );
     const cases = fc.sample(stream, { numRuns: 300, seed: 4242 });
     const replies: string[] = [];
     for (let i = 0; i < cases.length; i += 30) {
@@ -108,7 +134,10 @@ describe('SMTP ingress under crowds and garbage', () => {
     // The server still works for a real client.
     const pool = await h.platform.createPool('garbage', ['127.0.0.3']);
     const bridge = await h.platform.createBridge('garbage', pool.id);
-    const info = await submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password }).sendMail({
+    const info = await submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    }).sendMail({
       from: 'app@sender.test',
       to: 'after-garbage@example.test',
       subject: 'after',

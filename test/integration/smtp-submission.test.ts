@@ -24,14 +24,18 @@ describe('SMTP submission completes messages and offers AUTH only over TLS', () 
 
   /** An authenticated session on 587 (STARTTLS) or 465 (implicit TLS). */
   const session = async (implicitTls = false) => {
-    const { dialog } = await SmtpDialog.open(implicitTls ? h.platform.ports.smtps : h.platform.ports.smtp, { implicitTls });
+    const { dialog } = await SmtpDialog.open(implicitTls ? h.platform.ports.smtps : h.platform.ports.smtp, {
+      implicitTls,
+    });
     open.push(dialog);
     await dialog.command('EHLO client.test');
     if (!implicitTls) {
       await dialog.startTls();
       await dialog.command('EHLO client.test');
     }
-    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(/^235 /);
+    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(
+      /^235 /,
+    );
     return dialog;
   };
   /** Submits `raw` (no line may start with a dot) and returns the final reply. */
@@ -43,14 +47,18 @@ describe('SMTP submission completes messages and offers AUTH only over TLS', () 
     d.write(`${raw}\r\n.\r\n`);
     return d.readReply();
   };
-  const arrival = (to: string) => waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 20_000, `${to} at the sink`);
+  const arrival = (to: string) =>
+    waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 20_000, `${to} at the sink`);
   /** The delivered bytes before the submitted ones, which must end the delivered message unchanged. */
   const prependedTo = async (to: string, raw: string) => {
     const got = (await arrival(to)).raw;
     const submitted = Buffer.from(`${raw}\r\n`, 'latin1');
     expect(got.subarray(got.length - submitted.length).equals(submitted), 'submitted bytes intact').toBe(true);
     const prepended = got.subarray(0, got.length - submitted.length).toString('latin1');
-    expect(prepended === '' || /^([A-Za-z-]+:.*\r\n([ \t].*\r\n)*)+$/.test(prepended), 'only header fields prepended').toBe(true);
+    expect(
+      prepended === '' || /^([A-Za-z-]+:.*\r\n([ \t].*\r\n)*)+$/.test(prepended),
+      'only header fields prepended',
+    ).toBe(true);
     return prepended;
   };
   const count = (text: string, field: string) => (text.match(new RegExp(`^${field}[ \\t]*:`, 'gim')) ?? []).length;
@@ -58,23 +66,39 @@ describe('SMTP submission completes messages and offers AUTH only over TLS', () 
   it('adds Message-ID <id@HELO name> and Date to a message with neither; the rest is the submitted bytes', async () => {
     const to = 'bare@example.test';
     // Folded fields, a body line that looks like a header, and a from field in lower case.
-    const raw = ['from: App <app@sender.test>', `To: ${to}`, 'Subject: no id,', '  no date', '', 'Date: in the body', 'Message-ID: <body@x>', 'bye'].join('\r\n');
+    const raw = [
+      'from: App <app@sender.test>',
+      `To: ${to}`,
+      'Subject: no id,',
+      '  no date',
+      '',
+      'Date: in the body',
+      'Message-ID: <body@x>',
+      'bye',
+    ].join('\r\n');
     const reply = await submit(to, raw);
     const id = /^250 .*queued as (msg_\S+)/.exec(reply)?.[1];
     expect(id, reply).toBeDefined();
     const prepended = await prependedTo(to, raw);
     expect(prepended).toContain(`Message-ID: <${id}@${h.platform.config.heloName}>\r\n`);
-    expect(prepended).toMatch(/^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000\r$/m);
+    expect(prepended).toMatch(
+      /^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000\r$/m,
+    );
     const dateField = /^Date: (.*)\r$/m.exec(prepended)?.[1] ?? '';
     expect(Math.abs(Date.parse(dateField) - Date.now())).toBeLessThan(120_000);
     expect([count(prepended, 'message-id'), count(prepended, 'date')]).toEqual([1, 1]);
   });
 
   it('adds only what is missing and never duplicates a field the client wrote, in any case', async () => {
-    const withBoth = 'FROM: app@sender.test\r\nDATE: Tue, 01 Apr 2025 10:00:00 +0000\r\nmessage-id: <own-1@sender.test>\r\nSubject: both\r\n\r\nhi';
+    const withBoth =
+      'FROM: app@sender.test\r\nDATE: Tue, 01 Apr 2025 10:00:00 +0000\r\nmessage-id: <own-1@sender.test>\r\nSubject: both\r\n\r\nhi';
     const withId = 'From: app@sender.test\r\nMessage-Id: <own-2@sender.test>\r\nSubject: id only\r\n\r\nhi';
     const withDate = 'From: app@sender.test\r\ndate: Tue, 01 Apr 2025 10:00:00 +0000\r\nSubject: date only\r\n\r\nhi';
-    for (const [to, raw] of [['both@example.test', withBoth], ['id-only@example.test', withId], ['date-only@example.test', withDate]] as const) {
+    for (const [to, raw] of [
+      ['both@example.test', withBoth],
+      ['id-only@example.test', withId],
+      ['date-only@example.test', withDate],
+    ] as const) {
       expect(await submit(to, raw)).toMatch(/^250 /);
     }
     const both = await prependedTo('both@example.test', withBoth);
@@ -98,7 +122,11 @@ describe('SMTP submission completes messages and offers AUTH only over TLS', () 
   it('refuses a message without a From field with 550 5.6.0 and queues nothing', async () => {
     const before = await h.platform.queuedJobs(poolId);
     // A From in the body or on a folded line is not a From field.
-    for (const raw of ['Subject: no from\r\n\r\nFrom: app@sender.test', 'Subject: no from,\r\n From: app@sender.test\r\n\r\nhi', 'Sender: app@sender.test\r\n\r\nhi']) {
+    for (const raw of [
+      'Subject: no from\r\n\r\nFrom: app@sender.test',
+      'Subject: no from,\r\n From: app@sender.test\r\n\r\nhi',
+      'Sender: app@sender.test\r\n\r\nhi',
+    ]) {
       expect(await submit('no-from@example.test', raw)).toMatch(/^550 5\.6\.0 /);
     }
     expect(await h.platform.queuedJobs(poolId)).toBe(before);
@@ -112,11 +140,15 @@ describe('SMTP submission completes messages and offers AUTH only over TLS', () 
     expect(plain).toMatch(/STARTTLS/);
     expect(plain).not.toMatch(/AUTH/);
     // Refused without a 235 whatever the client tries before TLS.
-    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(/^5\d\d /);
+    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(
+      /^5\d\d /,
+    );
     expect(await dialog.command('MAIL FROM:<app@sender.test>')).toMatch(/^530 /);
     await dialog.startTls();
     expect(await dialog.command('EHLO client.test')).toMatch(/^250[- ]AUTH PLAIN LOGIN$/m);
-    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(/^235 /);
+    expect(await dialog.command(`AUTH PLAIN ${authPlain(bridge.smtp.username, bridge.smtp.password)}`)).toMatch(
+      /^235 /,
+    );
 
     const secure = await SmtpDialog.open(h.platform.ports.smtps, { implicitTls: true });
     open.push(secure.dialog);

@@ -8,7 +8,9 @@ describe('Pool IPs this host cannot send from', () => {
   const h = useHarness();
   const ops = (path: string) => fetch(`http://127.0.0.1:${h.platform.ports.ops}${path}`);
   const logLines = () =>
-    h.platform.logs.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    h.platform.logs
+      .flatMap((chunk) => chunk.split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   const sendTo = async (apiKey: string, to: string | string[]) => {
     const res = await h.platform.send(apiKey, { from: 'app@sender.test', to, subject: 'source ip', text: 'hello' });
     expect(res.status).toBe(202);
@@ -16,7 +18,12 @@ describe('Pool IPs this host cannot send from', () => {
   };
   const dumpLogsOnFailure = () =>
     onTestFailed(() => {
-      console.error(h.platform.logs.filter((l) => /"level":(40|50)|source-ips|delivery attempt/.test(l)).slice(-40).join(''));
+      console.error(
+        h.platform.logs
+          .filter((l) => /"level":(40|50)|source-ips|delivery attempt/.test(l))
+          .slice(-40)
+          .join(''),
+      );
     });
 
   it('delivers every message of a Pool from the IPs this host has, and never tries the other', async () => {
@@ -30,7 +37,9 @@ describe('Pool IPs this host cannot send from', () => {
     const events = await waitFor(
       async () => {
         const rows = await h.platform.events('bridge_id = {b:String}', { b: bridge.id });
-        const settled = new Set(rows.filter((e) => e.type === 'delivered' || e.type === 'deferred').map((e) => e.message_id));
+        const settled = new Set(
+          rows.filter((e) => e.type === 'delivered' || e.type === 'deferred').map((e) => e.message_id),
+        );
         return ids.every((id) => settled.has(id)) ? rows : undefined;
       },
       30_000,
@@ -45,7 +54,9 @@ describe('Pool IPs this host cannot send from', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(20);
     expect(attempts.filter((l) => l.ip !== '127.0.0.2')).toEqual([]);
     // One error line for the IP, not one per message.
-    const unbindable = logLines().filter((l) => l.level === 50 && l.component === 'source-ips' && l.ip === '192.0.2.10');
+    const unbindable = logLines().filter(
+      (l) => l.level === 50 && l.component === 'source-ips' && l.ip === '192.0.2.10',
+    );
     expect(unbindable).toHaveLength(1);
     expect(await h.platform.stats(bridge.id)).toMatchObject({ sent: 20, delivered: 20 });
   });
@@ -59,7 +70,9 @@ describe('Pool IPs this host cannot send from', () => {
     const events = await waitFor(
       async () => {
         const rows = await h.platform.events('message_id = {id:String}', { id });
-        const perRecipient = ['x@example.test', 'y@example.test'].map((r) => rows.filter((e) => e.type === 'deferred' && e.recipient === r).length);
+        const perRecipient = ['x@example.test', 'y@example.test'].map(
+          (r) => rows.filter((e) => e.type === 'deferred' && e.recipient === r).length,
+        );
         return perRecipient.every((n) => n >= 3) ? rows : undefined;
       },
       30_000,
@@ -88,9 +101,14 @@ describe('Pool IPs this host cannot send from', () => {
   });
 
   it('answers Pool changes with a warning naming each IP this host does not have', async () => {
-    const created = await h.platform.admin('POST', '/admin/v1/pools', { name: 'warned', ips: ['127.0.0.20', '192.0.2.20'] });
+    const created = await h.platform.admin('POST', '/admin/v1/pools', {
+      name: 'warned',
+      ips: ['127.0.0.20', '192.0.2.20'],
+    });
     expect(created.status).toBe(201);
-    expect(created.body.warnings).toEqual([{ code: 'IP_NOT_ON_HOST', ip: '192.0.2.20', message: expect.stringContaining('192.0.2.20') }]);
+    expect(created.body.warnings).toEqual([
+      { code: 'IP_NOT_ON_HOST', ip: '192.0.2.20', message: expect.stringContaining('192.0.2.20') },
+    ]);
     const id = created.body.id as string;
     const added = await h.platform.admin('POST', `/admin/v1/pools/${id}/ips`, { ip: '192.0.2.21' });
     expect(added.status).toBe(201);

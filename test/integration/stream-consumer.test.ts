@@ -151,7 +151,10 @@ describe('StreamConsumer against redis-server', () => {
   });
 
   it('splits the entries of one group between two consumers, each entry to one of them', async () => {
-    const handled = new Map<string, string[]>([['a', []], ['b', []]]);
+    const handled = new Map<string, string[]>([
+      ['a', []],
+      ['b', []],
+    ]);
     const bothBusy = gate();
     const start = (name: string) => {
       const consumer = consumerOf({ consumer: name, count: 5, blockMs: 200 });

@@ -19,9 +19,17 @@ describe('per-Bridge open and click tracking', () => {
 
   const bridgeWith = (trackOpens: boolean, trackClicks: boolean) =>
     h.platform.createBridge(`t-${trackOpens}-${trackClicks}-${seq++}`, poolId, { trackOpens, trackClicks });
-  const arrival = (to: string) => waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 20_000, `mail to ${to}`);
+  const arrival = (to: string) =>
+    waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 20_000, `mail to ${to}`);
   const sendHtml = async (bridge: any, to: string, headers?: Record<string, string>) => {
-    const res = await h.platform.send(bridge.apiKey, { from: 'shop@sender.test', to, subject: 'Order', html: HTML, text: 'plain part', ...(headers ? { headers } : {}) });
+    const res = await h.platform.send(bridge.apiKey, {
+      from: 'shop@sender.test',
+      to,
+      subject: 'Order',
+      html: HTML,
+      text: 'plain part',
+      ...(headers ? { headers } : {}),
+    });
     expect(res.status).toBe(202);
     return ((await res.json()) as { id: string }).id;
   };
@@ -54,13 +62,17 @@ describe('per-Bridge open and click tracking', () => {
       expect(html).toContain('href="https://shop.example/unsub"');
       if (!c.opens && !c.clicks) expect(html).toBe(HTML);
       else expect(html).not.toContain('data-bridgemail-notrack');
-      for (const url of [...pixels(html), ...trackedLinks(html)]) expect(url.startsWith(`${h.platform.urls.api}/t/`)).toBe(true);
+      for (const url of [...pixels(html), ...trackedLinks(html)])
+        expect(url.startsWith(`${h.platform.urls.api}/t/`)).toBe(true);
     }
   });
 
   it('leaves the body byte for byte untouched when tracking is off (SMTP raw: plain, multipart, QP, base64)', async () => {
     const bridge = await bridgeWith(false, false);
-    const transport = submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password });
+    const transport = submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    });
     const html64 = Buffer.from(HTML).toString('base64').replace(/.{76}/g, '$&\r\n');
     const bodies = {
       plain: 'Content-Type: text/plain; charset=utf-8\r\n\r\nJust text.\r\nSecond line.\r\n',
@@ -72,12 +84,17 @@ describe('per-Bridge open and click tracking', () => {
     };
     for (const [kind, rest] of Object.entries(bodies)) {
       const to = `raw-${kind}@example.test`;
-      const raw = Buffer.from(`From: shop@sender.test\r\nTo: ${to}\r\nSubject: ${kind}\r\nMIME-Version: 1.0\r\n${rest}`);
+      const raw = Buffer.from(
+        `From: shop@sender.test\r\nTo: ${to}\r\nSubject: ${kind}\r\nMIME-Version: 1.0\r\n${rest}`,
+      );
       await transport.sendMail({ envelope: { from: 'shop@sender.test', to: [to] }, raw });
       const got = await arrival(to);
       expect(got.raw.subarray(got.raw.length - raw.length).equals(raw), `${kind}: submitted bytes intact`).toBe(true);
       const prepended = got.raw.subarray(0, got.raw.length - raw.length).toString();
-      expect(prepended === '' || /^([A-Za-z-]+:.*\r\n([ \t].*\r\n)*)+$/.test(prepended), `${kind}: only header fields prepended`).toBe(true);
+      expect(
+        prepended === '' || /^([A-Za-z-]+:.*\r\n([ \t].*\r\n)*)+$/.test(prepended),
+        `${kind}: only header fields prepended`,
+      ).toBe(true);
       const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
       expect(digest(bodyOf(got))).toBe(digest(raw.subarray(raw.indexOf('\r\n\r\n') + 4)));
     }
@@ -116,24 +133,50 @@ describe('per-Bridge open and click tracking', () => {
     const id = await sendHtml(bridge, 'clicker@example.test');
     const html = String((await simpleParser((await arrival('clicker@example.test')).raw)).html);
     const [link] = trackedLinks(html);
-    const res = await fetch(link!, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    const res = await fetch(link!, {
+      redirect: 'manual',
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' },
+    });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(ORIGINAL_URL);
-    const clicks = await waitFor(async () => {
-      const e = await h.platform.events("message_id = {id:String} AND type = 'clicked'", { id });
-      return e.length > 0 ? e : undefined;
-    }, 20_000, 'clicked event');
+    const clicks = await waitFor(
+      async () => {
+        const e = await h.platform.events("message_id = {id:String} AND type = 'clicked'", { id });
+        return e.length > 0 ? e : undefined;
+      },
+      20_000,
+      'clicked event',
+    );
     expect(clicks).toHaveLength(1);
-    expect(clicks[0]).toMatchObject({ url: ORIGINAL_URL, recipient: 'clicker@example.test', machine: 0, bridge_id: bridge.id });
+    expect(clicks[0]).toMatchObject({
+      url: ORIGINAL_URL,
+      recipient: 'clicker@example.test',
+      machine: 0,
+      bridge_id: bridge.id,
+    });
     expect(clicks[0].user_agent).toContain('Firefox');
 
     const token = link!.slice(link!.lastIndexOf('/') + 1);
     // The token is opaque: neither it nor its base64 decodings show the recipient, the Bridge or the URL.
-    for (const view of [token, Buffer.from(token, 'base64').toString('latin1'), Buffer.from(token, 'base64url').toString('utf8')]) {
-      for (const secret of ['clicker@example.test', 'clicker', bridge.id, poolId, id, 'shop.example', ORIGINAL_URL]) expect(view).not.toContain(secret);
+    for (const view of [
+      token,
+      Buffer.from(token, 'base64').toString('latin1'),
+      Buffer.from(token, 'base64url').toString('utf8'),
+    ]) {
+      for (const secret of ['clicker@example.test', 'clicker', bridge.id, poolId, id, 'shop.example', ORIGINAL_URL])
+        expect(view).not.toContain(secret);
     }
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
-    const claims = { k: 'c', m: id, b: bridge.id, p: poolId, r: 'clicker@example.test', t: 0, i: 0, u: 'https://evil.example/' } as const;
+    const claims = {
+      k: 'c',
+      m: id,
+      b: bridge.id,
+      p: poolId,
+      r: 'clicker@example.test',
+      t: 0,
+      i: 0,
+      u: 'https://evil.example/',
+    } as const;
     const forged = [
       ...Array.from(token, (_, i) => flip(token, i)),
       new TrackingTokens(randomBytes(32)).sign(claims),
@@ -157,28 +200,47 @@ describe('per-Bridge open and click tracking', () => {
     const html = String((await simpleParser((await arrival('reader@example.test')).raw)).html);
     const [pixel] = pixels(html);
     const [link] = trackedLinks(html);
-    const human = { 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15' };
+    const human = {
+      'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15',
+    };
     const gif = await fetch(pixel!, { headers: human });
     expect(gif.status).toBe(200);
     expect(gif.headers.get('content-type')).toBe('image/gif');
     expect(gif.headers.get('cache-control')).toMatch(/no-store/);
     expect(Buffer.from(await gif.arrayBuffer())).toHaveLength(43);
     await (await fetch(pixel!, { headers: human })).arrayBuffer();
-    await (await fetch(pixel!, { headers: { 'user-agent': 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)' } })).arrayBuffer();
+    await (
+      await fetch(pixel!, { headers: { 'user-agent': 'Mozilla/5.0 (via ggpht.com GoogleImageProxy)' } })
+    ).arrayBuffer();
     await (await fetch(pixel!, { headers: { 'user-agent': 'Mozilla/5.0' } })).arrayBuffer();
     await (await fetch(link!, { redirect: 'manual', headers: human })).arrayBuffer();
     await (await fetch(link!, { redirect: 'manual', headers: { 'user-agent': 'Mimecast URL Protect' } })).arrayBuffer();
-    const stats = await waitFor(async () => {
-      const s = await h.platform.stats(bridge.id);
-      return s.opens + s.machineOpens === 4 && s.clicks + s.machineClicks === 2 ? s : undefined;
-    }, 20_000, 'opens and clicks in stats');
-    expect(stats).toMatchObject({ opens: 2, uniqueOpens: 1, machineOpens: 2, clicks: 1, uniqueClicks: 1, machineClicks: 1, delivered: 1 });
+    const stats = await waitFor(
+      async () => {
+        const s = await h.platform.stats(bridge.id);
+        return s.opens + s.machineOpens === 4 && s.clicks + s.machineClicks === 2 ? s : undefined;
+      },
+      20_000,
+      'opens and clicks in stats',
+    );
+    expect(stats).toMatchObject({
+      opens: 2,
+      uniqueOpens: 1,
+      machineOpens: 2,
+      clicks: 1,
+      uniqueClicks: 1,
+      machineClicks: 1,
+      delivered: 1,
+    });
     expect((await fetch(`${h.platform.urls.api}/t/o/forged.token`)).status).toBe(404);
   });
 
   it('tracks HTML submitted raw over SMTP in a base64 part, keeping its encoding', async () => {
     const bridge = await bridgeWith(true, true);
-    const transport = submissionTransport(h.platform.ports.smtp, { user: bridge.smtp.username, pass: bridge.smtp.password });
+    const transport = submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    });
     const html64 = Buffer.from(HTML).toString('base64').replace(/.{76}/g, '$&\r\n');
     const raw = Buffer.from(
       'From: shop@sender.test\r\nTo: b64@example.test\r\nSubject: b64\r\nMIME-Version: 1.0\r\n' +

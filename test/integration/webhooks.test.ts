@@ -121,18 +121,28 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
   /** Waits until the fan-out has read and acknowledged every entry of the stream. */
   const fanoutCaughtUp = async (reader: Redis, streamPrefix = prefix) => {
     const key = eventStreamKey(streamPrefix);
-    await waitFor(async () => {
-      const group = (await readStreamGroups(reader, key)).find((g) => g.name === WEBHOOK_GROUP);
-      const last = (await reader.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0];
-      return group !== undefined && group.pending === 0 && group.lastDeliveredId === last;
-    }, 20_000, 'fan-out caught up with the stream');
+    await waitFor(
+      async () => {
+        const group = (await readStreamGroups(reader, key)).find((g) => g.name === WEBHOOK_GROUP);
+        const last = (await reader.xrevrange(key, '+', '-', 'COUNT', 1))[0]?.[0];
+        return group !== undefined && group.pending === 0 && group.lastDeliveredId === last;
+      },
+      20_000,
+      'fan-out caught up with the stream',
+    );
   };
 
   it('stores webhooks with sealed secrets, rotates them, lists attempts newest first', async () => {
-    const { webhook, secret } = await webhooks.createWebhook({ bridgeId: bridgeB, url: 'https://hooks.example.com/b', eventTypes: ['bounced', 'complained', 'bounced'] });
+    const { webhook, secret } = await webhooks.createWebhook({
+      bridgeId: bridgeB,
+      url: 'https://hooks.example.com/b',
+      eventTypes: ['bounced', 'complained', 'bounced'],
+    });
     expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
     expect(webhook).toMatchObject({ bridgeId: bridgeB, eventTypes: ['bounced', 'complained'], active: true });
-    const { rows } = await sql.query<{ secret_enc: string }>('SELECT secret_enc FROM webhooks WHERE id = $1', [webhook.id]);
+    const { rows } = await sql.query<{ secret_enc: string }>('SELECT secret_enc FROM webhooks WHERE id = $1', [
+      webhook.id,
+    ]);
     expect(rows[0]?.secret_enc).not.toContain(secret);
     expect((await webhooks.getWebhookTarget(webhook.id))?.secret).toBe(secret);
     expect((await webhooks.listWebhooks(bridgeB)).map((w) => w.id)).toEqual([webhook.id]);
@@ -146,15 +156,31 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     expect((await webhooks.getWebhookTarget(webhook.id))?.secret).toBe(rotated.secret);
 
     for (const attempt of [1, 2]) {
-      await webhooks.recordAttempt({ webhookId: webhook.id, eventId: 'ev_x', attempt, statusCode: attempt === 2 ? 200 : 503, error: attempt === 2 ? null : 'x'.repeat(900), delivered: attempt === 2 });
+      await webhooks.recordAttempt({
+        webhookId: webhook.id,
+        eventId: 'ev_x',
+        attempt,
+        statusCode: attempt === 2 ? 200 : 503,
+        error: attempt === 2 ? null : 'x'.repeat(900),
+        delivered: attempt === 2,
+      });
     }
     const attempts = await webhooks.listAttempts(webhook.id, 10);
-    expect(attempts.map((a) => [a.attempt, a.statusCode, a.delivered])).toEqual([[2, 200, true], [1, 503, false]]);
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.delivered])).toEqual([
+      [2, 200, true],
+      [1, 503, false],
+    ]);
     expect(attempts[1]?.error).toHaveLength(500);
 
-    await expect(webhooks.createWebhook({ bridgeId: bridgeB, url: 'https://x.example/', eventTypes: ['nope' as 'sent'] })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(webhooks.createWebhook({ bridgeId: bridgeB, url: 'https://x.example/', eventTypes: [] })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(webhooks.createWebhook({ bridgeId: 'br_missing', url: 'https://x.example/', eventTypes: ['sent'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      webhooks.createWebhook({ bridgeId: bridgeB, url: 'https://x.example/', eventTypes: ['nope' as 'sent'] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      webhooks.createWebhook({ bridgeId: bridgeB, url: 'https://x.example/', eventTypes: [] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      webhooks.createWebhook({ bridgeId: 'br_missing', url: 'https://x.example/', eventTypes: ['sent'] }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await webhooks.deleteWebhook(webhook.id);
     expect(await webhooks.listWebhooks(bridgeB)).toEqual([]);
     expect(await webhooks.listAttempts(webhook.id)).toEqual([]);
@@ -163,7 +189,11 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
 
   it('delivers a matching event once after two 500s, and nothing else; a re-read enqueues nothing twice', async () => {
     scripts.set('/a', (n) => (n <= 2 ? 500 : 200));
-    const { webhook, secret } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/a`, eventTypes: ['delivered', 'bounced'] });
+    const { webhook, secret } = await webhooks.createWebhook({
+      bridgeId: bridgeA,
+      url: `${base}/a`,
+      eventTypes: ['delivered', 'bounced'],
+    });
     const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: connect(), prefix });
     closers.push(() => queue.close());
     const worker = new Worker<WebhookJob>(
@@ -179,7 +209,14 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     );
     closers.push(() => worker.close());
     const startFanout = () =>
-      startWebhookFanout({ redis: connect(), prefix, webhooksFor: (b, t) => webhooks.webhooksFor(b, t), enqueue: queueEnqueuer(queue), logger, blockMs: 200 });
+      startWebhookFanout({
+        redis: connect(),
+        prefix,
+        webhooksFor: (b, t) => webhooks.webhooksFor(b, t),
+        enqueue: queueEnqueuer(queue),
+        logger,
+        blockMs: 200,
+      });
     let fanout: WebhookFanout = await startFanout();
     closers.push(() => fanout.close());
 
@@ -191,15 +228,25 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
       { ...base_, type: 'delivered', bridgeId: bridgeA }, // the one to deliver
     ]);
     const reader = connect();
-    const target = (await streamEvents(reader, eventStreamKey(prefix))).find((e) => e.type === 'delivered' && e.bridgeId === bridgeA);
+    const target = (await streamEvents(reader, eventStreamKey(prefix))).find(
+      (e) => e.type === 'delivered' && e.bridgeId === bridgeA,
+    );
     expect(target).toBeDefined();
 
-    await waitFor(async () => (await webhooks.listAttempts(webhook.id)).some((a) => a.delivered), 30_000, 'delivered attempt');
+    await waitFor(
+      async () => (await webhooks.listAttempts(webhook.id)).some((a) => a.delivered),
+      30_000,
+      'delivered attempt',
+    );
     await fanoutCaughtUp(reader);
-    await waitFor(async () => {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
-      return c.waiting === 0 && c.active === 0 && c.delayed === 0 && c.completed === 1;
-    }, 10_000, 'queue drained');
+    await waitFor(
+      async () => {
+        const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
+        return c.waiting === 0 && c.active === 0 && c.delayed === 0 && c.completed === 1;
+      },
+      10_000,
+      'queue drained',
+    );
 
     const attempts = (await webhooks.listAttempts(webhook.id)).reverse();
     expect(attempts.map((a) => [a.attempt, a.statusCode, a.delivered, a.eventId])).toEqual([
@@ -233,7 +280,8 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     // A stream of its own: the fan-out of the test above still reads the shared one.
     const own = `${prefix}-flag`;
     // The store's answer, as the platform caches it: no webhook anywhere after the earlier tests clean up.
-    for (const b of [bridgeA, bridgeB]) for (const w of await webhooks.listWebhooks(b)) await webhooks.deleteWebhook(w.id);
+    for (const b of [bridgeA, bridgeB])
+      for (const w of await webhooks.listWebhooks(b)) await webhooks.deleteWebhook(w.id);
     expect(await webhooks.hasActiveWebhooks()).toBe(false);
     let any = false;
     const lookups: string[] = [];
@@ -268,7 +316,13 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     });
     closers.push(() => fanout.close());
     const publisher = new EventPublisher(connect(), own);
-    const event = { messageId: 'msg_flag', poolId, recipient: 'r@example.test', type: 'bounced' as const, bridgeId: bridgeA };
+    const event = {
+      messageId: 'msg_flag',
+      poolId,
+      recipient: 'r@example.test',
+      type: 'bounced' as const,
+      bridgeId: bridgeA,
+    };
     await publisher.publish([event, event]);
     await fanoutCaughtUp(reader, own);
     expect(lookups).toEqual([]);
@@ -276,7 +330,11 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     // One read of its (empty) pending entries at start, none since.
     expect(await readsSoFar('idle')).toBe(1);
 
-    const { webhook } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/flag`, eventTypes: ['bounced'] });
+    const { webhook } = await webhooks.createWebhook({
+      bridgeId: bridgeA,
+      url: `${base}/flag`,
+      eventTypes: ['bounced'],
+    });
     expect(await webhooks.hasActiveWebhooks()).toBe(true);
     any = true;
     await publisher.publish([event]);
@@ -288,7 +346,11 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
 
   it('refuses a loopback target unless allowPrivate, failing the job for good', async () => {
     const before = received.length;
-    const { webhook } = await webhooks.createWebhook({ bridgeId: bridgeA, url: `${base}/private`, eventTypes: ['bounced'] });
+    const { webhook } = await webhooks.createWebhook({
+      bridgeId: bridgeA,
+      url: `${base}/private`,
+      eventTypes: ['bounced'],
+    });
     const name = `${WEBHOOK_QUEUE}-strict`;
     const queue = new Queue<WebhookJob>(name, { connection: connect(), prefix });
     closers.push(() => queue.close());
@@ -303,13 +365,24 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
       { connection: connect(), prefix },
     );
     closers.push(() => worker.close());
-    const event = { id: 'ev_private', type: 'bounced' as const, ts: Date.now(), messageId: 'msg_2', bridgeId: bridgeA, poolId };
+    const event = {
+      id: 'ev_private',
+      type: 'bounced' as const,
+      ts: Date.now(),
+      messageId: 'msg_2',
+      bridgeId: bridgeA,
+      poolId,
+    };
     await queueEnqueuer(queue)([{ webhookId: webhook.id, event }]);
 
-    const job = await waitFor(async () => {
-      const [failed] = await queue.getFailed();
-      return failed;
-    }, 10_000, 'failed job');
+    const job = await waitFor(
+      async () => {
+        const [failed] = await queue.getFailed();
+        return failed;
+      },
+      10_000,
+      'failed job',
+    );
     expect(job.attemptsMade).toBe(1);
     const attempts = await webhooks.listAttempts(webhook.id);
     expect(attempts).toHaveLength(1);

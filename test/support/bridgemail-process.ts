@@ -17,9 +17,16 @@ export interface BridgemailProcess {
  * Spawns `bridgemail start --role <roles>` with exactly `env` (plus PATH) and waits for its
  * "ready" log line (the caller kills it; SIGKILL in fault tests).
  */
-export async function startBridgemailProcess(roles: string, env: Record<string, string>, timeoutMs = 90_000): Promise<BridgemailProcess> {
+export async function startBridgemailProcess(
+  roles: string,
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<BridgemailProcess> {
   const lines: string[] = [];
-  const child = spawn(process.execPath, [BRIDGEMAIL_BIN, 'start', '--role', roles], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BRIDGEMAIL_BIN, 'start', '--role', roles], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let pending = '';
   child.stdout?.on('data', (d: Buffer) => {
     pending += d.toString();

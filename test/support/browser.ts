@@ -9,12 +9,25 @@ import { build } from 'vite';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Flags for a headless Chromium on a machine without network: no background traffic at all. */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Builds the web console from its sources into a temp dir (so tests see the current code, not a stale build). */
 export async function buildConsole(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'bridgemail-console-'));
-  await build({ configFile: fileURLToPath(new URL('../../admin-api/web/vite.config.ts', import.meta.url)), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+  await build({
+    configFile: fileURLToPath(new URL('../../admin-api/web/vite.config.ts', import.meta.url)),
+    logLevel: 'error',
+    build: { outDir: dir, emptyOutDir: true },
+  });
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

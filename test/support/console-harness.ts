@@ -8,7 +8,8 @@ import { useHarness, type Harness } from './harness.js';
 // serves it, and helpers to call the admin port with a session cookie, a CSRF token or a Bearer token.
 
 /** The `index.html` of the test console build. */
-export const INDEX_HTML = '<!doctype html><html><head><title>Bridgemail console (test build)</title></head><body><div id="app"></div></body></html>\n';
+export const INDEX_HTML =
+  '<!doctype html><html><head><title>Bridgemail console (test build)</title></head><body><div id="app"></div></body></html>\n';
 
 /** The hashed asset of the test console build, served at `/assets/x.js`. */
 export const ASSET_JS = 'console.log("bridgemail console test asset");\n';
@@ -117,7 +118,8 @@ export function useConsoleHarness(): ConsoleHarness {
 
   const poolNames = async () =>
     ((await h.platform.admin('GET', '/admin/v1/pools')).body.data as { name: string }[]).map((p) => p.name).sort();
-  const poolIds = async () => ((await h.platform.admin('GET', '/admin/v1/pools')).body.data as { id: string }[]).map((p) => p.id);
+  const poolIds = async () =>
+    ((await h.platform.admin('GET', '/admin/v1/pools')).body.data as { id: string }[]).map((p) => p.id);
 
   return { h, call, login, poolNames, poolIds };
 }

@@ -4,25 +4,86 @@ import { type Case } from './fuzz-runner.js';
 // The request generators of test/integration/fuzz-http.test.ts: plausible-but-hostile and garbage bodies.
 
 export const HOSTILE_BITS = [
-  '\r', '\n', '\r\n', '\0', '\r\n\r\n', '\u2028', '\u2029', '\u0085', '\u000b', '\u000c', '\t', '\x7f', '\x1b[31m',
-  '\ud800', '\udfff', '\u202e', '\u200b', '\ufeff', '\uffff', '𝔘𝔫𝔦', '你好', 'é', '\u0301', '"', "'", '`', '<', '>', '\\', '/', ':', ';', ',',
-  '@', '%00', '%0d%0a', '&#13;&#10;', '=?utf-8?b?Qm9i?=', '=?x?q?=0D=0A?=', '\r\nBcc: victim@evil.test', '\nX-Injected: 1', '${jndi:x}', '{{x}}',
-  '../../etc/passwd', '<script>alert(1)</script>', "' OR 1=1 --", '__proto__', 'constructor', 'toString', ' ',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\r\n\r\n',
+  '\u2028',
+  '\u2029',
+  '\u0085',
+  '\u000b',
+  '\u000c',
+  '\t',
+  '\x7f',
+  '\x1b[31m',
+  '\ud800',
+  '\udfff',
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  '\uffff',
+  '𝔘𝔫𝔦',
+  '你好',
+  'é',
+  '\u0301',
+  '"',
+  "'",
+  '`',
+  '<',
+  '>',
+  '\\',
+  '/',
+  ':',
+  ';',
+  ',',
+  '@',
+  '%00',
+  '%0d%0a',
+  '&#13;&#10;',
+  '=?utf-8?b?Qm9i?=',
+  '=?x?q?=0D=0A?=',
+  '\r\nBcc: victim@evil.test',
+  '\nX-Injected: 1',
+  '${jndi:x}',
+  '{{x}}',
+  '../../etc/passwd',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  '__proto__',
+  'constructor',
+  'toString',
+  ' ',
 ];
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 30 }) },
-  { weight: 3, arbitrary: fc.array(fc.oneof(fc.constantFrom(...HOSTILE_BITS), fc.string({ maxLength: 4 })), { maxLength: 6 }).map((a) => a.join('')) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.oneof(fc.constantFrom(...HOSTILE_BITS), fc.string({ maxLength: 4 })), { maxLength: 6 })
+      .map((a) => a.join('')),
+  },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 10 }) },
   // Around the limits: 76 (header names), 255 (file names), 998 (subject, header values).
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(76, 77, 254, 255, 256, 997, 998, 999), fc.constantFrom('x', 'é', '\u{1F600}', 'a\r\n')).map(([n, ch]) => ch.repeat(Math.ceil(n / ch.length)).slice(0, n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(76, 77, 254, 255, 256, 997, 998, 999), fc.constantFrom('x', 'é', '\u{1F600}', 'a\r\n'))
+      .map(([n, ch]) => ch.repeat(Math.ceil(n / ch.length)).slice(0, n)),
+  },
 );
 
 /** Hostile strings, now and then far past every field limit (kept rare: they make every request slow). */
 export const hostileOrHuge: fc.Arbitrary<string> = fc.oneof(
   { weight: 30, arbitrary: hostileString },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(4096, 70_000), fc.constantFrom('x', 'é', '\u{1F600}', 'a\r\n')).map(([n, ch]) => ch.repeat(Math.ceil(n / ch.length)).slice(0, n)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(4096, 70_000), fc.constantFrom('x', 'é', '\u{1F600}', 'a\r\n'))
+      .map(([n, ch]) => ch.repeat(Math.ceil(n / ch.length)).slice(0, n)),
+  },
 );
 
 /** Values of the wrong type for any field, deep nesting included. */
@@ -48,19 +109,31 @@ export const field = <T>(good: fc.Arbitrary<T>, wrongWeight = 1): fc.Arbitrary<u
   fc.oneof({ weight: 8, arbitrary: good as fc.Arbitrary<unknown> }, { weight: wrongWeight, arbitrary: wrongType });
 
 /** Keys no schema has, some with a meaning in JavaScript. */
-export const extraKeys = fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'surprise', 'Subject', 'TO', ''), fc.string({ maxLength: 8 })), fc.anything({ maxDepth: 2 }), {
-  minKeys: 1,
-  maxKeys: 3,
-});
+export const extraKeys = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom('__proto__', 'constructor', 'prototype', 'surprise', 'Subject', 'TO', ''),
+    fc.string({ maxLength: 8 }),
+  ),
+  fc.anything({ maxDepth: 2 }),
+  {
+    minKeys: 1,
+    maxKeys: 3,
+  },
+);
 
 /** `arb` one time in `n`, else null. */
-export const rarely = <T>(arb: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | null> => fc.oneof({ weight: n - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+export const rarely = <T>(arb: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 /** Merges extra keys into an object with own properties only (`__proto__` included). */
-export const withExtras = (obj: Record<string, unknown>, extras: Record<string, unknown> | null): Record<string, unknown> => {
+export const withExtras = (
+  obj: Record<string, unknown>,
+  extras: Record<string, unknown> | null,
+): Record<string, unknown> => {
   if (!extras) return obj;
   const out: Record<string, unknown> = { ...obj };
-  for (const [k, v] of Object.entries(extras)) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+  for (const [k, v] of Object.entries(extras))
+    Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
   return out;
 };
 
@@ -76,8 +149,31 @@ export const garbageBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   { weight: 3, arbitrary: fc.json() },
   { weight: 2, arbitrary: fc.string({ maxLength: 60 }) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', 'true', '0', '[]', '{}', '""', '{"a":', '\ufeff{}', '{"__proto__":{"polluted":1}}', '[{}]', '1e999', '-0') },
-  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 5_000, max: 60_000 })), fc.boolean()).map(([d, inObject]) => deepJsonText(d, inObject)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      'true',
+      '0',
+      '[]',
+      '{}',
+      '""',
+      '{"a":',
+      '\ufeff{}',
+      '{"__proto__":{"polluted":1}}',
+      '[{}]',
+      '1e999',
+      '-0',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 5_000, max: 60_000 })), fc.boolean())
+      .map(([d, inObject]) => deepJsonText(d, inObject)),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -85,7 +181,9 @@ export const garbageBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
 
 export const localPart = fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,14}$/);
 /** Recipients stay on test domains the platform's MX override sends to the loopback sink. */
-export const goodAddress = fc.tuple(localPart, fc.constantFrom('example.test', 'fuzz.example.test', 'EXAMPLE.test')).map(([l, d]) => `${l}@${d}`);
+export const goodAddress = fc
+  .tuple(localPart, fc.constantFrom('example.test', 'fuzz.example.test', 'EXAMPLE.test'))
+  .map(([l, d]) => `${l}@${d}`);
 
 export const mailbox: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: goodAddress },
@@ -96,9 +194,24 @@ export const mailbox: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      'a@example.test\r\nBcc: victim@evil.test', 'a@example.test, b@example.test', 'a@example.test; b@example.test', '<>', '@', 'a@', '@example.test',
-      'a@[127.0.0.1]', 'a@localhost', '"a\\"b"@example.test', '"a b"@example.test', 'üser@example.test', 'a@exämple.test', 'undisclosed-recipients:;',
-      'Group: a@example.test, b@example.test;', '=?utf-8?q?a=0D=0ABcc:_x@evil.test?= <a@example.test>', `${'a'.repeat(64)}@example.test`, `${'a'.repeat(65)}@example.test`,
+      'a@example.test\r\nBcc: victim@evil.test',
+      'a@example.test, b@example.test',
+      'a@example.test; b@example.test',
+      '<>',
+      '@',
+      'a@',
+      '@example.test',
+      'a@[127.0.0.1]',
+      'a@localhost',
+      '"a\\"b"@example.test',
+      '"a b"@example.test',
+      'üser@example.test',
+      'a@exämple.test',
+      'undisclosed-recipients:;',
+      'Group: a@example.test, b@example.test;',
+      '=?utf-8?q?a=0D=0ABcc:_x@evil.test?= <a@example.test>',
+      `${'a'.repeat(64)}@example.test`,
+      `${'a'.repeat(65)}@example.test`,
     ),
   },
 );
@@ -118,15 +231,41 @@ export const headerName = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      'Bcc', 'To', 'CC', 'Subject', 'Content-Type', 'Content-Transfer-Encoding', 'MIME-Version', 'Return-Path', 'Message-ID', 'Received', 'DKIM-Signature',
-      'X-Bridgemail-Track', 'x-bridgemail-idempotency-key', 'List-Unsubscribe', 'X-A:B', 'X A', '', 'X-\u00e9', '__proto__', 'constructor', 'x'.repeat(77),
+      'Bcc',
+      'To',
+      'CC',
+      'Subject',
+      'Content-Type',
+      'Content-Transfer-Encoding',
+      'MIME-Version',
+      'Return-Path',
+      'Message-ID',
+      'Received',
+      'DKIM-Signature',
+      'X-Bridgemail-Track',
+      'x-bridgemail-idempotency-key',
+      'List-Unsubscribe',
+      'X-A:B',
+      'X A',
+      '',
+      'X-\u00e9',
+      '__proto__',
+      'constructor',
+      'x'.repeat(77),
     ),
   },
 );
-export const headerValue = fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 3, arbitrary: hostileOrHuge }, { weight: 1, arbitrary: fc.constantFrom('none', 'opens', 'clicks', 'all', '') });
+export const headerValue = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
+  { weight: 3, arbitrary: hostileOrHuge },
+  { weight: 1, arbitrary: fc.constantFrom('none', 'opens', 'clicks', 'all', '') },
+);
 export const customHeaders = fc.oneof(
   { weight: 6, arbitrary: fc.dictionary(headerName, field(headerValue), { maxKeys: 4 }) },
-  { weight: 1, arbitrary: fc.dictionary(fc.stringMatching(/^X-[A-Z]{4,10}$/), fc.constant('v'), { minKeys: 48, maxKeys: 55 }) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(fc.stringMatching(/^X-[A-Z]{4,10}$/), fc.constant('v'), { minKeys: 48, maxKeys: 55 }),
+  },
   { weight: 1, arbitrary: wrongType },
 );
 
@@ -137,16 +276,44 @@ export const filename = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      '../../etc/passwd', '..\\..\\windows\\system32', '/etc/shadow', 'a"b.txt', "a'b.txt", 'a;b=c.txt', 'evil\u202etxt.exe', 'nul', 'CON', '.', '..', '',
-      'a\r\nContent-Type: text/html.txt', 'a\0.txt', `${'n'.repeat(255)}`, `${'n'.repeat(256)}`, '=?utf-8?b?Li4vLi4vZXRj?=', 'résumé.pdf', 'файл.txt',
+      '../../etc/passwd',
+      '..\\..\\windows\\system32',
+      '/etc/shadow',
+      'a"b.txt',
+      "a'b.txt",
+      'a;b=c.txt',
+      'evil\u202etxt.exe',
+      'nul',
+      'CON',
+      '.',
+      '..',
+      '',
+      'a\r\nContent-Type: text/html.txt',
+      'a\0.txt',
+      `${'n'.repeat(255)}`,
+      `${'n'.repeat(256)}`,
+      '=?utf-8?b?Li4vLi4vZXRj?=',
+      'résumé.pdf',
+      'файл.txt',
     ),
   },
 );
 export const attachment = fc.record(
   {
     filename: field(filename),
-    content: field(fc.oneof({ weight: 5, arbitrary: base64 }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: base64.map((b) => `${b.slice(0, 4)}\r\n ${b.slice(4)}`) })),
-    contentType: field(fc.oneof(fc.constantFrom('text/plain', 'application/pdf', 'image/png', 'text/html', 'message/rfc822', 'multipart/mixed'), hostileString)),
+    content: field(
+      fc.oneof(
+        { weight: 5, arbitrary: base64 },
+        { weight: 1, arbitrary: hostileString },
+        { weight: 1, arbitrary: base64.map((b) => `${b.slice(0, 4)}\r\n ${b.slice(4)}`) },
+      ),
+    ),
+    contentType: field(
+      fc.oneof(
+        fc.constantFrom('text/plain', 'application/pdf', 'image/png', 'text/html', 'message/rfc822', 'multipart/mixed'),
+        hostileString,
+      ),
+    ),
   },
   { requiredKeys: ['filename', 'content'] },
 );
@@ -159,8 +326,25 @@ export const attachments = fc.oneof(
 export const bodyText = fc.oneof(
   { weight: 6, arbitrary: fc.string({ maxLength: 80 }) },
   { weight: 3, arbitrary: hostileString },
-  { weight: 1, arbitrary: fc.constantFrom('<script>alert(1)</script>', '<a href="javascript:alert(1)">x</a>', '<img src=x onerror=alert(1)>', '.\r\n.\r\n', '\r\n.\r\nMAIL FROM:<x@evil.test>\r\n', '=\r\n=3D', '') },
-  { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000, 400_000).map((n) => 'lorem ipsum '.repeat(n / 12)).chain((big) => fc.oneof({ weight: 5, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constant(big) })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '<script>alert(1)</script>',
+      '<a href="javascript:alert(1)">x</a>',
+      '<img src=x onerror=alert(1)>',
+      '.\r\n.\r\n',
+      '\r\n.\r\nMAIL FROM:<x@evil.test>\r\n',
+      '=\r\n=3D',
+      '',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(10_000, 100_000, 400_000)
+      .map((n) => 'lorem ipsum '.repeat(n / 12))
+      .chain((big) => fc.oneof({ weight: 5, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constant(big) })),
+  },
 );
 
 /** A send request shaped like the schema, with hostile or wrongly typed values. */
@@ -173,7 +357,9 @@ export const plausibleSend: fc.Arbitrary<Record<string, unknown>> = fc
         cc: recipients,
         bcc: recipients,
         replyTo: field(mailbox),
-        subject: field(fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 3, arbitrary: hostileOrHuge })),
+        subject: field(
+          fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, { weight: 3, arbitrary: hostileOrHuge }),
+        ),
         html: field(bodyText),
         text: field(bodyText),
         headers: customHeaders,
@@ -188,8 +374,22 @@ export const plausibleSend: fc.Arbitrary<Record<string, unknown>> = fc
 /** A send request more likely to be accepted: required fields present, hostile values elsewhere. */
 export const nearValidSend: fc.Arbitrary<Record<string, unknown>> = fc
   .tuple(
-    fc.record({ from: mailbox, to: fc.oneof(goodAddress, fc.array(goodAddress, { minLength: 1, maxLength: 3 })), subject: fc.oneof(fc.string({ maxLength: 40 }), hostileString), text: bodyText }),
-    fc.record({ html: bodyText, cc: fc.array(mailbox, { maxLength: 2 }), replyTo: mailbox, headers: customHeaders, attachments }, { requiredKeys: [] }),
+    fc.record({
+      from: mailbox,
+      to: fc.oneof(goodAddress, fc.array(goodAddress, { minLength: 1, maxLength: 3 })),
+      subject: fc.oneof(fc.string({ maxLength: 40 }), hostileString),
+      text: bodyText,
+    }),
+    fc.record(
+      {
+        html: bodyText,
+        cc: fc.array(mailbox, { maxLength: 2 }),
+        replyTo: mailbox,
+        headers: customHeaders,
+        attachments,
+      },
+      { requiredKeys: [] },
+    ),
   )
   .map(([req, opt]) => ({ ...req, ...opt }));
 
@@ -204,9 +404,27 @@ export const multipartCase: fc.Arbitrary<{ contentType: string; body: string }> 
   .tuple(
     fc.array(
       fc.record({
-        name: fc.oneof(fc.constantFrom('from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'text', 'html', 'headers', 'attachments', 'file'), hostileString),
+        name: fc.oneof(
+          fc.constantFrom(
+            'from',
+            'to',
+            'cc',
+            'bcc',
+            'replyTo',
+            'subject',
+            'text',
+            'html',
+            'headers',
+            'attachments',
+            'file',
+          ),
+          hostileString,
+        ),
         filename: fc.option(filename, { freq: 3 }),
-        contentType: fc.option(fc.oneof(fc.constantFrom('text/plain', 'application/json', 'application/octet-stream'), hostileString), { freq: 3 }),
+        contentType: fc.option(
+          fc.oneof(fc.constantFrom('text/plain', 'application/json', 'application/octet-stream'), hostileString),
+          { freq: 3 },
+        ),
         value: fc.oneof(mailbox, goodAddress, fc.string({ maxLength: 40 }), hostileString, fc.json()),
       }),
       { maxLength: 8 },
@@ -223,22 +441,54 @@ export const multipartCase: fc.Arbitrary<{ contentType: string; body: string }> 
       })
       .join('');
     const closed = shape === 'no-final' ? body : `${body}--${boundary}--\r\n`;
-    const text = shape === 'truncated' ? closed.slice(0, Math.floor(closed.length / 2)) : shape === 'wrong-boundary' ? closed.replaceAll(boundary, 'other') : closed;
-    return { contentType: shape === 'no-boundary' ? 'multipart/form-data' : `multipart/form-data; boundary=${boundary}`, body: text };
+    const text =
+      shape === 'truncated'
+        ? closed.slice(0, Math.floor(closed.length / 2))
+        : shape === 'wrong-boundary'
+          ? closed.replaceAll(boundary, 'other')
+          : closed;
+    return {
+      contentType: shape === 'no-boundary' ? 'multipart/form-data' : `multipart/form-data; boundary=${boundary}`,
+      body: text,
+    };
   });
 
 /** Idempotency-Key headers: mostly absent; random ones never collide with a real replay. */
 export const idempotencyHeader = rarely(
-  fc.oneof(fc.uuid().map((u) => `fuzz-${u}`), fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((n) => String.fromCharCode(n)), maxLength: 300 }).map((s) => s || 'x')),
+  fc.oneof(
+    fc.uuid().map((u) => `fuzz-${u}`),
+    fc
+      .string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((n) => String.fromCharCode(n)), maxLength: 300 })
+      .map((s) => s || 'x'),
+  ),
   8,
 );
 
 export const contentTypes = fc.oneof(
   { weight: 20, arbitrary: fc.constant('application/json') },
-  { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'application/json; charset=latin1', 'APPLICATION/JSON', 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', 'application/*', '*/*', 'multipart/mixed; boundary=x', '') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'application/json; charset=utf-8',
+      'application/json; charset=latin1',
+      'APPLICATION/JSON',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/jsonx',
+      'application/*',
+      '*/*',
+      'multipart/mixed; boundary=x',
+      '',
+    ),
+  },
 );
 
-export const sendCase = (apiKey: string, path: '/v1/send' | '/v1/send/batch', body: fc.Arbitrary<string | Uint8Array>, batchItems?: (body: string | Uint8Array) => number | undefined) =>
+export const sendCase = (
+  apiKey: string,
+  path: '/v1/send' | '/v1/send/batch',
+  body: fc.Arbitrary<string | Uint8Array>,
+  batchItems?: (body: string | Uint8Array) => number | undefined,
+) =>
   fc.tuple(body, contentTypes, idempotencyHeader).map(([b, contentType, key]): Case => {
     const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
     if (contentType) headers['content-type'] = contentType;
@@ -255,7 +505,11 @@ export const sendCases = (apiKey: string): fc.Arbitrary<Case> =>
       arbitrary: fc.tuple(multipartCase, idempotencyHeader).map(([m, key]): Case => ({
         method: 'POST',
         path: '/v1/send',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': m.contentType, ...(key === null ? {} : { 'idempotency-key': key }) },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          'content-type': m.contentType,
+          ...(key === null ? {} : { 'idempotency-key': key }),
+        },
         body: m.body,
       })),
     },
@@ -280,11 +534,14 @@ export const batchItem = fc.oneof(
 export const batchBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   { weight: 3, arbitrary: garbageBody },
   { weight: 8, arbitrary: fc.array(batchItem, { minLength: 1, maxLength: 5 }).map((a) => JSON.stringify(a)) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 500, 501, 1000).map((n) => JSON.stringify(Array.from({ length: n }, () => ({})))) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(0, 500, 501, 1000).map((n) => JSON.stringify(Array.from({ length: n }, () => ({})))),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 5_000, max: 60_000 }).map((d) => `[${deepJsonText(d, true)}]`) },
 );
-export const batchCases = (apiKey: string): fc.Arbitrary<Case> => sendCase(apiKey, '/v1/send/batch', batchBody, batchLength);
+export const batchCases = (apiKey: string): fc.Arbitrary<Case> =>
+  sendCase(apiKey, '/v1/send/batch', batchBody, batchLength);
 
 // ---------------------------------------------------------------------------------------------
 // Admin requests.
-

@@ -34,21 +34,33 @@ export type Family = 'send' | 'batch' | 'admin' | 'auth';
 
 export async function exchange(baseUrl: string, c: Case): Promise<Outcome> {
   try {
-    const res = await fetch(`${baseUrl}${c.path}`, { method: c.method, headers: c.headers, ...(c.body === undefined ? {} : { body: c.body }) });
+    const res = await fetch(`${baseUrl}${c.path}`, {
+      method: c.method,
+      headers: c.headers,
+      ...(c.body === undefined ? {} : { body: c.body }),
+    });
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
   } catch (err) {
     // A reset or closed connection: the server did not answer at all.
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { status: 0, contentType: '', text: `fetch failed: ${String((err as Error).message)} ${cause?.code ?? ''} ${cause?.message ?? ''}` };
+    return {
+      status: 0,
+      contentType: '',
+      text: `fetch failed: ${String((err as Error).message)} ${cause?.code ?? ''} ${cause?.message ?? ''}`,
+    };
   }
 }
 
 export const isErrorBody = (v: unknown): v is { error: { code: string; message: string; field?: unknown } } =>
-  typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'object' && (v as { error: unknown }).error !== null;
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { error?: unknown }).error === 'object' &&
+  (v as { error: unknown }).error !== null;
 
 /** Why an error object is not one we ship, or undefined when it is. */
 export function badError(e: { code: unknown; message: unknown; field?: unknown }): string | undefined {
-  if (typeof e.code !== 'string' || !CODES.has(e.code)) return `error.code ${JSON.stringify(e.code)} is not in ERROR_CODES`;
+  if (typeof e.code !== 'string' || !CODES.has(e.code))
+    return `error.code ${JSON.stringify(e.code)} is not in ERROR_CODES`;
   if (ERROR_CODES[e.code as keyof typeof ERROR_CODES].http >= 500) return `error.code ${e.code} is a server error`;
   if (typeof e.message !== 'string') return 'error.message is not a string';
   if (e.field !== undefined && typeof e.field !== 'string') return 'error.field is not a string';
@@ -77,9 +89,11 @@ export function violation(family: Family, c: Case, o: Outcome): string | undefin
   if (family === 'batch') {
     const data = (body as { data?: unknown }).data;
     if (o.status !== 200 || !Array.isArray(data)) return '2xx is not 200 { data: [...] }';
-    if (c.batchItems !== undefined && data.length !== c.batchItems) return `${data.length} results for ${c.batchItems} messages`;
+    if (c.batchItems !== undefined && data.length !== c.batchItems)
+      return `${data.length} results for ${c.batchItems} messages`;
     for (const [i, item] of data.entries()) {
-      if ((item as { index?: unknown }).index !== i) return `result ${i} has index ${(item as { index?: unknown }).index}`;
+      if ((item as { index?: unknown }).index !== i)
+        return `result ${i} has index ${(item as { index?: unknown }).index}`;
       if (isErrorBody(item)) {
         const bad = badError(item.error);
         if (bad) return `result ${i}: ${bad}`;
@@ -90,11 +104,18 @@ export function violation(family: Family, c: Case, o: Outcome): string | undefin
 }
 
 export const show = (v: unknown, max = 600) => {
-  const text = typeof v === 'string' ? JSON.stringify(v) : v instanceof Uint8Array ? `<${v.length} bytes> ${JSON.stringify(Buffer.from(v).toString('latin1'))}` : JSON.stringify(v);
+  const text =
+    typeof v === 'string'
+      ? JSON.stringify(v)
+      : v instanceof Uint8Array
+        ? `<${v.length} bytes> ${JSON.stringify(Buffer.from(v).toString('latin1'))}`
+        : JSON.stringify(v);
   return text === undefined ? String(text) : text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 };
-export const routeOf = (c: Case) => `${c.method} ${c.path.replace(/^https?:\/\/[^/]+/, '').replace(/^(\/admin\/v1\/bridges\/)[^/]+/, '$1:id')}`;
-export const describeCase = (c: Case) => `${c.method} ${show(c.path, 200)} headers=${show(c.headers, 300)} body=${show(c.body)}`;
+export const routeOf = (c: Case) =>
+  `${c.method} ${c.path.replace(/^https?:\/\/[^/]+/, '').replace(/^(\/admin\/v1\/bridges\/)[^/]+/, '$1:id')}`;
+export const describeCase = (c: Case) =>
+  `${c.method} ${show(c.path, 200)} headers=${show(c.headers, 300)} body=${show(c.body)}`;
 
 export interface Violation {
   index: number;
@@ -120,7 +141,12 @@ export interface FamilyReport {
  * Sends `cases` with bounded concurrency and checks each answer. On a violation, replays the
  * first one through `fc.check` (same arbitrary, seed and path) to shrink it.
  */
-export async function fuzzFamily(family: Family, baseUrl: string, arb: fc.Arbitrary<Case>, runs: number): Promise<FamilyReport> {
+export async function fuzzFamily(
+  family: Family,
+  baseUrl: string,
+  arb: fc.Arbitrary<Case>,
+  runs: number,
+): Promise<FamilyReport> {
   const started = Date.now();
   const cases = fc.sample(arb, { seed: SEED, numRuns: runs });
   const generatedMs = Date.now() - started;
@@ -138,17 +164,39 @@ export async function fuzzFamily(family: Family, baseUrl: string, arb: fc.Arbitr
       const o = await exchange(baseUrl, c);
       byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
       const why = violation(family, c, o);
-      if (why) violations.push({ index: i, route: routeOf(c), request: describeCase(c), status: o.status, response: o.text.slice(0, 400), why });
+      if (why)
+        violations.push({
+          index: i,
+          route: routeOf(c),
+          request: describeCase(c),
+          status: o.status,
+          response: o.text.slice(0, 400),
+          why,
+        });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   violations.sort((a, b) => a.index - b.index);
-  const report: FamilyReport = { family, cases: cases.length, ms: Date.now() - started, generatedMs, byStatus, violations };
+  const report: FamilyReport = {
+    family,
+    cases: cases.length,
+    ms: Date.now() - started,
+    generatedMs,
+    byStatus,
+    violations,
+  };
   const first = violations[0];
   if (first) {
     const shrink = await fc.check(
       fc.asyncProperty(arb, async (c) => violation(family, c, await exchange(baseUrl, c)) === undefined),
-      { seed: SEED, path: String(first.index), numRuns: runs, endOnFailure: false, interruptAfterTimeLimit: SHRINK_BUDGET_MS, markInterruptAsFailure: false },
+      {
+        seed: SEED,
+        path: String(first.index),
+        numRuns: runs,
+        endOnFailure: false,
+        interruptAfterTimeLimit: SHRINK_BUDGET_MS,
+        markInterruptAsFailure: false,
+      },
     );
     if (shrink.failed && shrink.counterexample) {
       const [c] = shrink.counterexample;
@@ -173,7 +221,9 @@ export function expectNoViolations(report: FamilyReport) {
     if (seen) seen.count++;
     else distinct.set(key, { ...v, count: 1 });
   }
-  const summary = [...distinct.values()].map((v) => `${v.count}× ${v.route}: ${v.why} (first #${v.index}): ${v.request} → ${v.status} ${v.response}`);
+  const summary = [...distinct.values()].map(
+    (v) => `${v.count}× ${v.route}: ${v.why} (first #${v.index}): ${v.request} → ${v.status} ${v.response}`,
+  );
   expect(summary, `seed ${SEED}${report.shrunk ? `; shrunk: ${report.shrunk}` : ''}`).toEqual([]);
 }
 

@@ -64,9 +64,15 @@ export async function rewriteHtmlPartsWithMailsplit(raw: Buffer, rewrite: HtmlPa
   });
 
   const out: Buffer[] = [];
-  await pipeline(Readable.from([raw]), new Splitter({ ignoreEmbedded: true }), rewriter, new Joiner(), async function* (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) out.push(chunk);
-  });
+  await pipeline(
+    Readable.from([raw]),
+    new Splitter({ ignoreEmbedded: true }),
+    rewriter,
+    new Joiner(),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) out.push(chunk);
+    },
+  );
   return Buffer.concat(out);
 }
 
@@ -81,5 +87,7 @@ async function rewritePart(node: MimeNode, encoded: Buffer, rewrite: HtmlPartRew
   if (changed === text) return encoded;
   const out = await transcode(iconv.encode(changed, charset), node.getEncoder());
   // The encoders break lines with CRLF; a message written with bare LF keeps its convention.
-  return encoded.includes('\r\n') || !out.includes('\r\n') ? out : Buffer.from(out.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+  return encoded.includes('\r\n') || !out.includes('\r\n')
+    ? out
+    : Buffer.from(out.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
 }

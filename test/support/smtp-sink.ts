@@ -34,7 +34,11 @@ export interface SmtpSink {
 }
 
 /** Starts a sink on 127.0.0.1, port 0 (or `options.port`); scripted replies per recipient at RCPT. */
-export async function startSmtpSink(script?: SinkScript, host = '127.0.0.1', options: { starttls?: boolean; port?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  script?: SinkScript,
+  host = '127.0.0.1',
+  options: { starttls?: boolean; port?: number } = {},
+): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   const offers = new Map<string, number>();
   let current = script;

@@ -8,7 +8,14 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
-import { createLogger, isDeliveryBatch, loadConfig, poolQueueName, type Config, type PoolJobData } from '../../core/index.js';
+import {
+  createLogger,
+  isDeliveryBatch,
+  loadConfig,
+  poolQueueName,
+  type Config,
+  type PoolJobData,
+} from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
 export interface TestPlatform extends Platform {
@@ -81,7 +88,10 @@ export async function startTestPlatform(
     BRIDGEMAIL_EVENTS_FLUSH_MS: '100',
     BRIDGEMAIL_SMTP_TIMEOUT_MS: '10000',
     // Generous limits: tests that are not about shaping must not wait on it.
-    BRIDGEMAIL_SHAPING: JSON.stringify({ ip: { perSecond: 10_000, connections: 500 }, destination: { perSecond: 10_000, connections: 200 } }),
+    BRIDGEMAIL_SHAPING: JSON.stringify({
+      ip: { perSecond: 10_000, connections: 500 },
+      destination: { perSecond: 10_000, connections: 200 },
+    }),
     BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'debug',
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -145,7 +155,15 @@ export async function startTestPlatform(
         queues.set(poolId, q);
       }
       // Messages, not jobs: a `deliver-batch` job holds several.
-      const jobs = await q.getJobs(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children']);
+      const jobs = await q.getJobs([
+        'active',
+        'completed',
+        'delayed',
+        'failed',
+        'prioritized',
+        'waiting',
+        'waiting-children',
+      ]);
       return jobs.reduce((n, job) => n + (isDeliveryBatch(job.data) ? job.data.batch.length : 1), 0);
     },
     async events(where, params = {}) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyMessage } from './classify.js';
 
-const arf = (fields: string, embedded = 'To: victim@example.net\nFrom: sender@example.com\nSubject: offer\n\nbuy\n'): string => `From: fbl@isp.example
+const arf = (
+  fields: string,
+  embedded = 'To: victim@example.net\nFrom: sender@example.com\nSubject: offer\n\nbuy\n',
+): string => `From: fbl@isp.example
 To: fbl@example.com
 Subject: FW: offer
 MIME-Version: 1.0
@@ -26,8 +29,17 @@ ${embedded}
 
 describe('classifyMessage: complaints', () => {
   it('RFC 5965 abuse report with Original-Rcpt-To', async () => {
-    const got = await classifyMessage(arf('Feedback-Type: abuse\nUser-Agent: test/1.0\nVersion: 1\nOriginal-Rcpt-To: <Victim@Example.net>'));
-    expect(got).toEqual({ kind: 'complaint', recipient: 'victim@example.net', hard: false, status: null, reason: 'feedback', feedbackType: 'abuse' });
+    const got = await classifyMessage(
+      arf('Feedback-Type: abuse\nUser-Agent: test/1.0\nVersion: 1\nOriginal-Rcpt-To: <Victim@Example.net>'),
+    );
+    expect(got).toEqual({
+      kind: 'complaint',
+      recipient: 'victim@example.net',
+      hard: false,
+      status: null,
+      reason: 'feedback',
+      feedbackType: 'abuse',
+    });
   });
 
   it('falls back to the reported message To, CRLF', async () => {
@@ -36,7 +48,9 @@ describe('classifyMessage: complaints', () => {
   });
 
   it('several Original-Rcpt-To: recipients listed, none singled out', async () => {
-    const got = await classifyMessage(arf('Feedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: a@example.net\nOriginal-Rcpt-To: b@example.net'));
+    const got = await classifyMessage(
+      arf('Feedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: a@example.net\nOriginal-Rcpt-To: b@example.net'),
+    );
     expect(got).toMatchObject({ recipient: null, recipients: ['a@example.net', 'b@example.net'] });
   });
 
@@ -64,6 +78,10 @@ Subject: offer
 buy
 --J--
 `;
-    expect(await classifyMessage(raw)).toMatchObject({ kind: 'complaint', recipient: 'someone@outlook.example', feedbackType: 'abuse' });
+    expect(await classifyMessage(raw)).toMatchObject({
+      kind: 'complaint',
+      recipient: 'someone@outlook.example',
+      feedbackType: 'abuse',
+    });
   });
 });

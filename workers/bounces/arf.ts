@@ -20,7 +20,9 @@ export function feedbackFields(text: string): Map<string, string[]> {
 function reportedHeaders(msg: ParsedMessage): ((name: string) => string[]) | null {
   const embedded = msg.parts.find((p) => p.embeddedRoot);
   if (embedded) return embedded.header;
-  const headersPart = msg.parts.find((p) => /^(?:text\/rfc822-headers?|message\/rfc822)$/.test(p.contentType) && p.text !== '');
+  const headersPart = msg.parts.find(
+    (p) => /^(?:text\/rfc822-headers?|message\/rfc822)$/.test(p.contentType) && p.text !== '',
+  );
   return headersPart ? headerBlockReader(headersPart.text) : null;
 }
 

@@ -2,7 +2,14 @@ import type { ParsedMessage } from './mime.js';
 
 // Challenge/response systems (Boxbe, Bluebottle, SpamArrest, Mailblocks, ...): they ask the
 // sender to prove they are human; the address is fine, nothing bounced.
-const CHALLENGE_HEADERS = ['x-boxbe-notice', 'x-bluebottle-request', 'x-spamarrest-noauth', 'x-mailblocks', 'x-challenge', 'x-cr-hashedpuzzle'];
+const CHALLENGE_HEADERS = [
+  'x-boxbe-notice',
+  'x-bluebottle-request',
+  'x-spamarrest-noauth',
+  'x-mailblocks',
+  'x-challenge',
+  'x-cr-hashedpuzzle',
+];
 const CHALLENGE_TEXT = [
   /\bpre-?approved\b|\bchallenge[- ]response\b|this (?:account|mailbox|e-?mail address) is protected by/i,
   /(?:click|follow|visit) (?:on )?(?:the )?(?:following |this |below )?link.{0,120}(?:allowed|approved|whitelist|verif|confirm|ensure delivery)/is,

@@ -36,26 +36,51 @@ hi
 
 describe('classifyMessage: RFC 3464 DSNs', () => {
   it('user unknown is a hard bounce, LF and CRLF alike', async () => {
-    const raw = dsn('Final-Recipient: rfc822; Rcpt@Example.NET\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown');
+    const raw = dsn(
+      'Final-Recipient: rfc822; Rcpt@Example.NET\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown',
+    );
     for (const input of [raw, crlf(raw), Buffer.from(crlf(raw))]) {
-      expect(await classifyMessage(input)).toMatchObject({ kind: 'bounce', recipient: 'rcpt@example.net', hard: true, status: '5.1.1', reason: 'userunknown', replyCode: 550 });
+      expect(await classifyMessage(input)).toMatchObject({
+        kind: 'bounce',
+        recipient: 'rcpt@example.net',
+        hard: true,
+        status: '5.1.1',
+        reason: 'userunknown',
+        replyCode: 550,
+      });
     }
   });
 
   it('mailbox full and policy blocks are soft even with a 5xx', async () => {
-    const full = await classifyMessage(dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full'));
+    const full = await classifyMessage(
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full',
+      ),
+    );
     expect(full).toMatchObject({ hard: false, reason: 'mailboxfull', status: '5.2.2' });
-    const rbl = await classifyMessage(dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'));
+    const rbl = await classifyMessage(
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+      ),
+    );
     expect(rbl).toMatchObject({ hard: false, reason: 'blocked', status: '5.7.1' });
   });
 
   it('takes the code quoted in the remote reply over a generic Status field', async () => {
-    const got = await classifyMessage(dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Postfix; host mx.example.net said: 554\n    5.6.0 Message scored as spam'));
+    const got = await classifyMessage(
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Postfix; host mx.example.net said: 554\n    5.6.0 Message scored as spam',
+      ),
+    );
     expect(got).toMatchObject({ status: '5.6.0', reason: 'spamdetected', replyCode: 554, hard: false });
   });
 
   it('a delay warning is never hard', async () => {
-    const got = await classifyMessage(dsn('Final-Recipient: rfc822; a@example.net\nAction: delayed\nStatus: 4.4.1\nDiagnostic-Code: smtp; 450 4.1.1 user unknown'));
+    const got = await classifyMessage(
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: delayed\nStatus: 4.4.1\nDiagnostic-Code: smtp; 450 4.1.1 user unknown',
+      ),
+    );
     expect(got).toMatchObject({ kind: 'bounce', delayed: true, hard: false, status: '4.1.1' });
   });
 
@@ -66,24 +91,42 @@ describe('classifyMessage: RFC 3464 DSNs', () => {
 
   it('lists every failed recipient', async () => {
     const got = await classifyMessage(
-      dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: rfc822; b@example.net\nAction: failed\nStatus: 5.1.1'),
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: rfc822; b@example.net\nAction: failed\nStatus: 5.1.1',
+      ),
     );
-    expect(got).toMatchObject({ recipient: 'a@example.net', recipients: ['a@example.net', 'b@example.net'], hard: true });
+    expect(got).toMatchObject({
+      recipient: 'a@example.net',
+      recipients: ['a@example.net', 'b@example.net'],
+      hard: true,
+    });
   });
 
   it('reads a base64-encoded delivery-status part', async () => {
-    const fields = Buffer.from('Final-Recipient: rfc822; a@example.net\r\nAction: failed\r\nStatus: 5.1.2\r\n').toString('base64');
-    const raw = dsn('', 'x').replace('Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n', `Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n${fields}`);
+    const fields = Buffer.from(
+      'Final-Recipient: rfc822; a@example.net\r\nAction: failed\r\nStatus: 5.1.2\r\n',
+    ).toString('base64');
+    const raw = dsn('', 'x').replace(
+      'Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n',
+      `Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n${fields}`,
+    );
     expect(await classifyMessage(raw)).toMatchObject({ recipient: 'a@example.net', reason: 'hostunknown', hard: true });
   });
 
   it('reads a DSN whose multipart boundary never occurs', async () => {
-    const raw = dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1').replace('boundary="B1"', 'boundary="B2"');
+    const raw = dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1').replace(
+      'boundary="B1"',
+      'boundary="B2"',
+    );
     expect(await classifyMessage(raw)).toMatchObject({ kind: 'bounce', recipient: 'a@example.net', hard: true });
   });
 
   it('a challenge/response DSN is not a bounce', async () => {
-    const got = await classifyMessage(dsn('Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 4.7.0\nDiagnostic-Code: X-Boxbe-Notice; Sender not pre-approved'));
+    const got = await classifyMessage(
+      dsn(
+        'Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 4.7.0\nDiagnostic-Code: X-Boxbe-Notice; Sender not pre-approved',
+      ),
+    );
     expect(got.kind).toBe('none');
   });
 });
@@ -108,7 +151,13 @@ Giving up on 192.0.2.1.
 To: gone@example.net
 Subject: hi
 `;
-    expect(await classifyMessage(crlf(raw))).toMatchObject({ kind: 'bounce', recipient: 'gone@example.net', hard: true, status: '5.1.1', replyCode: 550 });
+    expect(await classifyMessage(crlf(raw))).toMatchObject({
+      kind: 'bounce',
+      recipient: 'gone@example.net',
+      hard: true,
+      status: '5.1.1',
+      replyCode: 550,
+    });
   });
 
   it('Exim with X-Failed-Recipients, error after MAIL FROM is about us, not the recipient', async () => {
@@ -126,7 +175,12 @@ recipients. This is a permanent error. The following address(es) failed:
 
 ------ This is a copy of the message, including all the headers. ------
 `;
-    expect(await classifyMessage(raw)).toMatchObject({ recipient: 'rcpt@example.net', hard: false, reason: 'rejected', status: '5.1.7' });
+    expect(await classifyMessage(raw)).toMatchObject({
+      recipient: 'rcpt@example.net',
+      hard: false,
+      reason: 'rejected',
+      status: '5.1.7',
+    });
   });
 
   it('Gmail delay notice (quoted-printable) is a delayed, soft bounce without a status', async () => {
@@ -146,17 +200,26 @@ Delivery to the following recipient has been delayed:
 
 Message will be retried for 2 more day(s)=20
 `;
-    expect(await classifyMessage(raw)).toMatchObject({ kind: 'bounce', recipient: 'slow@example.net', delayed: true, hard: false, status: null });
+    expect(await classifyMessage(raw)).toMatchObject({
+      kind: 'bounce',
+      recipient: 'slow@example.net',
+      delayed: true,
+      hard: false,
+      status: null,
+    });
   });
 });
 
 describe('classifyMessage: not bounces', () => {
   it('an out-of-office reply', async () => {
-    const raw = 'From: Someone <someone@example.net>\nTo: sender@example.com\nSubject: Automatic reply: hello\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n';
+    const raw =
+      'From: Someone <someone@example.net>\nTo: sender@example.com\nSubject: Automatic reply: hello\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n';
     expect(await classifyMessage(raw)).toMatchObject({ kind: 'none', hard: false });
   });
 
   it('ordinary mail', async () => {
-    expect((await classifyMessage('From: a@example.net\nTo: b@example.com\nSubject: lunch?\n\nNoon?\n')).kind).toBe('none');
+    expect((await classifyMessage('From: a@example.net\nTo: b@example.com\nSubject: lunch?\n\nNoon?\n')).kind).toBe(
+      'none',
+    );
   });
 });

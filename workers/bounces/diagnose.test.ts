@@ -4,14 +4,32 @@ import { classifySmtpReply, findReplyCode, findStatus } from './diagnose.js';
 describe('classifySmtpReply', () => {
   it.each([
     [550, '5.1.1', 'User unknown', 'userunknown', true],
-    [550, null, '5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'userunknown', true],
+    [
+      550,
+      null,
+      '5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
+      'userunknown',
+      true,
+    ],
     [550, '5.4.4', 'Invalid domain', 'hostunknown', true],
     [521, '5.3.2', 'System not accepting network messages', 'notaccept', true],
     [452, '4.3.2', 'Connection rate limit exceeded', 'toomanyconn', false],
     [552, '5.2.2', 'Quota exceeded', 'mailboxfull', false],
     [554, '5.7.1', 'Client host [192.0.2.1] blocked using zen.spamhaus.org', 'blocked', false],
-    [550, '5.7.26', 'Unauthenticated email from example.com is not accepted due to domain DMARC policy', 'authfailure', false],
-    [421, '4.7.0', '[TSS04] Messages temporarily deferred due to unexpected volume or user complaints', 'badreputation', false],
+    [
+      550,
+      '5.7.26',
+      'Unauthenticated email from example.com is not accepted due to domain DMARC policy',
+      'authfailure',
+      false,
+    ],
+    [
+      421,
+      '4.7.0',
+      '[TSS04] Messages temporarily deferred due to unexpected volume or user complaints',
+      'badreputation',
+      false,
+    ],
     [450, '4.1.1', 'User unknown (try again later)', 'userunknown', false],
     [554, '5.6.0', 'Message scored as spam', 'spamdetected', false],
   ])('%i %s %s → %s (hard %s)', (code, enhanced, text, reason, hard) => {
@@ -19,7 +37,11 @@ describe('classifySmtpReply', () => {
   });
 
   it('gives a 550 at RCPT the same reason as the DSN of the same cause', () => {
-    expect(classifySmtpReply(550, null, '5.1.1 <a@example.net>: Recipient address rejected: User unknown')).toEqual({ reason: 'userunknown', hard: true, status: '5.1.1' });
+    expect(classifySmtpReply(550, null, '5.1.1 <a@example.net>: Recipient address rejected: User unknown')).toEqual({
+      reason: 'userunknown',
+      hard: true,
+      status: '5.1.1',
+    });
   });
 
   it('2xx is delivered', () => {

@@ -39,7 +39,9 @@ function answerFor(r: DsnRecipient, notification: string, fallback: string | nul
   const status = findStatus(r.diagnostic ?? '') ?? fieldStatus ?? findStatus(excerpt) ?? r.status;
   const replyCode = findReplyCode(r.diagnostic ?? '') ?? findReplyCode(excerpt);
   const delayed = r.action === 'delayed';
-  const reason = delayed ? 'expired' : diagnose({ texts: [diagnostic, excerpt], status, ...(replyCode !== undefined ? { replyCode } : {}) });
+  const reason = delayed
+    ? 'expired'
+    : diagnose({ texts: [diagnostic, excerpt], status, ...(replyCode !== undefined ? { replyCode } : {}) });
   return { address, status, replyCode, reason, delayed };
 }
 

@@ -21,7 +21,9 @@ describe('parseDeliveryStatus', () => {
   });
 
   it('accepts a recipient group glued to the per-message fields', () => {
-    const report = parseDeliveryStatus('Reporting-MTA: dns; x\nFinal-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n');
+    const report = parseDeliveryStatus(
+      'Reporting-MTA: dns; x\nFinal-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n',
+    );
     expect(report.recipients[0]?.finalRecipient).toBe('a@example.net');
   });
 

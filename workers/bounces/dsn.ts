@@ -56,7 +56,12 @@ export function addressOf(value: string | undefined | null): string | null {
   if (!value) return null;
   const bare = value.replace(/^\s*[A-Za-z0-9-]+\s*;\s*/, '');
   const m = ADDRESS.exec(bare);
-  return m ? m[0].replace(/^mailto:/i, '').replace(/\.$/, '').toLowerCase() : null;
+  return m
+    ? m[0]
+        .replace(/^mailto:/i, '')
+        .replace(/\.$/, '')
+        .toLowerCase()
+    : null;
 }
 
 function recipientOf(group: Map<string, string>): DsnRecipient {
@@ -82,7 +87,10 @@ function recipientOf(group: Map<string, string>): DsnRecipient {
 export function parseDeliveryStatus(text: string): DeliveryStatus {
   const groups = fieldGroups(text);
   const isRecipient = (g: Map<string, string>): boolean =>
-    g.has('final-recipient') || g.has('original-recipient') || g.has('x-actual-recipient') || (g.has('action') && g.has('status'));
+    g.has('final-recipient') ||
+    g.has('original-recipient') ||
+    g.has('x-actual-recipient') ||
+    (g.has('action') && g.has('status'));
   const first = groups[0];
   const perMessage = first !== undefined && !isRecipient(first) ? first : new Map<string, string>();
   const recipients = groups.filter(isRecipient).map(recipientOf);

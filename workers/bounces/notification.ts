@@ -24,7 +24,10 @@ function htmlToText(html: string): string {
 export function notificationText(msg: ParsedMessage, depth: number): string {
   const own = msg.parts.filter((p) => p.depth === depth && p.text !== '');
   const plain = own.filter((p) => p.contentType === 'text/plain');
-  const chosen = plain.length > 0 ? plain.map((p) => p.text) : own.filter((p) => p.contentType === 'text/html').map((p) => htmlToText(p.text));
+  const chosen =
+    plain.length > 0
+      ? plain.map((p) => p.text)
+      : own.filter((p) => p.contentType === 'text/html').map((p) => htmlToText(p.text));
   const text = chosen.join('\n');
   const cut = COPY_MARKERS.exec(text);
   return cut ? text.slice(0, cut.index) : text;

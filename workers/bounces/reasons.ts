@@ -47,9 +47,15 @@ const HARD_REASONS: ReadonlySet<string> = new Set(['userunknown', 'hostunknown',
  * warnings never are, whatever the text says, so that a good address is never suppressed on a
  * transient answer.
  */
-export function isHardReason(reason: string, status: string | null, replyCode: number | undefined, delayed = false): boolean {
+export function isHardReason(
+  reason: string,
+  status: string | null,
+  replyCode: number | undefined,
+  delayed = false,
+): boolean {
   if (delayed) return false;
-  const temporary = status?.startsWith('4') === true || (replyCode !== undefined && replyCode >= 400 && replyCode < 500);
+  const temporary =
+    status?.startsWith('4') === true || (replyCode !== undefined && replyCode >= 400 && replyCode < 500);
   if (temporary) return false;
   if (HARD_REASONS.has(reason)) return true;
   if (reason !== 'notaccept') return false;

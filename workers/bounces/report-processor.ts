@@ -1,5 +1,13 @@
 import type { Job } from 'bullmq';
-import { recipientHash, type ControlMessage, type EventPublisher, type InboundReport, type Logger, type NewMailEvent, type VerpTarget } from '../../core/index.js';
+import {
+  recipientHash,
+  type ControlMessage,
+  type EventPublisher,
+  type InboundReport,
+  type Logger,
+  type NewMailEvent,
+  type VerpTarget,
+} from '../../core/index.js';
 import { classifyMessage } from './classify.js';
 import type { Classification } from './types.js';
 
@@ -18,9 +26,21 @@ export interface ReportProcessorDeps {
   /** The message with that id, if we sent it (the analytics store's `queued` events). */
   lookupMessage: (messageId: string) => Promise<KnownMessage | undefined>;
   events: Pick<EventPublisher, 'publish'>;
-  addSuppression: (input: { bridgeId: string | null; address: string; reason: string; sourceMessageId?: string }) => Promise<boolean>;
+  addSuppression: (input: {
+    bridgeId: string | null;
+    address: string;
+    reason: string;
+    sourceMessageId?: string;
+  }) => Promise<boolean>;
   announce: (message: ControlMessage) => Promise<void>;
-  saveUnmatched: (report: { envelopeTo: string; kind: string; recipient: string | null; reason: string; status: string | null; excerpt: string }) => Promise<void>;
+  saveUnmatched: (report: {
+    envelopeTo: string;
+    kind: string;
+    recipient: string | null;
+    reason: string;
+    status: string | null;
+    excerpt: string;
+  }) => Promise<void>;
   /** Suppress for the message's Bridge, or for every Bridge. */
   scope: 'bridge' | 'account';
   /** Lookups that miss are retried this many times (events may still be on their way) before the report is kept as unmatched. @defaultValue 3 */
@@ -31,7 +51,11 @@ export interface ReportProcessorDeps {
 const OUR_MESSAGE_ID = /msg_[0-9a-f]{28}/;
 
 /** The message a report is about: its VERP return path, else a Message-ID of ours quoted in it. */
-function linkTarget(report: InboundReport, raw: string, parseVerp: ReportProcessorDeps['parseVerp']): { messageId: string; recipientHash?: string } | undefined {
+function linkTarget(
+  report: InboundReport,
+  raw: string,
+  parseVerp: ReportProcessorDeps['parseVerp'],
+): { messageId: string; recipientHash?: string } | undefined {
   for (const to of report.to) {
     const target = parseVerp(to);
     if (target) return target;
@@ -76,15 +100,28 @@ export function createReportProcessor(deps: ReportProcessorDeps) {
     const message = target ? await deps.lookupMessage(target.messageId) : undefined;
     const recipient = message && target ? pickRecipient(message, target.recipientHash, c) : undefined;
     if (!message || !recipient) {
-      if (target && !message && job.attemptsMade + 1 < (deps.lookupAttempts ?? 3)) throw new Error(`message ${target.messageId} not found yet`);
-      await deps.saveUnmatched({ envelopeTo: report.to.join(', '), kind: c.kind, recipient: c.recipient, reason: c.reason, status: c.status, excerpt: text.slice(0, 65_536) });
+      if (target && !message && job.attemptsMade + 1 < (deps.lookupAttempts ?? 3))
+        throw new Error(`message ${target.messageId} not found yet`);
+      await deps.saveUnmatched({
+        envelopeTo: report.to.join(', '),
+        kind: c.kind,
+        recipient: c.recipient,
+        reason: c.reason,
+        status: c.status,
+        excerpt: text.slice(0, 65_536),
+      });
       log.warn({ reportId: report.id, kind: c.kind }, 'report kept as unmatched');
       return;
     }
     const base = { messageId: message.messageId, bridgeId: message.bridgeId, poolId: message.poolId, recipient };
     const event: NewMailEvent =
       c.kind === 'complaint'
-        ? { ...base, type: 'complained', reason: 'feedback', ...(c.feedbackType ? { feedbackType: c.feedbackType } : {}) }
+        ? {
+            ...base,
+            type: 'complained',
+            reason: 'feedback',
+            ...(c.feedbackType ? { feedbackType: c.feedbackType } : {}),
+          }
         : {
             ...base,
             type: c.delayed ? 'deferred' : 'bounced',
@@ -102,6 +139,16 @@ export function createReportProcessor(deps: ReportProcessorDeps) {
       await deps.addSuppression({ bridgeId, address: recipient, reason, sourceMessageId: message.messageId });
       await deps.announce({ type: 'suppression-changed', bridgeId });
     }
-    log.info({ reportId: report.id, messageId: message.messageId, bridgeId: message.bridgeId, kind: c.kind, hard: c.hard, suppressed: suppress }, 'report linked');
+    log.info(
+      {
+        reportId: report.id,
+        messageId: message.messageId,
+        bridgeId: message.bridgeId,
+        kind: c.kind,
+        hard: c.hard,
+        suppressed: suppress,
+      },
+      'report linked',
+    );
   };
 }

@@ -6,7 +6,8 @@ import { isHardReason } from './reasons.js';
 import type { Classification } from './types.js';
 
 /** Senders of bounces: MAILER-DAEMON, postmaster, "Mail Delivery System/Subsystem", ... */
-const DAEMON_FROM = /mailer-daemon|postmaster|mail ?delivery|mail administrator|system administrator|mdaemon|mail ?system|\bbounces?\b|undeliverable|delivery ?subsystem/i;
+const DAEMON_FROM =
+  /mailer-daemon|postmaster|mail ?delivery|mail administrator|system administrator|mdaemon|mail ?system|\bbounces?\b|undeliverable|delivery ?subsystem/i;
 
 /** Subjects of bounces (English and the common localised ones). */
 const BOUNCE_SUBJECT =
@@ -22,7 +23,8 @@ const BOUNCE_BODY = [
   /message delivery (?:has )?failed|delivery (?:status notification|failure)|undeliverable (?:mail|message)|remote host said|did not like our rcpt to/i,
 ];
 
-const DELAY = /\(delay\)|has been delayed|warning message only|will be retried|still being retried|not yet been delivered|could not send message for past|delivery delayed/i;
+const DELAY =
+  /\(delay\)|has been delayed|warning message only|will be retried|still being retried|not yet been delivered|could not send message for past|delivery delayed/i;
 
 /** Whether the message comes from a mail system (null return path, daemon sender, X-Failed-Recipients). */
 export function isDaemonBounce(msg: ParsedMessage): boolean {
@@ -55,11 +57,14 @@ export function classifyTextBounce(msg: ParsedMessage): Classification | null {
     .filter((a): a is string => a !== null);
   const recipients = failed.length > 0 ? [...new Set(failed)] : mentionedAddresses(msg, text).slice(0, 1);
   const recipient = recipients[0] ?? null;
-  const excerpt = recipient === null ? text.replace(/\s+/g, ' ') : excerptFor(text, recipient) || text.replace(/\s+/g, ' ');
+  const excerpt =
+    recipient === null ? text.replace(/\s+/g, ' ') : excerptFor(text, recipient) || text.replace(/\s+/g, ' ');
   const status = findStatus(excerpt);
   const replyCode = findReplyCode(excerpt);
   const delayed = DELAY.test(text) || msg.root.header('subject').some((s) => /\bdelay/i.test(s));
-  const reason = delayed ? 'expired' : diagnose({ texts: [excerpt], status, ...(replyCode !== undefined ? { replyCode } : {}) });
+  const reason = delayed
+    ? 'expired'
+    : diagnose({ texts: [excerpt], status, ...(replyCode !== undefined ? { replyCode } : {}) });
   const answer: Classification = {
     kind: 'bounce',
     recipient,

@@ -47,9 +47,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     reason: 'virusdetected',
-    patterns: [
-      /\bvirus\b|malware|infected|rejected due to security polic/i,
-    ],
+    patterns: [/\bvirus\b|malware|infected|rejected due to security polic/i],
   },
   {
     reason: 'spamdetected',
@@ -95,19 +93,27 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     reason: 'toomanyconn',
-    patterns: [/too many (?:connections|concurrent|sessions|smtp sessions)|connection (?:rate|limit) (?:limit )?exceeded|rate limit|throttl/i],
+    patterns: [
+      /too many (?:connections|concurrent|sessions|smtp sessions)|connection (?:rate|limit) (?:limit )?exceeded|rate limit|throttl/i,
+    ],
   },
   {
     reason: 'exceedlimit',
-    patterns: [/exceeds? (?:the )?(?:administrative )?limit|too many recipients|recipient limit|exceeded (?:the )?(?:daily|hourly) /i],
+    patterns: [
+      /exceeds? (?:the )?(?:administrative )?limit|too many recipients|recipient limit|exceeded (?:the )?(?:daily|hourly) /i,
+    ],
   },
   {
     reason: 'mesgtoobig',
-    patterns: [/message (?:size|length) exceeds|(?:message|mail|email) (?:is )?too (?:big|large)|line limit exceeded|size limit|exceeds (?:the )?(?:maximum )?(?:message )?size/i],
+    patterns: [
+      /message (?:size|length) exceeds|(?:message|mail|email) (?:is )?too (?:big|large)|line limit exceeded|size limit|exceeds (?:the )?(?:maximum )?(?:message )?size/i,
+    ],
   },
   {
     reason: 'systemfull',
-    patterns: [/insufficient (?:system )?(?:disk space|storage)|(?:mail )?system (?:is )?full|disk (?:is )?full|out of (?:disk|storage) space/i],
+    patterns: [
+      /insufficient (?:system )?(?:disk space|storage)|(?:mail )?system (?:is )?full|disk (?:is )?full|out of (?:disk|storage) space/i,
+    ],
   },
   {
     reason: 'mailboxfull',
@@ -156,15 +162,21 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     reason: 'systemerror',
-    patterns: [/\bldap\b|unable to contact|temporary (?:local )?(?:problem|failure)|internal (?:server )?error|system error|local error|server (?:error|failure)|mail loop|routing loop|too many hops/i],
+    patterns: [
+      /\bldap\b|unable to contact|temporary (?:local )?(?:problem|failure)|internal (?:server )?error|system error|local error|server (?:error|failure)|mail loop|routing loop|too many hops/i,
+    ],
   },
   {
     reason: 'networkerror',
-    patterns: [/connection (?:timed out|refused|reset)|network (?:is )?unreachable|no route to host|lost connection|could not connect|connect to .{0,80} timed out|conversation with .{0,80} timed out/i],
+    patterns: [
+      /connection (?:timed out|refused|reset)|network (?:is )?unreachable|no route to host|lost connection|could not connect|connect to .{0,80} timed out|conversation with .{0,80} timed out/i,
+    ],
   },
   {
     reason: 'expired',
-    patterns: [/retry timeout exceeded|in the queue too long|too long in (?:the )?queue|delivery time expired|message expired|could not be delivered for .{0,30}days|has been delayed|delivery (?:has been )?delayed/i],
+    patterns: [
+      /retry timeout exceeded|in the queue too long|too long in (?:the )?queue|delivery time expired|message expired|could not be delivered for .{0,30}days|has been delayed|delivery (?:has been )?delayed/i,
+    ],
   },
   {
     reason: 'syntaxerror',

@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
-import { TickBatch, type DeliveryBatch, type DeliveryJob, type PoolQueues, type TickBatchOptions } from '../../core/index.js';
+import {
+  TickBatch,
+  type DeliveryBatch,
+  type DeliveryJob,
+  type PoolQueues,
+  type TickBatchOptions,
+} from '../../core/index.js';
 
 /** What one delivery pass over a message left to do: nothing, or another pass after `delayMs`. */
 export interface PassOutcome {
@@ -126,9 +132,12 @@ export async function processBatch(
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) {
     const reason: unknown = failed[0]?.reason;
-    throw new Error(`${failed.length} of ${todo.length} messages of batch ${jobId} failed: ${reason instanceof Error ? reason.message : String(reason)}`, {
-      cause: reason,
-    });
+    throw new Error(
+      `${failed.length} of ${todo.length} messages of batch ${jobId} failed: ${reason instanceof Error ? reason.message : String(reason)}`,
+      {
+        cause: reason,
+      },
+    );
   }
   await deps.progress.clear(jobId);
 }

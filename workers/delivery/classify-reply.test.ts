@@ -3,7 +3,8 @@ import { classifyReply } from './classify-reply.js';
 
 describe('classifyReply', () => {
   it('marks 2xx replies delivered', () => {
-    for (const code of [200, 250, 251, 299]) expect(classifyReply(code)).toEqual({ status: 'delivered', reason: 'accepted' });
+    for (const code of [200, 250, 251, 299])
+      expect(classifyReply(code)).toEqual({ status: 'delivered', reason: 'accepted' });
   });
 
   it('defers 4xx replies', () => {
@@ -13,7 +14,8 @@ describe('classifyReply', () => {
   });
 
   it('bounces 5xx replies', () => {
-    for (const code of [500, 550, 552, 554, 599]) expect(classifyReply(code)).toEqual({ status: 'bounced', reason: 'rejected' });
+    for (const code of [500, 550, 552, 554, 599])
+      expect(classifyReply(code)).toEqual({ status: 'bounced', reason: 'rejected' });
   });
 
   it('defers when there was no reply at all (connection lost, timeout)', () => {

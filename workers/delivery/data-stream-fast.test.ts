@@ -30,7 +30,23 @@ function rng(seed: number) {
   };
 }
 
-const PIECES = ['\r\n', '\r\n', '\r\n', '.', '..', '\r', '\n', 'a', 'Subject: x', ' ', '\r\n.\r\n', '\n.', '\r.', 'é', '.a'];
+const PIECES = [
+  '\r\n',
+  '\r\n',
+  '\r\n',
+  '.',
+  '..',
+  '\r',
+  '\n',
+  'a',
+  'Subject: x',
+  ' ',
+  '\r\n.\r\n',
+  '\n.',
+  '\r.',
+  'é',
+  '.a',
+];
 
 function randomMessage(next: () => number): Buffer {
   const cleanOnly = next() < 0.5;
@@ -76,7 +92,11 @@ describe('DataStream pass-through', () => {
       const chunks = randomChunks(randomMessage(next), next);
       const [slow, fast] = [await run(chunks, false), await run(chunks, true)];
       if (!fast.out.equals(slow.out) || fast.inBytes !== slow.inBytes || fast.outBytes !== slow.outBytes) {
-        expect({ seed, ...fast, out: fast.out.toString('latin1') }).toEqual({ seed, ...slow, out: slow.out.toString('latin1') });
+        expect({ seed, ...fast, out: fast.out.toString('latin1') }).toEqual({
+          seed,
+          ...slow,
+          out: slow.out.toString('latin1'),
+        });
       }
     }
   });

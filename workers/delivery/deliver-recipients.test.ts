@@ -20,7 +20,10 @@ describe('groupByDomain', () => {
   });
 
   it('keeps duplicates and returns an empty map for no recipients', () => {
-    expect(groupByDomain(['x@example.com', 'x@example.com']).get('example.com')).toEqual(['x@example.com', 'x@example.com']);
+    expect(groupByDomain(['x@example.com', 'x@example.com']).get('example.com')).toEqual([
+      'x@example.com',
+      'x@example.com',
+    ]);
     expect(groupByDomain([]).size).toBe(0);
   });
 

@@ -59,7 +59,12 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
     const lookup = await ctx.resolveMx(domain);
     if (lookup.kind !== 'found') {
       const status = lookup.kind === 'temporary' ? 'deferred' : 'bounced';
-      return recipients.map((recipient): DeliveryResult => ({ recipient, status, reason: 'dns', reply: lookup.reason }));
+      return recipients.map((recipient): DeliveryResult => ({
+        recipient,
+        status,
+        reason: 'dns',
+        reply: lookup.reason,
+      }));
     }
     let last: { replyCode?: number; reply: string } = { reply: `no MX host for ${domain}` };
     for (const target of lookup.targets) {
@@ -77,12 +82,20 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
       }
       try {
         const requireTls = ctx.requireTls?.(domain, rollup) ?? false;
-        const session = await ctx.pool.acquire({ target, localAddress: input.ip, heloName: ctx.heloName, timeoutMs: ctx.timeoutMs, requireTls });
+        const session = await ctx.pool.acquire({
+          target,
+          localAddress: input.ip,
+          heloName: ctx.heloName,
+          timeoutMs: ctx.timeoutMs,
+          requireTls,
+        });
         if ('unreachable' in session) {
           // The source IP left this host since it was checked: the next pass picks another.
           if (session.bindError) return deferAll(recipients, SOURCE_IP_UNAVAILABLE, session);
           // An unreachable host or a 421 greeting is failover (RFC 5321 §3.1), not a request to slow down.
-          last = requireTls ? { ...session, reply: `STARTTLS required for ${domain} by policy: ${session.reply}` } : session;
+          last = requireTls
+            ? { ...session, reply: `STARTTLS required for ${domain} by policy: ${session.reply}` }
+            : session;
           continue;
         }
         const results: DeliveryResult[] = [];
@@ -91,11 +104,14 @@ export async function deliverToRecipients(ctx: DeliverContext, input: DeliverInp
             results.push(...deferAll(recipients.slice(i), 'connection', { reply: `${session.mx}: connection lost` }));
             break;
           }
-          results.push(...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))));
+          results.push(
+            ...(await session.transaction(input.envelopeFrom(recipient), [recipient], await input.body(recipient))),
+          );
         }
         ctx.pool.release(input.ip, target, session, requireTls);
         for (const r of results) {
-          if (r.status === 'deferred' && r.replyCode !== undefined) await ctx.shaper?.recordReply(input.ip, rollup, r.replyCode, r.reply);
+          if (r.status === 'deferred' && r.replyCode !== undefined)
+            await ctx.shaper?.recordReply(input.ip, rollup, r.replyCode, r.reply);
         }
         return results;
       } finally {

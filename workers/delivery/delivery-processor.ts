@@ -44,7 +44,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
    * Classifies a 5xx met during delivery with the bounce vocabulary (reason, hard/soft), so a
    * rejection at RCPT and a DSN for the same cause get the same reason; injected by the root.
    */
-  classifyBounce?: (replyCode: number, enhanced: string | null, text: string) => { reason: string; hard: boolean; status: string | null };
+  classifyBounce?: (
+    replyCode: number,
+    enhanced: string | null,
+    text: string,
+  ) => { reason: string; hard: boolean; status: string | null };
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
   /**
@@ -100,7 +104,8 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
   return async (data) => {
     const attempt = data.attempt + 1;
     const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
-    if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined) await deps.markIdempotencyTaken?.(data.idem, data.messageId);
+    if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined)
+      await deps.markIdempotencyTaken?.(data.idem, data.messageId);
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
     const { sourceIps } = deps;
@@ -110,7 +115,14 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
     const recipients = data.recipients.filter((r) => !blocked.has(r));
     if (blocked.size > 0) {
       await deps.events.publish(
-        [...blocked].map((recipient) => ({ ...base, type: 'suppressed', recipient, attempt, reason: 'suppressed', reply: 'recipient is on the suppression list' })),
+        [...blocked].map((recipient) => ({
+          ...base,
+          type: 'suppressed',
+          recipient,
+          attempt,
+          reason: 'suppressed',
+          reply: 'recipient is on the suppression list',
+        })),
       );
     }
     // `sent`: the first time a worker takes a recipient up from an IP of its host (once, whatever
@@ -131,26 +143,50 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
       });
     };
     const results =
-      recipients.length === 0 ? [] : ip === undefined ? recipients.map((recipient) => noSourceIp(recipient, pool.name)) : await sendFrom(ip);
+      recipients.length === 0
+        ? []
+        : ip === undefined
+          ? recipients.map((recipient) => noSourceIp(recipient, pool.name))
+          : await sendFrom(ip);
     const attempted = results.filter((r) => r.status !== 'throttled');
     const throttled = results.filter((r) => r.status === 'throttled');
     const unbound = attempted.find((r) => r.reason === SOURCE_IP_UNAVAILABLE);
     if (ip !== undefined && unbound) sourceIps?.markFailed(ip, 'EADDRNOTAVAIL');
-    const events: NewMailEvent[] = attempted.map((r) => withBounceClass(toEvent(base, ip, attempt, r), r, deps.classifyBounce));
+    const events: NewMailEvent[] = attempted.map((r) =>
+      withBounceClass(toEvent(base, ip, attempt, r), r, deps.classifyBounce),
+    );
     const deferred = attempted.filter((r) => r.status === 'deferred').map((r) => r.recipient);
     const pending = [...deferred, ...throttled.map((r) => r.recipient)];
     // Deferrals back off exponentially; a pass where shaping only said "wait" spends no attempt.
-    const delay = deferred.length > 0 ? retryDelay(deps.retry, attempt) : Math.max(50, Math.min(...throttled.map((r) => r.retryInMs ?? 1000)));
+    const delay =
+      deferred.length > 0
+        ? retryDelay(deps.retry, attempt)
+        : Math.max(50, Math.min(...throttled.map((r) => r.retryInMs ?? 1000)));
     const expired = pending.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
     if (expired) {
       for (const recipient of pending) {
-        events.push({ ...base, type: 'bounced', ...(ip ? { ip } : {}), recipient, attempt, reason: 'expired', reply: 'retry period expired' });
+        events.push({
+          ...base,
+          type: 'bounced',
+          ...(ip ? { ip } : {}),
+          recipient,
+          attempt,
+          reason: 'expired',
+          reply: 'retry period expired',
+        });
       }
     }
     await deps.events.publish(events);
     // A pass that shaping only delayed is logged at debug: the shaper reports the start of throttling.
     log[attempted.length > 0 ? 'info' : 'debug'](
-      { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ip, attempt, outcomes: summarise(results) },
+      {
+        messageId: data.messageId,
+        bridgeId: data.bridgeId,
+        poolId: data.poolId,
+        ip,
+        attempt,
+        outcomes: summarise(results),
+      },
       'delivery attempt',
     );
     if (pending.length === 0 || expired) {
@@ -158,16 +194,31 @@ export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJ
       return {};
     }
     const nextAttempt = attempted.length > 0 ? attempt : data.attempt;
-    return { retry: { data: { ...data, recipients: pending, attempt: nextAttempt, sentTo: [...alreadySent, ...firstTime] }, delayMs: delay } };
+    return {
+      retry: {
+        data: { ...data, recipients: pending, attempt: nextAttempt, sentTo: [...alreadySent, ...firstTime] },
+        delayMs: delay,
+      },
+    };
   };
 }
 
 /** The deferral of a recipient none of whose Pool IPs this host can bind: one per pass, not one per IP. */
 function noSourceIp(recipient: string, poolName: string): DeliveryResult {
-  return { recipient, status: 'deferred', reason: SOURCE_IP_UNAVAILABLE, reply: `no IP of Pool ${poolName} can be bound on this worker's host` };
+  return {
+    recipient,
+    status: 'deferred',
+    reason: SOURCE_IP_UNAVAILABLE,
+    reply: `no IP of Pool ${poolName} can be bound on this worker's host`,
+  };
 }
 
-function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, ip: string | undefined, attempt: number, r: DeliveryResult): NewMailEvent {
+function toEvent(
+  base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>,
+  ip: string | undefined,
+  attempt: number,
+  r: DeliveryResult,
+): NewMailEvent {
   const type = r.status === 'throttled' ? 'deferred' : r.status;
   const e: NewMailEvent = { ...base, type, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
   if (ip !== undefined) e.ip = ip;
@@ -176,7 +227,11 @@ function toEvent(base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>, 
   return e;
 }
 
-function withBounceClass(event: NewMailEvent, r: DeliveryResult, classify: DeliveryProcessorDeps['classifyBounce']): NewMailEvent {
+function withBounceClass(
+  event: NewMailEvent,
+  r: DeliveryResult,
+  classify: DeliveryProcessorDeps['classifyBounce'],
+): NewMailEvent {
   if (r.status !== 'bounced' || r.replyCode === undefined || !classify) return event;
   const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? null;
   const c = classify(r.replyCode, enhanced, r.reply);

@@ -33,12 +33,21 @@ describe('createMxResolver (override and literal paths, no DNS)', () => {
 
   it('sends an address literal straight to that IP on the configured port', async () => {
     const resolve = createMxResolver({ port: 2525 });
-    expect(await resolve('[127.0.0.1]')).toEqual({ kind: 'found', targets: [{ host: '127.0.0.1', port: 2525, priority: 0 }] });
-    expect(await resolve('127.0.0.2')).toEqual({ kind: 'found', targets: [{ host: '127.0.0.2', port: 2525, priority: 0 }] });
+    expect(await resolve('[127.0.0.1]')).toEqual({
+      kind: 'found',
+      targets: [{ host: '127.0.0.1', port: 2525, priority: 0 }],
+    });
+    expect(await resolve('127.0.0.2')).toEqual({
+      kind: 'found',
+      targets: [{ host: '127.0.0.2', port: 2525, priority: 0 }],
+    });
   });
 
   it('defaults the port of an address literal to 25', async () => {
     const resolve = createMxResolver({ override: new Map([['example.test', sink]]) });
-    expect(await resolve('[127.0.0.1]')).toEqual({ kind: 'found', targets: [{ host: '127.0.0.1', port: 25, priority: 0 }] });
+    expect(await resolve('[127.0.0.1]')).toEqual({
+      kind: 'found',
+      targets: [{ host: '127.0.0.1', port: 25, priority: 0 }],
+    });
   });
 });

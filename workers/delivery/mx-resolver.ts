@@ -55,8 +55,10 @@ export function createMxResolver(options: MxResolverOptions = {}): MxResolver {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (code === 'ENOTFOUND') return { kind: 'permanent', reason: `${domain} does not exist (NXDOMAIN)` };
-      if (TEMPORARY_DNS_CODES.has(code)) return { kind: 'temporary', reason: `MX lookup for ${domain} failed: ${code}` };
-      if (code !== 'ENODATA') return { kind: 'temporary', reason: `MX lookup for ${domain} failed: ${code || String(err)}` };
+      if (TEMPORARY_DNS_CODES.has(code))
+        return { kind: 'temporary', reason: `MX lookup for ${domain} failed: ${code}` };
+      if (code !== 'ENODATA')
+        return { kind: 'temporary', reason: `MX lookup for ${domain} failed: ${code || String(err)}` };
     }
     return implicitMx(resolver, domain, port);
   };
@@ -65,12 +67,10 @@ export function createMxResolver(options: MxResolverOptions = {}): MxResolver {
 /** RFC 5321 §5.1: without MX records the domain's address records are the implicit MX. */
 async function implicitMx(resolver: Resolver, domain: string, port: number): Promise<MxLookup> {
   const [a, aaaa] = await Promise.allSettled([resolver.resolve4(domain), resolver.resolve6(domain)]);
-  const addresses = [
-    ...(a.status === 'fulfilled' ? a.value : []),
-    ...(aaaa.status === 'fulfilled' ? aaaa.value : []),
-  ];
+  const addresses = [...(a.status === 'fulfilled' ? a.value : []), ...(aaaa.status === 'fulfilled' ? aaaa.value : [])];
   if (addresses.length > 0) return { kind: 'found', targets: [{ host: domain, port, priority: 0 }] };
   const codes = [a, aaaa].map((r) => (r.status === 'rejected' ? ((r.reason as NodeJS.ErrnoException).code ?? '') : ''));
-  if (codes.some((c) => TEMPORARY_DNS_CODES.has(c))) return { kind: 'temporary', reason: `address lookup for ${domain} failed` };
+  if (codes.some((c) => TEMPORARY_DNS_CODES.has(c)))
+    return { kind: 'temporary', reason: `address lookup for ${domain} failed` };
   return { kind: 'permanent', reason: `${domain} has no MX or address records` };
 }

@@ -5,14 +5,21 @@ import { waitFor } from '../../test/support/wait.js';
 import { MxSession } from './mx-session.js';
 
 const open = async (port: number) => {
-  const session = await MxSession.open({ target: { host: '127.0.0.1', port, priority: 10 }, localAddress: '127.0.0.1', heloName: 'mx-session.test', timeoutMs: 10_000 });
+  const session = await MxSession.open({
+    target: { host: '127.0.0.1', port, priority: 10 },
+    localAddress: '127.0.0.1',
+    heloName: 'mx-session.test',
+    timeoutMs: 10_000,
+  });
   if (!(session instanceof MxSession)) throw new Error(`not connected: ${session.reply}`);
   return session;
 };
 
 /** A message of `lines` CRLF lines, some starting with a dot (stuffed on the wire, not in what the server keeps). */
 const message = (id: string, lines: number) =>
-  Buffer.from(`From: a@example.test\r\nTo: b@example.test\r\nSubject: ${id}\r\n\r\n${Array.from({ length: lines }, (_, i) => (i % 7 === 0 ? `.line ${i}` : `line ${i} ${'x'.repeat(60)}`)).join('\r\n')}\r\n`);
+  Buffer.from(
+    `From: a@example.test\r\nTo: b@example.test\r\nSubject: ${id}\r\n\r\n${Array.from({ length: lines }, (_, i) => (i % 7 === 0 ? `.line ${i}` : `line ${i} ${'x'.repeat(60)}`)).join('\r\n')}\r\n`,
+  );
 
 /**
  * A scripted SMTP server on loopback, in a process of its own (so that it reads what the kernel
@@ -88,7 +95,12 @@ describe('MxSession', () => {
     closers.push(() => sink.close());
     // 192.0.2.10 (TEST-NET-1) is only a local bind address here: the bind fails before any connect.
     const target = { host: '127.0.0.1', port: sink.port, priority: 10 };
-    const session = await MxSession.open({ target, localAddress: '192.0.2.10', heloName: 'mx-session.test', timeoutMs: 10_000 });
+    const session = await MxSession.open({
+      target,
+      localAddress: '192.0.2.10',
+      heloName: 'mx-session.test',
+      timeoutMs: 10_000,
+    });
     expect(session).toMatchObject({ unreachable: true, bindError: 'EADDRNOTAVAIL' });
     expect(sink.offers.size).toBe(0);
   });
@@ -98,7 +110,9 @@ describe('MxSession', () => {
     closers.push(async () => stop());
     const session = await open(port);
     for (let i = 0; i < 20; i++) {
-      expect(await session.transaction('a@example.test', ['b@example.test'], message(`m${i}`, 10))).toMatchObject([{ status: 'delivered' }]);
+      expect(await session.transaction('a@example.test', ['b@example.test'], message(`m${i}`, 10))).toMatchObject([
+        { status: 'delivered' },
+      ]);
     }
     session.quit();
     await waitFor(async () => dataReads.length === 20, 5000, 'the recorder reported every message');

@@ -19,7 +19,9 @@ interface ConnectionInternals {
   _socket?: { cork?: () => void; uncork?: () => void } | false;
 }
 type SendStream = NodeJS.ReadableStream & NodeJS.WritableStream;
-const createSendStream = (SMTPConnection.prototype as unknown as { _createSendStream?: (this: unknown, cb: unknown) => SendStream })._createSendStream;
+const createSendStream = (
+  SMTPConnection.prototype as unknown as { _createSendStream?: (this: unknown, cb: unknown) => SendStream }
+)._createSendStream;
 
 /**
  * SMTPConnection whose message data leaves in one write: nodemailer writes the dot-stuffed body
@@ -122,7 +124,9 @@ export class MxSession {
     // callbacks: every step races against it so that nothing waits forever.
     const failure = new Promise<never>((_, reject) => {
       conn.once('error', reject);
-      conn.once('end', () => reject(Object.assign(new Error('connection closed by the remote host'), { code: 'ECONNECTION' })));
+      conn.once('end', () =>
+        reject(Object.assign(new Error('connection closed by the remote host'), { code: 'ECONNECTION' })),
+      );
     });
     failure.catch(() => undefined);
     try {
@@ -154,7 +158,9 @@ export class MxSession {
       const info = await Promise.race([
         new Promise<{ accepted: string[]; rejectedErrors?: NodemailerError[]; response: string }>((resolve, reject) =>
           this.#conn.send({ from: from === '' ? false : from, to: recipients, size: raw.length }, raw, (err, result) =>
-            err ? reject(err) : resolve(result as { accepted: string[]; rejectedErrors?: NodemailerError[]; response: string }),
+            err
+              ? reject(err)
+              : resolve(result as { accepted: string[]; rejectedErrors?: NodemailerError[]; response: string }),
           ),
         ),
         this.#failure,
@@ -162,7 +168,8 @@ export class MxSession {
       this.transactions++;
       const code = /^(\d{3})/.exec(info.response)?.[1];
       const results = info.accepted.map((r) => resultFor(r, this.mx, code ? Number(code) : undefined, info.response));
-      for (const rej of info.rejectedErrors ?? []) results.push(resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej)));
+      for (const rej of info.rejectedErrors ?? [])
+        results.push(resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej)));
       return results;
     } catch (err) {
       const e = err as NodemailerError;
@@ -184,7 +191,10 @@ export class MxSession {
 
   async #reset(): Promise<void> {
     try {
-      await Promise.race([new Promise<void>((resolve, reject) => this.#conn.reset((err) => (err ? reject(err) : resolve()))), this.#failure]);
+      await Promise.race([
+        new Promise<void>((resolve, reject) => this.#conn.reset((err) => (err ? reject(err) : resolve()))),
+        this.#failure,
+      ]);
     } catch {
       this.#alive = false;
     }

@@ -51,9 +51,15 @@ describe('pickIp', () => {
 
   it('throws for an empty pool or one whose IPs all have weight 0', () => {
     expect(() => pickIp([], 'msg_1')).toThrow('pool has no usable IP');
-    expect(() => pickIp([{ ip: '127.0.0.2', weight: 0 }, { ip: '127.0.0.3', weight: 0 }], 'msg_1')).toThrow(
-      'pool has no usable IP',
-    );
+    expect(() =>
+      pickIp(
+        [
+          { ip: '127.0.0.2', weight: 0 },
+          { ip: '127.0.0.3', weight: 0 },
+        ],
+        'msg_1',
+      ),
+    ).toThrow('pool has no usable IP');
   });
 });
 

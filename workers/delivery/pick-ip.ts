@@ -11,8 +11,16 @@ import type { PoolIp } from '../../core/index.js';
  * other IPs keep theirs. `undefined` when no IP of the Pool is left.
  */
 export function pickIp(ips: readonly PoolIp[], messageId: string): string;
-export function pickIp(ips: readonly PoolIp[], messageId: string, bindable: ((ip: string) => boolean) | undefined): string | undefined;
-export function pickIp(ips: readonly PoolIp[], messageId: string, bindable?: (ip: string) => boolean): string | undefined {
+export function pickIp(
+  ips: readonly PoolIp[],
+  messageId: string,
+  bindable: ((ip: string) => boolean) | undefined,
+): string | undefined;
+export function pickIp(
+  ips: readonly PoolIp[],
+  messageId: string,
+  bindable?: (ip: string) => boolean,
+): string | undefined {
   const usable = ips.filter((i) => i.weight > 0);
   if (usable.length === 0) throw new Error('pool has no usable IP');
   const point = createHash('sha256').update(messageId).digest().readUInt32BE(0) / 0x1_0000_0000;

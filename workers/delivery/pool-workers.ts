@@ -55,9 +55,20 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
   // Out of attempts after unexpected errors: the recipients still pending get a final event.
   const giveUp = (poolId: string, message: DeliveryJob) => {
     const { messageId, bridgeId, recipients, spool } = message;
-    if (spool) options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
+    if (spool)
+      options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
     options.events
-      .publish(recipients.map((recipient) => ({ type: 'bounced', messageId, bridgeId, poolId, recipient, reason: 'internal', reply: 'internal error' })))
+      .publish(
+        recipients.map((recipient) => ({
+          type: 'bounced',
+          messageId,
+          bridgeId,
+          poolId,
+          recipient,
+          reason: 'internal',
+          reply: 'internal error',
+        })),
+      )
       .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));
   };
   let closed = false;
@@ -75,7 +86,9 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       const data = job.data;
-      const ids = isDeliveryBatch(data) ? { jobId: job.id, messages: data.batch.length } : { messageId: data.messageId };
+      const ids = isDeliveryBatch(data)
+        ? { jobId: job.id, messages: data.batch.length }
+        : { messageId: data.messageId };
       log.error({ err, ...ids, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
       if (!final) return;
       if (!isDeliveryBatch(data)) return giveUp(poolId, data);

@@ -56,7 +56,12 @@ export class SourceIps {
    */
   ensure(pool: PoolIps): Promise<void> | undefined {
     const known = this.#pools.get(pool.id);
-    if (known && known.length === pool.ips.length && pool.ips.every((i, n) => i.ip === known[n] && this.#probed.has(i.ip))) return undefined;
+    if (
+      known &&
+      known.length === pool.ips.length &&
+      pool.ips.every((i, n) => i.ip === known[n] && this.#probed.has(i.ip))
+    )
+      return undefined;
     return this.refreshPool(pool.id, pool, false);
   }
 
@@ -64,7 +69,11 @@ export class SourceIps {
   async refreshAll(pools: readonly PoolIps[]): Promise<void> {
     const live = new Set(pools.map((p) => p.id));
     for (const id of [...this.#pools.keys()]) if (!live.has(id)) this.#pools.delete(id);
-    for (const p of pools) this.#pools.set(p.id, p.ips.map((i) => i.ip));
+    for (const p of pools)
+      this.#pools.set(
+        p.id,
+        p.ips.map((i) => i.ip),
+      );
     await this.#check(pools.flatMap((p) => p.ips.map((i) => i.ip)));
   }
 
@@ -74,7 +83,11 @@ export class SourceIps {
    */
   async refreshPool(poolId: string, pool: PoolIps | undefined, again = true): Promise<void> {
     if (!pool) this.#pools.delete(poolId);
-    else this.#pools.set(poolId, pool.ips.map((i) => i.ip));
+    else
+      this.#pools.set(
+        poolId,
+        pool.ips.map((i) => i.ip),
+      );
     const ips = pool?.ips.map((i) => i.ip) ?? [];
     await this.#check(again ? ips : ips.filter((ip) => !this.#probed.has(ip)));
   }

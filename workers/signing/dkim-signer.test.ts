@@ -29,7 +29,13 @@ function resolverFor(record: string) {
 /** mailauth's own relaxed/relaxed signature of `raw` with the PEM key. */
 async function mailauthSignature(raw: Buffer, type: 'rsa' | 'ed25519', pem: string, signTime?: Date): Promise<string> {
   const signer = { signingDomain: 'signed.example', selector: 'bm1', privateKey: pem };
-  const options = { canonicalization: 'relaxed/relaxed', algorithm: `${type}-sha256`, signTime, ...signer, signatureData: [signer] };
+  const options = {
+    canonicalization: 'relaxed/relaxed',
+    algorithm: `${type}-sha256`,
+    signTime,
+    ...signer,
+    signatureData: [signer],
+  };
   return (await dkimSign(raw, options as never)).signatures;
 }
 
@@ -49,11 +55,31 @@ function text(extra: string[], maxLength: number) {
 const headerBlockArbitrary = fc
   .array(
     fc.record({
-      name: fc.constantFrom('From', 'FROM', 'To', 'cc', 'Subject', 'subject', 'Date', 'Message-ID', 'Content-Type', 'MIME-Version', 'Reply-To', 'X-Mailer', 'Received'),
+      name: fc.constantFrom(
+        'From',
+        'FROM',
+        'To',
+        'cc',
+        'Subject',
+        'subject',
+        'Date',
+        'Message-ID',
+        'Content-Type',
+        'MIME-Version',
+        'Reply-To',
+        'X-Mailer',
+        'Received',
+      ),
       beforeColon: fc.constantFrom('', '', ' ', '\t '),
-      value: fc.array(fc.oneof({ arbitrary: text(['b', ';', '=', '<', '>', '@', ':'], 12), weight: 3 }, fc.constantFrom('\r\n ', '\r\n\t', '\n ', '\r\n  \t')), {
-        maxLength: 4,
-      }),
+      value: fc.array(
+        fc.oneof(
+          { arbitrary: text(['b', ';', '=', '<', '>', '@', ':'], 12), weight: 3 },
+          fc.constantFrom('\r\n ', '\r\n\t', '\n ', '\r\n  \t'),
+        ),
+        {
+          maxLength: 4,
+        },
+      ),
       lineBreak: fc.constantFrom('\r\n', '\r\n', '\n'),
     }),
     { maxLength: 8 },
@@ -78,7 +104,11 @@ describe('dkimSignature (mailauth canonicalisation, key parsed once)', () => {
       const header = await dkimSignature(MESSAGE, dkim);
       const signed = Buffer.concat([Buffer.from(header), MESSAGE]);
       const { results } = await dkimVerify(signed, { resolver: resolverFor(record) as never });
-      expect(results[0]).toMatchObject({ signingDomain: 'signed.example', selector: 'bm1', status: { result: 'pass' } });
+      expect(results[0]).toMatchObject({
+        signingDomain: 'signed.example',
+        selector: 'bm1',
+        status: { result: 'pass' },
+      });
       // Same key, same time: byte for byte what mailauth's dkimSign produces (RSA PKCS#1 v1.5 and
       // Ed25519 are deterministic).
       const signTime = new Date('2026-11-24T10:00:00Z');
@@ -116,17 +146,23 @@ describe('dkimSignature (mailauth canonicalisation, key parsed once)', () => {
     vi.spyOn(Date, 'now').mockImplementation(() => (now += 700));
     const header = await dkimSignature(MESSAGE, parseDkimKey('signed.example', 'bm1', pem));
     vi.restoreAllMocks();
-    const { results } = await dkimVerify(Buffer.concat([Buffer.from(header), MESSAGE]), { resolver: resolverFor(record) as never });
+    const { results } = await dkimVerify(Buffer.concat([Buffer.from(header), MESSAGE]), {
+      resolver: resolverFor(record) as never,
+    });
     expect(results[0]).toMatchObject({ status: { result: 'pass' } });
   });
 
   it('refuses a message without a header block, as before', async () => {
     const dkim = parseDkimKey('signed.example', 'bm1', keys('ed25519').pem);
-    await expect(dkimSignature(Buffer.from('From: a@signed.example\r\nSubject: no body\r\n'), dkim)).rejects.toThrow(/no signature/);
+    await expect(dkimSignature(Buffer.from('From: a@signed.example\r\nSubject: no body\r\n'), dkim)).rejects.toThrow(
+      /no signature/,
+    );
   });
 
   it('refuses keys of other types', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(() => parseDkimKey('x.example', 's', privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toThrow(/unsupported DKIM key type ec/);
+    expect(() =>
+      parseDkimKey('x.example', 's', privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+    ).toThrow(/unsupported DKIM key type ec/);
   });
 });

@@ -34,7 +34,8 @@ export async function dkimSignature(raw: Buffer, dkim: DkimKey): Promise<string>
   // One time for both the signed and the emitted header (t= must be the one signed).
   const signTime = new Date();
   const bodyHash = relaxedBodyHash(parts.body);
-  if (!isPlainTagValue(dkim.domain) || !isPlainTagValue(dkim.selector)) return viaMailauth(parts.header, dkim, signTime, bodyHash);
+  if (!isPlainTagValue(dkim.domain) || !isPlainTagValue(dkim.selector))
+    return viaMailauth(parts.header, dkim, signTime, bodyHash);
   const fields = signedFields(parts.header.toString('latin1'));
   const tags: SignatureTags = {
     a: `${dkim.type}-sha256`,
@@ -58,22 +59,28 @@ export async function dkimSignature(raw: Buffer, dkim: DkimKey): Promise<string>
 /** RFC 8463 §3: Ed25519 signs the SHA-256 digest of the canonicalised header; RSA the header itself. */
 function signWith(dkim: DkimKey, canonicalizedHeader: Buffer): string {
   const signature =
-    dkim.type === 'rsa' ? sign('rsa-sha256', canonicalizedHeader, dkim.key) : sign(null, createHash('sha256').update(canonicalizedHeader).digest(), dkim.key);
+    dkim.type === 'rsa'
+      ? sign('rsa-sha256', canonicalizedHeader, dkim.key)
+      : sign(null, createHash('sha256').update(canonicalizedHeader).digest(), dkim.key);
   return signature.toString('base64');
 }
 
 /** mailauth's own header canonicalisation and formatting (A-labels for d= and s=). */
 function viaMailauth(header: Buffer, dkim: DkimKey, signTime: Date, bodyHash: string): string {
-  const { canonicalizedHeader, dkimHeaderOpts } = generateCanonicalizedHeader('DKIM', getSigningHeaderLines(parseHeaders(header).parsed, undefined), {
-    type: 'DKIM',
-    signingDomain: dkim.domain,
-    selector: dkim.selector,
-    algorithm: `${dkim.type}-sha256`,
-    canonicalization: 'relaxed/relaxed',
-    signTime,
-    maxBodyLength: '',
-    bodyHash,
-  });
+  const { canonicalizedHeader, dkimHeaderOpts } = generateCanonicalizedHeader(
+    'DKIM',
+    getSigningHeaderLines(parseHeaders(header).parsed, undefined),
+    {
+      type: 'DKIM',
+      signingDomain: dkim.domain,
+      selector: dkim.selector,
+      algorithm: `${dkim.type}-sha256`,
+      canonicalization: 'relaxed/relaxed',
+      signTime,
+      maxBodyLength: '',
+      bodyHash,
+    },
+  );
   dkimHeaderOpts.b = signWith(dkim, canonicalizedHeader);
   return `${formatSignatureHeaderLine('DKIM', dkimHeaderOpts, true)}\r\n`;
 }

@@ -59,7 +59,9 @@ describe('relaxedBodyHash', () => {
   }
 
   it("equals mailauth's streaming hash for random bodies, however mailauth receives them in chunks", () => {
-    const withCuts = bodyArbitrary.chain((body) => fc.tuple(fc.constant(body), fc.array(fc.nat({ max: body.length }), { maxLength: 4 })));
+    const withCuts = bodyArbitrary.chain((body) =>
+      fc.tuple(fc.constant(body), fc.array(fc.nat({ max: body.length }), { maxLength: 4 })),
+    );
     fc.assert(
       fc.property(withCuts, ([body, cuts]) => {
         expect(relaxedBodyHash(body)).toBe(mailauthBodyHash(body, cuts));

@@ -31,7 +31,7 @@ function fixLine(src: Buffer, start: number, end: number, out: Buffer, w: number
   const contentEnd = hasLf ? end - 1 : end;
   let last = contentEnd;
   while (last > start && isWspOrCr(src[last - 1])) last--;
-  for (let i = start; i < last; ) {
+  for (let i = start; i < last;) {
     let c = src[i] ?? 0;
     if (!isWspOrCr(c)) {
       out[w++] = c;

@@ -8,7 +8,10 @@ const split = (message: string) => {
 
 describe('splitMessage (where mailauth ends the header block)', () => {
   it('splits at the first empty line', () => {
-    expect(split('A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore')).toEqual({ header: 'A: 1\r\nB: 2\r\n\r\n', body: 'body\r\n\r\nmore' });
+    expect(split('A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore')).toEqual({
+      header: 'A: 1\r\nB: 2\r\n\r\n',
+      body: 'body\r\n\r\nmore',
+    });
   });
 
   it('turns bare LFs into CRLF, in the header and in the body', () => {

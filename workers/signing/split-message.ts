@@ -45,5 +45,8 @@ export function splitMessage(raw: Buffer): SplitMessage | undefined {
   if (!match) return undefined;
   const end = match.index + match[0].length;
   if (normalised === text) return { header: raw.subarray(0, end), body: raw.subarray(end) };
-  return { header: Buffer.from(normalised.slice(0, end), 'latin1'), body: Buffer.from(normalised.slice(end), 'latin1') };
+  return {
+    header: Buffer.from(normalised.slice(0, end), 'latin1'),
+    body: Buffer.from(normalised.slice(end), 'latin1'),
+  };
 }

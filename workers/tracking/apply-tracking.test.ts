@@ -7,7 +7,12 @@ import { applyTracking, capTracking, type TrackedCopy } from './apply-tracking.j
 
 const tokens = new TrackingTokens(Buffer.alloc(32, 0x42));
 const BASE = 'https://links.shop.example';
-const COPY: TrackedCopy = { messageId: 'msg_01HX', bridgeId: 'brg_7', poolId: 'pool_eu', recipient: 'zoe@client.example' };
+const COPY: TrackedCopy = {
+  messageId: 'msg_01HX',
+  bridgeId: 'brg_7',
+  poolId: 'pool_eu',
+  recipient: 'zoe@client.example',
+};
 
 /** Trackable links of the message, in order, exactly as the recipient would follow them (entities decoded). */
 const LINKS = [
@@ -40,8 +45,14 @@ async function htmlOf(raw: Buffer) {
   return { parsed, $: load(parsed.html || '') };
 }
 
-const hrefs = ($: ReturnType<typeof load>) => $('a').map((_, el) => $(el).attr('href') ?? '').get();
-const pixels = ($: ReturnType<typeof load>) => $(`img[src^="${BASE}/t/o/"]`).map((_, el) => $(el).attr('src') ?? '').get();
+const hrefs = ($: ReturnType<typeof load>) =>
+  $('a')
+    .map((_, el) => $(el).attr('href') ?? '')
+    .get();
+const pixels = ($: ReturnType<typeof load>) =>
+  $(`img[src^="${BASE}/t/o/"]`)
+    .map((_, el) => $(el).attr('src') ?? '')
+    .get();
 
 describe('applyTracking', () => {
   it('returns the very same Buffer when opens and clicks are both off', async () => {
@@ -53,7 +64,9 @@ describe('applyTracking', () => {
     const raw = await message();
     const before = await htmlOf(raw);
     const startedAt = Date.now();
-    const { parsed, $ } = await htmlOf(await applyTracking(raw, { opens: true, clicks: false, baseUrl: BASE }, COPY, tokens));
+    const { parsed, $ } = await htmlOf(
+      await applyTracking(raw, { opens: true, clicks: false, baseUrl: BASE }, COPY, tokens),
+    );
     const [pixel, ...more] = pixels($);
     expect(more).toEqual([]);
     const claims = tokens.verify(pixel!.slice(`${BASE}/t/o/`.length), 'o');
@@ -77,7 +90,15 @@ describe('applyTracking', () => {
     tracked.forEach((href, i) => {
       const token = href.slice(`${BASE}/t/c/`.length);
       expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-      expect(tokens.verify(token, 'c')).toMatchObject({ k: 'c', u: LINKS[i], i, m: COPY.messageId, b: COPY.bridgeId, p: COPY.poolId, r: COPY.recipient });
+      expect(tokens.verify(token, 'c')).toMatchObject({
+        k: 'c',
+        u: LINKS[i],
+        i,
+        m: COPY.messageId,
+        b: COPY.bridgeId,
+        p: COPY.poolId,
+        r: COPY.recipient,
+      });
       expect(tokens.verify(token, 'o')).toBeUndefined();
     });
     expect(links.filter((h) => !h.startsWith(`${BASE}/t/c/`) || h === `${BASE}/t/c/already`)).toEqual([
@@ -89,13 +110,17 @@ describe('applyTracking', () => {
   });
 
   it('with both on, adds the pixel and tracks the links', async () => {
-    const { $ } = await htmlOf(await applyTracking(await message(), { opens: true, clicks: true, baseUrl: BASE }, COPY, tokens));
+    const { $ } = await htmlOf(
+      await applyTracking(await message(), { opens: true, clicks: true, baseUrl: BASE }, COPY, tokens),
+    );
     expect(pixels($)).toHaveLength(1);
     expect(hrefs($).filter((h) => h.startsWith(`${BASE}/t/c/`))).toHaveLength(LINKS.length + 1);
   });
 
   it('joins a base URL with trailing slashes without doubling them', async () => {
-    const { $ } = await htmlOf(await applyTracking(await message(), { opens: true, clicks: true, baseUrl: `${BASE}//` }, COPY, tokens));
+    const { $ } = await htmlOf(
+      await applyTracking(await message(), { opens: true, clicks: true, baseUrl: `${BASE}//` }, COPY, tokens),
+    );
     for (const url of [...pixels($), ...hrefs($)]) expect(url).not.toContain('//t/');
     expect(pixels($)).toHaveLength(1);
   });
@@ -117,6 +142,7 @@ describe('capTracking', () => {
 
   it('never turns on what the Bridge has off', () => {
     const off = { trackOpens: false, trackClicks: false };
-    for (const ceiling of [undefined, 'none', 'opens', 'clicks'] as const) expect(capTracking(off, ceiling)).toEqual({ opens: false, clicks: false });
+    for (const ceiling of [undefined, 'none', 'opens', 'clicks'] as const)
+      expect(capTracking(off, ceiling)).toEqual({ opens: false, clicks: false });
   });
 });

@@ -40,15 +40,27 @@ function readFields(block: string): { type: string; disposition: string; encodin
     const colon = field.indexOf(':');
     if (colon <= 0) continue;
     const name = field.slice(0, colon).trim().toLowerCase();
-    if ((name === 'content-type' || name === 'content-disposition' || name === 'content-transfer-encoding') && !fields.has(name)) {
+    if (
+      (name === 'content-type' || name === 'content-disposition' || name === 'content-transfer-encoding') &&
+      !fields.has(name)
+    ) {
       fields.set(name, field.slice(colon + 1).trim());
     }
   }
-  return { type: fields.get('content-type') ?? '', disposition: fields.get('content-disposition') ?? '', encoding: fields.get('content-transfer-encoding') ?? '' };
+  return {
+    type: fields.get('content-type') ?? '',
+    disposition: fields.get('content-disposition') ?? '',
+    encoding: fields.get('content-transfer-encoding') ?? '',
+  };
 }
 
 /** Offsets of the delimiter lines of `boundary` between `from` and `end` (RFC 2046 §5.1.1). */
-function delimiters(text: string, boundary: string, from: number, end: number): Array<{ lineStart: number; next: number; close: boolean }> {
+function delimiters(
+  text: string,
+  boundary: string,
+  from: number,
+  end: number,
+): Array<{ lineStart: number; next: number; close: boolean }> {
   const out: Array<{ lineStart: number; next: number; close: boolean }> = [];
   const dash = `--${boundary}`;
   let at = from;
@@ -72,7 +84,11 @@ function delimiters(text: string, boundary: string, from: number, end: number): 
 
 /** The start of the line break that ends the line before `lineStart` (it belongs to the delimiter). */
 const beforeBreak = (text: string, lineStart: number, floor: number) =>
-  lineStart - 1 >= floor && text[lineStart - 1] === '\n' ? (lineStart - 2 >= floor && text[lineStart - 2] === '\r' ? lineStart - 2 : lineStart - 1) : lineStart;
+  lineStart - 1 >= floor && text[lineStart - 1] === '\n'
+    ? lineStart - 2 >= floor && text[lineStart - 2] === '\r'
+      ? lineStart - 2
+      : lineStart - 1
+    : lineStart;
 
 /**
  * Every leaf entity of a message (any nesting of multipart/*; embedded message/rfc822 bodies are
@@ -85,7 +101,9 @@ export function leafBodies(raw: Buffer): MimeBodySpan[] {
   const visit = (from: number, end: number, depth: number, defaultType: string) => {
     const { headerEnd, bodyStart } = headerBlock(text, from, end);
     const fields = readFields(text.slice(from, headerEnd));
-    const parsed = fields.type ? libmime.parseHeaderValue(fields.type) : { value: defaultType, params: {} as Record<string, string> };
+    const parsed = fields.type
+      ? libmime.parseHeaderValue(fields.type)
+      : { value: defaultType, params: {} as Record<string, string> };
     const contentType = (parsed.value || defaultType).toLowerCase();
     const boundary = parsed.params.boundary;
     if (contentType.startsWith('multipart/') && boundary && depth < MAX_DEPTH) {

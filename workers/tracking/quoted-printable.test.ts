@@ -5,11 +5,14 @@ import { decodeQuotedPrintable, encodeQuotedPrintable } from './quoted-printable
 
 // libqp is the oracle: ours must give its bytes on every input, quirks included.
 
-const libqpEncode = (decoded: Buffer, lineLength: number) => Buffer.from(libqp.wrap(libqp.encode(decoded), lineLength), 'latin1');
+const libqpEncode = (decoded: Buffer, lineLength: number) =>
+  Buffer.from(libqp.wrap(libqp.encode(decoded), lineLength), 'latin1');
 
 /** Hex of both results, so that a failure shows where they part. */
 function sameEncoding(decoded: Buffer, lineLength = 76): void {
-  expect(encodeQuotedPrintable(decoded, lineLength).toString('latin1')).toBe(libqpEncode(decoded, lineLength).toString('latin1'));
+  expect(encodeQuotedPrintable(decoded, lineLength).toString('latin1')).toBe(
+    libqpEncode(decoded, lineLength).toString('latin1'),
+  );
 }
 
 function sameDecoding(encoded: Buffer): void {
@@ -21,15 +24,76 @@ const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
 /** Pieces of HTML-like text, with what the encoder and wrapper treat specially. */
 // Arrays take size 'max': fast-check's default size keeps them to about ten elements.
-const textPiece = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('<a href="https://shop.example/p?a=1&amp;b=2">', 'Roasted', 'coffee', '<td style="padding:0 24px;">', 'x', '=', '==', '=3D', '-', '--', '.', ',', '!', '?', 'nº 42', 'Zoë', 'Ünïcödé', '日本語', '🎉', 'é') },
-  { weight: 4, arbitrary: fc.constantFrom(' ', '  ', '\t', ' \t', '\r\n', '\n', '\r', '\r\r\n', '\n\n', ' \r\n', '\t\n', ' \r', '\r\n-', '\n--boundary') },
-  { weight: 2, arbitrary: fc.constantFrom('a'.repeat(80), 'b'.repeat(150), 'é'.repeat(40), '🎉'.repeat(25), '-'.repeat(90), '='.repeat(30), 'word '.repeat(30), 'w.'.repeat(60)) },
-  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
-).map(bytes);
+const textPiece = fc
+  .oneof(
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom(
+        '<a href="https://shop.example/p?a=1&amp;b=2">',
+        'Roasted',
+        'coffee',
+        '<td style="padding:0 24px;">',
+        'x',
+        '=',
+        '==',
+        '=3D',
+        '-',
+        '--',
+        '.',
+        ',',
+        '!',
+        '?',
+        'nº 42',
+        'Zoë',
+        'Ünïcödé',
+        '日本語',
+        '🎉',
+        'é',
+      ),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        ' ',
+        '  ',
+        '\t',
+        ' \t',
+        '\r\n',
+        '\n',
+        '\r',
+        '\r\r\n',
+        '\n\n',
+        ' \r\n',
+        '\t\n',
+        ' \r',
+        '\r\n-',
+        '\n--boundary',
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'a'.repeat(80),
+        'b'.repeat(150),
+        'é'.repeat(40),
+        '🎉'.repeat(25),
+        '-'.repeat(90),
+        '='.repeat(30),
+        'word '.repeat(30),
+        'w.'.repeat(60),
+      ),
+    },
+    { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }) },
+  )
+  .map(bytes);
 const rawPiece = fc.uint8Array({ minLength: 1, maxLength: 6 }).map((a) => Buffer.from(a));
-const text = fc.array(fc.oneof({ weight: 8, arbitrary: textPiece }, { weight: 1, arbitrary: rawPiece }), { maxLength: 80, size: 'max' }).map((p) => Buffer.concat(p));
+const text = fc
+  .array(fc.oneof({ weight: 8, arbitrary: textPiece }, { weight: 1, arbitrary: rawPiece }), {
+    maxLength: 80,
+    size: 'max',
+  })
+  .map((p) => Buffer.concat(p));
 const anyBytes = fc.uint8Array({ maxLength: 800, size: 'max' }).map((a) => Buffer.from(a));
 const plain = fc.oneof({ weight: 3, arbitrary: text }, { weight: 1, arbitrary: anyBytes });
 
@@ -43,11 +107,50 @@ const lineLength = fc.oneof(
 /** Pieces of quoted-printable input, well formed or not. */
 const qpPiece = fc
   .constantFrom(
-    '=', '==', '=\r\n', '=\n', '=\r', '= \r\n', '=\t\n', '=  ', '=ZZ', '=4', '=41', '=a9', '=C3=A9', '=3D', '=2D', '=0', '=G1', '=\r\nA', '4=\r\n1',
-    ' ', '\t', '  \t', '\r', '\n', '\r\n', '\r\r\n', ' \r\n', '\t\n', ' \r', 'abc', 'Hello, world.', 'é', '\u00ff', '\u0080', 'AF', 'af',
+    '=',
+    '==',
+    '=\r\n',
+    '=\n',
+    '=\r',
+    '= \r\n',
+    '=\t\n',
+    '=  ',
+    '=ZZ',
+    '=4',
+    '=41',
+    '=a9',
+    '=C3=A9',
+    '=3D',
+    '=2D',
+    '=0',
+    '=G1',
+    '=\r\nA',
+    '4=\r\n1',
+    ' ',
+    '\t',
+    '  \t',
+    '\r',
+    '\n',
+    '\r\n',
+    '\r\r\n',
+    ' \r\n',
+    '\t\n',
+    ' \r',
+    'abc',
+    'Hello, world.',
+    'é',
+    '\u00ff',
+    '\u0080',
+    'AF',
+    'af',
   )
   .map(latin1);
-const qpSoup = fc.array(fc.oneof({ weight: 6, arbitrary: qpPiece }, { weight: 1, arbitrary: rawPiece }), { maxLength: 60, size: 'max' }).map((p) => Buffer.concat(p));
+const qpSoup = fc
+  .array(fc.oneof({ weight: 6, arbitrary: qpPiece }, { weight: 1, arbitrary: rawPiece }), {
+    maxLength: 60,
+    size: 'max',
+  })
+  .map((p) => Buffer.concat(p));
 
 /** libqp's own encoder output, then broken by hand: bytes replaced, inserted or cut out. */
 const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('replace', 'insert', 'delete'), with: qpPiece });
@@ -55,12 +158,17 @@ const brokenEncoding = fc.tuple(plain, lineLength, fc.array(edit, { maxLength: 4
   let qp = libqpEncode(decoded, n);
   for (const e of edits) {
     const at = qp.length === 0 ? 0 : e.at % qp.length;
-    const tail = e.kind === 'insert' ? qp.subarray(at) : qp.subarray(Math.min(qp.length, at + (e.kind === 'delete' ? 1 + (e.at % 3) : e.with.length)));
+    const tail =
+      e.kind === 'insert'
+        ? qp.subarray(at)
+        : qp.subarray(Math.min(qp.length, at + (e.kind === 'delete' ? 1 + (e.at % 3) : e.with.length)));
     qp = Buffer.concat([qp.subarray(0, at), e.kind === 'delete' ? Buffer.alloc(0) : e.with, tail]);
   }
   return qp;
 });
-const lfEncoding = fc.tuple(plain, lineLength).map(([decoded, n]) => latin1(libqpEncode(decoded, n).toString('latin1').replace(/\r\n/g, '\n')));
+const lfEncoding = fc
+  .tuple(plain, lineLength)
+  .map(([decoded, n]) => latin1(libqpEncode(decoded, n).toString('latin1').replace(/\r\n/g, '\n')));
 
 describe('encodeQuotedPrintable', () => {
   it('gives the bytes of libqp encode + wrap on random input', () => {
@@ -104,7 +212,14 @@ describe('decodeQuotedPrintable', () => {
 
   it("gives the bytes of libqp decode on libqp's own output, whole, with LF line breaks and broken by hand", () => {
     fc.assert(
-      fc.property(fc.oneof(plain.map((d) => libqpEncode(d, 76)), lfEncoding, brokenEncoding), (encoded) => sameDecoding(encoded)),
+      fc.property(
+        fc.oneof(
+          plain.map((d) => libqpEncode(d, 76)),
+          lfEncoding,
+          brokenEncoding,
+        ),
+        (encoded) => sameDecoding(encoded),
+      ),
       { numRuns: 5_000, seed: 20_452 },
     );
   });

@@ -116,7 +116,9 @@ function decodeInOnePass(src: Uint8Array, out: Buffer): number {
       i += 2; // `=\n`, or `=` at the end
     } else if (c1 === CR && c2 === LF) {
       i += 3;
-    } else if (hi < 0 ? DECODE_CLASS[c1] === PLAIN && !isBlank(c1) : c2 === -1 || (DECODE_CLASS[c2] === PLAIN && !isBlank(c2))) {
+    } else if (
+      hi < 0 ? DECODE_CLASS[c1] === PLAIN && !isBlank(c1) : c2 === -1 || (DECODE_CLASS[c2] === PLAIN && !isBlank(c2))
+    ) {
       // `=Z`, `=4Z` or `=4` at the end: no later step can make an escape of it.
       out[o++] = c;
       i++;

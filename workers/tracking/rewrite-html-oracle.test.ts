@@ -24,11 +24,23 @@ const url = fc.constantFrom(
   'https://e.example/a&#38;b&#x26;c',
 );
 const quoted = (value: string) =>
-  fc.constantFrom(`"${value}"`, `'${value.replace(/'/g, '&#39;')}'`, value.includes(' ') || value.includes('>') ? `"${value}"` : value);
+  fc.constantFrom(
+    `"${value}"`,
+    `'${value.replace(/'/g, '&#39;')}'`,
+    value.includes(' ') || value.includes('>') ? `"${value}"` : value,
+  );
 const attrName = fc.constantFrom('href', 'HREF', 'Href');
 const anchor = fc
-  .tuple(fc.constantFrom('a', 'A', 'area'), attrName, url, fc.constantFrom('', ' class="btn"', ' target=_blank', ' title="a > b"'), fc.constantFrom(' ', '\r\n  ', '\t'))
-  .chain(([tag, name, u, extra, ws]) => quoted(u).map((q) => `<${tag}${ws}${name}=${q}${extra}>${tag.toLowerCase() === 'area' ? '' : `link</${tag}>`}`));
+  .tuple(
+    fc.constantFrom('a', 'A', 'area'),
+    attrName,
+    url,
+    fc.constantFrom('', ' class="btn"', ' target=_blank', ' title="a > b"'),
+    fc.constantFrom(' ', '\r\n  ', '\t'),
+  )
+  .chain(([tag, name, u, extra, ws]) =>
+    quoted(u).map((q) => `<${tag}${ws}${name}=${q}${extra}>${tag.toLowerCase() === 'area' ? '' : `link</${tag}>`}`),
+  );
 const noise = fc.constantFrom(
   '<p style="font:15px Arial">Hello &amp; welcome</p>',
   '<!-- <a href="https://comment.example/">hidden</a> -->',
@@ -46,8 +58,12 @@ const noise = fc.constantFrom(
   '<xmp><a href="https://xmp.example/">x</a></xmp>',
   '<iframe srcdoc="x"><a href="https://iframe.example/">i</a></iframe>',
 );
-const fragment = fc.array(fc.oneof({ arbitrary: anchor, weight: 2 }, { arbitrary: noise, weight: 3 }), { maxLength: 25 }).map((parts) => parts.join(''));
-const documentHtml = fragment.map((body) => `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${body}</body></html>`);
+const fragment = fc
+  .array(fc.oneof({ arbitrary: anchor, weight: 2 }, { arbitrary: noise, weight: 3 }), { maxLength: 25 })
+  .map((parts) => parts.join(''));
+const documentHtml = fragment.map(
+  (body) => `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>${body}</body></html>`,
+);
 
 /** The first href of every <a>/<area>, decoded, in document order, as cheerio (parse5) sees them. */
 function oracleLinks(html: string): string[] {

@@ -90,28 +90,43 @@ function newsletter(): { input: string; expected: string; urls: string[]; msoBlo
     `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#f4f4f4;"><tr><td align="center">\r\n`,
     `<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="background:#ffffff;border:1px solid #dddddd;">\r\n`,
     `<tr><td style="padding:12px 24px;font:12px/16px Arial,sans-serif;color:#888;">Trouble reading? <a `,
-    { link: `href="https://news.example/view/2024-10?id=77&amp;v=web"`, url: 'https://news.example/view/2024-10?id=77&v=web' },
+    {
+      link: `href="https://news.example/view/2024-10?id=77&amp;v=web"`,
+      url: 'https://news.example/view/2024-10?id=77&v=web',
+    },
     ` style="color:#888;">View it in your browser</a></td></tr>\r\n`,
     `<tr><td style="padding:24px;"><a `,
-    { link: `HREF="https://cafe-noir.example/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=autumn"`, url: 'https://cafe-noir.example/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn' },
+    {
+      link: `HREF="https://cafe-noir.example/?utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=autumn"`,
+      url: 'https://cafe-noir.example/?utm_source=newsletter&utm_medium=email&utm_campaign=autumn',
+    },
     ` target="_blank"><img src="https://cdn.example/logo.png" width="160" alt="Café Noir" style="display:block;border:0;"></a></td></tr>\r\n`,
     `<tr><td class="btn" style="padding:0 24px 24px;">`,
     MSO_BUTTON,
     `<!--[if !mso]><!--><a `,
-    { link: `href='https://shop.example/sale?season=autumn&amp;discount=20#top-picks'`, url: 'https://shop.example/sale?season=autumn&discount=20#top-picks' },
+    {
+      link: `href='https://shop.example/sale?season=autumn&amp;discount=20#top-picks'`,
+      url: 'https://shop.example/sale?season=autumn&discount=20#top-picks',
+    },
     ` style="background:#e4572e;color:#fff;padding:12px 28px;border-radius:4px;display:inline-block;">Shop the sale</a><!--<![endif]--></td></tr>\r\n`,
   ];
   for (let i = 1; i <= 11; i++) {
     pieces.push(
       `<tr><td style="padding:0 24px 16px;"><table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr>\r\n`,
       `<td class="col" width="180" valign="top"><a `,
-      { link: `href=https://shop.example/roast/${i}?ref=img&amp;pos=${i}`, url: `https://shop.example/roast/${i}?ref=img&pos=${i}` },
+      {
+        link: `href=https://shop.example/roast/${i}?ref=img&amp;pos=${i}`,
+        url: `https://shop.example/roast/${i}?ref=img&pos=${i}`,
+      },
       `><img src="https://cdn.example/roast-${i}.jpg" width="160" height="120" alt="Roast ${i}" style="display:block;"></a></td>\r\n`,
       `<td class="col" valign="top" style="font:15px/22px Georgia,serif;color:#333;"><h2 style="margin:0 0 8px;font-size:18px;"><a `,
       { link: `href="https://shop.example/roast/${i}?ref=title"`, url: `https://shop.example/roast/${i}?ref=title` },
       ` style="color:#222;text-decoration:none;">Roast nº ${i} — notes of cherry &amp; cocoa</a></h2>\r\n`,
       `<p style="margin:0;">Single origin, washed, roasted on ${i} October. <a `,
-      { link: `href="https://shop.example/roast/${i}?ref=more#reviews"`, url: `https://shop.example/roast/${i}?ref=more#reviews` },
+      {
+        link: `href="https://shop.example/roast/${i}?ref=more#reviews"`,
+        url: `https://shop.example/roast/${i}?ref=more#reviews`,
+      },
       `>Read more&nbsp;›</a></p></td>\r\n</tr></table></td></tr>\r\n`,
     );
   }
@@ -123,7 +138,10 @@ function newsletter(): { input: string; expected: string; urls: string[]; msoBlo
     `<tr><td align="center" style="padding:8px 24px;"><a `,
     { link: `href="https://instagram.example/cafenoir"`, url: 'https://instagram.example/cafenoir' },
     `><img src="https://cdn.example/ig.png" width="24" alt="Instagram"></a>&nbsp;<a `,
-    { link: `href="http://blog.cafe-noir.example/feed?format=rss&amp;lang=fr"`, url: 'http://blog.cafe-noir.example/feed?format=rss&lang=fr' },
+    {
+      link: `href="http://blog.cafe-noir.example/feed?format=rss&amp;lang=fr"`,
+      url: 'http://blog.cafe-noir.example/feed?format=rss&lang=fr',
+    },
     `><img src="https://cdn.example/rss.png" width="24" alt="Blog"></a></td></tr>\r\n`,
     `<tr><td style="padding:24px;font:12px/18px Arial,sans-serif;color:#888;">`,
     `Questions? <a href="mailto:hello@cafe-noir.example?subject=Hi%20there">hello@cafe-noir.example</a> or <a href="tel:+33123456789">+33 1 23 45 67 89</a>.<br>\r\n`,
@@ -172,7 +190,16 @@ describe('rewriteHtml on a newsletter', () => {
   });
 
   it('leaves mailto, tel, anchors, relative, template and already-tracked links alone', () => {
-    for (const href of ['mailto:hello@cafe-noir.example?subject=Hi%20there', 'tel:+33123456789', '{{unsubscribe_url}}', '*|ARCHIVE|*', '#top', '#paris', '/relative/path', `${BASE}c/already-tracked`]) {
+    for (const href of [
+      'mailto:hello@cafe-noir.example?subject=Hi%20there',
+      'tel:+33123456789',
+      '{{unsubscribe_url}}',
+      '*|ARCHIVE|*',
+      '#top',
+      '#paris',
+      '/relative/path',
+      `${BASE}c/already-tracked`,
+    ]) {
       expect(out.html).toContain(`href="${href}"`);
     }
     expect(out.html).toContain('href="https://cafe-noir.example/prefs?u={{ user_id }}"');
@@ -214,7 +241,11 @@ describe('rewriteHtml on fragments and attribute shapes', () => {
     expect(out.html).toBe(doc.expected);
     expect(out.calls).toEqual(doc.urls.map((u, i) => [u, i]));
     const $ = load(out.html);
-    expect($('a').map((_, el) => $(el).attr('href')).get()).toEqual([0, 1, 2, 3].map(tracked));
+    expect(
+      $('a')
+        .map((_, el) => $(el).attr('href'))
+        .get(),
+    ).toEqual([0, 1, 2, 3].map(tracked));
   });
 
   it('escapes quotes and ampersands in the tracked URL it writes', () => {
@@ -224,7 +255,9 @@ describe('rewriteHtml on fragments and attribute shapes', () => {
   });
 
   it('tracks <area> links too', () => {
-    const out = run('<map name="m"><area shape="rect" coords="0,0,1,1" href="https://a.example/area" alt="a"></map>', { clicks: true });
+    const out = run('<map name="m"><area shape="rect" coords="0,0,1,1" href="https://a.example/area" alt="a"></map>', {
+      clicks: true,
+    });
     expect(out.calls).toEqual([['https://a.example/area', 0]]);
     expect(out.html).toBe(`<map name="m"><area shape="rect" coords="0,0,1,1" ${trackedAttr(0)} alt="a"></map>`);
   });
@@ -245,7 +278,8 @@ describe('rewriteHtml on fragments and attribute shapes', () => {
   });
 
   it('leaves <script> and <style> content untouched in a fragment too', () => {
-    const html = '<style>.a{background:url("https://cdn.example/bg.png")}</style><script>document.write(\'<a href="https://x.example/">x</a>\')</script><a href="https://y.example/">y</a>';
+    const html =
+      '<style>.a{background:url("https://cdn.example/bg.png")}</style><script>document.write(\'<a href="https://x.example/">x</a>\')</script><a href="https://y.example/">y</a>';
     const out = run(html, { clicks: true });
     expect(out.calls).toEqual([['https://y.example/', 0]]);
     expect(out.html).toBe(html.replace('href="https://y.example/"', trackedAttr(0)));
@@ -253,7 +287,8 @@ describe('rewriteHtml on fragments and attribute shapes', () => {
 });
 
 describe('rewriteHtml options', () => {
-  const page = '<!doctype html><html><head><title>t</title></head><BODY><a href="https://a.example/?x=1&amp;y=2">a</a></BODY></html>';
+  const page =
+    '<!doctype html><html><head><title>t</title></head><BODY><a href="https://a.example/?x=1&amp;y=2">a</a></BODY></html>';
 
   it('with only a pixel, leaves links alone and puts the pixel before </body>, whatever its case', () => {
     const out = run(page, { pixel: true });
@@ -304,13 +339,27 @@ describe('rewriteHtml options', () => {
 
 describe('isTrackable', () => {
   it('accepts absolute http(s) URLs', () => {
-    for (const url of ['https://a.example/', 'http://a.example/x?y=1#z', 'HTTPS://A.EXAMPLE/', '  https://a.example/  ']) {
+    for (const url of [
+      'https://a.example/',
+      'http://a.example/x?y=1#z',
+      'HTTPS://A.EXAMPLE/',
+      '  https://a.example/  ',
+    ]) {
       expect(isTrackable(url)).toBe(true);
     }
   });
 
   it('refuses other schemes, relative links and anchors', () => {
-    for (const url of ['mailto:a@b.example', 'tel:+331234', '#top', '/path', 'javascript:alert(1)', 'ftp://a.example/', '//a.example/', '']) {
+    for (const url of [
+      'mailto:a@b.example',
+      'tel:+331234',
+      '#top',
+      '/path',
+      'javascript:alert(1)',
+      'ftp://a.example/',
+      '//a.example/',
+      '',
+    ]) {
       expect(isTrackable(url)).toBe(false);
     }
   });

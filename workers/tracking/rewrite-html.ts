@@ -21,7 +21,8 @@ interface Edit {
 const TEMPLATE = /\{\{|\}\}|\{%|%\}|\*\||\|\*|\[%|%\]|<%|%>|\$\{|%%/;
 const NOTRACK = 'data-bridgemail-notrack';
 
-const escapeAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (v: string) =>
+  v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** True when a link target is an absolute http(s) URL we may track. */
 export function isTrackable(href: string, trackingBase?: string): boolean {
@@ -115,7 +116,12 @@ function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?
       if (!tag || !attr) return;
       // Entities decoded as the tokenizer itself decodes them in attribute values (the same
       // entities decoder in attribute mode), only for the value that matters.
-      if (attr.name === 'href' && !tag.href) tag.href = { start: attr.start, end, value: attr.value.includes('&') ? decodeHTMLAttribute(attr.value) : attr.value };
+      if (attr.name === 'href' && !tag.href)
+        tag.href = {
+          start: attr.start,
+          end,
+          value: attr.value.includes('&') ? decodeHTMLAttribute(attr.value) : attr.value,
+        };
       if (attr.name === NOTRACK) {
         let start = attr.start;
         while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;

@@ -9,10 +9,18 @@ const ADDED = ' <a href="https://track.example/t/c/added?a=1&amp;b=2">tracked</a
 /** An ASCII-only edit, as tracking makes: a link after the first paragraph. */
 const addLink = (html: string) => html.replace('</p>', `${ADDED}</p>`);
 
-const HTML = '<html><body><p>Bonjour Zoë, votre commande nº 42 est prête — à bientôt.</p>\n<p><a href="https://shop.example/orders/42?x=1&amp;y=2">Suivre</a></p></body></html>';
+const HTML =
+  '<html><body><p>Bonjour Zoë, votre commande nº 42 est prête — à bientôt.</p>\n<p><a href="https://shop.example/orders/42?x=1&amp;y=2">Suivre</a></p></body></html>';
 
 async function compose(mail: Mail.Options): Promise<Buffer> {
-  return new MailComposer({ from: 'Shop <shop@shop.example>', to: 'zoe@client.example', subject: 'Commande prête', ...mail }).compile().build();
+  return new MailComposer({
+    from: 'Shop <shop@shop.example>',
+    to: 'zoe@client.example',
+    subject: 'Commande prête',
+    ...mail,
+  })
+    .compile()
+    .build();
 }
 
 const parse = (raw: Buffer) => simpleParser(raw, { keepCidLinks: true });
@@ -107,7 +115,10 @@ describe('rewriteHtmlParts: structure', () => {
   it('returns identical bytes for a message with no HTML part', async () => {
     for (const raw of [
       await compose({ text: 'Only text, é and ✓' }),
-      await compose({ text: 'With a file', attachments: [{ filename: 'a.pdf', content: Buffer.from('%PDF-1.4'), contentType: 'application/pdf' }] }),
+      await compose({
+        text: 'With a file',
+        attachments: [{ filename: 'a.pdf', content: Buffer.from('%PDF-1.4'), contentType: 'application/pdf' }],
+      }),
     ]) {
       let calls = 0;
       const out = await rewriteHtmlParts(raw, (h) => {
@@ -132,7 +143,10 @@ describe('rewriteHtmlParts: transfer encodings and line endings', () => {
     it(`keeps Content-Transfer-Encoding: ${encoding}`, async () => {
       const raw = await compose({ text: 'x', html: longHtml, textEncoding: encoding });
       const out = await rewriteHtmlParts(raw, addLink);
-      const head = out.toString().split('Content-Type: text/html; charset=utf-8')[1]!.split(/\r\n\r\n/)[0]!;
+      const head = out
+        .toString()
+        .split('Content-Type: text/html; charset=utf-8')[1]!
+        .split(/\r\n\r\n/)[0]!;
       expect(head).toContain(`Content-Transfer-Encoding: ${encoding}`);
       expect((await parse(out)).html).toBe(addLink(longHtml));
       const [s, e] = bodyRange(out, 'Content-Type: text/html; charset=utf-8');
@@ -164,11 +178,20 @@ describe('rewriteHtmlParts: charsets', () => {
   it('re-encodes an 8bit ISO-8859-1 part in ISO-8859-1', async () => {
     const html = '<p>Crème brûlée à la façon de Noël, señor — garçon!</p>'.replace('—', '-');
     const raw = rawMessage(
-      ['From: a@shop.example', 'To: b@client.example', 'Subject: latin1', 'MIME-Version: 1.0', 'Content-Type: text/html; charset="ISO-8859-1"', 'Content-Transfer-Encoding: 8bit'],
+      [
+        'From: a@shop.example',
+        'To: b@client.example',
+        'Subject: latin1',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset="ISO-8859-1"',
+        'Content-Transfer-Encoding: 8bit',
+      ],
       iconv.encode(html, 'latin1'),
     );
     const out = await rewriteHtmlParts(raw, addLink);
-    expect(out.toString('latin1')).toContain('Content-Type: text/html; charset="ISO-8859-1"\r\nContent-Transfer-Encoding: 8bit\r\n');
+    expect(out.toString('latin1')).toContain(
+      'Content-Type: text/html; charset="ISO-8859-1"\r\nContent-Transfer-Encoding: 8bit\r\n',
+    );
     expect(out.includes(iconv.encode('Crème brûlée', 'latin1'))).toBe(true);
     expect(out.includes(Buffer.from('Crème', 'utf8'))).toBe(false);
     expect((await parse(out)).html).toBe(addLink(html));
@@ -195,9 +218,21 @@ describe('rewriteHtmlParts: charsets', () => {
       `--${boundary}--`,
       '',
     ].join('\r\n');
-    const raw = rawMessage(['From: a@shop.example', 'Subject: cp1252', 'MIME-Version: 1.0', `Content-Type: multipart/alternative; boundary="${boundary}"`], Buffer.from(body, 'latin1'));
+    const raw = rawMessage(
+      [
+        'From: a@shop.example',
+        'Subject: cp1252',
+        'MIME-Version: 1.0',
+        `Content-Type: multipart/alternative; boundary="${boundary}"`,
+      ],
+      Buffer.from(body, 'latin1'),
+    );
     const out = await rewriteHtmlParts(raw, addLink);
-    expectOnlyBodyChanged(raw, out, 'Content-Type: text/html; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable');
+    expectOnlyBodyChanged(
+      raw,
+      out,
+      'Content-Type: text/html; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable',
+    );
     const [s, e] = bodyRange(out, 'Content-Type: text/html; charset=windows-1252');
     const encoded = out.subarray(s, e).toString('latin1');
     expect(encoded).toContain('=93Prix sp=E9cial=94');
@@ -210,7 +245,8 @@ describe('rewriteHtmlParts: charsets', () => {
   });
 
   it('re-encodes a base64 Shift_JIS part in Shift_JIS', async () => {
-    const html = '<p>ご注文ありがとうございます。発送は明日です。</p><p><a href="https://shop.example/jp/">マイページ</a></p>';
+    const html =
+      '<p>ご注文ありがとうございます。発送は明日です。</p><p><a href="https://shop.example/jp/">マイページ</a></p>';
     const boundary = 'b2_mixed';
     const body = [
       `--${boundary}`,
@@ -227,7 +263,15 @@ describe('rewriteHtmlParts: charsets', () => {
       `--${boundary}--`,
       '',
     ].join('\r\n');
-    const raw = rawMessage(['From: a@shop.example', 'Subject: sjis', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`], Buffer.from(body, 'latin1'));
+    const raw = rawMessage(
+      [
+        'From: a@shop.example',
+        'Subject: sjis',
+        'MIME-Version: 1.0',
+        `Content-Type: multipart/mixed; boundary="${boundary}"`,
+      ],
+      Buffer.from(body, 'latin1'),
+    );
     const out = await rewriteHtmlParts(raw, addLink);
     expectOnlyBodyChanged(raw, out, 'Content-Type: text/html; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64');
     const [s, e] = bodyRange(out, 'Content-Type: text/html; charset=Shift_JIS');
@@ -239,8 +283,21 @@ describe('rewriteHtmlParts: charsets', () => {
 
   it('leaves an ISO-2022-JP part as it is (a charset it cannot round-trip)', async () => {
     // こんにちは in ISO-2022-JP: ESC $ B, JIS X 0208 pairs, ESC ( B.
-    const jis = Buffer.concat([Buffer.from('<p>'), Buffer.from('\x1b$B$3$s$K$A$O\x1b(B', 'latin1'), Buffer.from('</p>')]);
-    const raw = rawMessage(['From: a@shop.example', 'Subject: jis', 'MIME-Version: 1.0', 'Content-Type: text/html; charset=ISO-2022-JP', 'Content-Transfer-Encoding: 7bit'], jis);
+    const jis = Buffer.concat([
+      Buffer.from('<p>'),
+      Buffer.from('\x1b$B$3$s$K$A$O\x1b(B', 'latin1'),
+      Buffer.from('</p>'),
+    ]);
+    const raw = rawMessage(
+      [
+        'From: a@shop.example',
+        'Subject: jis',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset=ISO-2022-JP',
+        'Content-Transfer-Encoding: 7bit',
+      ],
+      jis,
+    );
     const out = await rewriteHtmlParts(raw, addLink);
     expect(out.equals(raw)).toBe(true);
     expect((await parse(out)).html).toBe('<p>こんにちは</p>');

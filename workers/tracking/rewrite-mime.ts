@@ -19,7 +19,8 @@ function decodeBody(encoded: Buffer, transferEncoding: string): Buffer {
 
 function encodeBody(decoded: Buffer, transferEncoding: string): Buffer {
   if (transferEncoding === 'quoted-printable') return encodeQuotedPrintable(decoded, LINE_LENGTH);
-  if (transferEncoding === 'base64') return Buffer.from(libbase64.wrap(libbase64.encode(decoded), LINE_LENGTH), 'latin1');
+  if (transferEncoding === 'base64')
+    return Buffer.from(libbase64.wrap(libbase64.encode(decoded), LINE_LENGTH), 'latin1');
   return decoded;
 }
 
@@ -67,5 +68,7 @@ function rewritePart(span: MimeBodySpan, encoded: Buffer, rewrite: HtmlPartRewri
   if (changed === text) return encoded;
   const out = encodeBody(codec.encode(changed), span.transferEncoding);
   // The encoders break lines with CRLF; a message written with bare LF keeps its convention.
-  return encoded.includes('\r\n') || !out.includes('\r\n') ? out : Buffer.from(out.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+  return encoded.includes('\r\n') || !out.includes('\r\n')
+    ? out
+    : Buffer.from(out.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
 }

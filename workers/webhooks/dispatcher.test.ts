@@ -2,11 +2,29 @@ import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { createLogger, type MailEvent } from '../../core/index.js';
-import { createWebhookProcessor, type WebhookAttemptRecord, type WebhookJob, type WebhookTarget } from './dispatcher.js';
+import {
+  createWebhookProcessor,
+  type WebhookAttemptRecord,
+  type WebhookJob,
+  type WebhookTarget,
+} from './dispatcher.js';
 import { verifyWebhookSignature } from './signature.js';
 
-const event: MailEvent = { id: 'ev_1', type: 'delivered', ts: 1, messageId: 'msg_1', bridgeId: 'br_1', poolId: 'pool_1' };
-const target: WebhookTarget = { id: 'wh_1', url: 'https://hooks.example.com/in', secret: 'whsec_x', keyId: 'whk_1', active: true };
+const event: MailEvent = {
+  id: 'ev_1',
+  type: 'delivered',
+  ts: 1,
+  messageId: 'msg_1',
+  bridgeId: 'br_1',
+  poolId: 'pool_1',
+};
+const target: WebhookTarget = {
+  id: 'wh_1',
+  url: 'https://hooks.example.com/in',
+  secret: 'whsec_x',
+  keyId: 'whk_1',
+  active: true,
+};
 const job = (attemptsMade = 0) => ({ data: { webhookId: 'wh_1', event }, attemptsMade }) as Job<WebhookJob>;
 
 function setup(answer: () => Promise<Response>, hook: WebhookTarget | null = target) {
@@ -30,7 +48,9 @@ describe('webhook processor', () => {
   it('POSTs the signed event and records a 2xx as delivered', async () => {
     const { process, attempts, requests } = setup(async () => new Response(null, { status: 204 }));
     expect(await process(job(2))).toEqual({ status: 'delivered', statusCode: 204 });
-    expect(attempts).toEqual([{ webhookId: 'wh_1', eventId: 'ev_1', attempt: 3, statusCode: 204, error: null, delivered: true }]);
+    expect(attempts).toEqual([
+      { webhookId: 'wh_1', eventId: 'ev_1', attempt: 3, statusCode: 204, error: null, delivered: true },
+    ]);
     const init: RequestInit = requests[0]?.init ?? {};
     const headers = init.headers as Record<string, string>;
     expect(init.redirect).toBe('manual');
@@ -54,7 +74,10 @@ describe('webhook processor', () => {
   });
 
   it('fails for good, without a request, when the target is internal', async () => {
-    const { process, attempts, requests } = setup(async () => new Response(null, { status: 200 }), { ...target, url: 'http://10.0.0.5/hook' });
+    const { process, attempts, requests } = setup(async () => new Response(null, { status: 200 }), {
+      ...target,
+      url: 'http://10.0.0.5/hook',
+    });
     await expect(process(job())).rejects.toBeInstanceOf(UnrecoverableError);
     expect(requests).toHaveLength(0);
     expect(attempts).toMatchObject([{ delivered: false, statusCode: null }]);

@@ -28,10 +28,19 @@ export const WEBHOOK_JOB_OPTIONS = {
 export const webhookJobId = (webhookId: string, eventId: string): string => `${webhookId}.${eventId}`;
 
 /** An `enqueue` for the webhook fan-out (`startWebhookFanout`) adding to a BullMQ queue with {@link WEBHOOK_JOB_OPTIONS}. */
-export function queueEnqueuer(queue: Queue<WebhookJob>, options: JobsOptions = WEBHOOK_JOB_OPTIONS): (jobs: WebhookJob[]) => Promise<void> {
+export function queueEnqueuer(
+  queue: Queue<WebhookJob>,
+  options: JobsOptions = WEBHOOK_JOB_OPTIONS,
+): (jobs: WebhookJob[]) => Promise<void> {
   return async (jobs) => {
     if (jobs.length === 0) return;
-    await queue.addBulk(jobs.map((data) => ({ name: data.event.type, data, opts: { ...options, jobId: webhookJobId(data.webhookId, data.event.id) } })));
+    await queue.addBulk(
+      jobs.map((data) => ({
+        name: data.event.type,
+        data,
+        opts: { ...options, jobId: webhookJobId(data.webhookId, data.event.id) },
+      })),
+    );
   };
 }
 
@@ -73,7 +82,8 @@ export interface WebhookProcessorDeps {
 }
 
 /** How a delivery job ended when it did not throw. */
-export type WebhookOutcome = { status: 'delivered'; statusCode: number } | { status: 'skipped'; reason: 'webhook-gone' | 'webhook-inactive' };
+export type WebhookOutcome =
+  { status: 'delivered'; statusCode: number } | { status: 'skipped'; reason: 'webhook-gone' | 'webhook-inactive' };
 
 /**
  * The BullMQ processor of {@link WEBHOOK_QUEUE}: POSTs `{ "event": … }`, signed afresh each
@@ -133,7 +143,9 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): (job: Job<We
     }
     if (status >= 200 && status < 300) {
       // Delivered: a failure to record it must not make BullMQ send it again.
-      await record(status, null, true).catch((err: unknown) => log.error({ err, webhookId, eventId: event.id }, 'delivered attempt not recorded'));
+      await record(status, null, true).catch((err: unknown) =>
+        log.error({ err, webhookId, eventId: event.id }, 'delivered attempt not recorded'),
+      );
       log.debug({ webhookId, eventId: event.id, attempt, status }, 'webhook delivered');
       return { status: 'delivered', statusCode: status };
     }

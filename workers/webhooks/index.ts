@@ -11,7 +11,14 @@ export {
   type WebhookProcessorDeps,
   type WebhookOutcome,
 } from './dispatcher.js';
-export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, KEY_ID_HEADER, EVENT_ID_HEADER, DEFAULT_TOLERANCE_S } from './signature.js';
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  KEY_ID_HEADER,
+  EVENT_ID_HEADER,
+  DEFAULT_TOLERANCE_S,
+} from './signature.js';
 export {
   checkWebhookUrl,
   isInternalAddress,

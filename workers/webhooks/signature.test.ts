@@ -34,7 +34,16 @@ describe('webhook signature', () => {
 
   it('refuses malformed headers', () => {
     const mac = signWebhook(T, BODY, SECRET).split('v1=')[1] ?? '';
-    for (const header of [undefined, '', 'garbage', `v1=${mac}`, `t=${T}`, `t=abc,v1=${mac}`, `t=${T},v1=${mac.slice(2)}`, `t=${T},v0=${mac}`]) {
+    for (const header of [
+      undefined,
+      '',
+      'garbage',
+      `v1=${mac}`,
+      `t=${T}`,
+      `t=abc,v1=${mac}`,
+      `t=${T},v1=${mac.slice(2)}`,
+      `t=${T},v0=${mac}`,
+    ]) {
       expect(verifyWebhookSignature(header, BODY, SECRET, 300, T), String(header)).toBe(false);
     }
   });

@@ -94,7 +94,8 @@ function isInternalV6(b: Uint8Array): boolean {
   // Addresses that carry an IPv4 address: judge that address.
   if (zeros(10) && b[10] === 0xff && b[11] === 0xff) return isInternalV4(v4At(b, 12)); // ::ffff:a.b.c.d mapped
   if (zeros(12)) return true; // ::a.b.c.d compatible (deprecated; never a real public target)
-  if (startsWith(b, [0x00, 0x64, 0xff, 0x9b]) && b.subarray(4, 12).every((x) => x === 0)) return isInternalV4(v4At(b, 12)); // 64:ff9b::/96 NAT64
+  if (startsWith(b, [0x00, 0x64, 0xff, 0x9b]) && b.subarray(4, 12).every((x) => x === 0))
+    return isInternalV4(v4At(b, 12)); // 64:ff9b::/96 NAT64
   if (b0 === 0x20 && b1 === 0x02) return isInternalV4(v4At(b, 2)); // 2002::/16 6to4
   if ((b0 & 0xfe) === 0xfc) return true; // fc00::/7 unique local (private)
   if (b0 === 0xfe && (b1 & 0xc0) === 0x80) return true; // fe80::/10 link-local

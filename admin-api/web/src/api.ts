@@ -37,7 +37,12 @@ async function parse<T>(res: Response): Promise<T> {
 }
 
 /** Calls the admin API with the session cookie; changes carry the CSRF token. */
-export async function api<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let payload: string | undefined;
@@ -59,7 +64,12 @@ export async function readSession(): Promise<Session> {
 /** Logs in with the admin token. */
 export async function login(token: string): Promise<Session> {
   const s = await parse<Session>(
-    await fetch('/console/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }), credentials: 'same-origin' }),
+    await fetch('/console/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+      credentials: 'same-origin',
+    }),
   );
   csrfToken = s.csrfToken;
   return s;
@@ -89,7 +99,14 @@ export interface Bridge {
   status: 'active' | 'deleted';
   smtpStatus: 'active' | 'revoked' | 'deleted';
   apiStatus: 'active' | 'revoked' | 'deleted';
-  smtp: { host: string; port: number; securePort: number; encryption: { port: string; securePort: string }; username: string; password?: string };
+  smtp: {
+    host: string;
+    port: number;
+    securePort: number;
+    encryption: { port: string; securePort: string };
+    username: string;
+    password?: string;
+  };
   apiKey?: string;
   sendEndpoint: string;
   createdAt: string;

@@ -70,7 +70,14 @@ function LoginPage({ onLogin }: { onLogin: () => void }) {
         }}
       >
         <label for="admin-token">Admin token</label>
-        <input id="admin-token" type="password" autoComplete="current-password" required value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+        <input
+          id="admin-token"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
         <ErrorText error={error} />
         <button type="submit" class="primary">
           Log in
@@ -109,7 +116,11 @@ function App() {
   }
   return (
     <>
-      <a class="skip" href="#content" onClick={(e) => (e.preventDefault(), document.getElementById('content')?.focus())}>
+      <a
+        class="skip"
+        href="#content"
+        onClick={(e) => (e.preventDefault(), document.getElementById('content')?.focus())}
+      >
         Skip to content
       </a>
       <header>
@@ -118,7 +129,12 @@ function App() {
           <ul>
             {NAV.map(([href, label]) => (
               <li key={href}>
-                <a href={`#${href}`} aria-current={route === href || (href === '/bridges' && route.startsWith('/bridges')) ? 'page' : undefined}>
+                <a
+                  href={`#${href}`}
+                  aria-current={
+                    route === href || (href === '/bridges' && route.startsWith('/bridges')) ? 'page' : undefined
+                  }
+                >
                   {label}
                 </a>
               </li>

@@ -3,7 +3,10 @@ import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 
 /** Loads data once and on `reload()`; keeps the last error. */
-export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; reload: () => void } {
+export function useAsync<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: unknown; reload: () => void } {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [tick, setTick] = useState(0);
@@ -24,7 +27,10 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T 
 /** An error message, announced to screen readers. */
 export function ErrorText({ error }: { error: unknown }) {
   if (!error) return null;
-  const text = error instanceof ApiError ? `${error.message}${error.field ? ` (${error.field})` : ''} [${error.code}]` : String(error);
+  const text =
+    error instanceof ApiError
+      ? `${error.message}${error.field ? ` (${error.field})` : ''} [${error.code}]`
+      : String(error);
   return (
     <p role="alert" class="error">
       {text}
@@ -73,9 +79,19 @@ export function ValueField({ label, value, secret = false }: { label: string; va
   return (
     <div class="field-row">
       <label for={id}>{label}</label>
-      {shown ? <input id={id} readOnly type="text" value={value} class="mono" /> : <input id={id} readOnly type="password" value={value} class="mono" />}
+      {shown ? (
+        <input id={id} readOnly type="text" value={value} class="mono" />
+      ) : (
+        <input id={id} readOnly type="password" value={value} class="mono" />
+      )}
       {secret && (
-        <button type="button" class="small" aria-pressed={shown} aria-label={`${shown ? 'Hide' : 'Show'} ${label}`} onClick={() => setShown(!shown)}>
+        <button
+          type="button"
+          class="small"
+          aria-pressed={shown}
+          aria-label={`${shown ? 'Hide' : 'Show'} ${label}`}
+          onClick={() => setShown(!shown)}
+        >
           {shown ? 'Hide' : 'Show'}
         </button>
       )}
@@ -85,7 +101,15 @@ export function ValueField({ label, value, secret = false }: { label: string; va
 }
 
 /** A modal dialog (native `<dialog>`: focus is trapped, Escape closes). */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const mounted = useRef(true);
   const id = useId();
@@ -111,7 +135,19 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
 }
 
 /** Asks before a destructive action. */
-export function ConfirmDialog({ title, text, confirm, onConfirm, onClose }: { title: string; text: string; confirm: string; onConfirm: () => Promise<void>; onClose: () => void }) {
+export function ConfirmDialog({
+  title,
+  text,
+  confirm,
+  onConfirm,
+  onClose,
+}: {
+  title: string;
+  text: string;
+  confirm: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   return (
@@ -145,7 +181,13 @@ export function ConfirmDialog({ title, text, confirm, onConfirm, onClose }: { ti
 }
 
 /** Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs, Tab enters the panel). */
-export function Tabs({ label, tabs }: { label: string; tabs: { id: string; title: string; content: ComponentChildren }[] }) {
+export function Tabs({
+  label,
+  tabs,
+}: {
+  label: string;
+  tabs: { id: string; title: string; content: ComponentChildren }[];
+}) {
   const [active, setActive] = useState(0);
   const base = useId();
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
@@ -182,7 +224,14 @@ export function Tabs({ label, tabs }: { label: string; tabs: { id: string; title
         ))}
       </div>
       {tabs.map((t, i) => (
-        <div key={t.id} role="tabpanel" id={`${base}-panel-${i}`} aria-labelledby={`${base}-tab-${i}`} hidden={i !== active} tabIndex={0}>
+        <div
+          key={t.id}
+          role="tabpanel"
+          id={`${base}-panel-${i}`}
+          aria-labelledby={`${base}-tab-${i}`}
+          hidden={i !== active}
+          tabIndex={0}
+        >
           {t.content}
         </div>
       ))}

@@ -10,7 +10,11 @@ import { getDomain } from 'tldts';
  * registrable domain and are their own key.
  */
 export function rollupKey(mxHost: string): string {
-  const host = mxHost.trim().toLowerCase().replace(/^\[(?:ipv6:)?|\]$/g, '').replace(/\.$/, '');
+  const host = mxHost
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(?:ipv6:)?|\]$/g, '')
+    .replace(/\.$/, '');
   if (isIP(host) !== 0) return host;
   // Private PSL entries (e.g. cloud tenants' suffixes) are left out on purpose: one provider's
   // mail hosts under its own domain must roll up together.

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { compilePatterns, defineLuaCommands, TickBatch, destinationLimits, isThrottleReply, type Logger, type ShapingPolicy } from '../../../core/index.js';
+import {
+  compilePatterns,
+  defineLuaCommands,
+  TickBatch,
+  destinationLimits,
+  isThrottleReply,
+  type Logger,
+  type ShapingPolicy,
+} from '../../../core/index.js';
 import { SHAPING_REASONS, type ShapingReason } from './shaping-reasons.js';
 import { acquireKeys, SHAPING_COMMANDS, shapingKeys, type ShapingKeys } from './shaping-scripts.js';
 import { SlotWaiters } from './slot-waiters.js';
@@ -57,7 +65,6 @@ export interface ShaperOptions {
   /** Shortest time between two of its batched Redis writes (acquires, releases), ms; 0 flushes every tick. @defaultValue 0 */
   flushIntervalMs?: number;
 }
-
 
 /**
  * Delivery shaping shared by every worker process through Redis: token buckets per IP and per
@@ -139,9 +146,15 @@ export class Shaper {
     const { ip, rollup } = calls[0] ?? { ip: '', rollup: '' };
     const k = shapingKeys(this.prefix, ip, rollup);
     const leaseIds = calls.map(() => randomUUID());
-    const reply = await this.redis.shapingAcquire(...acquireKeys(k), ...this.#limitArgs(rollup), this.connectionRetryMs, ...leaseIds);
+    const reply = await this.redis.shapingAcquire(
+      ...acquireKeys(k),
+      ...this.#limitArgs(rollup),
+      this.connectionRetryMs,
+      ...leaseIds,
+    );
     const [granted, reason, retryInMs]: unknown[] = Array.isArray(reply) ? reply : [];
-    if (typeof granted !== 'number' || typeof retryInMs !== 'number') throw new Error('unexpected reply of the shaping script');
+    if (typeof granted !== 'number' || typeof retryInMs !== 'number')
+      throw new Error('unexpected reply of the shaping script');
     const outcomes: AcquireResult[] = leaseIds.slice(0, granted).map((leaseId) => this.#grant(k, leaseId, ip, rollup));
     if (outcomes.length === calls.length) return outcomes;
     const known = SHAPING_REASONS.find((r) => r === reason);
@@ -155,7 +168,16 @@ export class Shaper {
     const dst = destinationLimits(this.policy, rollup.toLowerCase());
     const { ip, adaptive } = this.policy;
     // 0 stands for "no limit" in the scripts.
-    return [this.clock(), ip.perSecond ?? 0, ip.perHour ?? 0, ip.connections, dst.perSecond ?? 0, dst.connections, adaptive.recoveryPerMinute, this.leaseTtlMs];
+    return [
+      this.clock(),
+      ip.perSecond ?? 0,
+      ip.perHour ?? 0,
+      ip.connections,
+      dst.perSecond ?? 0,
+      dst.connections,
+      adaptive.recoveryPerMinute,
+      this.leaseTtlMs,
+    ];
   }
 
   #grant(k: ShapingKeys, leaseId: string, ip: string, rollup: string): ShapingGrant {
@@ -177,7 +199,12 @@ export class Shaper {
    * from `ip` to `rollup` for `adaptive.suspendMs` and halves its factor (down to `adaptive.floor`);
    * other rollups and other IPs are untouched. `suspended` is true when the pair is now suspended.
    */
-  async recordReply(ip: string, rollup: string, replyCode: number | undefined, replyText: string): Promise<{ suspended: boolean }> {
+  async recordReply(
+    ip: string,
+    rollup: string,
+    replyCode: number | undefined,
+    replyText: string,
+  ): Promise<{ suspended: boolean }> {
     if (!isThrottleReply(this.patterns, replyCode, replyText)) return { suspended: false };
     const { adaptive } = this.policy;
     const { adaptive: key } = shapingKeys(this.prefix, ip, rollup);
@@ -188,9 +215,14 @@ export class Shaper {
   /** The current adaptive factor and remaining suspension of an (IP, rollup) pair (admin API, tests). */
   async destinationState(ip: string, rollup: string): Promise<DestinationState> {
     const { adaptive } = shapingKeys(this.prefix, ip, rollup);
-    const reply = await this.redis.shapingDestinationState(adaptive, this.clock(), this.policy.adaptive.recoveryPerMinute);
+    const reply = await this.redis.shapingDestinationState(
+      adaptive,
+      this.clock(),
+      this.policy.adaptive.recoveryPerMinute,
+    );
     const [factor, suspendedForMs]: unknown[] = Array.isArray(reply) ? reply : [];
-    if (typeof factor !== 'string' || typeof suspendedForMs !== 'number') throw new Error('unexpected reply of the shaping script');
+    if (typeof factor !== 'string' || typeof suspendedForMs !== 'number')
+      throw new Error('unexpected reply of the shaping script');
     return { factor: Number(factor), suspendedForMs };
   }
 

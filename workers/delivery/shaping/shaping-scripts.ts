@@ -44,4 +44,11 @@ export function shapingKeys(prefix: string, ip: string, rollup: string): Shaping
 }
 
 /** KEYS of `shapingAcquire`, in its order. */
-export const acquireKeys = (k: ShapingKeys): string[] => [k.ipBucket, k.ipHourly, k.ipLeases, k.destinationBucket, k.destinationLeases, k.adaptive];
+export const acquireKeys = (k: ShapingKeys): string[] => [
+  k.ipBucket,
+  k.ipHourly,
+  k.ipLeases,
+  k.destinationBucket,
+  k.destinationLeases,
+  k.adaptive,
+];

@@ -6,7 +6,14 @@ import { ErrorText, PageTitle, useAsync } from '../ui.js';
 export function AuditPage() {
   const [cursors, setCursors] = useState<string[]>([]);
   const before = cursors[cursors.length - 1];
-  const page = useAsync(() => api<{ data: AuditEntry[]; next: string | null }>('GET', `/admin/v1/audit?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`), [before]);
+  const page = useAsync(
+    () =>
+      api<{ data: AuditEntry[]; next: string | null }>(
+        'GET',
+        `/admin/v1/audit?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      ),
+    [before],
+  );
   return (
     <section>
       <PageTitle>Audit log</PageTitle>
@@ -40,7 +47,11 @@ export function AuditPage() {
         <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer
         </button>
-        <button type="button" disabled={!page.data?.next} onClick={() => page.data?.next && setCursors([...cursors, page.data.next])}>
+        <button
+          type="button"
+          disabled={!page.data?.next}
+          onClick={() => page.data?.next && setCursors([...cursors, page.data.next])}
+        >
           Older
         </button>
       </div>

@@ -9,7 +9,17 @@ const LANGUAGES: [Sample['language'], string][] = [
   ['python', 'Python'],
   ['bash', 'Bash'],
 ];
-const EVENT_TYPES = ['queued', 'sent', 'delivered', 'deferred', 'bounced', 'complained', 'suppressed', 'opened', 'clicked'];
+const EVENT_TYPES = [
+  'queued',
+  'sent',
+  'delivered',
+  'deferred',
+  'bounced',
+  'complained',
+  'suppressed',
+  'opened',
+  'clicked',
+];
 
 /** One Bridge: SMTP details, API key, code samples, tracking toggles, Pool, webhooks. */
 export function BridgeDetailPage({ id }: { id: string }) {
@@ -53,7 +63,12 @@ export function BridgeDetailPage({ id }: { id: string }) {
               <p>
                 Download credentials:{' '}
                 {(['env', 'json', 'txt'] as const).map((f) => (
-                  <a key={f} class="button small" href={`/admin/v1/bridges/${b.id}/credentials-file?format=${f}`} download>
+                  <a
+                    key={f}
+                    class="button small"
+                    href={`/admin/v1/bridges/${b.id}/credentials-file?format=${f}`}
+                    download
+                  >
                     .{f}
                   </a>
                 ))}
@@ -99,10 +114,22 @@ function TrackingCard({ bridge, onChanged }: { bridge: Bridge; onChanged: () => 
     <section aria-labelledby="track-h" class="card">
       <h2 id="track-h">Tracking</h2>
       <label class="check">
-        <input type="checkbox" checked={bridge.trackOpens} disabled={bridge.status === 'deleted'} onChange={(e) => toggle('trackOpens', e.currentTarget.checked)} /> Track opens (pixel)
+        <input
+          type="checkbox"
+          checked={bridge.trackOpens}
+          disabled={bridge.status === 'deleted'}
+          onChange={(e) => toggle('trackOpens', e.currentTarget.checked)}
+        />{' '}
+        Track opens (pixel)
       </label>
       <label class="check">
-        <input type="checkbox" checked={bridge.trackClicks} disabled={bridge.status === 'deleted'} onChange={(e) => toggle('trackClicks', e.currentTarget.checked)} /> Track clicks (rewritten links)
+        <input
+          type="checkbox"
+          checked={bridge.trackClicks}
+          disabled={bridge.status === 'deleted'}
+          onChange={(e) => toggle('trackClicks', e.currentTarget.checked)}
+        />{' '}
+        Track clicks (rewritten links)
       </label>
       <p class="hint">Applied when each message is sent; with both off, messages leave byte for byte as submitted.</p>
       <Notice text={notice} />
@@ -128,7 +155,8 @@ function SamplesCard({ id }: { id: string }) {
               .map((s) => (
                 <figure key={`${lang}-${s.variant}`}>
                   <figcaption>
-                    {s.title} <span class="mono">({s.filename})</span> <CopyButton text={s.code} label={`${title} ${s.variant} sample`} />
+                    {s.title} <span class="mono">({s.filename})</span>{' '}
+                    <CopyButton text={s.code} label={`${title} ${s.variant} sample`} />
                   </figcaption>
                   <pre tabIndex={0}>
                     <code>{s.code}</code>
@@ -180,7 +208,10 @@ function WebhooksCard({ id }: { id: string }) {
         onSubmit={async (e) => {
           e.preventDefault();
           try {
-            const created = await api<{ secret: string }>('POST', `/admin/v1/bridges/${id}/webhooks`, { url: url.trim(), eventTypes: types });
+            const created = await api<{ secret: string }>('POST', `/admin/v1/bridges/${id}/webhooks`, {
+              url: url.trim(),
+              eventTypes: types,
+            });
             setSecret(created.secret);
             setUrl('');
             setError(undefined);
@@ -192,13 +223,25 @@ function WebhooksCard({ id }: { id: string }) {
       >
         <label>
           Webhook URL
-          <input type="url" required maxLength={2000} value={url} onInput={(e) => setUrl(e.currentTarget.value)} placeholder="https://app.example/hooks/mail" />
+          <input
+            type="url"
+            required
+            maxLength={2000}
+            value={url}
+            onInput={(e) => setUrl(e.currentTarget.value)}
+            placeholder="https://app.example/hooks/mail"
+          />
         </label>
         <fieldset>
           <legend>Events</legend>
           {EVENT_TYPES.map((t) => (
             <label class="check inline" key={t}>
-              <input type="checkbox" checked={types.includes(t)} onChange={(e) => setTypes(e.currentTarget.checked ? [...types, t] : types.filter((x) => x !== t))} /> {t}
+              <input
+                type="checkbox"
+                checked={types.includes(t)}
+                onChange={(e) => setTypes(e.currentTarget.checked ? [...types, t] : types.filter((x) => x !== t))}
+              />{' '}
+              {t}
             </label>
           ))}
         </fieldset>

@@ -2,14 +2,24 @@ import { useState } from 'preact/hooks';
 import { api, bridgeStatus, hoursAgo, percent, type Bridge, type Pool, type Stats } from '../api.js';
 import { ConfirmDialog, Dialog, ErrorText, Notice, PageTitle, useAsync, ValueField } from '../ui.js';
 
-type Action = { kind: 'create' } | { kind: 'created'; bridge: Bridge } | { kind: 'rename' | 'rotate' | 'revoke' | 'delete'; bridge: Bridge };
+type Action =
+  | { kind: 'create' }
+  | { kind: 'created'; bridge: Bridge }
+  | { kind: 'rename' | 'rotate' | 'revoke' | 'delete'; bridge: Bridge };
 
 /** The Bridges list: name, Pool, tracking, status, last 24 h; create and row actions. */
 export function BridgesPage() {
   // Deleted Bridges stay listed, marked, so their stats remain one click away.
   const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges?include=deleted'), []);
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
-  const stats = useAsync(() => api<{ data: (Stats & { bridgeId: string })[] }>('GET', `/admin/v1/stats/bridges?from=${encodeURIComponent(hoursAgo(24))}`), []);
+  const stats = useAsync(
+    () =>
+      api<{ data: (Stats & { bridgeId: string })[] }>(
+        'GET',
+        `/admin/v1/stats/bridges?from=${encodeURIComponent(hoursAgo(24))}`,
+      ),
+    [],
+  );
   const [action, setAction] = useState<Action | undefined>();
   const [notice, setNotice] = useState<string>();
   const poolName = (id: string) => pools.data?.data.find((p) => p.id === id)?.name ?? id;
@@ -56,10 +66,16 @@ export function BridgesPage() {
                 </th>
                 <td>{poolName(b.poolId)}</td>
                 <td>
-                  <span class={`flag ${b.trackOpens ? 'on' : ''}`} title={`Open tracking ${b.trackOpens ? 'on' : 'off'}`}>
+                  <span
+                    class={`flag ${b.trackOpens ? 'on' : ''}`}
+                    title={`Open tracking ${b.trackOpens ? 'on' : 'off'}`}
+                  >
                     O<span class="visually-hidden"> {b.trackOpens ? 'on' : 'off'}</span>
                   </span>{' '}
-                  <span class={`flag ${b.trackClicks ? 'on' : ''}`} title={`Click tracking ${b.trackClicks ? 'on' : 'off'}`}>
+                  <span
+                    class={`flag ${b.trackClicks ? 'on' : ''}`}
+                    title={`Click tracking ${b.trackClicks ? 'on' : 'off'}`}
+                  >
                     C<span class="visually-hidden"> {b.trackClicks ? 'on' : 'off'}</span>
                   </span>
                 </td>
@@ -94,7 +110,11 @@ export function BridgesPage() {
                         <button type="button" class="small" onClick={() => setAction({ kind: 'revoke', bridge: b })}>
                           Revoke
                         </button>
-                        <button type="button" class="small danger" onClick={() => setAction({ kind: 'delete', bridge: b })}>
+                        <button
+                          type="button"
+                          class="small danger"
+                          onClick={() => setAction({ kind: 'delete', bridge: b })}
+                        >
                           Delete
                         </button>
                       </>
@@ -108,12 +128,28 @@ export function BridgesPage() {
       </table>
       {bridges.data?.data.length === 0 && <p>No Bridges yet. Create one to get SMTP credentials and an API key.</p>}
       {action?.kind === 'create' && (
-        <CreateBridgeDialog pools={pools.data?.data ?? []} onClose={close} onCreated={(bridge) => (done(`Bridge ${bridge.name} created`), setAction({ kind: 'created', bridge }))} />
+        <CreateBridgeDialog
+          pools={pools.data?.data ?? []}
+          onClose={close}
+          onCreated={(bridge) => (done(`Bridge ${bridge.name} created`), setAction({ kind: 'created', bridge }))}
+        />
       )}
-      {action?.kind === 'created' && <CredentialsDialog bridge={action.bridge} title={`Credentials of ${action.bridge.name}`} onClose={close} />}
-      {action?.kind === 'rename' && <RenameDialog bridge={action.bridge} onClose={close} onDone={() => done('Bridge renamed')} />}
-      {action?.kind === 'rotate' && <RotateDialog bridge={action.bridge} onClose={close} onDone={(b) => (done('Credentials rotated'), setAction({ kind: 'created', bridge: b }))} />}
-      {action?.kind === 'revoke' && <RevokeDialog bridge={action.bridge} onClose={close} onDone={() => done('Credential revoked')} />}
+      {action?.kind === 'created' && (
+        <CredentialsDialog bridge={action.bridge} title={`Credentials of ${action.bridge.name}`} onClose={close} />
+      )}
+      {action?.kind === 'rename' && (
+        <RenameDialog bridge={action.bridge} onClose={close} onDone={() => done('Bridge renamed')} />
+      )}
+      {action?.kind === 'rotate' && (
+        <RotateDialog
+          bridge={action.bridge}
+          onClose={close}
+          onDone={(b) => (done('Credentials rotated'), setAction({ kind: 'created', bridge: b }))}
+        />
+      )}
+      {action?.kind === 'revoke' && (
+        <RevokeDialog bridge={action.bridge} onClose={close} onDone={() => done('Credential revoked')} />
+      )}
       {action?.kind === 'delete' && (
         <ConfirmDialog
           title={`Delete ${action.bridge.name}?`}
@@ -130,7 +166,15 @@ export function BridgesPage() {
   );
 }
 
-function CreateBridgeDialog({ pools, onClose, onCreated }: { pools: Pool[]; onClose: () => void; onCreated: (b: Bridge) => void }) {
+function CreateBridgeDialog({
+  pools,
+  onClose,
+  onCreated,
+}: {
+  pools: Pool[];
+  onClose: () => void;
+  onCreated: (b: Bridge) => void;
+}) {
   const [name, setName] = useState('');
   const [poolId, setPoolId] = useState(pools[0]?.id ?? '');
   const [trackOpens, setTrackOpens] = useState(false);
@@ -143,7 +187,9 @@ function CreateBridgeDialog({ pools, onClose, onCreated }: { pools: Pool[]; onCl
         onSubmit={async (e) => {
           e.preventDefault();
           try {
-            onCreated(await api<Bridge>('POST', '/admin/v1/bridges', { name: name.trim(), poolId, trackOpens, trackClicks }));
+            onCreated(
+              await api<Bridge>('POST', '/admin/v1/bridges', { name: name.trim(), poolId, trackOpens, trackClicks }),
+            );
           } catch (err) {
             setError(err);
           }
@@ -165,10 +211,12 @@ function CreateBridgeDialog({ pools, onClose, onCreated }: { pools: Pool[]; onCl
           </select>
         </label>
         <label class="check">
-          <input type="checkbox" checked={trackOpens} onChange={(e) => setTrackOpens(e.currentTarget.checked)} /> Track opens
+          <input type="checkbox" checked={trackOpens} onChange={(e) => setTrackOpens(e.currentTarget.checked)} /> Track
+          opens
         </label>
         <label class="check">
-          <input type="checkbox" checked={trackClicks} onChange={(e) => setTrackClicks(e.currentTarget.checked)} /> Track clicks
+          <input type="checkbox" checked={trackClicks} onChange={(e) => setTrackClicks(e.currentTarget.checked)} />{' '}
+          Track clicks
         </label>
         <p class="hint">The Pool cannot be changed later.</p>
         <ErrorText error={error} />
@@ -246,7 +294,19 @@ function RenameDialog({ bridge, onClose, onDone }: { bridge: Bridge; onClose: ()
   );
 }
 
-function WhatDialog({ bridge, verb, options, onClose, onSubmit }: { bridge: Bridge; verb: string; options: [string, string][]; onClose: () => void; onSubmit: (what: string) => Promise<void> }) {
+function WhatDialog({
+  bridge,
+  verb,
+  options,
+  onClose,
+  onSubmit,
+}: {
+  bridge: Bridge;
+  verb: string;
+  options: [string, string][];
+  onClose: () => void;
+  onSubmit: (what: string) => Promise<void>;
+}) {
   const [what, setWhat] = useState(options[0]?.[0] ?? '');
   const [error, setError] = useState<unknown>();
   return (
@@ -266,11 +326,18 @@ function WhatDialog({ bridge, verb, options, onClose, onSubmit }: { bridge: Brid
           <legend>Which credential?</legend>
           {options.map(([value, label]) => (
             <label class="check" key={value}>
-              <input type="radio" name="what" value={value} checked={what === value} onChange={() => setWhat(value)} /> {label}
+              <input type="radio" name="what" value={value} checked={what === value} onChange={() => setWhat(value)} />{' '}
+              {label}
             </label>
           ))}
         </fieldset>
-        <p class="hint">The old {verb === 'Rotate' ? 'credential stops working as soon as the new one is issued' : 'credential stops working at once; rotate it to send again'}. Other Bridges are not affected.</p>
+        <p class="hint">
+          The old{' '}
+          {verb === 'Rotate'
+            ? 'credential stops working as soon as the new one is issued'
+            : 'credential stops working at once; rotate it to send again'}
+          . Other Bridges are not affected.
+        </p>
         <ErrorText error={error} />
         <div class="actions">
           <button type="button" onClick={onClose}>
@@ -285,7 +352,15 @@ function WhatDialog({ bridge, verb, options, onClose, onSubmit }: { bridge: Brid
   );
 }
 
-function RotateDialog({ bridge, onClose, onDone }: { bridge: Bridge; onClose: () => void; onDone: (b: Bridge) => void }) {
+function RotateDialog({
+  bridge,
+  onClose,
+  onDone,
+}: {
+  bridge: Bridge;
+  onClose: () => void;
+  onDone: (b: Bridge) => void;
+}) {
   return (
     <WhatDialog
       bridge={bridge}

@@ -34,7 +34,10 @@ export function PoolsPage() {
             .split(/[\s,]+/)
             .map((s) => s.trim())
             .filter(Boolean);
-          void run(() => api('POST', '/admin/v1/pools', { name: name.trim(), ips: list }), `Pool ${name.trim()} created`).then(() => (setName(''), setIps('')));
+          void run(
+            () => api('POST', '/admin/v1/pools', { name: name.trim(), ips: list }),
+            `Pool ${name.trim()} created`,
+          ).then(() => (setName(''), setIps('')));
         }}
       >
         <label>
@@ -43,7 +46,12 @@ export function PoolsPage() {
         </label>
         <label>
           IPs (comma separated)
-          <input required value={ips} onInput={(e) => setIps(e.currentTarget.value)} placeholder="203.0.113.10, 203.0.113.11" />
+          <input
+            required
+            value={ips}
+            onInput={(e) => setIps(e.currentTarget.value)}
+            placeholder="203.0.113.10, 203.0.113.11"
+          />
         </label>
         <button type="submit" class="primary">
           Create Pool
@@ -70,7 +78,15 @@ export function PoolsPage() {
   );
 }
 
-function PoolCard({ pool, run, onDelete }: { pool: Pool; run: (fn: () => Promise<unknown>, text: string) => Promise<void>; onDelete: () => void }) {
+function PoolCard({
+  pool,
+  run,
+  onDelete,
+}: {
+  pool: Pool;
+  run: (fn: () => Promise<unknown>, text: string) => Promise<void>;
+  onDelete: () => void;
+}) {
   const [ip, setIp] = useState('');
   const [rename, setRename] = useState(pool.name);
   return (
@@ -105,12 +121,30 @@ function PoolCard({ pool, run, onDelete }: { pool: Pool; run: (fn: () => Promise
                     min={0}
                     max={1000}
                     value={pool.weights[addr] ?? 1}
-                    onChange={(e) => void run(() => api('PATCH', `/admin/v1/pools/${pool.id}/ips/${encodeURIComponent(addr)}`, { weight: Number(e.currentTarget.value) }), `Weight of ${addr} set`)}
+                    onChange={(e) =>
+                      void run(
+                        () =>
+                          api('PATCH', `/admin/v1/pools/${pool.id}/ips/${encodeURIComponent(addr)}`, {
+                            weight: Number(e.currentTarget.value),
+                          }),
+                        `Weight of ${addr} set`,
+                      )
+                    }
                   />
                 </label>
               </td>
               <td>
-                <button type="button" class="small" aria-label={`Remove IP ${addr}`} onClick={() => void run(() => api('DELETE', `/admin/v1/pools/${pool.id}/ips/${encodeURIComponent(addr)}`), `${addr} removed`)}>
+                <button
+                  type="button"
+                  class="small"
+                  aria-label={`Remove IP ${addr}`}
+                  onClick={() =>
+                    void run(
+                      () => api('DELETE', `/admin/v1/pools/${pool.id}/ips/${encodeURIComponent(addr)}`),
+                      `${addr} removed`,
+                    )
+                  }
+                >
                   Remove
                 </button>
               </td>
@@ -123,7 +157,9 @@ function PoolCard({ pool, run, onDelete }: { pool: Pool; run: (fn: () => Promise
         aria-label={`Add IP to ${pool.name}`}
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => api('POST', `/admin/v1/pools/${pool.id}/ips`, { ip: ip.trim() }), `${ip.trim()} added`).then(() => setIp(''));
+          void run(() => api('POST', `/admin/v1/pools/${pool.id}/ips`, { ip: ip.trim() }), `${ip.trim()} added`).then(
+            () => setIp(''),
+          );
         }}
       >
         <label>

@@ -6,13 +6,25 @@ const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'comple
 
 /** Queue depths of every Pool, inbound reports and webhooks, and the event stream backlog. */
 export function QueuesPage() {
-  const q = useAsync(() => api<{ data: QueueView[]; events: { length: number; groups: { name: string; pending: number; lag: number | null }[] } }>('GET', '/admin/v1/queues'), []);
+  const q = useAsync(
+    () =>
+      api<{
+        data: QueueView[];
+        events: { length: number; groups: { name: string; pending: number; lag: number | null }[] };
+      }>('GET', '/admin/v1/queues'),
+    [],
+  );
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
   useEffect(() => {
     const timer = setInterval(q.reload, 3000);
     return () => clearInterval(timer);
   }, [q.reload]);
-  const title = (v: QueueView) => (v.kind === 'pool' ? `Pool ${pools.data?.data.find((p) => p.id === v.poolId)?.name ?? v.poolId}` : v.kind === 'inbound' ? 'Inbound reports (DSN, ARF)' : 'Webhooks');
+  const title = (v: QueueView) =>
+    v.kind === 'pool'
+      ? `Pool ${pools.data?.data.find((p) => p.id === v.poolId)?.name ?? v.poolId}`
+      : v.kind === 'inbound'
+        ? 'Inbound reports (DSN, ARF)'
+        : 'Webhooks';
   return (
     <section>
       <div class="title-row">

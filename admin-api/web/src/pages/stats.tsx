@@ -22,7 +22,9 @@ function useAutoRefresh(reload: () => void) {
 
 function label(t: string, interval: 'hour' | 'day'): string {
   const d = new Date(t);
-  return interval === 'day' ? d.toISOString().slice(0, 10) : `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 16)}`;
+  return interval === 'day'
+    ? d.toISOString().slice(0, 10)
+    : `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 16)}`;
 }
 
 /** One Bridge's stats panel: tiles, rates, a time series chart (hour / day). */
@@ -31,8 +33,18 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
   const [interval, setInterval_] = useState<'hour' | 'day'>('hour');
   const from = useMemo(() => hoursAgo(Number(hours)), [hours]);
   const bridge = useAsync(() => api<Bridge>('GET', `/admin/v1/bridges/${bridgeId}`), [bridgeId]);
-  const stats = useAsync(() => api<Stats>('GET', `/admin/v1/bridges/${bridgeId}/stats?from=${encodeURIComponent(from)}`), [bridgeId, from]);
-  const series = useAsync(() => api<{ data: SeriesPoint[] }>('GET', `/admin/v1/bridges/${bridgeId}/stats/series?interval=${interval}&from=${encodeURIComponent(from)}`), [bridgeId, from, interval]);
+  const stats = useAsync(
+    () => api<Stats>('GET', `/admin/v1/bridges/${bridgeId}/stats?from=${encodeURIComponent(from)}`),
+    [bridgeId, from],
+  );
+  const series = useAsync(
+    () =>
+      api<{ data: SeriesPoint[] }>(
+        'GET',
+        `/admin/v1/bridges/${bridgeId}/stats/series?interval=${interval}&from=${encodeURIComponent(from)}`,
+      ),
+    [bridgeId, from, interval],
+  );
   const reload = useMemo(
     () => () => {
       stats.reload();
@@ -47,9 +59,22 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
       type: 'line',
       data: {
         labels: points.map((p) => label(p.t, interval)),
-        datasets: METRICS.map((m) => ({ label: m, data: points.map((p) => p[m]), borderColor: SERIES_COLOURS[m], backgroundColor: SERIES_COLOURS[m], tension: 0.2, pointRadius: 2 })),
+        datasets: METRICS.map((m) => ({
+          label: m,
+          data: points.map((p) => p[m]),
+          borderColor: SERIES_COLOURS[m],
+          backgroundColor: SERIES_COLOURS[m],
+          tension: 0.2,
+          pointRadius: 2,
+        })),
       },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, interaction: { mode: 'index', intersect: false } },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        interaction: { mode: 'index', intersect: false },
+      },
     }),
     [series.data, interval],
   );
@@ -85,11 +110,31 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
       <ErrorText error={stats.error ?? series.error} />
       <div class="tiles" aria-live="polite">
         <Tile label="Total Sent" value={s?.sent ?? '…'} sub={s ? `deferred ${s.deferred}` : undefined} />
-        <Tile label="Delivered" value={s?.delivered ?? '…'} sub={s ? `${percent(s.rates.deliveryRate)} delivery rate` : undefined} />
-        <Tile label="Bounced" value={s?.bounced ?? '…'} sub={s ? `${percent(s.rates.bounceRate)} bounce rate` : undefined} />
-        <Tile label="Complaints" value={s?.complaints ?? '…'} sub={s ? `${percent(s.rates.complaintRate)} complaint rate` : undefined} />
-        <Tile label="Opens" value={s?.uniqueOpens ?? '…'} sub={s ? `${percent(s.rates.openRate)} open rate` : undefined} />
-        <Tile label="Clicks" value={s?.uniqueClicks ?? '…'} sub={s ? `${percent(s.rates.clickRate)} click rate` : undefined} />
+        <Tile
+          label="Delivered"
+          value={s?.delivered ?? '…'}
+          sub={s ? `${percent(s.rates.deliveryRate)} delivery rate` : undefined}
+        />
+        <Tile
+          label="Bounced"
+          value={s?.bounced ?? '…'}
+          sub={s ? `${percent(s.rates.bounceRate)} bounce rate` : undefined}
+        />
+        <Tile
+          label="Complaints"
+          value={s?.complaints ?? '…'}
+          sub={s ? `${percent(s.rates.complaintRate)} complaint rate` : undefined}
+        />
+        <Tile
+          label="Opens"
+          value={s?.uniqueOpens ?? '…'}
+          sub={s ? `${percent(s.rates.openRate)} open rate` : undefined}
+        />
+        <Tile
+          label="Clicks"
+          value={s?.uniqueClicks ?? '…'}
+          sub={s ? `${percent(s.rates.clickRate)} click rate` : undefined}
+        />
       </div>
       <ChartCanvas config={config} label={`Sent, delivered, bounced, complaints, opens and clicks per ${interval}`} />
       <details>
@@ -129,7 +174,14 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
 export function ComparePage() {
   const [hours, setHours] = useState<string>('168');
   const from = useMemo(() => hoursAgo(Number(hours)), [hours]);
-  const rows = useAsync(() => api<{ data: (Stats & { bridgeId: string })[] }>('GET', `/admin/v1/stats/bridges?from=${encodeURIComponent(from)}`), [from]);
+  const rows = useAsync(
+    () =>
+      api<{ data: (Stats & { bridgeId: string })[] }>(
+        'GET',
+        `/admin/v1/stats/bridges?from=${encodeURIComponent(from)}`,
+      ),
+    [from],
+  );
   const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges'), []);
   useAutoRefresh(rows.reload);
   const name = (id: string) => bridges.data?.data.find((b) => b.id === id)?.name ?? id;
@@ -139,9 +191,18 @@ export function ComparePage() {
       type: 'bar',
       data: {
         labels: data.map((r) => name(r.bridgeId)),
-        datasets: (['sent', 'delivered', 'bounced', 'complaints'] as const).map((m) => ({ label: m, data: data.map((r) => r[m]), backgroundColor: SERIES_COLOURS[m] })),
+        datasets: (['sent', 'delivered', 'bounced', 'complaints'] as const).map((m) => ({
+          label: m,
+          data: data.map((r) => r[m]),
+          backgroundColor: SERIES_COLOURS[m],
+        })),
       },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      },
     }),
     [rows.data, bridges.data],
   );

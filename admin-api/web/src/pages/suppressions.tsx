@@ -6,7 +6,14 @@ import { ErrorText, Notice, PageTitle, useAsync } from '../ui.js';
 export function SuppressionsPage() {
   const [search, setSearch] = useState('');
   const [query, setQuery] = useState('');
-  const list = useAsync(() => api<{ data: Suppression[] }>('GET', `/admin/v1/suppressions?limit=200${query ? `&search=${encodeURIComponent(query)}` : ''}`), [query]);
+  const list = useAsync(
+    () =>
+      api<{ data: Suppression[] }>(
+        'GET',
+        `/admin/v1/suppressions?limit=200${query ? `&search=${encodeURIComponent(query)}` : ''}`,
+      ),
+    [query],
+  );
   const [address, setAddress] = useState('');
   const [csv, setCsv] = useState('');
   const [error, setError] = useState<unknown>();
@@ -56,7 +63,13 @@ export function SuppressionsPage() {
       >
         <label>
           Address to suppress
-          <input type="email" required maxLength={320} value={address} onInput={(e) => setAddress(e.currentTarget.value)} />
+          <input
+            type="email"
+            required
+            maxLength={320}
+            value={address}
+            onInput={(e) => setAddress(e.currentTarget.value)}
+          />
         </label>
         <button type="submit">Suppress</button>
       </form>
@@ -106,7 +119,12 @@ export function SuppressionsPage() {
         onSubmit={(e) => {
           e.preventDefault();
           void run(async () => {
-            const r = await api<{ imported: number; existing: number; errors: { line: number; message: string }[] }>('POST', '/admin/v1/suppressions/import', csv, 'text/csv');
+            const r = await api<{ imported: number; existing: number; errors: { line: number; message: string }[] }>(
+              'POST',
+              '/admin/v1/suppressions/import',
+              csv,
+              'text/csv',
+            );
             setCsv('');
             return `Imported ${r.imported}, already there ${r.existing}${r.errors.length ? `, ${r.errors.length} bad lines (first: line ${r.errors[0]?.line}: ${r.errors[0]?.message})` : ''}`;
           });
@@ -118,7 +136,11 @@ export function SuppressionsPage() {
         </label>
         <label>
           Or choose a CSV file
-          <input type="file" accept=".csv,text/csv,text/plain" onChange={async (e) => setCsv((await e.currentTarget.files?.[0]?.text()) ?? '')} />
+          <input
+            type="file"
+            accept=".csv,text/csv,text/plain"
+            onChange={async (e) => setCsv((await e.currentTarget.files?.[0]?.text()) ?? '')}
+          />
         </label>
         <button type="submit">Import</button>
       </form>
