@@ -90,7 +90,10 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
   };
   const board = queueBoard(deps.queues, deps.logger);
   const boardGate: Koa.Middleware<AdminState> = async (ctx, next) => {
-    if (ctx.path !== QUEUE_BOARD_PATH && !ctx.path.startsWith(`${QUEUE_BOARD_PATH}/`)) return next();
+    if (ctx.path !== QUEUE_BOARD_PATH && !ctx.path.startsWith(`${QUEUE_BOARD_PATH}/`)) {
+      await next();
+      return;
+    }
     const session = sessions.verify(ctx.cookies.get(SESSION_COOKIE));
     if (!session) {
       if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html')
@@ -102,7 +105,7 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
     if (!SAFE_METHODS.has(ctx.method) && ctx.get('origin') !== `${ctx.protocol}://${ctx.host}`) {
       throw new AppError('CSRF_TOKEN_INVALID', 'cross-origin change refused');
     }
-    await board(ctx as unknown as Koa.Context, next);
+    await board(ctx, next);
   };
   for (const route of adminRoutes(deps, sessions)) {
     const chain = route.auth === 'admin' ? [authenticate, route.handler] : [route.handler];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 export const AB = '/usr/bin/ab';
 
 /** Installs apache2-utils unless ab is there (needs root); `apt-get update` only if the first try fails. */
-export async function ensureApacheBench(log: (line: string) => void = () => {}): Promise<void> {
+export function ensureApacheBench(log: (line: string) => void = () => {}): void {
   if (existsSync(AB)) return;
   log('installing the Debian package apache2-utils (ab)');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -378,7 +378,7 @@ async function warmAndRun(
 async function main(): Promise<void> {
   const html = orderHtml();
   await ensurePostfix((line) => console.log(line));
-  await ensureApacheBench((line) => console.log(line));
+  ensureApacheBench((line) => console.log(line));
   console.log(`nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${SCALE}`);
   console.log(
     `html ${Buffer.byteLength(html)} bytes, ${MESSAGE_LINKS} links; smtp-source bodies ${BODY_BYTES} bytes, ${SOURCE_SESSIONS} sessions; concurrency ${CONCURRENCY} (batches: ${BATCH_CONCURRENCY} × ${BATCH_SIZE}); cap ${CASE_CAP_MS / 1000} s per case; warm-up ${WARMUP_N} per baseline, ${PLATFORM_WARMUP_N} per Bridgemail case`,

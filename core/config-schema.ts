@@ -36,7 +36,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`not JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
 }
 

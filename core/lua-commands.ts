@@ -73,7 +73,7 @@ const definedOn = new WeakMap<Redis, Map<string, string>>();
  */
 export function defineLuaCommands(redis: Redis, commands: readonly LuaCommand[]): void {
   let defined = definedOn.get(redis);
-  if (!defined) definedOn.set(redis, (defined = new Map()));
+  if (!defined) definedOn.set(redis, (defined = new Map<string, string>()));
   for (const command of commands) {
     const before = defined.get(command.name);
     if (before === command.lua) continue;

@@ -52,7 +52,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     target: 'draft-2020-12',
     unrepresentable: 'any',
     override: (ctx) => {
-      const meta = z.globalRegistry.get(ctx.zodSchema as unknown as z.ZodType) as Record<string, unknown> | undefined;
+      const meta: Record<string, unknown> | undefined = z.globalRegistry.get(ctx.zodSchema as unknown as z.ZodType);
       if (meta?.bridgemailOneOrMany && ctx.jsonSchema.type === 'array') {
         const { items, description } = ctx.jsonSchema as { items: unknown; description?: string };
         for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];

@@ -44,7 +44,7 @@ function unexpected(command: string, reply: unknown): Error {
 
 function parseEntry(item: unknown): StreamEntry {
   if (!Array.isArray(item) || item.length !== 2) throw unexpected('XREADGROUP entry', item);
-  const [id, fields]: unknown[] = item;
+  const [id, fields] = item as unknown[];
   if (!isString(id)) throw unexpected('XREADGROUP entry', item);
   if (fields === null) return { id, fields: null };
   if (!Array.isArray(fields) || !fields.every(isString)) throw unexpected('XREADGROUP entry', item);
@@ -60,7 +60,7 @@ function parseEntry(item: unknown): StreamEntry {
 export function parseReadGroupReply(reply: unknown): StreamEntry[] {
   if (reply === null) return [];
   if (!Array.isArray(reply)) throw unexpected('XREADGROUP', reply);
-  const [stream]: unknown[] = reply;
+  const [stream] = reply as unknown[];
   if (stream === undefined) return [];
   if (!Array.isArray(stream) || stream.length !== 2 || !Array.isArray(stream[1])) throw unexpected('XREADGROUP', reply);
   const items: unknown[] = stream[1];
@@ -103,7 +103,7 @@ export function parseGroupsInfo(reply: unknown): StreamGroupInfo[] {
 /** The summary form of an XPENDING reply: `[count, oldest id, newest id, per consumer]`. */
 export function parsePendingSummary(reply: unknown): PendingSummary {
   if (!Array.isArray(reply)) throw unexpected('XPENDING', reply);
-  const [count, oldestId]: unknown[] = reply;
+  const [count, oldestId] = reply as unknown[];
   if (typeof count !== 'number' || !(oldestId === null || isString(oldestId))) throw unexpected('XPENDING', reply);
   return { count, oldestId: count > 0 ? oldestId : null };
 }

@@ -29,6 +29,15 @@ const KIND_BYTE = { o: 1, c: 2 } as const;
 const ID_HEX_DIGITS = 28;
 const ID_PATTERN = new RegExp(`^(.*)_([0-9a-f]{${ID_HEX_DIGITS}})$`, 's');
 
+/** Whether `text` holds a C0 control character or DEL: no link a sender wrote contains one. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * Makes and opens tracking tokens: the claims in a compact binary form, encrypted with
  * deterministic authenticated encryption (SIV: the IV is an HMAC-SHA256 of the plaintext,
@@ -67,7 +76,7 @@ export class TrackingTokens {
     if (claims?.k !== kind) return undefined;
     if (
       kind === 'c' &&
-      (typeof claims.u !== 'string' || !/^https?:\/\//i.test(claims.u) || /[\x00-\x1f\x7f]/.test(claims.u))
+      (typeof claims.u !== 'string' || !/^https?:\/\//i.test(claims.u) || hasControlCharacter(claims.u))
     ) {
       return undefined;
     }

@@ -21,10 +21,16 @@ export function staticConsole(dir: string): Koa.Middleware {
   const files = serve(dir, { index: 'index.html', defer: false, maxage: 0, gzip: false, brotli: false, hidden: false });
   let built: boolean | undefined;
   return async (ctx, next) => {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      await next();
+      return;
+    }
     const isPage = ctx.path === '/' || ctx.path === '/index.html';
     const isAsset = ctx.path.startsWith('/assets/') || ctx.path === '/favicon.svg';
-    if (!isPage && !isAsset) return next();
+    if (!isPage && !isAsset) {
+      await next();
+      return;
+    }
     built ??= await access(join(dir, 'index.html')).then(
       () => true,
       () => false,

@@ -93,7 +93,7 @@ export function statsRoutes(deps: AdminAppDeps): AdminRoute[] {
       if (!(await deps.store.getPool(id))) throw new AppError('NOT_FOUND', 'no such pool');
       return { poolId: id };
     }),
-    ...scoped('ips', 'Ip', async (ip) => ({ ip })),
+    ...scoped('ips', 'Ip', (ip) => Promise.resolve({ ip })),
     {
       ...base,
       method: 'get',

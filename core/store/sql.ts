@@ -53,7 +53,7 @@ export async function openPostgres(url: string): Promise<SqlClient> {
     engine: 'postgres',
     query: async (text, params) => {
       const r = await pool.query(text, params);
-      return { rows: r.rows };
+      return { rows: r.rows as never[] };
     },
     exec: async (text) => {
       await pool.query(text);
@@ -63,7 +63,7 @@ export async function openPostgres(url: string): Promise<SqlClient> {
       try {
         await client.query('BEGIN');
         const tx: SqlExecutor = {
-          query: async (text, params) => ({ rows: (await client.query(text, params)).rows }),
+          query: async (text, params) => ({ rows: (await client.query(text, params)).rows as never[] }),
           exec: async (text) => {
             await client.query(text);
           },

@@ -2,6 +2,9 @@ import type Koa from 'koa';
 import type { EventPublisher, Logger, RouteSpec, TrackingTokens } from '../../core/index.js';
 import { machineReason } from './machine-detect.js';
 
+/** The `:token` path parameter (@koa/router sets `ctx.params` to a string record). */
+const tokenParam = (ctx: Koa.Context): string => (ctx.params as Record<string, string | undefined>).token ?? '';
+
 /** The 43-byte transparent 1×1 GIF of the open pixel. */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
@@ -57,7 +60,7 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
       summary: 'Open pixel: records an open and answers a 43-byte transparent GIF, never cached',
       responses: { 200: { description: 'image/gif, 1×1 transparent', contentType: 'image/gif' } },
       handler: (ctx) => {
-        const claims = deps.tokens.verify(ctx.params.token ?? '', 'o');
+        const claims = deps.tokens.verify(tokenParam(ctx), 'o');
         if (!claims) return notFound(ctx);
         record(ctx, claims, 'opened');
         ctx.set('Cache-Control', NO_CACHE);
@@ -76,7 +79,7 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
       description: 'A token that does not verify answers 404, never a redirect: no open redirect can be forged.',
       responses: { 302: { description: 'Redirect to the original URL', headers: { Location: 'The original URL' } } },
       handler: (ctx) => {
-        const claims = deps.tokens.verify(ctx.params.token ?? '', 'c');
+        const claims = deps.tokens.verify(tokenParam(ctx), 'c');
         if (!claims?.u) return notFound(ctx);
         record(ctx, claims, 'clicked');
         ctx.set('Cache-Control', NO_CACHE);

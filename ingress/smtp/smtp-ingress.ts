@@ -52,7 +52,7 @@ function smtpError(err: unknown, logger: Logger): Error {
 }
 
 const bridgeOf = (session: SMTPServerSession): AuthenticatedBridge | undefined =>
-  session.user as unknown as AuthenticatedBridge | undefined;
+  session.user as AuthenticatedBridge | undefined;
 
 /** Starts the submission listeners: STARTTLS on `port`, implicit TLS on `securePort`; AUTH only over TLS. */
 export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngress> {
@@ -88,7 +88,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         return callback(smtpError(new AppError('INVALID_CREDENTIALS', 'unsupported auth method'), log));
       }
       deps.auth.smtp(session.remoteAddress, auth.username ?? '', auth.password ?? '').then(
-        (bridge) => callback(null, { user: bridge as unknown as string }),
+        (bridge) => callback(null, { user: bridge }),
         (err: unknown) => callback(smtpError(err, log)),
       );
     },

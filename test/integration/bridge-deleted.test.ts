@@ -24,7 +24,7 @@ describe('a deleted Bridge', () => {
     });
     const text = await res.text();
     texts.push(text);
-    return { status: res.status, text, json: () => JSON.parse(text) as any };
+    return { status: res.status, text, json: () => JSON.parse(text) };
   };
   /** A session on 587 after STARTTLS, ready for AUTH. */
   const tlsSession = async () => {

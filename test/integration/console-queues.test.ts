@@ -243,7 +243,8 @@ describe('web console: bull-board, queue depths, static files, OpenAPI', () => {
         queues: { list: async () => [], eventBacklog: async () => ({ length: 0, groups: [] }) },
         consoleDir: empty,
       } as unknown as AdminAppDeps;
-      const server: Server = createServer(createAdminApp(deps).callback());
+      const handle = createAdminApp(deps).callback();
+      const server: Server = createServer((req, res) => void handle(req, res));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       try {

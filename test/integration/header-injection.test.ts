@@ -71,6 +71,7 @@ async function expectInert(m: SinkMessage, intendedRecipients: string[]): Promis
   expect(raw).not.toContain('\0');
   // Nor do other control characters in the message header (VT, FF, ESC, DEL…); TAB may fold.
   const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
   expect(head).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/);
   const parsed = await simpleParser(m.raw);
   expect(parsed.headers.has('bcc')).toBe(false);
@@ -192,7 +193,9 @@ describe('header injection via the REST send API', () => {
         try {
           await expectInert(m, a.recipients);
         } catch (err) {
-          throw new Error(`${a.label}: ${(err as Error).message}\n${m.raw.toString('latin1').slice(0, 1500)}`);
+          throw new Error(`${a.label}: ${(err as Error).message}\n${m.raw.toString('latin1').slice(0, 1500)}`, {
+            cause: err,
+          });
         }
       }
     }

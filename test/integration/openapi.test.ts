@@ -1,4 +1,4 @@
-import type { Layer, Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp, type AdminAppDeps } from '../../admin-api/index.js';
@@ -70,7 +70,7 @@ function registeredRoutes(app: Koa<any, any>): string[] {
   expect(routers.length, 'a @koa/router mounted on the app').toBeGreaterThan(0);
   const out: string[] = [];
   for (const router of routers) {
-    for (const layer of router.stack as Layer[]) {
+    for (const layer of router.stack) {
       if (layer.methods.length === 0) continue; // router.use() middleware, not a route
       expect(typeof layer.path, `layer path ${String(layer.path)}`).toBe('string');
       const path = String(layer.path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -93,9 +93,7 @@ function documentedRoutes(doc: OpenApiDocument): string[] {
 
 function operations(doc: OpenApiDocument): [string, Operation][] {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(
-      ([method, op]) => [`${method.toUpperCase()} ${path}`, op as Operation] as [string, Operation],
-    ),
+    Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as [string, Operation]),
   );
 }
 
@@ -191,7 +189,7 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
             const types = Object.keys(content);
             expect(
               types.some((t) => ['application/json', 'multipart/form-data', 'text/csv'].includes(t)),
-              `${route} body content types ${types}`,
+              `${route} body content types ${types.join(', ')}`,
             ).toBe(true);
             for (const t of types) expect(content[t]?.schema, `${route} ${t} schema`).toEqual(expect.any(Object));
           }

@@ -48,7 +48,8 @@ async function check(language: SampleLanguage, file: string): Promise<{ ok: bool
     return { ok: true, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed (apt-get install -y php-cli php-curl)`);
+    if (e.code === 'ENOENT')
+      throw new Error(`${cmd} is not installed (apt-get install -y php-cli php-curl)`, { cause: err });
     return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }

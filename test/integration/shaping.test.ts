@@ -235,7 +235,7 @@ describe('delivery shaping against a real redis-server', () => {
       if (String(args[0]).toLowerCase() === 'zrem' && String(args[1]).startsWith(prefix)) zrems.push(args.map(String));
     });
     try {
-      await Promise.all(held.map((r) => (r.granted ? r.release() : undefined)));
+      await Promise.all(held.map((r) => (r.granted ? r.release() : Promise.resolve())));
       // All 20 slots are free again: the 12 leases are gone from both sets.
       expect(grants(await Promise.all(Array.from({ length: 20 }, () => s.acquire(ip, 'example.com'))))).toBe(20);
       await waitFor(() => zrems.length >= 2, 5_000, 'monitor caught up');
@@ -256,7 +256,7 @@ describe('delivery shaping against a real redis-server', () => {
     expect(grants(first)).toBe(7);
     for (const r of first.filter((x) => !x.granted))
       expect(r).toMatchObject({ granted: false, reason: 'ip-connections' });
-    await Promise.all(first.map((r) => (r.granted ? r.release() : undefined)));
+    await Promise.all(first.map((r) => (r.granted ? r.release() : Promise.resolve())));
     expect(grants(await burst(conns, ipA, 'example.com', 30))).toBe(7);
     // Rate: a bucket of 5 tokens, 12 at once; the refusals spend nothing.
     const rate = shaper({ ...OPEN, ip: { ...OPEN.ip, perSecond: 5 } });

@@ -106,7 +106,7 @@ export const wrongType: fc.Arbitrary<unknown> = fc.oneof(
 
 /** A field value: mostly of the expected shape (possibly hostile content), sometimes of another type. */
 export const field = <T>(good: fc.Arbitrary<T>, wrongWeight = 1): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 8, arbitrary: good as fc.Arbitrary<unknown> }, { weight: wrongWeight, arbitrary: wrongType });
+  fc.oneof({ weight: 8, arbitrary: good }, { weight: wrongWeight, arbitrary: wrongType });
 
 /** Keys no schema has, some with a meaning in JavaScript. */
 export const extraKeys = fc.dictionary(
@@ -526,8 +526,8 @@ export const batchLength = (b: string | Uint8Array): number | undefined => {
 };
 
 export const batchItem = fc.oneof(
-  { weight: 4, arbitrary: plausibleSend as fc.Arbitrary<unknown> },
-  { weight: 2, arbitrary: nearValidSend as fc.Arbitrary<unknown> },
+  { weight: 4, arbitrary: plausibleSend },
+  { weight: 2, arbitrary: nearValidSend },
   { weight: 2, arbitrary: fc.anything({ maxDepth: 3 }) },
   { weight: 1, arbitrary: wrongType },
 );

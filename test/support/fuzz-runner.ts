@@ -93,7 +93,7 @@ export function violation(family: Family, c: Case, o: Outcome): string | undefin
       return `${data.length} results for ${c.batchItems} messages`;
     for (const [i, item] of data.entries()) {
       if ((item as { index?: unknown }).index !== i)
-        return `result ${i} has index ${(item as { index?: unknown }).index}`;
+        return `result ${i} has index ${String((item as { index?: unknown }).index)}`;
       if (isErrorBody(item)) {
         const bad = badError(item.error);
         if (bad) return `result ${i}: ${bad}`;

@@ -69,7 +69,7 @@ export async function rewriteHtmlPartsWithMailsplit(raw: Buffer, rewrite: HtmlPa
     new Splitter({ ignoreEmbedded: true }),
     rewriter,
     new Joiner(),
-    async function* (source: AsyncIterable<Buffer>) {
+    async function (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) out.push(chunk);
     },
   );

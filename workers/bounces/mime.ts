@@ -20,7 +20,7 @@ export interface MessagePart {
   /** The root node of an embedded message (its headers are the returned message's). */
   embeddedRoot: boolean;
   /** Decoded, unfolded, RFC 2047-decoded values of a header, in order. */
-  header(name: string): string[];
+  header: (name: string) => string[];
   /** Decoded body with LF line endings; empty for multipart and message/rfc822 containers. */
   text: string;
 }

@@ -17,6 +17,7 @@ const event: MailEvent = {
   messageId: 'msg_1',
   bridgeId: 'br_1',
   poolId: 'pool_1',
+  recipient: 'user@example.test',
 };
 const target: WebhookTarget = {
   id: 'wh_1',
@@ -36,7 +37,7 @@ function setup(answer: () => Promise<Response>, hook: WebhookTarget | null = tar
     allowPrivate: false,
     resolve: async () => ['93.184.216.34'],
     fetchImpl: async (url, init) => {
-      requests.push({ url: String(url), init: init ?? {} });
+      requests.push({ url: url instanceof Request ? url.url : url.toString(), init: init ?? {} });
       return answer();
     },
     logger: createLogger({ level: 'silent' }),
@@ -56,8 +57,8 @@ describe('webhook processor', () => {
     expect(init.redirect).toBe('manual');
     expect(headers['Bridgemail-Key-Id']).toBe('whk_1');
     expect(headers['Bridgemail-Event-Id']).toBe('ev_1');
-    expect(JSON.parse(String(init.body))).toEqual({ event });
-    expect(verifyWebhookSignature(headers['Bridgemail-Signature'], String(init.body), 'whsec_x')).toBe(true);
+    expect(JSON.parse(init.body as string)).toEqual({ event });
+    expect(verifyWebhookSignature(headers['Bridgemail-Signature'], init.body as string, 'whsec_x')).toBe(true);
   });
 
   it('throws (so BullMQ retries) on a non-2xx answer, a redirect or a network error, recording each', async () => {

@@ -19,7 +19,7 @@ export function useAsync<T>(
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure on every render: the caller's deps say when it must run again.
   }, [...deps, tick]);
   return { data, error, reload: useCallback(() => setTick((t) => t + 1), []) };
 }
@@ -30,7 +30,11 @@ export function ErrorText({ error }: { error: unknown }) {
   const text =
     error instanceof ApiError
       ? `${error.message}${error.field ? ` (${error.field})` : ''} [${error.code}]`
-      : String(error);
+      : error instanceof Error
+        ? error.message
+        : typeof error === 'string'
+          ? error
+          : 'unexpected error';
   return (
     <p role="alert" class="error">
       {text}
