@@ -5,7 +5,7 @@ import { authPlain, SmtpDialog } from '../support/smtp-client.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * Issue 24 §1: wrong credentials from one address (a stale key behind a NAT, a typo) never lock
+ * Wrong credentials from one address (a stale key behind a NAT, a typo) never lock
  * out the right ones from that address; failing attempts stay limited, and operators see and lift
  * the blocks. Default limits (10 per address, 20 per principal, 5 minutes).
  */

@@ -14,11 +14,11 @@ import {
   expectNoViolations,
 } from '../support/fuzz-runner.js';
 import { adminCases, type AdminTargets } from '../support/fuzz-admin-arbitraries.js';
-import { sendCases, batchCases } from '../support/fuzz-arbitraries.js';
+import { sendCases, batchCases } from '../support/fuzz-send-arbitraries.js';
 
 /*
- * Property-based fuzzing of the HTTP bodies (issue 11, hostile input): random and hostile request
- * bodies against one real platform on loopback. Whatever comes in, the answer is 2xx or 4xx (never
+ * Property-based fuzzing of the HTTP bodies: random and hostile request bodies against one real
+ * platform on loopback. Whatever comes in, the answer is 2xx or 4xx (never
  * 5xx, never a dropped connection), every 4xx is `{ error: { code } }` with a shipped code, and the
  * platform still serves a known-good request afterwards.
  *

@@ -11,8 +11,8 @@ import { authPlain, SmtpDialog } from '../support/smtp-client.js';
 import { waitFor } from '../support/wait.js';
 
 /*
- * Secrets never reach the logs (issue 11, auth): a full run at debug level — Pools, Bridges,
- * credential rotation, a DKIM key, a webhook, sends by REST and by SMTP AUTH PLAIN and LOGIN,
+ * Secrets never reach the logs: a full run at debug level — Pools, Bridges, credential rotation,
+ * a DKIM key, a webhook, sends by REST and by SMTP AUTH PLAIN and LOGIN,
  * failed logins with wrong passwords, a console login — then every secret the run created or
  * typed, in the forms it travelled in (base64 of SMTP AUTH, PEM lines), is looked for in every
  * log line the platform wrote.

@@ -1,18 +1,8 @@
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../../core/index.js';
 import type { Case } from './fuzz-runner.js';
-import {
-  hostileString,
-  wrongType,
-  field,
-  extraKeys,
-  rarely,
-  withExtras,
-  garbageBody,
-  goodAddress,
-  mailbox,
-  contentTypes,
-} from './fuzz-arbitraries.js';
+import { hostileString, wrongType, field, extraKeys, rarely, withExtras, garbageBody } from './fuzz-values.js';
+import { goodAddress, mailbox, contentTypes } from './fuzz-send-arbitraries.js';
 
 // The admin-API request generators of test/integration/fuzz-http.test.ts.
 
