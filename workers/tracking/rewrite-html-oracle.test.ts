@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrackable, rewriteHtml } from './rewrite-html.js';
 
-// rewriteHtml scans with htmlparser2's tokenizer for speed; cheerio (parse5, the HTML5 tree
+// rewriteHtml scans with htmlparser2's Parser, no tree built; cheerio (parse5, the HTML5 tree
 // builder) is the oracle: on email-shaped HTML both must find the same links, in the same order,
 // with the same decoded URLs, and the rewritten document must parse to the tracked URLs.
 
@@ -57,6 +57,10 @@ const noise = fc.constantFrom(
   '<noscript><a href="https://noscript.example/">n</a></noscript>',
   '<xmp><a href="https://xmp.example/">x</a></xmp>',
   '<iframe srcdoc="x"><a href="https://iframe.example/">i</a></iframe>',
+  '<p><noscript></p><a href="https://noscript-p.example/">n</a></noscript>',
+  '<noscript><!-- </noscript> -->',
+  '<noembed><a href="https://noembed.example/">e</a></NOEMBED >',
+  '</>',
 );
 const fragment = fc
   .array(fc.oneof({ arbitrary: anchor, weight: 2 }, { arbitrary: noise, weight: 3 }), { maxLength: 25 })

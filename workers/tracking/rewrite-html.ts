@@ -1,5 +1,5 @@
 import { decodeHTMLAttribute } from 'entities';
-import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import { Parser } from 'htmlparser2';
 
 /** What to do to one HTML document. */
 export interface HtmlRewrite {
@@ -24,135 +24,131 @@ const NOTRACK = 'data-bridgemail-notrack';
 const escapeAttr = (v: string) =>
   v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** True when `text` holds an ASCII control character (C0 or DEL). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 /** True when a link target is an absolute http(s) URL we may track. */
 export function isTrackable(href: string, trackingBase?: string): boolean {
   const url = href.trim();
-  if (!/^https?:\/\//i.test(url) || TEMPLATE.test(url) || /[\x00-\x1f\x7f]/.test(url)) return false;
+  if (!/^https?:\/\//i.test(url) || TEMPLATE.test(url) || hasControl(url)) return false;
   return !(trackingBase && url.startsWith(trackingBase));
 }
 
-/** One `<a>` / `<area>` start tag as the tokenizer saw it. */
+/** A span of the source: `start` included, `end` excluded. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** One `<a>` / `<area>` start tag as the parser saw it. */
 interface LinkTag {
   /** The first `href`: where its attribute (name to end of value) sits, and its decoded value. */
-  href?: { start: number; end: number; value: string };
+  href?: Span & { value: string };
   /** Every opt-out attribute: from the whitespace before its name to the end of its value. */
-  notrack: Array<{ start: number; end: number }>;
+  notrack: Span[];
+}
+
+/** What the rewrite needs to know of a document. */
+interface Scan {
+  links: LinkTag[];
+  /** Where the first `</body>` starts. */
+  bodyEnd?: number;
+  /** Where the first `</html>` starts. */
+  htmlEnd?: number;
 }
 
 /**
  * Elements whose content an HTML5 parser (with scripting on, as parse5 and browsers run) reads as
- * text, beyond the ones the tokenizer already knows (script, style, title, textarea): links in
+ * text, beyond the ones htmlparser2 already reads so (script, style, title, textarea): links in
  * them are not links. `plaintext` runs to the end of the document.
  */
 const RAW_TEXT = new Set(['noscript', 'xmp', 'iframe', 'noembed', 'noframes', 'plaintext']);
 
-/** The tokenizer's state its fastForwardTo() reads (htmlparser2 10.1, Tokenizer.ts). */
-interface TokenizerInternals {
-  buffer: unknown;
-  index: unknown;
-  offset: unknown;
-  fastForwardTo(c: number): boolean;
+/** Where the text of a raw-text element opened before `from` ends: at its end tag, else at the end. */
+function rawTextEnd(html: string, name: string, from: number): number {
+  if (name === 'plaintext') return html.length;
+  // An end tag is `</name` followed by whitespace, `/` or `>` (HTML5 §13.2.5.11), in any case.
+  const end = new RegExp(`</${name}[\\t\\n\\f\\r />]`, 'gi');
+  end.lastIndex = from;
+  return end.exec(html)?.index ?? html.length;
 }
 
 /**
- * A tokenizer whose fastForwardTo() (how it skips text up to `<`, and attribute values up to their
- * quote, when it does not decode entities) finds the character with String#indexOf instead of a
- * charCodeAt loop: same result, a tenth of the time on email HTML. When its internals are not the
- * ones expected, it keeps its own method.
+ * Where the end tag `</name…>` the parser reports starts. The parser's `startIndex` is one past
+ * where it ended its previous event, which for an end tag with whitespace before its `>`
+ * (`</p >`) is a little before that `>`: so the tag is searched from there.
  */
-export function fastTokenizer(cbs: TokenizerCallbacks): Tokenizer {
-  const tokenizer = new Tokenizer({ decodeEntities: false }, cbs);
-  const t = tokenizer as unknown as TokenizerInternals;
-  const own = t.fastForwardTo.bind(tokenizer);
-  t.fastForwardTo = (c) => {
-    const { buffer, index, offset } = t;
-    if (typeof buffer !== 'string' || typeof index !== 'number' || typeof offset !== 'number') return own(c);
-    const at = buffer.indexOf(String.fromCharCode(c), index + 1 - offset);
-    // As the original: on the character when found, else on the last one of the buffer.
-    t.index = (at >= 0 ? at : buffer.length - 1) + offset;
-    return at >= 0;
-  };
-  return tokenizer;
+function endTagStart(html: string, name: string, from: number, end: number): number {
+  const open = `</${name}`;
+  for (let at = html.indexOf('</', from); at !== -1 && at <= end; at = html.indexOf('</', at + 2)) {
+    if (html.slice(at, at + open.length).toLowerCase() === open) return at;
+  }
+  return from;
+}
+
+/** The offset of the run of whitespace that ends at `end`. */
+function whitespaceBefore(html: string, end: number): number {
+  let start = end;
+  while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
+  return start;
 }
 
 /**
- * Finds what the rewrite needs in one pass of htmlparser2's tokenizer (the parser cheerio uses in
- * its htmlparser2 mode), with source offsets: link start tags with their first `href` (entities
- * decoded, as a browser would; the tokenizer decodes none, text is skipped faster so) and opt-out attributes, and where `</body>` and `</html>` start.
- * The tokenizer treats `<script>`, `<style>`, `<title>` and `<textarea>` content as text, so
- * nothing inside them is taken for a tag. No tree is built: that costs far more than the scan.
+ * Finds what the rewrite needs in one pass of htmlparser2's `Parser` (the parser cheerio uses in
+ * its htmlparser2 mode), with the source offsets it reports for each event: link start tags with
+ * their first `href` and opt-out attributes, and where `</body>` and `</html>` start. The parser
+ * decodes no entities (its scan of text is faster so); an `href` is decoded as the parser itself
+ * decodes attribute values (the same `entities` decoder, attribute mode), as a browser would. The
+ * parser reads `<script>`, `<style>`, `<title>` and `<textarea>` content as text; the other
+ * raw-text elements are skipped here by offset. No tree is built: that costs far more than the scan.
  */
-function scanLinks(html: string): { links: LinkTag[]; bodyEnd?: number; htmlEnd?: number } {
-  const links: LinkTag[] = [];
-  let bodyEnd: number | undefined;
-  let htmlEnd: number | undefined;
+function scanLinks(html: string): Scan {
+  const scan: Scan = { links: [] };
   let tag: LinkTag | undefined;
-  let attr: { name: string; start: number; value: string } | undefined;
-  /** The raw-text element being skipped, from its start tag to its end tag. */
-  let rawText: string | undefined;
-  let opened: string | undefined;
-  const finishTag = () => {
-    if (tag && (tag.href || tag.notrack.length > 0)) links.push(tag);
-    tag = undefined;
-    // HTML5 ignores a self-closing slash on these: `<noscript/>` opens one all the same.
-    if (opened) rawText = opened;
-    opened = undefined;
-  };
-  const cbs: TokenizerCallbacks = {
-    onopentagname(start, end) {
-      const name = html.slice(start, end).toLowerCase();
-      if (rawText) return;
-      tag = name === 'a' || name === 'area' ? { notrack: [] } : undefined;
-      opened = RAW_TEXT.has(name) ? name : undefined;
+  /** Everything before this offset is the text of a raw-text element (or was already passed). */
+  let rawUntil = -1;
+  const parser = new Parser(
+    {
+      onopentagname(name) {
+        // The parser's endIndex is the end of the tag name: past rawUntil, the tag is outside raw text.
+        tag = (name === 'a' || name === 'area') && parser.endIndex > rawUntil ? { notrack: [] } : undefined;
+      },
+      onattribute(name, value) {
+        // For an attribute, the parser's span runs from its name to the end of its value, end excluded.
+        if (!tag) return;
+        if (name === 'href' && !tag.href)
+          tag.href = {
+            start: parser.startIndex,
+            end: parser.endIndex,
+            value: value.includes('&') ? decodeHTMLAttribute(value) : value,
+          };
+        else if (name === NOTRACK)
+          tag.notrack.push({ start: whitespaceBefore(html, parser.startIndex), end: parser.endIndex });
+      },
+      onopentag(name) {
+        if (tag && (tag.href || tag.notrack.length > 0)) scan.links.push(tag);
+        tag = undefined;
+        // The endIndex of a start tag is its `>`. HTML5 ignores a self-closing slash on these elements.
+        if (RAW_TEXT.has(name) && parser.endIndex > rawUntil) rawUntil = rawTextEnd(html, name, parser.endIndex + 1);
+      },
+      onclosetag(name, isImplied) {
+        if (isImplied || (name !== 'body' && name !== 'html')) return;
+        const at = endTagStart(html, name, parser.startIndex, parser.endIndex);
+        if (at < rawUntil) return;
+        if (name === 'body') scan.bodyEnd ??= at;
+        else scan.htmlEnd ??= at;
+      },
     },
-    onattribname(start, end) {
-      attr = tag ? { name: html.slice(start, end).toLowerCase(), start, value: '' } : undefined;
-    },
-    onattribdata(start, end) {
-      if (attr) attr.value += html.slice(start, end);
-    },
-    onattribentity() {},
-    onattribend(_quote, end) {
-      if (!tag || !attr) return;
-      // Entities decoded as the tokenizer itself decodes them in attribute values (the same
-      // entities decoder in attribute mode), only for the value that matters.
-      if (attr.name === 'href' && !tag.href)
-        tag.href = {
-          start: attr.start,
-          end,
-          value: attr.value.includes('&') ? decodeHTMLAttribute(attr.value) : attr.value,
-        };
-      if (attr.name === NOTRACK) {
-        let start = attr.start;
-        while (start > 0 && /\s/.test(html[start - 1] ?? '')) start--;
-        tag.notrack.push({ start, end });
-      }
-      attr = undefined;
-    },
-    onopentagend: finishTag,
-    onselfclosingtag: finishTag,
-    onclosetag(start, end) {
-      const name = html.slice(start, end).toLowerCase();
-      if (rawText) {
-        if (name === rawText) rawText = undefined;
-        return;
-      }
-      const at = html.lastIndexOf('<', start);
-      if (name === 'body') bodyEnd ??= at;
-      else if (name === 'html') htmlEnd ??= at;
-    },
-    oncdata() {},
-    oncomment() {},
-    ondeclaration() {},
-    onend() {},
-    onprocessinginstruction() {},
-    ontext() {},
-    ontextentity() {},
-  };
-  const tokenizer = fastTokenizer(cbs);
-  tokenizer.write(html);
-  tokenizer.end();
-  return { links, ...(bodyEnd !== undefined ? { bodyEnd } : {}), ...(htmlEnd !== undefined ? { htmlEnd } : {}) };
+    { decodeEntities: false },
+  );
+  parser.end(html);
+  return scan;
 }
 
 /**
@@ -183,9 +179,14 @@ export function rewriteHtml(html: string, rewrite: HtmlRewrite): { html: string;
     const at = (isDocument ? (scan.bodyEnd ?? scan.htmlEnd) : undefined) ?? html.length;
     edits.push({ start: at, end: at, text: pixel });
   }
-  // Apply from the end so earlier offsets stay valid.
-  edits.sort((a, b) => b.start - a.start);
   if (edits.length === 0) return { html, links: 0 };
+  return { html: splice(html, edits), links: index };
+}
+
+/** `html` with each edit's span replaced by its text; the spans do not overlap. */
+function splice(html: string, edits: Edit[]): string {
+  // Applied from the end so that earlier offsets stay valid.
+  edits.sort((a, b) => b.start - a.start);
   const parts: string[] = [];
   let cursor = html.length;
   for (const e of edits) {
@@ -193,5 +194,5 @@ export function rewriteHtml(html: string, rewrite: HtmlRewrite): { html: string;
     cursor = e.start;
   }
   parts.push(html.slice(0, cursor));
-  return { html: parts.reverse().join(''), links: index };
+  return parts.reverse().join('');
 }
