@@ -57,16 +57,14 @@ const pixels = ($: ReturnType<typeof load>) =>
 describe('applyTracking', () => {
   it('returns the very same Buffer when opens and clicks are both off', async () => {
     const raw = await message();
-    expect(await applyTracking(raw, { opens: false, clicks: false, baseUrl: BASE }, COPY, tokens)).toBe(raw);
+    expect(applyTracking(raw, { opens: false, clicks: false, baseUrl: BASE }, COPY, tokens)).toBe(raw);
   });
 
   it('with opens only, adds one pixel whose token verifies as an open of this copy, and changes no link', async () => {
     const raw = await message();
     const before = await htmlOf(raw);
     const startedAt = Date.now();
-    const { parsed, $ } = await htmlOf(
-      await applyTracking(raw, { opens: true, clicks: false, baseUrl: BASE }, COPY, tokens),
-    );
+    const { parsed, $ } = await htmlOf(applyTracking(raw, { opens: true, clicks: false, baseUrl: BASE }, COPY, tokens));
     const [pixel, ...more] = pixels($);
     expect(more).toEqual([]);
     const claims = tokens.verify(pixel!.slice(`${BASE}/t/o/`.length), 'o');
@@ -82,7 +80,7 @@ describe('applyTracking', () => {
 
   it('with clicks only, tracks each link with a token carrying the exact original URL and its index, and adds no pixel', async () => {
     const raw = await message();
-    const { $ } = await htmlOf(await applyTracking(raw, { opens: false, clicks: true, baseUrl: BASE }, COPY, tokens));
+    const { $ } = await htmlOf(applyTracking(raw, { opens: false, clicks: true, baseUrl: BASE }, COPY, tokens));
     expect($('img').length).toBe(0);
     const links = hrefs($);
     const tracked = links.filter((h) => h.startsWith(`${BASE}/t/c/`) && h !== `${BASE}/t/c/already`);
@@ -111,7 +109,7 @@ describe('applyTracking', () => {
 
   it('with both on, adds the pixel and tracks the links', async () => {
     const { $ } = await htmlOf(
-      await applyTracking(await message(), { opens: true, clicks: true, baseUrl: BASE }, COPY, tokens),
+      applyTracking(await message(), { opens: true, clicks: true, baseUrl: BASE }, COPY, tokens),
     );
     expect(pixels($)).toHaveLength(1);
     expect(hrefs($).filter((h) => h.startsWith(`${BASE}/t/c/`))).toHaveLength(LINKS.length + 1);
@@ -119,7 +117,7 @@ describe('applyTracking', () => {
 
   it('joins a base URL with trailing slashes without doubling them', async () => {
     const { $ } = await htmlOf(
-      await applyTracking(await message(), { opens: true, clicks: true, baseUrl: `${BASE}//` }, COPY, tokens),
+      applyTracking(await message(), { opens: true, clicks: true, baseUrl: `${BASE}//` }, COPY, tokens),
     );
     for (const url of [...pixels($), ...hrefs($)]) expect(url).not.toContain('//t/');
     expect(pixels($)).toHaveLength(1);

@@ -23,12 +23,7 @@ export interface TrackedCopy {
  * Returns the message with an open pixel and tracked links in its HTML parts, per `plan`;
  * with both off, the very same bytes come back.
  */
-export async function applyTracking(
-  raw: Buffer,
-  plan: TrackingPlan,
-  copy: TrackedCopy,
-  tokens: TrackingTokens,
-): Promise<Buffer> {
+export function applyTracking(raw: Buffer, plan: TrackingPlan, copy: TrackedCopy, tokens: TrackingTokens): Buffer {
   if (!plan.opens && !plan.clicks) return raw;
   const base = plan.baseUrl.replace(/\/+$/, '');
   const claims = { m: copy.messageId, b: copy.bridgeId, p: copy.poolId, r: copy.recipient, t: Date.now() };

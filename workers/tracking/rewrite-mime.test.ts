@@ -59,7 +59,7 @@ describe('rewriteHtmlParts: structure', () => {
       attachments: [{ filename: 'conditions.html', content: attachment, contentType: 'text/html' }],
     });
     const seen: string[] = [];
-    const out = await rewriteHtmlParts(raw, (html) => {
+    const out = rewriteHtmlParts(raw, (html) => {
       seen.push(html);
       return addLink(html);
     });
@@ -79,7 +79,7 @@ describe('rewriteHtmlParts: structure', () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
     const html = '<p><img src="cid:logo@shop"></p><p><a href="https://shop.example/">Shop</a></p>';
     const raw = await compose({ html, attachments: [{ filename: 'logo.png', content: png, cid: 'logo@shop' }] });
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expect(raw.toString()).toContain('multipart/related');
     expectOnlyBodyChanged(raw, out, 'Content-Type: text/html; charset=utf-8');
     const parsed = await parse(out);
@@ -98,7 +98,7 @@ describe('rewriteHtmlParts: structure', () => {
       ],
     });
     expect(raw.toString()).toMatch(/multipart\/mixed[\s\S]*multipart\/alternative[\s\S]*multipart\/related/);
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expect((await parse(out)).html).toBe(addLink('<p>Hi <img src="cid:a@b"></p>'));
     expectOnlyBodyChanged(raw, out, 'Content-Type: text/html; charset=utf-8');
   });
@@ -106,7 +106,7 @@ describe('rewriteHtmlParts: structure', () => {
   it('rewrites a single-part text/html message', async () => {
     const raw = await compose({ html: HTML });
     expect(raw.toString()).toMatch(/^Content-Type: text\/html/m);
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     const [before, after] = await Promise.all([parse(raw), parse(out)]);
     expect(before.html).toContain(HTML);
     expect(after.html).toBe(addLink(before.html as string));
@@ -121,7 +121,7 @@ describe('rewriteHtmlParts: structure', () => {
       }),
     ]) {
       let calls = 0;
-      const out = await rewriteHtmlParts(raw, (h) => {
+      const out = rewriteHtmlParts(raw, (h) => {
         calls++;
         return h;
       });
@@ -132,7 +132,7 @@ describe('rewriteHtmlParts: structure', () => {
 
   it('returns identical bytes when the rewrite changes nothing', async () => {
     const raw = await compose({ text: 'x', html: HTML, textEncoding: 'quoted-printable' });
-    expect((await rewriteHtmlParts(raw, (h) => h)).equals(raw)).toBe(true);
+    expect(rewriteHtmlParts(raw, (h) => h).equals(raw)).toBe(true);
   });
 });
 
@@ -142,7 +142,7 @@ describe('rewriteHtmlParts: transfer encodings and line endings', () => {
   for (const encoding of ['quoted-printable', 'base64'] as const) {
     it(`keeps Content-Transfer-Encoding: ${encoding}`, async () => {
       const raw = await compose({ text: 'x', html: longHtml, textEncoding: encoding });
-      const out = await rewriteHtmlParts(raw, addLink);
+      const out = rewriteHtmlParts(raw, addLink);
       const head = out
         .toString()
         .split('Content-Type: text/html; charset=utf-8')[1]!
@@ -157,14 +157,14 @@ describe('rewriteHtmlParts: transfer encodings and line endings', () => {
 
   it('keeps a CRLF message CRLF-only', async () => {
     const raw = await compose({ text: 'x', html: longHtml, textEncoding: 'quoted-printable' });
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expect(out.toString()).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
   });
 
   it('rewrites an LF-only message and leaves its headers and other parts alone', async () => {
     const crlf = await compose({ text: 'Bonjour\r\nZoë', html: longHtml, textEncoding: 'quoted-printable' });
     const raw = Buffer.from(crlf.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     const [before, after] = await Promise.all([parse(raw), parse(out)]);
     expect(after.html).toBe(addLink(before.html as string));
     expect(after.text).toBe(before.text);
@@ -188,7 +188,7 @@ describe('rewriteHtmlParts: charsets', () => {
       ],
       iconv.encode(html, 'latin1'),
     );
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expect(out.toString('latin1')).toContain(
       'Content-Type: text/html; charset="ISO-8859-1"\r\nContent-Transfer-Encoding: 8bit\r\n',
     );
@@ -227,7 +227,7 @@ describe('rewriteHtmlParts: charsets', () => {
       ],
       Buffer.from(body, 'latin1'),
     );
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expectOnlyBodyChanged(
       raw,
       out,
@@ -272,7 +272,7 @@ describe('rewriteHtmlParts: charsets', () => {
       ],
       Buffer.from(body, 'latin1'),
     );
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expectOnlyBodyChanged(raw, out, 'Content-Type: text/html; charset=Shift_JIS\r\nContent-Transfer-Encoding: base64');
     const [s, e] = bodyRange(out, 'Content-Type: text/html; charset=Shift_JIS');
     expect(iconv.decode(Buffer.from(out.subarray(s, e).toString(), 'base64'), 'Shift_JIS')).toBe(addLink(html));
@@ -298,7 +298,7 @@ describe('rewriteHtmlParts: charsets', () => {
       ],
       jis,
     );
-    const out = await rewriteHtmlParts(raw, addLink);
+    const out = rewriteHtmlParts(raw, addLink);
     expect(out.equals(raw)).toBe(true);
     expect((await parse(out)).html).toBe('<p>こんにちは</p>');
   });
@@ -310,7 +310,7 @@ describe('rewriteHtmlParts: delimiters', () => {
       'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b \t\r\nContent-Type: text/html\r\n\r\n<p>one</p>\r\n--bb\r\n<p>still one</p>\r\n--b--  \r\n',
       'latin1',
     );
-    const out = (await rewriteHtmlParts(raw, addLink)).toString('latin1');
+    const out = rewriteHtmlParts(raw, addLink).toString('latin1');
     expect(out).toBe(raw.toString('latin1').replace('<p>one</p>', `<p>one${ADDED}</p>`));
   });
 });

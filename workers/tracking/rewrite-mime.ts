@@ -1,7 +1,7 @@
 import iconv from 'iconv-lite';
 import * as libbase64 from 'libbase64';
+import * as libqp from 'libqp';
 import { leafBodies, type MimeBodySpan } from './mime-parts.js';
-import { decodeQuotedPrintable, encodeQuotedPrintable } from './quoted-printable.js';
 
 /** Rewrites the decoded text of one HTML part. */
 export type HtmlPartRewriter = (html: string) => string;
@@ -12,13 +12,14 @@ const LINE_LENGTH = 76;
 const isHtmlBody = (span: MimeBodySpan) => span.contentType === 'text/html' && span.disposition !== 'attachment';
 
 function decodeBody(encoded: Buffer, transferEncoding: string): Buffer {
-  if (transferEncoding === 'quoted-printable') return decodeQuotedPrintable(encoded);
+  if (transferEncoding === 'quoted-printable') return libqp.decode(encoded);
   if (transferEncoding === 'base64') return libbase64.decode(encoded.toString('latin1'));
   return encoded;
 }
 
 function encodeBody(decoded: Buffer, transferEncoding: string): Buffer {
-  if (transferEncoding === 'quoted-printable') return encodeQuotedPrintable(decoded, LINE_LENGTH);
+  if (transferEncoding === 'quoted-printable')
+    return Buffer.from(libqp.wrap(libqp.encode(decoded), LINE_LENGTH), 'latin1');
   if (transferEncoding === 'base64')
     return Buffer.from(libbase64.wrap(libbase64.encode(decoded), LINE_LENGTH), 'latin1');
   return decoded;
@@ -30,7 +31,7 @@ function encodeBody(decoded: Buffer, transferEncoding: string): Buffer {
  * encoding, and spliced back at its byte offsets. Other parts and all headers are untouched (the
  * very bytes). A part whose charset cannot be round-tripped is left as it is.
  */
-export async function rewriteHtmlParts(raw: Buffer, rewrite: HtmlPartRewriter): Promise<Buffer> {
+export function rewriteHtmlParts(raw: Buffer, rewrite: HtmlPartRewriter): Buffer {
   const pieces: Buffer[] = [];
   let cursor = 0;
   for (const span of leafBodies(raw)) {
