@@ -227,7 +227,7 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
     port: (server.address() as AddressInfo).port,
     countEvents(batch) {
       for (const e of batch) {
-        events.inc({ type: e.type, ip: e.ip ?? '' });
+        events.inc({ type: e.type, ip: ('ip' in e ? e.ip : undefined) ?? '' });
         if (e.type === 'deferred') deferrals.inc({ ip: e.ip ?? '', domain: domainLabel(e.recipient) });
       }
     },

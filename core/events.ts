@@ -1,64 +1,8 @@
 import type { Redis } from 'ioredis';
+import { MAIL_EVENT_SCHEMA, type MailEvent, type NewMailEvent } from './event-schema.js';
 import { newId } from './ids.js';
 import { readStreamGroups } from './stream-groups.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
-
-/** Every kind of event a message can produce. */
-export const EVENT_TYPES = [
-  'queued',
-  'sent',
-  'delivered',
-  'deferred',
-  'bounced',
-  'complained',
-  'suppressed',
-  'opened',
-  'clicked',
-] as const;
-
-/** One of {@link EVENT_TYPES}. */
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** A state change of a message (or of one of its recipients), as stored in ClickHouse. */
-export interface MailEvent {
-  /** Unique per event; the analytics writer deduplicates on it. */
-  id: string;
-  type: EventType;
-  /** Milliseconds since the epoch. */
-  ts: number;
-  messageId: string;
-  bridgeId: string;
-  poolId: string;
-  /** Source IP used for the attempt. */
-  ip?: string;
-  recipient?: string;
-  /** Remote MX host the attempt talked to. */
-  mx?: string;
-  /** SMTP reply code, when there was one. */
-  replyCode?: number;
-  /** SMTP reply text or the local reason. */
-  reply?: string;
-  /** Classified reason (e.g. `expired`, `connection`, `rejected`). */
-  reason?: string;
-  attempt?: number;
-  /** Clicked URL. */
-  url?: string;
-  /** User agent of the open or click. */
-  userAgent?: string;
-  /** Address the open or click came from. */
-  clientIp?: string;
-  /** The open or click came from a machine (mail privacy proxy, image prefetch, link scanner). */
-  machine?: boolean;
-  /** For `bounced`: the address itself is bad (the narrow, Sisimai definition); soft otherwise. */
-  hard?: boolean;
-  /** Enhanced status code (RFC 3463) of a bounce, e.g. `5.1.1`. */
-  status?: string;
-  /** ARF feedback type of a complaint (`abuse`, `opt-out`, …). */
-  feedbackType?: string;
-}
-
-/** Fields of an event before it gets its id and timestamp. */
-export type NewMailEvent = Omit<MailEvent, 'id' | 'ts'> & { ts?: number };
 
 /** Redis stream key holding events on their way to ClickHouse. */
 export function eventStreamKey(prefix: string): string {
@@ -75,18 +19,43 @@ export function encodeEventEntry(events: readonly MailEvent[]): [string, string]
   return events.length === 1 ? ['e', JSON.stringify(events[0])] : ['es', JSON.stringify(events)];
 }
 
-/** The events of one stream entry (its flat field list, as XREADGROUP / XRANGE give it); throws if unreadable. */
-export function decodeEventEntry(fields: readonly string[]): MailEvent[] {
+/** The events of one stream entry, and those of its events that failed validation. */
+export interface DecodedEntry {
+  events: MailEvent[];
+  /** Events that do not match the schema (`MAIL_EVENT_SCHEMA`), each with the first problem found. */
+  invalid: { event: unknown; issue: string }[];
+}
+
+/**
+ * The events of one stream entry (its flat field list, as XREADGROUP / XRANGE give it), each
+ * validated on its own: a bad event costs itself, not the entry. Throws if the entry is unreadable.
+ */
+export function decodeEventEntry(fields: readonly string[]): DecodedEntry {
+  const decoded: DecodedEntry = { events: [], invalid: [] };
+  for (const event of entryPayload(fields)) {
+    const parsed = MAIL_EVENT_SCHEMA.safeParse(event);
+    if (parsed.success) decoded.events.push(parsed.data);
+    else decoded.invalid.push({ event, issue: describeIssue(parsed.error.issues[0]) });
+  }
+  return decoded;
+}
+
+function entryPayload(fields: readonly string[]): unknown[] {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1] ?? '';
-    if (fields[i] === 'e') return [JSON.parse(value) as MailEvent];
+    if (fields[i] === 'e') return [JSON.parse(value)];
     if (fields[i] === 'es') {
       const events: unknown = JSON.parse(value);
       if (!Array.isArray(events)) throw new Error('event entry field es is not an array');
-      return events as MailEvent[];
+      return events;
     }
   }
   throw new Error('event entry has neither an e nor an es field');
+}
+
+function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  if (!issue) return 'invalid event';
+  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
 }
 
 /**

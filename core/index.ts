@@ -29,18 +29,34 @@ export type {
   SendingDomain,
 } from './domain.js';
 export {
-  EVENT_TYPES,
   EventPublisher,
   decodeEventEntry,
   encodeEventEntry,
   eventStreamKey,
   EVENTS_PER_ENTRY,
   readEventBacklog,
+  type DecodedEntry,
   type EventBacklog,
+} from './events.js';
+export {
+  carries,
+  DERIVED_EVENT_COLUMNS,
+  EVENT_COLUMN_LIST,
+  EVENT_COLUMNS,
+  EVENT_MEANINGS,
+  EVENT_TYPES,
+  MAIL_EVENT_SCHEMA,
+  type EventColumn,
+  type EventColumnType,
+  type EventField,
+  type EventFieldValue,
+  type EventOf,
   type EventType,
   type MailEvent,
+  type NewEventOf,
   type NewMailEvent,
-} from './events.js';
+} from './event-schema.js';
+export { renderEventColumns, renderEventKinds, renderTimelineQuery, withEventDocs } from './event-docs.js';
 export { StreamConsumer, type StreamConsumerOptions, type StreamHandler } from './stream-consumer.js';
 export { readStreamGroups, trimAcknowledged } from './stream-groups.js';
 export {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { AppError, EVENT_TYPES, validate, type Webhook } from '../../core/index.js';
+import {
+  AppError,
+  carries,
+  EVENT_COLUMN_LIST,
+  EVENT_MEANINGS,
+  EVENT_TYPES,
+  validate,
+  type Webhook,
+} from '../../core/index.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 
 const createSchema = z
@@ -20,7 +28,7 @@ const view = z.object({
   id: z.string(),
   bridgeId: z.string(),
   url: z.string(),
-  eventTypes: z.array(z.string()),
+  eventTypes: z.array(z.enum(EVENT_TYPES)),
   keyId: z.string(),
   active: z.boolean(),
   createdAt: z.string(),
@@ -38,6 +46,19 @@ const attemptView = z.object({
 
 const noCredentials = (u: URL) => u.username === '' && u.password === '';
 
+const eventKindView = z.object({
+  type: z.enum(EVENT_TYPES),
+  meaning: z.string(),
+  fields: z.array(z.string()).describe('Fields an event of this kind may carry (JSON names), common ones included'),
+});
+
+/** The kinds of event in lifecycle order, from the event schema: what the console offers for webhooks. */
+const EVENT_KIND_LIST = EVENT_TYPES.map((type) => ({
+  type,
+  meaning: EVENT_MEANINGS[type],
+  fields: EVENT_COLUMN_LIST.filter((c) => carries(c, type)).map((c) => c.field),
+}));
+
 /** Webhooks per Bridge: URLs and event types; deliveries signed (HMAC-SHA256) and retried. */
 export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
   const base = { tag: 'webhooks', auth: 'admin' as const };
@@ -48,6 +69,18 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
     return w;
   };
   return [
+    {
+      ...base,
+      method: 'get',
+      path: '/admin/v1/event-types',
+      operationId: 'listEventTypes',
+      summary: 'The kinds of event a webhook can subscribe to, in lifecycle order, with their meaning and fields',
+      responses: { 200: { description: 'The kinds', schema: z.object({ data: z.array(eventKindView) }) } },
+      errors: [...auth],
+      handler: (ctx) => {
+        ctx.body = { data: EVENT_KIND_LIST };
+      },
+    },
     {
       ...base,
       method: 'post',

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { typeIs } from '../schema/events-schema.js';
 
 /** Bridge, Pool and recipients of one message, from its `queued` events; undefined if unknown. */
 export async function queryMessage(
@@ -10,7 +11,7 @@ export async function queryMessage(
     query: `
       SELECT bridge_id, pool_id, groupUniqArray(recipient) AS recipients
       FROM ${database}.events
-      WHERE message_id = {messageId:String} AND type = 'queued'
+      WHERE message_id = {messageId:String} AND ${typeIs('queued')}
       GROUP BY bridge_id, pool_id
       LIMIT 1`,
     query_params: { messageId },

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { AGGREGATE_TABLE } from '../schema/events-schema.js';
+import { AGGREGATE_TABLE, typeIs } from '../schema/events-schema.js';
 
 /** Totals of one Bridge's events, as the stats API returns them. */
 export const BRIDGE_STATS_SCHEMA = z.object({
@@ -79,19 +79,19 @@ export type BridgeComparison = Stats & { bridgeId: string };
 
 /** Merges of the aggregate states into the totals of {@link BRIDGE_STATS_SCHEMA}. */
 const TOTALS_SQL: Record<keyof BridgeStats, string> = {
-  sent: "uniqExactMergeIf(keys, type = 'sent')",
-  delivered: "uniqExactMergeIf(keys, type = 'delivered')",
-  deferred: "uniqExactMergeIf(keys, type = 'deferred')",
-  bounced: "uniqExactMergeIf(keys, type = 'bounced')",
-  hardBounces: "uniqExactMergeIf(keys, type = 'bounced' AND hard = 1)",
-  softBounces: "uniqExactMergeIf(keys, type = 'bounced' AND hard = 0)",
-  complaints: "uniqExactMergeIf(keys, type = 'complained')",
-  opens: "uniqExactMergeIf(event_ids, type = 'opened' AND machine = 0)",
-  uniqueOpens: "uniqExactMergeIf(keys, type = 'opened' AND machine = 0)",
-  machineOpens: "uniqExactMergeIf(event_ids, type = 'opened' AND machine = 1)",
-  clicks: "uniqExactMergeIf(event_ids, type = 'clicked' AND machine = 0)",
-  uniqueClicks: "uniqExactMergeIf(keys, type = 'clicked' AND machine = 0)",
-  machineClicks: "uniqExactMergeIf(event_ids, type = 'clicked' AND machine = 1)",
+  sent: `uniqExactMergeIf(keys, ${typeIs('sent')})`,
+  delivered: `uniqExactMergeIf(keys, ${typeIs('delivered')})`,
+  deferred: `uniqExactMergeIf(keys, ${typeIs('deferred')})`,
+  bounced: `uniqExactMergeIf(keys, ${typeIs('bounced')})`,
+  hardBounces: `uniqExactMergeIf(keys, ${typeIs('bounced')} AND hard = 1)`,
+  softBounces: `uniqExactMergeIf(keys, ${typeIs('bounced')} AND hard = 0)`,
+  complaints: `uniqExactMergeIf(keys, ${typeIs('complained')})`,
+  opens: `uniqExactMergeIf(event_ids, ${typeIs('opened')} AND machine = 0)`,
+  uniqueOpens: `uniqExactMergeIf(keys, ${typeIs('opened')} AND machine = 0)`,
+  machineOpens: `uniqExactMergeIf(event_ids, ${typeIs('opened')} AND machine = 1)`,
+  clicks: `uniqExactMergeIf(event_ids, ${typeIs('clicked')} AND machine = 0)`,
+  uniqueClicks: `uniqExactMergeIf(keys, ${typeIs('clicked')} AND machine = 0)`,
+  machineClicks: `uniqExactMergeIf(event_ids, ${typeIs('clicked')} AND machine = 1)`,
 };
 const TOTAL_KEYS = Object.keys(TOTALS_SQL) as (keyof BridgeStats)[];
 const SERIES_KEYS = ['sent', 'delivered', 'bounced', 'complaints', 'opens', 'clicks'] as const;

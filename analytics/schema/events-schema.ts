@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { DERIVED_EVENT_COLUMNS, EVENT_COLUMN_LIST, type EventType } from '../../core/index.js';
 
 /** Settings of {@link applySchema}. */
 export interface SchemaOptions {
@@ -33,8 +34,8 @@ function aggregateSelect(database: string): string {
       type,
       machine,
       hard,
-      uniqExactState(sipHash64(message_id, recipient, if(type = 'deferred', attempt, toUInt16(0)))) AS keys,
-      uniqExactStateIf(sipHash64(event_id), type IN ('opened', 'clicked')) AS event_ids
+      uniqExactState(sipHash64(message_id, recipient, if(${typeIs('deferred')}, attempt, toUInt16(0)))) AS keys,
+      uniqExactStateIf(sipHash64(event_id), ${typeIs('opened', 'clicked')}) AS event_ids
     FROM ${database}.events
     GROUP BY bridge_id, minute, pool_id, ip, type, machine, hard`;
 }
@@ -50,27 +51,7 @@ export function eventsSchema(database: string): string[] {
   return [
     `CREATE DATABASE IF NOT EXISTS ${database}`,
     `CREATE TABLE IF NOT EXISTS ${database}.events (
-      event_id          String,
-      type              LowCardinality(String),
-      ts                DateTime64(3, 'UTC'),
-      message_id        String,
-      bridge_id         LowCardinality(String),
-      pool_id           LowCardinality(String),
-      ip                LowCardinality(String),
-      recipient         String,
-      recipient_domain  LowCardinality(String),
-      mx                String,
-      reply_code        UInt16,
-      reply             String,
-      reason            LowCardinality(String),
-      attempt           UInt16,
-      url               String,
-      user_agent        String,
-      client_ip         String,
-      machine           UInt8,
-      hard              UInt8,
-      status            LowCardinality(String),
-      feedback_type     LowCardinality(String),
+      ${eventColumnsDdl().join(',\n      ')},
       -- Bounces and complaints are tied back to their message by id: a skip index keeps that cheap.
       INDEX events_message_id message_id TYPE bloom_filter GRANULARITY 4
     )
@@ -79,6 +60,20 @@ export function eventsSchema(database: string): string[] {
     ORDER BY (bridge_id, type, ts, event_id)`,
     ...aggregateSchema(database),
   ];
+}
+
+/** The columns of `events`: one per field of the event schema (core/event-schema.ts), then the derived ones. */
+export function eventColumnsDdl(): string[] {
+  return [
+    ...EVENT_COLUMN_LIST.map((c) => `${c.column} ${c.type}`),
+    ...Object.entries(DERIVED_EVENT_COLUMNS).map(([column, c]) => `${column} ${c.type}`),
+  ];
+}
+
+/** `type = '<kind>'` (or `type IN (…)`) for SQL: the compiler checks each kind against the event schema. */
+export function typeIs(...kinds: [EventType, ...EventType[]]): string {
+  const list = kinds.map((k) => `'${k}'`).join(', ');
+  return kinds.length === 1 ? `type = ${list}` : `type IN (${list})`;
 }
 
 /** DDL of {@link AGGREGATE_TABLE} and {@link AGGREGATE_VIEW}. */

@@ -2,8 +2,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import {
   decodeEventEntry,
+  DERIVED_EVENT_COLUMNS,
+  EVENT_COLUMN_LIST,
   eventStreamKey,
   StreamConsumer,
+  type EventColumnType,
+  type EventField,
   type Logger,
   type MailEvent,
   type StreamEntry,
@@ -37,32 +41,28 @@ export interface EventWriter {
 const GROUP = 'analytics-writer';
 const CONSUMER = 'writer';
 
-/** Maps an event to its ClickHouse row. */
-export function toRow(e: MailEvent): Record<string, string | number> {
-  const recipient = e.recipient ?? '';
-  return {
-    event_id: e.id,
-    type: e.type,
-    ts: e.ts,
-    message_id: e.messageId,
-    bridge_id: e.bridgeId,
-    pool_id: e.poolId,
-    ip: e.ip ?? '',
-    recipient,
-    recipient_domain: recipient.includes('@') ? recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase() : '',
-    mx: e.mx ?? '',
-    reply_code: e.replyCode ?? 0,
-    reply: e.reply ?? '',
-    reason: e.reason ?? '',
-    attempt: e.attempt ?? 0,
-    url: e.url ?? '',
-    user_agent: e.userAgent ?? '',
-    client_ip: e.clientIp ?? '',
-    machine: e.machine ? 1 : 0,
-    hard: e.hard ? 1 : 0,
-    status: e.status ?? '',
-    feedback_type: e.feedbackType ?? '',
-  };
+/** What a column holds when the event has no value for it. */
+const EMPTY: Record<EventColumnType, string | number> = {
+  String: '',
+  'LowCardinality(String)': '',
+  UInt16: 0,
+  UInt8: 0,
+  "DateTime64(3, 'UTC')": 0,
+};
+
+/** A ClickHouse row of `events`, keyed by column. */
+export type EventRow = Record<string, string | number>;
+
+/** Maps an event to its `events` row: every column of the event schema, empty ('' or 0) where the event has no value. */
+export function toRow(e: MailEvent): EventRow {
+  const values: Partial<Record<EventField, string | number | boolean>> = e;
+  const row: EventRow = {};
+  for (const { field, column, type } of EVENT_COLUMN_LIST) {
+    const value = values[field];
+    row[column] = typeof value === 'boolean' ? Number(value) : (value ?? EMPTY[type]);
+  }
+  for (const [column, c] of Object.entries(DERIVED_EVENT_COLUMNS)) row[column] = c.derive(e);
+  return row;
 }
 
 /** How often a partial batch looks for more events while it waits (see `gather`). */
@@ -100,15 +100,16 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
   let inserted = 0;
 
   const insert = async (entries: readonly StreamEntry[]) => {
-    const rows: Record<string, string | number>[] = [];
+    const rows: EventRow[] = [];
     const written: MailEvent[] = [];
     for (const { id, fields } of entries) {
       // An entry deleted while pending has no fields: there is nothing left to write.
       if (!fields) continue;
       try {
-        const events = decodeEventEntry(fields);
-        const entryRows = events.map(toRow);
-        rows.push(...entryRows);
+        const { events, invalid } = decodeEventEntry(fields);
+        if (invalid.length > 0)
+          log.error({ streamId: id, skipped: invalid.length, issue: invalid[0]?.issue }, 'invalid events skipped');
+        rows.push(...events.map(toRow));
         written.push(...events);
       } catch (err) {
         log.error({ err, streamId: id }, 'unparseable event entry skipped');

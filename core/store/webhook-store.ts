@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { EVENT_TYPES, type EventType } from '../events.js';
+import { EVENT_TYPES, type EventType } from '../event-schema.js';
 import { newId, randomSecret } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import type { SqlClient } from './sql.js';

@@ -8,7 +8,9 @@ import { applySchema, openClickHouse, startEventWriter, type ClickHouseClient } 
 import {
   createLogger,
   decodeEventEntry,
+  DERIVED_EVENT_COLUMNS,
   encodeEventEntry,
+  EVENT_COLUMN_LIST,
   EventPublisher,
   eventStreamKey,
   EVENTS_PER_ENTRY,
@@ -174,12 +176,14 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     // Separate calls in one tick share the tick's entries; the lone publish after gets an `e` entry.
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        publisher.publish([{ type: 'sent', messageId: `m${i}`, bridgeId: 'b', poolId: 'p' }]),
+        publisher.publish([{ type: 'sent', messageId: `m${i}`, bridgeId: 'b', poolId: 'p', recipient: 'r@x.test' }]),
       ),
     );
-    await publisher.publish([{ type: 'delivered', messageId: 'last', bridgeId: 'b', poolId: 'p' }]);
+    await publisher.publish([
+      { type: 'delivered', messageId: 'last', bridgeId: 'b', poolId: 'p', recipient: 'r@x.test' },
+    ]);
     const entries = (await r.xrange(streamKey, '-', '+')) as [string, string[]][];
-    expect(entries.map(([, f]) => [f[0], decodeEventEntry(f).length])).toEqual([
+    expect(entries.map(([, f]) => [f[0], decodeEventEntry(f).events.length])).toEqual([
       ['es', EVENTS_PER_ENTRY],
       ['es', EVENTS_PER_ENTRY],
       ['es', 20],
@@ -189,12 +193,26 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     expect(events.map((e) => e.messageId)).toEqual([...Array.from({ length: n }, (_, i) => `m${i}`), 'last']);
     expect(new Set(events.map((e) => e.id)).size).toBe(n + 1);
 
-    const one: MailEvent = { id: 'ev_1', ts: 1, type: 'sent', messageId: 'x', bridgeId: 'b', poolId: 'p' };
+    const one: MailEvent = {
+      id: 'ev_1',
+      ts: 1,
+      type: 'sent',
+      messageId: 'x',
+      bridgeId: 'b',
+      poolId: 'p',
+      recipient: 'r',
+    };
     expect(encodeEventEntry([one])).toEqual(['e', JSON.stringify(one)]);
-    expect(decodeEventEntry(['e', JSON.stringify(one)])).toEqual([one]);
-    expect(decodeEventEntry(encodeEventEntry([one, { ...one, id: 'ev_2' }]))).toEqual([one, { ...one, id: 'ev_2' }]);
+    expect(decodeEventEntry(['e', JSON.stringify(one)])).toEqual({ events: [one], invalid: [] });
+    expect(decodeEventEntry(encodeEventEntry([one, { ...one, id: 'ev_2' }])).events).toEqual([
+      one,
+      { ...one, id: 'ev_2' },
+    ]);
     expect(() => decodeEventEntry(['x', '1'])).toThrow(/neither/);
     expect(() => decodeEventEntry(['es', '{}'])).toThrow(/not an array/);
+    expect(decodeEventEntry(['e', JSON.stringify({ ...one, recipient: 7 })]).invalid).toEqual([
+      { event: { ...one, recipient: 7 }, issue: expect.stringMatching(/^recipient: /) as unknown },
+    ]);
     await r.del(streamKey);
   });
 
@@ -233,6 +251,72 @@ describe('analytics writer while ClickHouse is unavailable', () => {
       })
     ).json<{ c: string | number }>();
     expect(Number(rows[0]?.c)).toBe(5);
+    await r.del(key);
+  });
+  it('writes the valid events of an entry with every column of the schema, and skips only the invalid ones', async () => {
+    const p = `${prefix}v`;
+    const key = eventStreamKey(p);
+    const ch = chdb ?? openClickHouse({ chdbPath: join(dir, 'chdb') });
+    chdb = ch;
+    await applySchema(ch, 'bridgemail');
+    const r = connect();
+    const base = {
+      ts: 1_700_000_000_123,
+      messageId: 'msg_v',
+      bridgeId: 'br_valid',
+      poolId: 'p',
+      recipient: 'U@Mail.TEST',
+    };
+    const bounced: MailEvent = {
+      ...base,
+      id: 'ev_v1',
+      type: 'bounced',
+      ip: '127.0.0.2',
+      mx: 'mx.test',
+      replyCode: 550,
+      reply: '550 5.1.1 no such user',
+      reason: 'user-unknown',
+      attempt: 2,
+      hard: true,
+      status: '5.1.1',
+    };
+    const clicked: MailEvent = { ...base, id: 'ev_v2', type: 'clicked', url: 'https://shop.test/', machine: false };
+    // Written by hand: an unknown kind and an out-of-range attempt between two valid events.
+    const bad = [
+      { ...base, id: 'ev_bad1', type: 'exploded' },
+      { ...base, id: 'ev_bad2', type: 'sent', attempt: -1 },
+    ];
+    await r.xadd(key, '*', 'es', JSON.stringify([bounced, ...bad, clicked]));
+    const writer = await startEventWriter({
+      redis: connect(),
+      prefix: p,
+      clickhouse: ch,
+      database: 'bridgemail',
+      logger,
+      flushMs: 50,
+    });
+    await waitFor(async () => (await r.xlen(key)) === 0, 20_000, 'stream drained');
+    await writer.close();
+    const rows = await (
+      await ch.query({
+        query: "SELECT * EXCEPT ts FROM bridgemail.events WHERE bridge_id = 'br_valid' ORDER BY event_id",
+        format: 'JSONEachRow',
+      })
+    ).json<Record<string, unknown>>();
+    expect(rows).toEqual([
+      expect.objectContaining({
+        event_id: 'ev_v1',
+        type: 'bounced',
+        ip: '127.0.0.2',
+        reply_code: 550,
+        attempt: 2,
+        hard: 1,
+      }),
+      expect.objectContaining({ event_id: 'ev_v2', type: 'clicked', url: 'https://shop.test/', machine: 0, ip: '' }),
+    ]);
+    const columns = [...EVENT_COLUMN_LIST.map((c) => c.column), ...Object.keys(DERIVED_EVENT_COLUMNS)];
+    expect(Object.keys(rows[0] ?? {}).sort()).toEqual(columns.filter((c) => c !== 'ts').sort());
+    expect(rows[0]?.recipient_domain).toBe('mail.test');
     await r.del(key);
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_MEANINGS, EVENT_TYPES } from '../../core/index.js';
 import { verifyWebhookSignature } from '../../workers/webhooks/index.js';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
@@ -50,6 +51,15 @@ describe('webhooks through the platform', () => {
       (await h.platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, { url, eventTypes: ['nope'] })).body
         .error.field,
     ).toBe('eventTypes[0]');
+    // What the console offers: every kind of the event schema, in lifecycle order, with its meaning.
+    const kinds = await h.platform.admin('GET', '/admin/v1/event-types');
+    expect(kinds.status).toBe(200);
+    expect(kinds.body.data.map((k: { type: string }) => k.type)).toEqual([...EVENT_TYPES]);
+    expect(kinds.body.data[0]).toEqual({
+      type: 'queued',
+      meaning: EVENT_MEANINGS.queued,
+      fields: ['id', 'type', 'ts', 'messageId', 'bridgeId', 'poolId', 'recipient'],
+    });
 
     const res = await h.platform.send(bridge.apiKey, {
       from: 'a@sender.test',

@@ -372,6 +372,7 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
       messageId: 'msg_2',
       bridgeId: bridgeA,
       poolId,
+      recipient: 'user@example.test',
     };
     await queueEnqueuer(queue)([{ webhookId: webhook.id, event }]);
 

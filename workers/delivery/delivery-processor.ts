@@ -4,6 +4,7 @@ import {
   type DeliveryJob,
   type EventPublisher,
   type Logger,
+  type NewEventOf,
   type NewMailEvent,
   type PoolJobData,
   type Spool,
@@ -218,9 +219,16 @@ function toEvent(
   ip: string | undefined,
   attempt: number,
   r: DeliveryResult,
-): NewMailEvent {
+): NewEventOf<'deferred' | 'delivered' | 'bounced'> {
   const type = r.status === 'throttled' ? 'deferred' : r.status;
-  const e: NewMailEvent = { ...base, type, recipient: r.recipient, attempt, reply: r.reply, reason: r.reason };
+  const e: NewEventOf<typeof type> = {
+    ...base,
+    type,
+    recipient: r.recipient,
+    attempt,
+    reply: r.reply,
+    reason: r.reason,
+  };
   if (ip !== undefined) e.ip = ip;
   if (r.replyCode !== undefined) e.replyCode = r.replyCode;
   if (r.mx !== undefined) e.mx = r.mx;
@@ -228,10 +236,10 @@ function toEvent(
 }
 
 function withBounceClass(
-  event: NewMailEvent,
+  event: NewEventOf<'deferred' | 'delivered' | 'bounced'>,
   r: DeliveryResult,
   classify: DeliveryProcessorDeps['classifyBounce'],
-): NewMailEvent {
+): NewEventOf<'deferred' | 'delivered' | 'bounced'> {
   if (r.status !== 'bounced' || r.replyCode === undefined || !classify) return event;
   const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? null;
   const c = classify(r.replyCode, enhanced, r.reply);

@@ -80,7 +80,11 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
       if (!fields) continue;
       let events: MailEvent[];
       try {
-        events = decodeEventEntry(fields);
+        const decoded = decodeEventEntry(fields);
+        events = decoded.events;
+        const [first] = decoded.invalid;
+        if (first)
+          log.error({ streamId: id, skipped: decoded.invalid.length, issue: first.issue }, 'invalid events skipped');
       } catch (err) {
         log.error({ err, streamId: id }, 'unparseable event entry skipped');
         continue;

@@ -153,6 +153,14 @@ export interface Sample {
   code: string;
 }
 
+/** A kind of event, as `GET /admin/v1/event-types` lists them (lifecycle order). */
+export interface EventKind {
+  type: string;
+  meaning: string;
+  /** Fields an event of this kind may carry. */
+  fields: string[];
+}
+
 export interface Webhook {
   id: string;
   url: string;

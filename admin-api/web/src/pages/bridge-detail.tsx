@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, bridgeStatus, type Bridge, type Pool, type Sample, type Webhook } from '../api.js';
+import { api, bridgeStatus, type Bridge, type EventKind, type Pool, type Sample, type Webhook } from '../api.js';
 import { CopyButton, ErrorText, Notice, PageTitle, Tabs, useAsync, ValueField } from '../ui.js';
 
 const LANGUAGES: [Sample['language'], string][] = [
@@ -8,17 +8,6 @@ const LANGUAGES: [Sample['language'], string][] = [
   ['node', 'Node'],
   ['python', 'Python'],
   ['bash', 'Bash'],
-];
-const EVENT_TYPES = [
-  'queued',
-  'sent',
-  'delivered',
-  'deferred',
-  'bounced',
-  'complained',
-  'suppressed',
-  'opened',
-  'clicked',
 ];
 
 /** One Bridge: SMTP details, API key, code samples, tracking toggles, Pool, webhooks. */
@@ -172,6 +161,8 @@ function SamplesCard({ id }: { id: string }) {
 
 function WebhooksCard({ id }: { id: string }) {
   const hooks = useAsync(() => api<{ data: Webhook[] }>('GET', `/admin/v1/bridges/${id}/webhooks`), [id]);
+  // The kinds come from the server's event schema: the console keeps no list of its own.
+  const kinds = useAsync(() => api<{ data: EventKind[] }>('GET', '/admin/v1/event-types'), []);
   const [url, setUrl] = useState('');
   const [types, setTypes] = useState<string[]>(['delivered', 'bounced', 'complained']);
   const [error, setError] = useState<unknown>();
@@ -234,8 +225,9 @@ function WebhooksCard({ id }: { id: string }) {
         </label>
         <fieldset>
           <legend>Events</legend>
-          {EVENT_TYPES.map((t) => (
-            <label class="check inline" key={t}>
+          <ErrorText error={kinds.error} />
+          {kinds.data?.data.map(({ type: t, meaning }) => (
+            <label class="check inline" key={t} title={meaning}>
               <input
                 type="checkbox"
                 checked={types.includes(t)}
