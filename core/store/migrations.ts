@@ -1,54 +1,51 @@
 import type { SqlClient } from './sql.js';
 
 /**
- * Schema migrations, applied in order, each once. Append only: never edit a shipped migration.
- * Plain SQL that PostgreSQL servers and PGlite both run.
+ * Schema migrations, applied in order, each once. Append only once a release has shipped: never
+ * edit a migration that an installation may have applied. Plain SQL that PostgreSQL servers and
+ * PGlite both run.
  */
 export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
   {
     id: 1,
-    name: 'pools-and-bridges',
+    name: 'control-plane',
     sql: `
       CREATE TABLE pools (
         id          text PRIMARY KEY,
         name        text NOT NULL UNIQUE,
+        deleted_at  timestamptz,
         created_at  timestamptz NOT NULL DEFAULT now()
       );
+      -- An IP leaves a Pool by turning inactive (its history stays); active, it belongs to one Pool.
       CREATE TABLE pool_ips (
         pool_id  text NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
-        ip       text NOT NULL UNIQUE,
+        ip       text NOT NULL,
         weight   real NOT NULL DEFAULT 1 CHECK (weight >= 0),
+        active   boolean NOT NULL DEFAULT true,
         PRIMARY KEY (pool_id, ip)
       );
+      CREATE UNIQUE INDEX pool_ips_active_ip ON pool_ips (ip) WHERE active;
+      -- Credential generations let every process tell a rotated credential from the current one.
       CREATE TABLE bridges (
         id                 text PRIMARY KEY,
         name               text NOT NULL,
         pool_id            text NOT NULL REFERENCES pools(id),
         track_opens        boolean NOT NULL DEFAULT false,
         track_clicks       boolean NOT NULL DEFAULT false,
+        tracking_base_url  text,
         smtp_username      text NOT NULL UNIQUE,
         smtp_password_enc  text NOT NULL,
         smtp_revoked_at    timestamptz,
+        smtp_generation    integer NOT NULL DEFAULT 1,
         api_key_hash       text NOT NULL UNIQUE,
         api_key_enc        text NOT NULL,
         api_revoked_at     timestamptz,
+        api_generation     integer NOT NULL DEFAULT 1,
         deleted_at         timestamptz,
         created_at         timestamptz NOT NULL DEFAULT now(),
         updated_at         timestamptz NOT NULL DEFAULT now()
       );
       CREATE INDEX bridges_pool_id ON bridges (pool_id);
-    `,
-  },
-  {
-    id: 2,
-    name: 'lifecycle-and-audit',
-    sql: `
-      ALTER TABLE pools ADD COLUMN deleted_at timestamptz;
-      ALTER TABLE pool_ips ADD COLUMN active boolean NOT NULL DEFAULT true;
-      ALTER TABLE pool_ips DROP CONSTRAINT pool_ips_ip_key;
-      CREATE UNIQUE INDEX pool_ips_active_ip ON pool_ips (ip) WHERE active;
-      ALTER TABLE bridges ADD COLUMN smtp_generation integer NOT NULL DEFAULT 1;
-      ALTER TABLE bridges ADD COLUMN api_generation integer NOT NULL DEFAULT 1;
       CREATE TABLE audit_log (
         id           text PRIMARY KEY,
         at           timestamptz NOT NULL DEFAULT now(),
@@ -59,17 +56,6 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         details      jsonb NOT NULL DEFAULT '{}'::jsonb
       );
       CREATE INDEX audit_log_at ON audit_log (at DESC, id DESC);
-    `,
-  },
-  {
-    id: 3,
-    name: 'bridge-tracking-domain',
-    sql: `ALTER TABLE bridges ADD COLUMN tracking_base_url text;`,
-  },
-  {
-    id: 4,
-    name: 'dkim-domains',
-    sql: `
       CREATE TABLE domains (
         id               text PRIMARY KEY,
         domain           text NOT NULL UNIQUE,
@@ -78,12 +64,7 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         public_key       text NOT NULL,
         created_at       timestamptz NOT NULL DEFAULT now()
       );
-    `,
-  },
-  {
-    id: 5,
-    name: 'suppressions',
-    sql: `
+      -- bridge_id NULL: suppressed for every Bridge.
       CREATE TABLE suppressions (
         id                 text PRIMARY KEY,
         bridge_id          text,
@@ -94,12 +75,6 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       );
       CREATE UNIQUE INDEX suppressions_scope_address ON suppressions (coalesce(bridge_id, ''), address);
       CREATE INDEX suppressions_address ON suppressions (address);
-    `,
-  },
-  {
-    id: 6,
-    name: 'settings-and-unmatched-reports',
-    sql: `
       CREATE TABLE settings (
         key         text PRIMARY KEY,
         value       jsonb NOT NULL,
@@ -116,12 +91,6 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
         excerpt      text NOT NULL
       );
       CREATE INDEX unmatched_reports_received ON unmatched_reports (received_at DESC, id DESC);
-    `,
-  },
-  {
-    id: 7,
-    name: 'webhooks',
-    sql: `
       CREATE TABLE webhooks (
         id           text PRIMARY KEY,
         bridge_id    text NOT NULL REFERENCES bridges(id),
