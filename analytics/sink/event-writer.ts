@@ -53,15 +53,27 @@ const EMPTY: Record<EventColumnType, string | number> = {
 /** A ClickHouse row of `events`, keyed by column. */
 export type EventRow = Record<string, string | number>;
 
+/**
+ * Worked out once, as `toRow` runs for every event written: the row of an event without values
+ * (every column empty, in schema order), and the column of each field.
+ */
+const EMPTY_ROW: EventRow = Object.fromEntries([
+  ...EVENT_COLUMN_LIST.map((c): [string, string | number] => [c.column, EMPTY[c.type]]),
+  ...Object.keys(DERIVED_EVENT_COLUMNS).map((column): [string, string | number] => [column, '']),
+]);
+const FIELD_COLUMNS = EVENT_COLUMN_LIST.map((c) => ({ field: c.field, column: c.column }));
+const DERIVED_COLUMNS = Object.entries(DERIVED_EVENT_COLUMNS).map(([column, c]) => ({ column, derive: c.derive }));
+
 /** Maps an event to its `events` row: every column of the event schema, empty ('' or 0) where the event has no value. */
 export function toRow(e: MailEvent): EventRow {
   const values: Partial<Record<EventField, string | number | boolean>> = e;
-  const row: EventRow = {};
-  for (const { field, column, type } of EVENT_COLUMN_LIST) {
+  // A copy of one fixed-shape object, then the event's values: cheaper than adding the columns one by one.
+  const row = { ...EMPTY_ROW };
+  for (const { field, column } of FIELD_COLUMNS) {
     const value = values[field];
-    row[column] = typeof value === 'boolean' ? Number(value) : (value ?? EMPTY[type]);
+    if (value !== undefined) row[column] = typeof value === 'boolean' ? Number(value) : value;
   }
-  for (const [column, c] of Object.entries(DERIVED_EVENT_COLUMNS)) row[column] = c.derive(e);
+  for (const { column, derive } of DERIVED_COLUMNS) row[column] = derive(e);
   return row;
 }
 
