@@ -47,9 +47,7 @@ export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Pro
     return key;
   };
   return async (task) => {
-    const tracked = task.tracking
-      ? await applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens)
-      : task.raw;
+    const tracked = task.tracking ? applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens) : task.raw;
     return task.signingKey ? signMessage(tracked, parsed(task.signingKey)) : tracked;
   };
 }
