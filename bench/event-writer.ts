@@ -16,7 +16,6 @@ import {
   eventStreamKey,
   newId,
   spawnRedisServer,
-  type MailEvent,
   type NewMailEvent,
 } from '../core/index.js';
 
@@ -47,8 +46,7 @@ console.log(`nproc ${cpus().length}  node ${process.version}  events ${N}  batch
 let t0 = performance.now();
 for (let i = 0; i < N; i += BATCH) {
   const rows = [];
-  for (let j = i; j < Math.min(N, i + BATCH); j++)
-    rows.push(toRow({ ...event(j), id: newId('ev'), ts: Date.now() } as MailEvent));
+  for (let j = i; j < Math.min(N, i + BATCH); j++) rows.push(toRow({ ...event(j), id: newId('ev'), ts: Date.now() }));
   await ch.insert({ table: 'bench.events', values: rows, format: 'JSONEachRow' });
 }
 const direct = N / ((performance.now() - t0) / 1000);

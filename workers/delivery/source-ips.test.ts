@@ -64,7 +64,9 @@ describe('SourceIps', () => {
 
   it('probes a Pool met before its announcement once, however many jobs meet it at once', async () => {
     const { ips, probes } = tracker(new Set(['127.0.0.3']));
-    await Promise.all(Array.from({ length: 10 }, () => ips.ensure(pool('p9', '127.0.0.3', '192.0.2.12'))));
+    await Promise.all(
+      Array.from({ length: 10 }, () => ips.ensure(pool('p9', '127.0.0.3', '192.0.2.12')) ?? Promise.resolve()),
+    );
     expect(probes.sort()).toEqual(['127.0.0.3', '192.0.2.12']);
     expect(ips.ensure(pool('p9', '127.0.0.3', '192.0.2.12'))).toBeUndefined();
     expect(ips.bindable('192.0.2.12')).toBe(false);

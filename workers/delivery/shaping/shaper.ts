@@ -152,7 +152,7 @@ export class Shaper {
       this.connectionRetryMs,
       ...leaseIds,
     );
-    const [granted, reason, retryInMs]: unknown[] = Array.isArray(reply) ? reply : [];
+    const [granted, reason, retryInMs] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (typeof granted !== 'number' || typeof retryInMs !== 'number')
       throw new Error('unexpected reply of the shaping script');
     const outcomes: AcquireResult[] = leaseIds.slice(0, granted).map((leaseId) => this.#grant(k, leaseId, ip, rollup));
@@ -220,7 +220,7 @@ export class Shaper {
       this.clock(),
       this.policy.adaptive.recoveryPerMinute,
     );
-    const [factor, suspendedForMs]: unknown[] = Array.isArray(reply) ? reply : [];
+    const [factor, suspendedForMs] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (typeof factor !== 'string' || typeof suspendedForMs !== 'number')
       throw new Error('unexpected reply of the shaping script');
     return { factor: Number(factor), suspendedForMs };
