@@ -1,7 +1,7 @@
 // Nothing is imported up front: every module is loaded by the command that needs it, so
 // `classify` never compiles the platform.
-import type { Logger } from '../core/index.js';
-import type { Role } from './platform.js';
+import type { Config, Logger } from '../core/index.js';
+import type { Platform } from './platform.js';
 
 /**
  * The `bridgemail` command. `usage` is the text of bin/usage.js, which answers `--help` and a bare
@@ -30,31 +30,23 @@ export async function main(argv: string[], usage: string): Promise<void> {
 
 /** `bridgemail start`: config, console build, platform, then stop on SIGINT / SIGTERM. */
 async function start(args: string[]): Promise<void> {
-  const { ConfigError, createLogger, loadConfig, redactConfig } = await import('../core/index.js');
-  const { ROLES, startPlatform } = await import('./platform.js');
-  const { hostNameWarnings, listenFailureLine } = await import('./start-checks.js');
-  const roles = parseRoles(args, ROLES);
+  const { parseRoles, ROLES } = await import('./roles/role.js');
+  const roles = parseRoles(args);
   if (typeof roles === 'string') {
     process.stderr.write(`unknown role "${roles}"; roles are ${ROLES.join(', ')}\n`);
     process.exitCode = 2;
     return;
   }
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    throw err;
-  }
+  const config = await readConfig();
+  if (config === undefined) return;
+  const { createLogger, redactConfig } = await import('../core/index.js');
+  const { startPlatform } = await import('./platform.js');
+  const { hostNameWarnings, listenFailureLine } = await import('./start-checks.js');
   const logger = createLogger({ level: config.logLevel });
   logger.debug({ config: redactConfig(config) }, 'configuration');
   for (const { msg, variable, value } of hostNameWarnings(config)) logger.warn({ variable, value }, msg);
   if (config.consoleDir === undefined && (roles.includes('all') || roles.includes('admin'))) await buildConsole(logger);
-  let platform;
+  let platform: Platform;
   try {
     platform = await startPlatform(config, logger, {
       roles,
@@ -63,15 +55,29 @@ async function start(args: string[]): Promise<void> {
     });
   } catch (err) {
     const line = listenFailureLine(err, config);
-    if (line !== undefined) {
-      process.stderr.write(`${line}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    logger.fatal({ err }, 'start failed');
-    process.exitCode = 1;
+    if (line !== undefined) process.stderr.write(`${line}\n`);
+    else logger.fatal({ err }, 'start failed');
+    process.exitCode = line !== undefined ? 2 : 1;
     return;
   }
+  stopOnSignals(platform, logger);
+}
+
+/** The configuration from the environment; on a bad one, every bad key on stderr, exit code 2 and undefined. */
+async function readConfig(): Promise<Config | undefined> {
+  const { ConfigError, loadConfig } = await import('../core/index.js');
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+/** Closes the platform (its roles in reverse order of start) on the first SIGINT or SIGTERM, then exits. */
+function stopOnSignals(platform: Platform, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -100,12 +106,4 @@ async function buildConsole(logger: Logger): Promise<void> {
   } catch (err) {
     logger.error({ err }, 'web console build failed');
   }
-}
-
-/** The roles of `--role a,b` (default all), or the first unknown name. */
-function parseRoles(args: string[], known: readonly Role[]): Role[] | string {
-  const i = args.indexOf('--role');
-  const names = (i === -1 ? 'all' : (args[i + 1] ?? '')).split(',').map((r) => r.trim());
-  const unknown = names.find((r) => !(known as readonly string[]).includes(r));
-  return unknown !== undefined ? unknown : (names as Role[]);
 }

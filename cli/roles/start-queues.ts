@@ -1,0 +1,68 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AdminAppDeps } from '../../admin-api/index.js';
+import {
+  IdempotencyKeys,
+  INBOUND_QUEUE,
+  PoolQueues,
+  readEventBacklog,
+  type Config,
+  type Logger,
+  type Store,
+} from '../../core/index.js';
+import { WEBHOOK_QUEUE } from '../../workers/webhooks/index.js';
+import { startOwning } from './close-stack.js';
+
+/** What {@link startQueues} is wired with. */
+export interface QueuesWiring {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  /** BullMQ's producer connection (queue adds, job counts). */
+  producerRedis: Redis;
+  /** Idempotency claims. */
+  commandsRedis: Redis;
+}
+
+/** The queues every role of this process shares. */
+export interface Queues {
+  /** Producer side of the delivery queues, one BullMQ queue per Pool. */
+  pools: PoolQueues;
+  /** Idempotency claims of accepted messages (keyed by the sender's idempotency key). */
+  idempotency: IdempotencyKeys;
+  /** Every queue and the event stream's backlog, as operators watch them (admin console, `/metrics`). */
+  directory: AdminAppDeps['queues'];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the Pool queues and the handles operators watch: the same queues the workers use,
+ * read-only unless an operator acts in bull-board. Closing closes every queue handle.
+ */
+export function startQueues(wiring: QueuesWiring): Promise<Queues> {
+  const { config, store, producerRedis } = wiring;
+  return startOwning(wiring.logger, (stack) => {
+    const idempotency = new IdempotencyKeys(wiring.commandsRedis, config.redis.prefix);
+    const pools = stack.own(
+      new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax }),
+    );
+    const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
+      name,
+      kind: name === INBOUND_QUEUE ? ('inbound' as const) : ('webhooks' as const),
+      queue: stack.own(new Queue(name, { connection: producerRedis, prefix: config.redis.prefix })),
+    }));
+    const directory: AdminAppDeps['queues'] = {
+      list: async () => [
+        ...(await store.listPools()).map((p) => ({
+          name: pools.queue(p.id).name,
+          kind: 'pool' as const,
+          poolId: p.id,
+          queue: pools.queue(p.id),
+        })),
+        ...watched,
+      ],
+      eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
+    };
+    return Promise.resolve({ pools, idempotency, directory });
+  });
+}

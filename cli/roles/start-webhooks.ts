@@ -1,0 +1,74 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config, EventType, Logger, Store } from '../../core/index.js';
+import {
+  createWebhookProcessor,
+  queueEnqueuer,
+  startWebhookFanout,
+  WEBHOOK_QUEUE,
+  type WebhookJob,
+} from '../../workers/webhooks/index.js';
+import { openRedis } from '../redis-connect.js';
+import { startOwning } from './close-stack.js';
+
+/** What {@link startWebhooks} is wired with. */
+export interface WebhookWiring {
+  config: Config;
+  logger: Logger;
+  redisUrl: string;
+  producerRedis: Redis;
+  workerRedis: Redis;
+  store: Store;
+  /** Active webhooks of a Bridge matching an event type (cached by the caller, invalidated on Bridge changes). */
+  webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
+  /** Whether any webhook is active (cached by the caller, invalidated on Bridge changes). */
+  anyWebhooks: () => Promise<boolean>;
+}
+
+/** The running webhooks fan-out and delivery worker. */
+export interface Webhooks {
+  /** Stops the fan-out first (no new jobs), then the worker (its current POSTs finished), then the queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * Webhooks (part of the worker role): a consumer group of its own on the events stream fans each
+ * event out to the matching webhooks of its Bridge as durable jobs; a worker delivers them signed,
+ * with retries.
+ */
+export function startWebhooks(wiring: WebhookWiring): Promise<Webhooks> {
+  const { config, logger, store } = wiring;
+  return startOwning(logger, async (stack) => {
+    const queue = stack.own(
+      new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: wiring.producerRedis, prefix: config.redis.prefix }),
+    );
+    const worker = stack.own(
+      new Worker<WebhookJob>(
+        WEBHOOK_QUEUE,
+        createWebhookProcessor({
+          getWebhook: (id) => store.getWebhookTarget(id),
+          recordAttempt: (a) => store.recordAttempt(a),
+          allowPrivate: config.webhooks.allowPrivate,
+          timeoutMs: config.webhooks.timeoutMs,
+          logger,
+        }),
+        { connection: wiring.workerRedis, prefix: config.redis.prefix, concurrency: 8 },
+      ),
+    );
+    worker.on('error', (err) => logger.warn({ err }, 'webhook worker error'));
+    // The fan-out blocks on a connection of its own (no auto-pipelining); its close() disconnects it.
+    const fanoutRedis = openRedis(wiring.redisUrl, logger, 'webhooks', null, false);
+    stack.defer(() => fanoutRedis.disconnect());
+    stack.own(
+      await startWebhookFanout({
+        redis: fanoutRedis,
+        prefix: config.redis.prefix,
+        webhooksFor: wiring.webhooksFor,
+        anyWebhooks: wiring.anyWebhooks,
+        enqueue: queueEnqueuer(queue),
+        logger,
+      }),
+    );
+    return {};
+  });
+}
