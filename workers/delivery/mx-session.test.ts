@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../test/support/smtp-sink.js';
-import { waitFor } from '../../test/support/wait.js';
 import { MxSession } from './mx-session.js';
 
 const open = async (port: number) => {
@@ -20,53 +18,6 @@ const message = (id: string, lines: number) =>
   Buffer.from(
     `From: a@example.test\r\nTo: b@example.test\r\nSubject: ${id}\r\n\r\n${Array.from({ length: lines }, (_, i) => (i % 7 === 0 ? `.line ${i}` : `line ${i} ${'x'.repeat(60)}`)).join('\r\n')}\r\n`,
   );
-
-/**
- * A scripted SMTP server on loopback, in a process of its own (so that it reads what the kernel
- * has when it has it, not when this event loop lets it), printing how many reads each message's
- * data took.
- */
-const RECORDER = `
-const net = require('node:net');
-const server = net.createServer((socket) => {
-  let inData = false, reads = 0, pending = '';
-  socket.write('220 recorder ESMTP\\r\\n');
-  socket.on('data', (chunk) => {
-    if (inData) {
-      reads++;
-      pending += chunk.toString('latin1');
-      if (pending.endsWith('\\r\\n.\\r\\n')) { inData = false; console.log('reads ' + reads); socket.write('250 2.0.0 queued\\r\\n'); }
-      return;
-    }
-    for (const line of chunk.toString('latin1').split('\\r\\n').filter(Boolean)) {
-      if (/^EHLO/i.test(line)) socket.write('250-recorder\\r\\n250 PIPELINING\\r\\n');
-      else if (/^DATA/i.test(line)) { inData = true; reads = 0; pending = ''; socket.write('354 go ahead\\r\\n'); }
-      else if (/^QUIT/i.test(line)) socket.end('221 bye\\r\\n');
-      else socket.write('250 ok\\r\\n');
-    }
-  });
-});
-server.listen(0, '127.0.0.1', () => console.log('port ' + server.address().port));
-`;
-
-async function recordingServer(): Promise<{ port: number; dataReads: number[]; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', RECORDER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const dataReads: number[] = [];
-  let buffered = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`recorder exited with ${code}`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const [what, n] = buffered.slice(0, nl).split(' ');
-        buffered = buffered.slice(nl + 1);
-        if (what === 'port') resolve(Number(n));
-        if (what === 'reads') dataReads.push(Number(n));
-      }
-    });
-  });
-  return { port, dataReads, stop: () => child.kill() };
-}
 
 describe('MxSession', () => {
   const closers: (() => Promise<unknown>)[] = [];
@@ -103,19 +54,5 @@ describe('MxSession', () => {
     });
     expect(session).toMatchObject({ unreachable: true, bindError: 'EADDRNOTAVAIL' });
     expect(sink.offers.size).toBe(0);
-  });
-
-  it('writes a message’s data and the dot that ends it together: the server reads them at once', async () => {
-    const { port, dataReads, stop } = await recordingServer();
-    closers.push(async () => stop());
-    const session = await open(port);
-    for (let i = 0; i < 20; i++) {
-      expect(await session.transaction('a@example.test', ['b@example.test'], message(`m${i}`, 10))).toMatchObject([
-        { status: 'delivered' },
-      ]);
-    }
-    session.quit();
-    await waitFor(async () => dataReads.length === 20, 5000, 'the recorder reported every message');
-    expect(dataReads).toEqual(Array.from({ length: 20 }, () => 1));
   });
 });

@@ -1,7 +1,6 @@
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import SMTPConnection, { type SentMessageInfo } from 'nodemailer/lib/smtp-connection';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import { classifyReply, type DeliveryResult } from './classify-reply.js';
-import { installPassThrough } from './data-stream-fast.js';
 import type { MxTarget } from '../../core/index.js';
 
 /** Where and how to connect. */
@@ -13,48 +12,6 @@ export interface SessionOptions {
   /** Refuse to send without STARTTLS (per destination policy). @defaultValue false: opportunistic */
   requireTls?: boolean;
 }
-
-/** What CorkedConnection reaches of SMTPConnection (nodemailer 10.6 internals). */
-interface ConnectionInternals {
-  _socket?: { cork?: () => void; uncork?: () => void } | false;
-}
-type SendStream = NodeJS.ReadableStream & NodeJS.WritableStream;
-const createSendStream = (
-  SMTPConnection.prototype as unknown as { _createSendStream?: (this: unknown, cb: unknown) => SendStream }
-)._createSendStream;
-
-/**
- * SMTPConnection whose message data leaves in one write: nodemailer writes the dot-stuffed body
- * and, a tick later, the `.` that ends it; the socket is corked from the start of the send stream
- * until it ends (or the next turn of the event loop at the latest), so the two go out in one
- * segment (one syscall here, one read for the server). A body already in SMTP form skips the
- * byte loop of DataStream (see data-stream-fast.ts). Without the internals it expects, it is
- * SMTPConnection as it is.
- */
-class CorkedConnection extends SMTPConnection {
-  _createSendStream(callback: unknown): SendStream {
-    const stream = (createSendStream as NonNullable<typeof createSendStream>).call(this, callback);
-    installPassThrough(stream);
-    const socket = (this as unknown as ConnectionInternals)._socket;
-    if (socket && typeof socket.cork === 'function' && typeof socket.uncork === 'function') {
-      socket.cork();
-      let corked = true;
-      const uncork = () => {
-        if (!corked) return;
-        corked = false;
-        socket.uncork?.();
-      };
-      stream.once('end', uncork);
-      stream.once('error', uncork);
-      // A body over the socket's high-water mark pauses the pipe until the socket drains, which a
-      // corked socket never does: by the next turn of the loop it is uncorked whatever happened.
-      setImmediate(uncork);
-    }
-    return stream;
-  }
-}
-/** CorkedConnection when this nodemailer has the method it wraps. */
-const Connection = typeof createSendStream === 'function' ? CorkedConnection : SMTPConnection;
 
 /** Why no session was opened: the host did not answer, greeted with 421, or the source address cannot be bound. */
 export interface Unreachable {
@@ -105,7 +62,7 @@ export class MxSession {
    */
   static async open(options: SessionOptions): Promise<MxSession | Unreachable> {
     const mx = `${options.target.host}:${options.target.port}`;
-    const conn = new Connection({
+    const conn = new SMTPConnection({
       host: options.target.host,
       port: options.target.port,
       localAddress: options.localAddress,
@@ -156,11 +113,9 @@ export class MxSession {
   async transaction(from: string, recipients: string[], raw: Buffer): Promise<DeliveryResult[]> {
     try {
       const info = await Promise.race([
-        new Promise<{ accepted: string[]; rejectedErrors?: NodemailerError[]; response: string }>((resolve, reject) =>
+        new Promise<SentMessageInfo>((resolve, reject) =>
           this.#conn.send({ from: from === '' ? false : from, to: recipients, size: raw.length }, raw, (err, result) =>
-            err
-              ? reject(err)
-              : resolve(result as { accepted: string[]; rejectedErrors?: NodemailerError[]; response: string }),
+            err ? reject(err) : resolve(result),
           ),
         ),
         this.#failure,
