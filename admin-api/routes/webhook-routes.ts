@@ -88,7 +88,7 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'createWebhook',
       summary: 'Add a webhook to a Bridge; the signing secret is shown once',
       description:
-        'Each delivery is a POST of `{ "event": … }` with `Bridgemail-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, `Bridgemail-Key-Id` and `Bridgemail-Event-Id`; retried with exponential backoff until a 2xx. Private and loopback targets are refused unless BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1.',
+        'Each delivery is a POST of `{ "event": … }` (its fields by kind: `GET /admin/v1/event-types`) with `Bridgemail-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, `Bridgemail-Key-Id` and `Bridgemail-Event-Id`; retried with exponential backoff until a 2xx. Private and loopback targets are refused unless BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE=1.',
       body: { schema: createSchema },
       responses: { 201: { description: 'Created', schema: z.object({ webhook: view, secret: z.string() }) } },
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'NOT_FOUND', ...auth],
