@@ -154,8 +154,8 @@ type KindField<K extends EventType> = {
  * (code building several kinds at once, like a delivery attempt's outcome): the fields any of them carries.
  */
 export type EventOf<K extends EventType> = { type: K } & {
-  [F in Exclude<CommonField, 'type'>]: ValueOf<Spec<F>['type']>;
-} & { [F in KindField<K>]?: ValueOf<Spec<F>['type']> };
+  [F in Exclude<CommonField, 'type'>]: EventFieldValue<F>;
+} & { [F in KindField<K>]?: EventFieldValue<F> };
 
 /** A state change of a message for one recipient: one of the kinds, discriminated by `type`. */
 export type MailEvent = { [K in EventType]: EventOf<K> }[EventType];
@@ -180,7 +180,7 @@ export const EVENT_COLUMN_LIST: readonly (EventColumn & { field: EventField })[]
   ([field, spec]) => ({ ...spec, field: field as EventField }),
 );
 
-/** Whether events of `kind` carry `field`. */
+/** Whether events of `kind` carry the field of `spec`. */
 export function carries(spec: EventColumn, kind: EventType): boolean {
   return spec.kinds === 'all' || spec.kinds.includes(kind);
 }
