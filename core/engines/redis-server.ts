@@ -78,10 +78,13 @@ async function startOnPort(options: SpawnRedisOptions, port: number): Promise<Sp
   ];
   const binary = options.binary ?? 'redis-server';
   // With setpriv (util-linux), the server gets SIGTERM when this process dies, even by SIGKILL:
-  // it then shuts down cleanly (AOF flushed) instead of living on as an orphan.
+  // it then shuts down cleanly (AOF flushed) instead of living on as an orphan. In a process group
+  // of its own (detached), a signal sent to ours (Ctrl-C in a terminal) reaches only this process,
+  // which stops the server last, once nothing needs it any more.
+  const spawnOptions = { stdio: 'ignore', detached: true } as const;
   const child = existsSync(SETPRIV)
-    ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: 'ignore' })
-    : spawn(binary, args, { stdio: 'ignore' });
+    ? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], spawnOptions)
+    : spawn(binary, args, spawnOptions);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   const url = `redis://127.0.0.1:${port}`;
