@@ -9,7 +9,7 @@
  *   body as the REST cases (body read and parsed, nothing else), driven by ab from its own process.
  * - `BullMQ job`: add one job carrying a ~4.8 KB body (base64, as the platform's jobs do) and
  *   process it with an empty processor, 50 at a time, against the platform's redis-server (AOF on);
- *   this process and redis-server counted. Then again with 20 messages a job, as `deliver-batch`
+ *   this process and redis-server counted. Then again with 20 messages a job, as the Pool queues share
  *   jobs under load; the sum counts that one (what the platform does), the other is shown.
  * - `nodemailer client`: a pooled nodemailer transport (20 connections) sending prebuilt MIME to
  *   the sink, the JavaScript SMTP client alone; this process and smtp-sink counted.
@@ -88,7 +88,7 @@ export async function httpFloor(body: unknown, requests: number, concurrency: nu
 
 /**
  * The queue floor: BullMQ add + process of jobs with the messages inline, `perJob` messages a job
- * (1: a job per message; more: as the platform's `deliver-batch` jobs).
+ * (1: a job per message; more: as the Pool queues share jobs under load).
  */
 export async function bullmqFloor(redisUrl: string, messages: number, bodyBytes: number, perJob = 1): Promise<Floor> {
   const jobs = Math.max(1, Math.round(messages / perJob));

@@ -1,12 +1,12 @@
-import { Redis } from 'ioredis';
 import { SHAPING_SETTING } from '../admin-api/index.js';
 import {
   BridgeSettingsCache,
   EventPublisher,
   IdempotencyKeys,
   listenToControl,
-  PoolQueues,
   parseShapingPolicy,
+  PoolJobRunner,
+  PoolQueues,
   Spool,
   SuppressionIndex,
   TrackingTokens,
@@ -20,11 +20,9 @@ import {
 } from '../core/index.js';
 import { classifySmtpReply } from '../workers/bounces/index.js';
 import {
-  BatchProgress,
   ConnectionPool,
-  createDeliveryProcessor,
+  createMessagePass,
   createMxResolver,
-  DeliverySlots,
   Shaper,
   SourceIps,
   startPoolWorkers,
@@ -54,7 +52,7 @@ export interface DeliveryWiring {
   /** Told the Pool IPs this host cannot bind whenever that list changes (a delivery thread posts it on). */
   onUnbindableIps?: (ips: UnbindableIp[]) => void;
   /**
-   * Shortest time between two of its batched Redis writes (events, progress marks, shaping) and
+   * Shortest time between two of its batched Redis writes (events, job progress, shaping) and
    * copy requests, ms; 0 flushes every tick. Set where nothing waits on them in a request (a
    * delivery thread). @defaultValue 0
    */
@@ -100,7 +98,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   const connect = (name: string) => redisConnector(wiring.redisUrl, logger, closers)(name, null);
   const redis = connect('delivery');
   // BullMQ defines its ~50 Lua scripts as commands on its connection, and ioredis copies every one
-  // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and batch
+  // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and job
   // progress go through a connection of their own, where a pipeline costs next to nothing.
   const commandsRedis = connect('delivery-commands');
   const batching = { flushIntervalMs: wiring.flushIntervalMs ?? 0 };
@@ -126,7 +124,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   await sourceIps.refreshAll(await store.listPools());
   const recheckTimer = setInterval(recheckIps, SOURCE_IP_RECHECK_MS);
   recheckTimer.unref();
-  closers.push(async () => clearInterval(recheckTimer));
+  closers.push(() => Promise.resolve(clearInterval(recheckTimer)));
 
   const loadShaping = async () => {
     const stored = await store.getSetting(SHAPING_SETTING);
@@ -167,7 +165,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
       recheckIps();
     },
   });
-  closers.push(async () => stopControl());
+  closers.push(() => Promise.resolve(stopControl()));
 
   // As many idle connections per (IP, MX) as deliveries may run at once: with fewer, every
   // burst above the cap closes connections only to open new ones (connect, greeting, EHLO) for
@@ -176,7 +174,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     maxTransactions: config.delivery.maxTransactionsPerConnection,
     maxIdlePerKey: config.delivery.concurrency,
   });
-  closers.push(async () => connections.close());
+  closers.push(() => Promise.resolve(connections.close()));
   const verp = new VerpAddresses(wiring.masterKey, config.verp.prefix, config.verp.domain);
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
   let makeCopy = createCopyMaker(new TrackingTokens(wiring.masterKey));
@@ -185,13 +183,18 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     closers.push(() => threads.close());
     makeCopy = (task) => threads.run(task);
   }
-  // Retries of messages that came in a `deliver-batch` job are jobs of their own.
-  const retries = new PoolQueues(redis, config.redis.prefix, batching);
+  // A message of a batch job that needs another pass continues as a job of its own.
+  const retries = new PoolQueues(redis, config.redis.prefix);
   closers.push(() => retries.close());
-  const batchProgress = new BatchProgress(commandsRedis, config.redis.prefix, batching);
+  const runner = new PoolJobRunner({
+    retries,
+    redis: commandsRedis,
+    prefix: config.redis.prefix,
+    concurrency: config.delivery.concurrency,
+    batching,
+  });
   const idempotency = new IdempotencyKeys(commandsRedis, config.redis.prefix);
-  const processor = createDeliveryProcessor({
-    batches: { retries, progress: batchProgress, slots: new DeliverySlots(config.delivery.concurrency) },
+  const pass = createMessagePass({
     store: { getPool: (poolId) => pools.get(poolId) },
     events,
     logger,
@@ -225,10 +228,10 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     prefix: config.redis.prefix,
     concurrency: config.delivery.concurrency,
     lockMs: config.delivery.jobLockMs,
-    processor,
+    processor: runner.processor(pass),
+    unfinished: (job) => runner.unfinished(job),
     events,
     spool,
-    batchProgress,
     logger,
   });
   closers.push(() => workers.close());

@@ -15,8 +15,6 @@ interface StoredClaim {
   messageId: string;
   /** Pending claims: until when (ms) the request that made it is presumed alive. */
   until?: number;
-  /** The queue job that holds the message, when it is not a job of its own (a `deliver-batch`). */
-  job?: string;
   /** Set by the worker that first took the message up: it was queued, whatever the ingress did. */
   taken?: boolean;
 }
@@ -30,11 +28,11 @@ export type IdempotencyStart =
   /** `claimedAt` (ms): set when this call found the message queued under a claim its request never settled (it died). */
   | { kind: 'replay'; messageId: string; claimedAt?: number };
 
-/** What a claim needs: the message id it will queue, and how to tell whether an id was queued. */
+/** What a claim needs: the message id it will queue, and how to tell whether a message was queued. */
 export interface IdempotencyClaim {
   messageId: string;
-  /** True when the queue job with this id exists (waiting, delayed, active or finished). */
-  isQueued: (jobId: string) => Promise<boolean>;
+  /** True when the message's queue job exists (waiting, delayed, active or finished). */
+  isQueued: (messageId: string) => Promise<boolean>;
 }
 
 /**
@@ -42,10 +40,9 @@ export interface IdempotencyClaim {
  * the message id they produced, in Redis for 24 h. The same key with the same request replays the
  * first answer; with a different request it is refused (`IDEMPOTENCY_KEY_REUSED`).
  *
- * Crash safety: the claim names its message id before the job is queued (and, for a message that
- * shares a `deliver-batch` job, that job's id before it is added), and the job carries the claim's
- * key (`ref`), so the worker that first takes the message up marks the claim `taken`. A retry that
- * finds a claim still pending asks whether it was taken or its job exists: if so it replays that
+ * Crash safety: the claim names its message id before the job is queued, and the job carries the
+ * claim's key (`ref`), so the worker that first takes the message up marks the claim `taken`. A
+ * retry that finds a claim still pending asks whether it was taken or its job exists: if so it replays that
  * id (the first request died after queueing); if not, and the claim is older than a minute, the
  * retry takes the key over (it died before). Whoever settles a pending claim as done, the ingress
  * after queueing or such a retry, is the one that publishes the message's `queued` events.
@@ -90,7 +87,7 @@ export class IdempotencyKeys {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this idempotency key was used for a different message');
       }
       if (existing.state === 'done') return { kind: 'replay', messageId: existing.messageId };
-      if (existing.taken === true || (await claim.isQueued(existing.job ?? existing.messageId))) {
+      if (existing.taken === true || (await claim.isQueued(existing.messageId))) {
         // Only the call that settles it reports the recovery (concurrent retries just replay).
         if (await this.settle(ref, existing.messageId)) {
           return {
@@ -123,22 +120,6 @@ export class IdempotencyKeys {
         details: { retryAfterS: 1 },
       },
     );
-  }
-
-  /**
-   * Records, before a `deliver-batch` job is added, that these claimed messages go into it: a
-   * retry then looks for that job. Resolves once Redis holds it (the add must wait for it).
-   */
-  async assignJob(
-    jobId: string,
-    messages: ReadonlyArray<{ idem?: string | undefined; messageId: string }>,
-  ): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const m of messages)
-      if (m.idem !== undefined) pipeline.idempotencyUpdatePending(m.idem, m.messageId, 'job', jobId);
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
   }
 
   /**

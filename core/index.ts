@@ -68,7 +68,15 @@ export {
   type StreamGroupInfo,
 } from './stream-replies.js';
 export {
+  PoolJobRunner,
   PoolQueues,
+  type MessagePass,
+  type PassOutcome,
+  type PoolJob,
+  type PoolJobRunnerOptions,
+  type PoolQueuesOptions,
+} from './pool-queues.js';
+export {
   poolQueueName,
   controlChannel,
   UNEXPECTED_FAILURE_ATTEMPTS,
@@ -76,12 +84,6 @@ export {
   type InboundReport,
   type DeliveryJob,
   type ControlMessage,
-  DELIVER_JOB,
-  DELIVER_BATCH_JOB,
-  isDeliveryBatch,
-  type DeliveryBatch,
-  type PoolJobData,
-  type PoolQueuesOptions,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
 export {

@@ -16,13 +16,8 @@ declare module 'ioredis' {
       claim: string,
       ttlS: number,
     ): Result<number, Context>;
-    /** `lua/idempotencyUpdatePending-1.lua`: marks a pending claim taken, done, or in a batch job. */
-    idempotencyUpdatePending(
-      claimKey: string,
-      messageId: string,
-      change: 'taken' | 'done' | 'job',
-      jobId?: string,
-    ): Result<number, Context>;
+    /** `lua/idempotencyUpdatePending-1.lua`: marks a pending claim taken or done. */
+    idempotencyUpdatePending(claimKey: string, messageId: string, change: 'taken' | 'done'): Result<number, Context>;
     /** `lua/idempotencyAbandon-1.lua`: deletes a claim still this request's. */
     idempotencyAbandon(claimKey: string, messageId: string): Result<number, Context>;
     /** `lua/authRecordFailure-4.lua`: counts one failed authentication. */

@@ -1,7 +1,5 @@
 export { startPoolWorkers, type PoolWorkers, type PoolWorkersOptions } from './delivery/pool-workers.js';
-export { BatchProgress, DeliverySlots, processBatch, type BatchDeps, type PassOutcome } from './delivery/batch-job.js';
 export {
-  createDeliveryProcessor,
   createMessagePass,
   retryDelay,
   type DeliveryProcessorDeps,

@@ -2,18 +2,16 @@
   Updates a claim still pending for a message, its TTL kept.
 
   Input:
-    KEYS[1] claim      the idempotency key's claim (JSON: state, messageId, until, job, taken)
+    KEYS[1] claim      the idempotency key's claim (JSON: state, messageId, until, taken)
 
     ARGV[1] messageId  the message the claim must be for
-    ARGV[2] change     'taken': a worker took the message up (once); 'done': settled;
-                       'job': the message went into the batch job ARGV[3]
-    ARGV[3] jobId      with 'job' only
+    ARGV[2] change     'taken': a worker took the message up (once); 'done': settled
 
   Output:
     1 when the claim changed, 0 when it is gone, settled, for another message, or already taken.
 ]]
 local claimKey = KEYS[1]
-local messageId, change, jobId = ARGV[1], ARGV[2], ARGV[3]
+local messageId, change = ARGV[1], ARGV[2]
 
 local stored = redis.call('GET', claimKey)
 if not stored then return 0 end
@@ -27,7 +25,7 @@ elseif change == 'done' then
   claim['until'] = nil
   claim.taken = nil
 else
-  claim.job = jobId
+  return redis.error_reply('idempotencyUpdatePending: unknown change ' .. tostring(change))
 end
 redis.call('SET', claimKey, cjson.encode(claim), 'KEEPTTL')
 return 1

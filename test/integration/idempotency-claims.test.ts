@@ -57,11 +57,7 @@ describe('idempotency claims survive the death of the request that made them', (
       process.env.REDIS_URL ??
       (spawned = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
     redis = new Redis(url, { maxRetriesPerRequest: null });
-    const claims = new IdempotencyKeys(redis, prefix);
-    queues = new PoolQueues(redis, prefix, {
-      maxBatch: 20,
-      beforeBatch: (jobId, keyed) => claims.assignJob(jobId, keyed),
-    });
+    queues = new PoolQueues(redis, prefix, { maxBatch: 20 });
   });
   afterAll(async () => {
     for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
@@ -78,7 +74,7 @@ describe('idempotency claims survive the death of the request that made them', (
     const first = id();
     const start = await begin(keys, 'k-after-queue', first);
     if (start.kind !== 'new') throw new Error('expected a new claim');
-    // Alone in its tick, the message is a job of its own (id = message id).
+    // Alone in its tick, the message is a job of its own.
     await queues.enqueue(job(first, start.ref));
     expect(await queues.has(POOL, first)).toBe(true);
     // ... and the process dies here, before `complete`. The retry comes at once.
@@ -89,8 +85,8 @@ describe('idempotency claims survive the death of the request that made them', (
     await expect(begin(keys, 'k-after-queue', id())).resolves.toEqual({ kind: 'replay', messageId: first });
   });
 
-  it('finds a keyed message that shares a deliver-batch job, and takes over a claim whose batch was never added', async () => {
-    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+  it('finds keyed messages that shared a job, from their message ids alone', async () => {
+    const keys = new IdempotencyKeys(redis, prefix);
     const ids = [id(), id(), id()];
     const refs: string[] = [];
     for (const [i, m] of ids.entries()) {
@@ -98,22 +94,12 @@ describe('idempotency claims survive the death of the request that made them', (
       if (start.kind !== 'new') throw new Error('expected a new claim');
       refs.push(start.ref);
     }
-    // Enqueued in one tick: one batch job, named after its first message, that every claim knows.
+    // Enqueued in one tick: they share a job; the requests die before settling their claims.
     await Promise.all(ids.map((m, i) => queues.enqueue(job(m, refs[i] ?? ''))));
-    expect(await queues.has(POOL, ids[0] ?? '')).toBe(false);
-    expect(await queues.has(POOL, `batch-${ids[0] ?? ''}`)).toBe(true);
     for (const [i, m] of ids.entries()) {
-      expect(await record(refs[i] ?? '')).toMatchObject({ state: 'pending', job: `batch-${ids[0] ?? ''}` });
+      expect(await record(refs[i] ?? '')).toMatchObject({ state: 'pending', messageId: m });
       await expect(begin(keys, `k-batch-${i}`, id())).resolves.toMatchObject({ kind: 'replay', messageId: m });
     }
-    // The batch id was recorded, then the process died before the add: nothing to find.
-    const lost = id();
-    const start = await begin(keys, 'k-batch-lost', lost);
-    if (start.kind !== 'new') throw new Error('expected a new claim');
-    await keys.assignJob(`batch-${lost}`, [{ idem: start.ref, messageId: lost }]);
-    await expect(begin(keys, 'k-batch-lost', id())).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    await new Promise((r) => setTimeout(r, 350));
-    await expect(begin(keys, 'k-batch-lost', id())).resolves.toMatchObject({ kind: 'new' });
   });
 
   it('publishes the `queued` events the dead request never sent, once, stamped with its claim time', async () => {

@@ -3,19 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
-import {
-  createLogger,
-  isDeliveryBatch,
-  loadConfig,
-  poolQueueName,
-  type Config,
-  type PoolJobData,
-} from '../../core/index.js';
+import { createLogger, loadConfig, PoolQueues, type Config } from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
 export interface TestPlatform extends Platform {
@@ -30,7 +22,7 @@ export interface TestPlatform extends Platform {
   stats(bridgeId: string): Promise<BridgeStats>;
   /** `POST /v1/send` with a Bridge's API key and a JSON body. */
   send(apiKey: string, body: unknown): Promise<Response>;
-  /** Messages held by the jobs of a Pool's queue in any state (0 means nothing was queued; a retry is a job of its own). */
+  /** Messages held by the jobs of a Pool's queue in any state (0 means nothing was queued). */
   queuedJobs(poolId: string): Promise<number>;
   /** Rows of the events table for a message, oldest first. */
   events(where: string, params?: Record<string, unknown>): Promise<any[]>;
@@ -116,7 +108,7 @@ export async function startTestPlatform(
   const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
   // Fault tests take Redis away on purpose; this helper connection just reconnects.
   redis.on('error', () => undefined);
-  const queues = new Map<string, Queue<PoolJobData>>();
+  const poolQueues = new PoolQueues(redis, prefix);
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.urls.admin}${path}`, {
@@ -148,24 +140,7 @@ export async function startTestPlatform(
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       }),
-    async queuedJobs(poolId) {
-      let q = queues.get(poolId);
-      if (!q) {
-        q = new Queue<PoolJobData>(poolQueueName(poolId), { connection: redis, prefix });
-        queues.set(poolId, q);
-      }
-      // Messages, not jobs: a `deliver-batch` job holds several.
-      const jobs = await q.getJobs([
-        'active',
-        'completed',
-        'delayed',
-        'failed',
-        'prioritized',
-        'waiting',
-        'waiting-children',
-      ]);
-      return jobs.reduce((n, job) => n + (isDeliveryBatch(job.data) ? job.data.batch.length : 1), 0);
-    },
+    queuedJobs: (poolId) => poolQueues.countMessages(poolId),
     async events(where, params = {}) {
       const r = await platform.clickhouse!.query({
         query: `SELECT * FROM ${config.clickhouse.database}.events FINAL WHERE ${where} ORDER BY ts, ${LIFECYCLE_ORDER_SQL}, event_id`,
@@ -175,7 +150,7 @@ export async function startTestPlatform(
       return r.json();
     },
     async stop() {
-      for (const q of queues.values()) await q.close();
+      await poolQueues.close();
       if (process.env.REDIS_URL && !keep) {
         const keys = await redis.keys(`${prefix}:*`);
         if (keys.length) await redis.del(...keys);

@@ -1,16 +1,13 @@
-import { DelayedError, type Job } from 'bullmq';
 import {
-  isDeliveryBatch,
   type DeliveryJob,
   type EventPublisher,
   type Logger,
+  type MessagePass,
   type NewEventOf,
   type NewMailEvent,
-  type PoolJobData,
   type Spool,
   type Store,
 } from '../../core/index.js';
-import { processBatch, type BatchDeps, type PassOutcome } from './batch-job.js';
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
 import { pickIp } from './pick-ip.js';
@@ -58,8 +55,6 @@ export interface DeliveryProcessorDeps extends DeliverContext {
    * its job is gone. Without it, claims are left as they are.
    */
   markIdempotencyTaken?: (ref: string, messageId: string) => Promise<unknown>;
-  /** How `deliver-batch` jobs are run (retries as jobs of their own, progress); without it they fail. */
-  batches?: BatchDeps;
   /** Which Pool IPs this host can bind; without it every IP is taken as bindable. */
   sourceIps?: Pick<SourceIps, 'ensure' | 'bindable' | 'markFailed'>;
 }
@@ -78,29 +73,10 @@ export function retryDelay(policy: RetryPolicy, attempt: number): number {
 }
 
 /**
- * The BullMQ processor of a Pool queue. A `deliver` job is one delivery pass over the recipients
- * still pending, events for every outcome, and a delayed retry of the same job (no attempt of
- * BullMQ's spent) for deferrals. A `deliver-batch` job runs that pass for each of its messages
- * (see {@link processBatch}); a message that needs another pass continues as a `deliver` job.
+ * One delivery pass over one message: suppression, `sent`, the attempt, events, and what is left
+ * (deferred recipients get another pass later; the Pool queue's job runner schedules it).
  */
-export function createDeliveryProcessor(deps: DeliveryProcessorDeps) {
-  const pass = createMessagePass(deps);
-  return async (job: Job<PoolJobData>, token?: string): Promise<void> => {
-    const data = job.data;
-    if (isDeliveryBatch(data)) {
-      if (!deps.batches) throw new Error(`job ${job.id ?? ''} holds a batch and this worker has no batch support`);
-      return processBatch(deps.batches, job.id ?? '', data, pass);
-    }
-    const outcome = await (deps.batches ? deps.batches.slots.run(data.poolId, () => pass(data)) : pass(data));
-    if (!outcome.retry) return;
-    await job.updateData(outcome.retry.data);
-    await job.moveToDelayed(Date.now() + outcome.retry.delayMs, token);
-    throw new DelayedError();
-  };
-}
-
-/** One delivery pass over one message: suppression, `sent`, the attempt, events, and what is left. */
-export function createMessagePass(deps: DeliveryProcessorDeps): (data: DeliveryJob) => Promise<PassOutcome> {
+export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
   const log = deps.logger.child({ component: 'delivery' });
   return async (data) => {
     const attempt = data.attempt + 1;

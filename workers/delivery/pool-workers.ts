@@ -1,12 +1,11 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BatchProgress } from './batch-job.js';
 import {
   controlChannel,
-  isDeliveryBatch,
+  PoolJobRunner,
   poolQueueName,
   type DeliveryJob,
-  type PoolJobData,
+  type PoolJob,
   type EventPublisher,
   type Logger,
   type Spool,
@@ -25,12 +24,13 @@ export interface PoolWorkersOptions {
    * taken up again at the next check, which runs this often too. @defaultValue 15000
    */
   lockMs?: number;
-  processor: (job: Job<PoolJobData>, token?: string) => Promise<void>;
+  /** Runs the jobs: a {@link PoolJobRunner}'s processor. */
+  processor: (job: PoolJob, token?: string) => Promise<void>;
+  /** The messages of a job that failed for good that no pass finished (they get the final event). */
+  unfinished: PoolJobRunner['unfinished'];
   events: EventPublisher;
   /** Spooled bodies of jobs that end in failure are removed. */
   spool: Pick<Spool, 'remove'>;
-  /** Which messages of a failed `deliver-batch` job were finished (the others get the final event). */
-  batchProgress: Pick<BatchProgress, 'unfinished'>;
   logger: Logger;
   /** How often to re-list Pools in case a pub/sub announcement was missed. @defaultValue 10000 */
   reconcileMs?: number;
@@ -49,7 +49,7 @@ export interface PoolWorkers {
  */
 export async function startPoolWorkers(options: PoolWorkersOptions): Promise<PoolWorkers> {
   const log = options.logger.child({ component: 'pool-workers' });
-  const workers = new Map<string, Worker<PoolJobData>>();
+  const workers = new Map<string, Worker<PoolJob['data']>>();
   const lockMs = options.lockMs ?? 15_000;
 
   // Out of attempts after unexpected errors: the recipients still pending get a final event.
@@ -74,7 +74,7 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
   let closed = false;
 
   const startWorker = (poolId: string) => {
-    const worker = new Worker<PoolJobData>(poolQueueName(poolId), options.processor, {
+    const worker = new Worker<PoolJob['data']>(poolQueueName(poolId), options.processor, {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
@@ -85,16 +85,12 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      const data = job.data;
-      const ids = isDeliveryBatch(data)
-        ? { jobId: job.id, messages: data.batch.length }
-        : { messageId: data.messageId };
+      const ids = PoolJobRunner.describe(job);
       log.error({ err, ...ids, poolId, attemptsMade: job.attemptsMade, final }, 'delivery job failed');
       if (!final) return;
-      if (!isDeliveryBatch(data)) return giveUp(poolId, data);
-      options.batchProgress.unfinished(job.id ?? '', data).then(
+      options.unfinished(job).then(
         (left) => left.forEach((m) => giveUp(poolId, m)),
-        (e: unknown) => log.error({ err: e, jobId: job.id }, 'unfinished messages of a failed batch not read'),
+        (e: unknown) => log.error({ err: e, ...ids }, 'unfinished messages of a failed job not read'),
       );
     });
     workers.set(poolId, worker);
