@@ -2,8 +2,8 @@
  * The header side of a relaxed/relaxed DKIM signature, exactly as mailauth 4.13 computes it (the
  * functions named below are in mailauth/lib/tools.js and lib/dkim/header/relaxed.js), in one pass
  * over the header block as one latin1 string instead of a Buffer and a regular-expression chain
- * per field. dkim-signer.test.ts holds the signer to mailauth's own, byte for byte, on random
- * messages; dkim-header.test.ts holds the signature field to formatSignatureHeaderLine.
+ * per field. dkim-signer.test.ts holds the signer to mailauth's public dkimSign, byte for byte, on
+ * random messages and on random d=, s= and h= lengths (the folding of the signature field).
  *
  * mailauth's quirks are kept on purpose (a verifier that is mailauth computes the same hash): its
  * `\s` is JavaScript's, so besides SP and HTAB it folds CR, VT, FF and NBSP (0xA0) into one SP.

@@ -1,22 +1,35 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { dkimBody } from 'mailauth/lib/dkim/body/index.js';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { describe, expect, it } from 'vitest';
 import { relaxedBodyHash as relaxedBodyHashOf } from './relaxed-body.js';
+import { splitMessage } from './split-message.js';
 
 const relaxedBodyHash = (body: string) => relaxedBodyHashOf(Buffer.from(body, 'latin1'));
 
-/** mailauth's relaxed/sha256 body hash of `body`, fed to its streaming hasher in the given pieces. */
-function mailauthBodyHash(body: string, cuts: number[] = []): string {
-  const hasher = dkimBody('relaxed', 'sha256', false);
-  const bytes = Buffer.from(body, 'latin1');
-  let from = 0;
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    hasher.update(bytes.subarray(from, cut));
-    from = cut;
-  }
-  hasher.update(bytes.subarray(from));
-  return hasher.digest('base64');
+const SIGNER = {
+  signingDomain: 'signed.example',
+  selector: 'bm1',
+  privateKey: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+};
+
+/**
+ * mailauth's relaxed/sha256 body hash of `body` (the bh= of its public dkimSign), the message
+ * streamed to it in the given pieces.
+ */
+async function mailauthBodyHash(body: string, cuts: number[] = []): Promise<string> {
+  const bytes = Buffer.from(`A: 1\r\n\r\n${body}`, 'latin1');
+  const at = [0, ...cuts.map((c) => c + 8).sort((a, b) => a - b), bytes.length];
+  const pieces = at.slice(1).map((end, i) => bytes.subarray(at[i], end));
+  const { signatures } = await dkimSign(Readable.from(pieces), { ...SIGNER, signatureData: [SIGNER] });
+  return /bh=([^;]+);/.exec(signatures.replace(/\r\n\s+/g, ''))?.[1] ?? '';
+}
+
+/** Ours on the same message: split and line breaks normalised as mailauth's parser does it. */
+function oursOnMessage(body: string): string {
+  const parts = splitMessage(Buffer.from(`A: 1\r\n\r\n${body}`, 'latin1'));
+  return parts ? relaxedBodyHashOf(parts.body) : '';
 }
 
 const sha256 = (canonical: string) => createHash('sha256').update(canonical, 'latin1').digest('base64');
@@ -33,7 +46,7 @@ const bodyArbitrary = fc.string({
 
 describe('relaxedBodyHash', () => {
   // Each case pins a behaviour of mailauth's RelaxedHash (mailauth 4.13), checked against both the
-  // canonical form written out and mailauth itself.
+  // canonical form written out and mailauth's own bh= for the same body.
   const cases: [string, string, string][] = [
     ['empty body', '', ''],
     ['only line breaks', '\r\n\r\n\n', ''],
@@ -52,26 +65,26 @@ describe('relaxedBodyHash', () => {
     ['8-bit bytes are ordinary bytes', '\xe9  \xff\t\r\n', '\xe9 \xff\r\n'],
   ];
   for (const [name, body, canonical] of cases) {
-    it(name, () => {
+    it(name, async () => {
       expect(relaxedBodyHash(body)).toBe(sha256(canonical));
-      expect(relaxedBodyHash(body)).toBe(mailauthBodyHash(body));
+      expect(oursOnMessage(body)).toBe(await mailauthBodyHash(body));
     });
   }
 
-  it("equals mailauth's streaming hash for random bodies, however mailauth receives them in chunks", () => {
+  it("equals mailauth's bh= for random bodies, however mailauth receives the message in chunks", async () => {
     const withCuts = bodyArbitrary.chain((body) =>
       fc.tuple(fc.constant(body), fc.array(fc.nat({ max: body.length }), { maxLength: 4 })),
     );
-    fc.assert(
-      fc.property(withCuts, ([body, cuts]) => {
-        expect(relaxedBodyHash(body)).toBe(mailauthBodyHash(body, cuts));
+    await fc.assert(
+      fc.asyncProperty(withCuts, async ([body, cuts]) => {
+        expect(oursOnMessage(body)).toBe(await mailauthBodyHash(body, cuts));
       }),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 
   it('handles a large body without quadratic blow-up', () => {
     const body = `${'\r'.repeat(200_000)}\tx${' '.repeat(200_000)}\t\r\n`;
-    expect(relaxedBodyHash(body)).toBe(mailauthBodyHash(body));
+    expect(relaxedBodyHash(body)).toBe(sha256(` ${'\r'.repeat(200_000)}x\r\n`));
   });
 });
