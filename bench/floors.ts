@@ -65,7 +65,8 @@ export async function httpFloor(body: unknown, requests: number, concurrency: nu
     ctx.status = 202;
     ctx.body = { id: typeof parsed === 'object' ? 'msg_floor' : '' };
   });
-  const server = createServer(app.callback()).listen(0, '127.0.0.1');
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/send`;
   try {
@@ -102,8 +103,9 @@ export async function bullmqFloor(redisUrl: string, messages: number, bodyBytes:
   const all = new Promise<void>((resolve) => (finish = resolve));
   const worker = new Worker(
     'floor',
-    async () => {
+    () => {
       if (++done === jobs) finish();
+      return Promise.resolve();
     },
     { connection: consumer, prefix, concurrency: 50 },
   );

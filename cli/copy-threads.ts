@@ -37,7 +37,7 @@ export class CopyThreads {
     private readonly logger: Logger,
     batching: TickBatchOptions,
   ) {
-    this.#batch = new TickBatch(async (tasks) => this.#send(tasks), batching);
+    this.#batch = new TickBatch((tasks) => Promise.resolve(this.#send(tasks)), batching);
   }
 
   /**

@@ -20,7 +20,7 @@ async function verifiesWith(copy: Buffer, record: string): Promise<string> {
     if (name === 'bm1._domainkey.signed.example') return [[record]];
     throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
   };
-  const { results } = await dkimVerify(copy, { resolver: resolver as never });
+  const { results } = await dkimVerify(copy, { resolver: resolver });
   return (results[0] as { status: { result: string } }).status.result;
 }
 

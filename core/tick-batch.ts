@@ -122,7 +122,7 @@ export class TickBatch<T, R = void> {
     try {
       flushed = this.flush(items, key);
     } catch (err) {
-      flushed = Promise.reject(err);
+      flushed = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     flushed.then(
       (outcomes) => {
