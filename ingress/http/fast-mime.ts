@@ -12,7 +12,9 @@ import type { Mailbox, SendRequest } from './send-schema.js';
  * Header values are encoded by MimeNode#encodeHeaderValue and folded by foldLines, bodies by
  * nodemailer's qp/base64 helpers, and the transfer encoding is chosen with isPlainText and
  * hasLongerLines (and MimeNode itself for non-ASCII text), so the rules stay nodemailer's.
- * ingress/http/fast-mime.test.ts checks the output against MailComposer on random requests.
+ * ingress/http/fast-mime.test.ts checks the output against MailComposer on random requests, and
+ * nodemailer is pinned to an exact version in package.json: an upgrade that changes what
+ * MailComposer writes fails that test instead of making the two paths differ.
  *
  * Where we differ on purpose: bare CR and LF in html and text become CRLF before encoding, the
  * canonical line break of text (RFC 2046 §4.1.1); MailComposer keeps them, so its 7bit and
@@ -45,13 +47,16 @@ interface TextPart {
  * exported. The differential test pins it.
  */
 export function normalizeHeaderKey(key: string): string {
-  return key
-    .replace(/[\s\x00-\x20\x7f:]/g, '')
-    .toLowerCase()
-    .replace(/^X-SMTPAPI$|^(MIME|DKIM|ARC|BIMI)\b|^OTP(?=-Token$)|^[a-z]|-(SPF|FBL|ID|MD5)$|-[a-z]/gi, (c) =>
-      c.toUpperCase(),
-    )
-    .replace(/^Content-Features$/i, 'Content-features');
+  return (
+    key
+      // eslint-disable-next-line no-control-regex -- controls are what a header name may not hold
+      .replace(/[\s\x00-\x20\x7f:]/g, '')
+      .toLowerCase()
+      .replace(/^X-SMTPAPI$|^(MIME|DKIM|ARC|BIMI)\b|^OTP(?=-Token$)|^[a-z]|-(SPF|FBL|ID|MD5)$|-[a-z]/gi, (c) =>
+        c.toUpperCase(),
+      )
+      .replace(/^Content-Features$/i, 'Content-features')
+  );
 }
 
 /** True when every line of a folded header field is short enough and no line break can start a new field. */
@@ -131,8 +136,10 @@ function crlf(text: string): string {
 }
 
 /** What nodemailer's qp.encode escapes in ASCII text: `=`, controls but HT, LF and CR, DEL, and a space or tab before a line break or the end. */
+// eslint-disable-next-line no-control-regex -- the controls quoted-printable escapes
 const QP_ASCII_ESCAPES = /[=\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[ \t](?=[\r\n]|$)/g;
 /** Any character but printable ASCII, HT, LF and CR: one scan rules out controls and non-ASCII. */
+// eslint-disable-next-line no-control-regex -- HT, LF and CR are the controls text may hold
 const NOT_PRINTABLE_ASCII = /[^\x09\x0a\x0d\x20-\x7e]/;
 const HEX = '0123456789ABCDEF';
 
@@ -153,6 +160,7 @@ const hasBlankBeforeBreak = (s: string) =>
 export function encodeQuotedPrintableText(text: string): string {
   // Most text: `=` is the only character to escape.
   if (!NOT_PRINTABLE_ASCII.test(text) && !hasBlankBeforeBreak(text)) return text.replaceAll('=', '=3D');
+  // eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
   if (/[^\x00-\x7f]/.test(text)) return qp.encode(text);
   return text.replace(QP_ASCII_ESCAPES, (c) => {
     const code = c.charCodeAt(0);
