@@ -47,10 +47,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'bridgemail-pg-'));
   const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) =>
-    (asRoot
+  const run = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot
       ? ['/usr/bin/setpriv', ['--reuid=postgres', '--regid=postgres', '--clear-groups', cmd, ...args]]
-      : [cmd, args]) as [string, string[]];
+      : [cmd, args];
   if (asRoot) {
     const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
     const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
