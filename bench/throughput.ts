@@ -51,7 +51,6 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
@@ -68,7 +67,18 @@ import { ensureApacheBench, runApacheBench } from './apache-bench.js';
 import { cpuSnapshot, cpuSplit } from './cpu-split.js';
 import { startProfile } from './profile.js';
 import { redisCommandLines, resetRedisStats } from './redis-stats.js';
-import { ensurePostfix, runSmtpSource, startSmtpSink, type SmtpSink } from './postfix.js';
+import { ensurePostfix, startSmtpSink, type SmtpSink } from './postfix.js';
+import {
+  BODY_BYTES,
+  CASE_CAP_MS,
+  SOURCE_SESSIONS,
+  report,
+  runCase,
+  runSource,
+  settle,
+  type CaseResult,
+  type SubmitUnit,
+} from './case-runner.js';
 import { startPrivatePostfix } from './private-postfix.js';
 import { bullmqFloor, floorLines, httpFloor, rsaFloor, smtpClientFloor, type Floor } from './floors.js';
 
@@ -96,131 +106,15 @@ const BASELINE_N = scaled(2000);
 const POSTFIX_N = scaled(1000);
 const CASE_N = scaled(3000);
 /**
- * `BENCH_WARMUP` messages are sent, unmeasured, before each case. With 50, V8 was still compiling
- * (TurboFan on its helper threads) through the measured part: 0.74 against 0.30 ms of helper CPU
- * per message, 636 against 783 msg/s for rest track+dkim (ab) in one session. Production runs warm.
- * Bridgemail cases warm up three times as long (6,000 by default): after 2,000 the helper threads
- * still spent 0.16-0.19 ms per message compiling, against 0.11-0.12 after 12,000.
+ * `BENCH_WARMUP` messages are sent, unmeasured, before each case, so that V8 has compiled the hot
+ * paths before the measured part; Bridgemail cases warm up three times as long (6,000 by default).
+ * docs/performance.md has the measurements behind these numbers.
  */
 const WARMUP_N = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_WARMUP) : 2000;
 const PLATFORM_WARMUP_N = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_WARMUP) : 6000;
 const CONCURRENCY = 50;
-const SOURCE_SESSIONS = 20;
-const BODY_BYTES = 4096;
 const BATCH_SIZE = 100;
 const BATCH_CONCURRENCY = 5;
-const CASE_CAP_MS = 120_000;
-/** After a capped case: how long the sink must stay still, and the most we wait for that. */
-const QUIET_MS = 2_000;
-const SETTLE_CAP_MS = 60_000;
-
-/** What one case reached; `submitSeconds` is until the last submission was answered (ingress alone). */
-interface CaseResult {
-  delivered: number;
-  accepted: number;
-  seconds: number;
-  submitSeconds: number;
-  errors: number;
-  firstError: string | undefined;
-  capped: boolean;
-  /** CPU seconds of a load generator running in its own process, when there is one. */
-  clientCpuSeconds?: number;
-}
-
-/** Submits unit `i` (a message, or a batch); resolves with how many messages were accepted. */
-type SubmitUnit = (i: number) => Promise<{ accepted: number; error?: string }>;
-
-/**
- * Submits `units` units with at most `concurrency` in flight, then waits until the sink has
- * received as many messages as were accepted; both bounded by CASE_CAP_MS.
- */
-async function runCase(sink: SmtpSink, units: number, concurrency: number, submit: SubmitUnit): Promise<CaseResult> {
-  const base = sink.received();
-  const start = performance.now();
-  const deadline = start + CASE_CAP_MS;
-  let [next, accepted, errors] = [0, 0, 0];
-  let firstError: string | undefined;
-  const worker = async () => {
-    while (next < units && performance.now() < deadline) {
-      const unit = next++;
-      try {
-        const r = await submit(unit);
-        accepted += r.accepted;
-        if (r.error !== undefined) {
-          errors++;
-          firstError ??= r.error;
-        }
-      } catch (err) {
-        errors++;
-        firstError ??= err instanceof Error ? err.message : String(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, units) }, worker));
-  const submitEnd = performance.now();
-  const reachedAt = await sink.waitFor(base + accepted, deadline);
-  const delivered = sink.received() - base;
-  const capped = reachedAt === undefined || next < units;
-  const seconds = ((reachedAt ?? performance.now()) - start) / 1000;
-  return { delivered, accepted, seconds, submitSeconds: (submitEnd - start) / 1000, errors, firstError, capped };
-}
-
-/** Feeds `port` with smtp-source and times until the sink has all `n` messages. */
-async function runSource(sink: SmtpSink, port: number, n: number): Promise<CaseResult> {
-  const base = sink.received();
-  const start = performance.now();
-  const submitSeconds = await runSmtpSource({
-    port,
-    messages: n,
-    sessions: SOURCE_SESSIONS,
-    size: BODY_BYTES,
-    timeoutMs: CASE_CAP_MS,
-  });
-  const reachedAt = await sink.waitFor(base + n, start + CASE_CAP_MS);
-  const delivered = sink.received() - base;
-  const seconds = ((reachedAt ?? performance.now()) - start) / 1000;
-  return {
-    delivered,
-    accepted: n,
-    seconds,
-    submitSeconds,
-    errors: 0,
-    firstError: undefined,
-    capped: reachedAt === undefined,
-  };
-}
-
-/** Waits (bounded) until the sink has counted nothing new for QUIET_MS: stragglers of a capped case. */
-async function settle(sink: SmtpSink): Promise<void> {
-  const deadline = performance.now() + SETTLE_CAP_MS;
-  let [last, stillSince] = [sink.received(), performance.now()];
-  while (performance.now() < deadline && performance.now() - stillSince < QUIET_MS) {
-    await sleep(200);
-    if (sink.received() !== last) [last, stillSince] = [sink.received(), performance.now()];
-  }
-}
-
-/** Rates the ratios are taken against; undefined until measured. */
-const baselines: { nodemailer?: number; postfix?: number } = {};
-
-/** Prints one case: msg/s and its ratios to the baselines known so far; `baseline` records it as one. */
-function report(name: string, r: CaseResult, baseline?: keyof typeof baselines, adjacent?: CaseResult): void {
-  const perSecond = r.delivered / r.seconds;
-  // This machine's speed drifts within a run: the same baseline measured right before the case.
-  const next = adjacent
-    ? `  ${(perSecond / (adjacent.delivered / adjacent.seconds)).toFixed(2)}× nodemailer run just before it (${(adjacent.delivered / adjacent.seconds).toFixed(0)} msg/s)`
-    : '';
-  if (baseline) baselines[baseline] = perSecond;
-  const ratio = (base: number | undefined, label: string) =>
-    `${base ? (perSecond / base).toFixed(2) : '   -'}× ${label}`;
-  const notes = [
-    r.capped ? `capped at ${CASE_CAP_MS / 1000} s: ${r.delivered}/${r.accepted} accepted reached the sink` : '',
-    r.errors ? `${r.errors} submission errors, first: ${r.firstError ?? ''}` : '',
-  ].filter(Boolean);
-  console.log(
-    `${name.padEnd(22)} ${String(r.delivered).padStart(6)} msgs ${perSecond.toFixed(0).padStart(6)} msg/s  ${ratio(baselines.nodemailer, 'nodemailer')}  ${ratio(baselines.postfix, 'postfix')}  (${r.seconds.toFixed(2)} s; submitted in ${r.submitSeconds.toFixed(2)} s)${next}${notes.length ? `  [${notes.join('; ')}]` : ''}`,
-  );
-}
 
 /** A pooled nodemailer transport to 127.0.0.1: 20 connections, reused for every message. */
 function pooled(port: number, auth?: { user: string; pass: string }) {
