@@ -1,7 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useHarness } from '../support/harness.js';
-import { BREAKS, EVIL_BCC, expectInert, payloadFor } from '../support/injection-checks.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { BREAKS, EVIL_BCC, expectInert, payloadFor, useInjectionSetup } from '../support/injection-checks.js';
 
 /*
  * Header injection through the REST send API: line breaks and their look-alikes in every field
@@ -10,22 +8,7 @@ import { waitFor } from '../support/wait.js';
  */
 
 describe('header injection via the REST send API', () => {
-  const h = useHarness({ BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: '0' });
-  let plain: any;
-  let seq = 0;
-
-  const send = async (apiKey: string, body: unknown) => {
-    const res = await h.platform.send(apiKey, body);
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const arrival = (to: string) =>
-    waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 30_000, `mail to ${to}`);
-  const fresh = (tag: string) => `${tag}-${seq++}@example.test`;
-
-  beforeAll(async () => {
-    const pool = await h.platform.createPool('inject', ['127.0.0.2']);
-    plain = await h.platform.createBridge('inject-plain', pool.id, { trackOpens: false, trackClicks: false });
-  });
+  const { h, keys, send, arrival, fresh } = useInjectionSetup();
 
   /** One field that ends up in a header, how to put a payload into it, and the `field` a refusal must name. */
   const FIELDS: {
@@ -92,7 +75,7 @@ describe('header injection via the REST send API', () => {
           text: 'hi',
           ...f.build(payloadFor(brk), to),
         };
-        const res = await send(plain.apiKey, body);
+        const res = await send(keys.plain, body);
         if (res.status === 400) {
           expect(res.body.error.code, label).toBe('VALIDATION_FAILED');
           expect(res.body.error.field, label).toMatch(f.field);
@@ -133,7 +116,7 @@ describe('header injection via the REST send API', () => {
   it('keeps Unicode look-alikes of line breaks as text (subject, names) at the receiving end', async () => {
     for (const brk of ['\u2028', '\u2029', '\u0085']) {
       const to = fresh('lookalike');
-      const res = await send(plain.apiKey, {
+      const res = await send(keys.plain, {
         from: `Shop${brk}Team <shop@sender.test>`,
         to: `Alice${brk}Smith <${to}>`,
         subject: `a${brk}b`,
@@ -166,7 +149,7 @@ describe('header injection via the REST send API', () => {
       'Date',
       'X-Bridgemail-Idempotency-Key',
     ]) {
-      const res = await send(plain.apiKey, {
+      const res = await send(keys.plain, {
         from: 'shop@sender.test',
         to: fresh('reserved'),
         subject: 's',
@@ -178,7 +161,7 @@ describe('header injection via the REST send API', () => {
     }
     // Names with a colon, a space or non-ASCII could end a header name early.
     for (const name of ['X-A: b', 'X-A:', 'X A', 'X-Ä', 'Bcc ', ' Bcc', '']) {
-      const res = await send(plain.apiKey, {
+      const res = await send(keys.plain, {
         from: 'shop@sender.test',
         to: fresh('badname'),
         subject: 's',

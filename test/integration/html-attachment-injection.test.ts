@@ -1,7 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useHarness } from '../support/harness.js';
-import { expectInert, payloadFor } from '../support/injection-checks.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { expectInert, payloadFor, useInjectionSetup } from '../support/injection-checks.js';
 
 /*
  * Hostile attachment names and HTML through the REST send API: file names stay data (refused when
@@ -10,24 +8,7 @@ import { waitFor } from '../support/wait.js';
  */
 
 describe('hostile attachment names and HTML via the REST send API', () => {
-  const h = useHarness({ BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: '0' });
-  let plain: any;
-  let tracked: any;
-  let seq = 0;
-
-  const send = async (apiKey: string, body: unknown) => {
-    const res = await h.platform.send(apiKey, body);
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const arrival = (to: string) =>
-    waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 30_000, `mail to ${to}`);
-  const fresh = (tag: string) => `${tag}-${seq++}@example.test`;
-
-  beforeAll(async () => {
-    const pool = await h.platform.createPool('inject', ['127.0.0.2']);
-    plain = await h.platform.createBridge('inject-plain', pool.id, { trackOpens: false, trackClicks: false });
-    tracked = await h.platform.createBridge('inject-tracked', pool.id, { trackOpens: true, trackClicks: true });
-  });
+  const { h, keys, send, arrival, fresh } = useInjectionSetup();
 
   it('delivers hostile attachment file names as data: one attachment, the exact name, no extra header', async () => {
     const NAMES = [
@@ -54,7 +35,7 @@ describe('hostile attachment names and HTML via the REST send API', () => {
     const failures: string[] = [];
     for (const filename of NAMES) {
       const to = fresh('filename');
-      const res = await send(plain.apiKey, {
+      const res = await send(keys.plain, {
         from: 'shop@sender.test',
         to,
         subject: 'file',
@@ -94,7 +75,7 @@ describe('hostile attachment names and HTML via the REST send API', () => {
       const res = await fetch(`${h.platform.urls.api}/v1/send`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${plain.apiKey}`,
+          authorization: `Bearer ${keys.plain}`,
           'content-type': `multipart/form-data; boundary=${boundary}`,
         },
         body,
@@ -146,7 +127,7 @@ describe('hostile attachment names and HTML via the REST send API', () => {
 
   it('passes HTML with scripts, handlers and javascript: links through untouched when tracking is off', async () => {
     const to = fresh('html-plain');
-    const res = await send(plain.apiKey, {
+    const res = await send(keys.plain, {
       from: 'shop@sender.test',
       to,
       subject: 'html',
@@ -160,7 +141,7 @@ describe('hostile attachment names and HTML via the REST send API', () => {
 
   it('with click and open tracking, rewrites only the http(s) links and leaves scripts and javascript: links byte for byte', async () => {
     const to = fresh('html-tracked');
-    const res = await send(tracked.apiKey, {
+    const res = await send(keys.tracked, {
       from: 'shop@sender.test',
       to,
       subject: 'html',

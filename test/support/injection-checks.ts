@@ -1,6 +1,8 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
+import { useHarness, type Harness } from './harness.js';
 import type { SinkMessage } from './smtp-sink.js';
+import { waitFor } from './wait.js';
 
 // What the header-injection tests send (line breaks and their look-alikes) and how they prove a
 // delivered message inert: no injected header, no extra envelope recipient.
@@ -74,4 +76,41 @@ export async function expectInert(m: SinkMessage, intendedRecipients: string[]):
   const intended = new Set(intendedRecipients.map((a) => a.toLowerCase()));
   expect(m.to.filter((a) => !intended.has(a.toLowerCase()))).toEqual([]);
   return parsed;
+}
+
+/** What each injection test file starts with: a platform, a Bridge without and one with tracking. */
+export interface InjectionSetup {
+  h: Harness;
+  /** API keys of the Bridges (set in beforeAll). */
+  keys: { plain: string; tracked: string };
+  send: (apiKey: string, body: unknown) => Promise<{ status: number; body: any }>;
+  /** The first message the sink received for `to`. */
+  arrival: (to: string) => Promise<SinkMessage>;
+  /** A recipient address not used before in this file. */
+  fresh: (tag: string) => string;
+}
+
+/** Starts the platform of an injection test file and its two Bridges. */
+export function useInjectionSetup(): InjectionSetup {
+  const h = useHarness({ BRIDGEMAIL_TRACKING_SCANNER_WINDOW_MS: '0' });
+  const keys = { plain: '', tracked: '' };
+  let seq = 0;
+  beforeAll(async () => {
+    const pool = await h.platform.createPool('inject', ['127.0.0.2']);
+    const off = { trackOpens: false, trackClicks: false };
+    keys.plain = (await h.platform.createBridge('inject-plain', pool.id, off)).apiKey;
+    keys.tracked = (
+      await h.platform.createBridge('inject-tracked', pool.id, { trackOpens: true, trackClicks: true })
+    ).apiKey;
+  });
+  return {
+    h,
+    keys,
+    send: async (apiKey, body) => {
+      const res = await h.platform.send(apiKey, body);
+      return { status: res.status, body: (await res.json()) as any };
+    },
+    arrival: (to) => waitFor(() => h.sink.messages.find((m) => m.to.includes(to)), 30_000, `mail to ${to}`),
+    fresh: (tag) => `${tag}-${seq++}@example.test`,
+  };
 }
