@@ -50,7 +50,7 @@ const mailboxList = z
   .transform((v) => v ?? []);
 
 /** Header names the JSON fields own; a custom header may not set them. */
-const RESERVED_HEADERS = new Set([
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
   'from',
   'to',
   'cc',
