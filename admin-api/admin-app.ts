@@ -10,11 +10,14 @@ import {
   withOpenApiRoute,
 } from '../core/index.js';
 import type { AdminAppDeps, AdminRoute, AdminState } from './admin-route.js';
+import { scopeStore, type AdminScope } from './account-scope.js';
+import { accountRoutes } from './routes/account-routes.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { ConsoleSessions, CSRF_HEADER, SESSION_COOKIE } from './console/console-session.js';
 import { QUEUE_BOARD_PATH, queueBoard } from './console/queue-board.js';
 import { staticConsole } from './console/static-console.js';
 import { queueRoutes } from './routes/queue-routes.js';
+import { analystRoutes } from './routes/analyst-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { bridgeRoutes } from './routes/bridge-routes.js';
 import { domainRoutes } from './routes/domain-routes.js';
@@ -23,9 +26,11 @@ import { suppressionRoutes } from './routes/suppression-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { statsRoutes } from './routes/stats-routes.js';
+import { messageRoutes } from './routes/message-routes.js';
 import { credentialsSamplesRoutes } from './routes/credentials-samples-routes.js';
 import { poolRoutes } from './routes/pool-routes.js';
 import { authBlockRoutes } from './routes/auth-block-routes.js';
+import { templateRoutes } from './routes/template-routes.js';
 
 /** Every route of the admin port, `/openapi.json` included. */
 export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(deps.adminToken)): AdminRoute[] {
@@ -41,9 +46,13 @@ export function adminRoutes(deps: AdminAppDeps, sessions = new ConsoleSessions(d
       ...suppressionRoutes(deps),
       ...reportRoutes(deps),
       ...webhookRoutes(deps),
+      ...templateRoutes(deps),
       ...statsRoutes(deps),
+      ...messageRoutes(deps),
       ...auditRoutes(deps),
       ...authBlockRoutes(deps),
+      ...analystRoutes(deps),
+      ...accountRoutes(deps),
     ],
     {
       title: 'Bridgemail admin API',
@@ -69,23 +78,48 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
   const actor = `adm_${sha256Hex(deps.adminToken).slice(0, 12)}`;
   const authenticate: Koa.Middleware<AdminState> = async (ctx, next) => {
     const session = ctx.get('authorization') ? undefined : sessions.verify(ctx.cookies.get(SESSION_COOKIE));
+    let scope: AdminScope = 'operator';
+    let who = actor;
     if (session) {
       // A cookie rides along with any request the browser makes: changes need the CSRF token too.
       if (!SAFE_METHODS.has(ctx.method) && !sessions.checkCsrf(session, ctx.get(CSRF_HEADER) || undefined)) {
         throw new AppError('CSRF_TOKEN_INVALID', `missing or wrong ${CSRF_HEADER} header`);
       }
+      if (session.tokenId !== undefined) {
+        // An account's session lives as long as its token: a revoked token ends it at once.
+        const account = await deps.store.useAccountToken(session.tokenId);
+        if (!account) throw new AppError('UNAUTHENTICATED', 'the token of this session was revoked');
+        scope = { accountId: account.accountId };
+        who = account.tokenId;
+      }
     } else {
       const token = bearerToken(ctx.get('authorization') || undefined);
-      await deps.limiter.guard(
+      const account = await deps.limiter.guard(
         'admin',
         ctx.ip,
         () => ADMIN_PRINCIPAL,
-        () => {
-          if (!safeEqual(token, deps.adminToken)) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
-        },
+        () => verifyAdminToken(token),
       );
+      if (account) {
+        scope = { accountId: account.accountId };
+        who = account.tokenId;
+      }
     }
-    ctx.state.actor = actor;
+    ctx.state.actor = who;
+    ctx.state.scope = scope;
+    ctx.state.store = scopeStore(deps.store, scope);
+    await next();
+  };
+  /** The operator token (undefined) or an account token (its account); throws `INVALID_CREDENTIALS`. */
+  const verifyAdminToken = async (token: string) => {
+    if (safeEqual(token, deps.adminToken)) return undefined;
+    const account = await deps.store.authenticateAccountToken(token);
+    if (!account) throw new AppError('INVALID_CREDENTIALS', 'invalid admin token');
+    return account;
+  };
+  // Routes for the operator only do not exist for an account token: 404, like another account's object.
+  const operatorOnly: Koa.Middleware<AdminState> = async (ctx, next) => {
+    if (ctx.state.scope !== 'operator') throw new AppError('NOT_FOUND', 'no such resource');
     await next();
   };
   const board = queueBoard(deps.queues, deps.logger);
@@ -94,7 +128,9 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
       await next();
       return;
     }
-    const session = sessions.verify(ctx.cookies.get(SESSION_COOKIE));
+    const verified = sessions.verify(ctx.cookies.get(SESSION_COOKIE));
+    // The queue dashboard shows every account's queues: the operator's only.
+    const session = verified?.tokenId === undefined ? verified : undefined;
     if (!session) {
       if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html')
         return ctx.redirect('/#/login?next=%2Fqueues');
@@ -108,7 +144,12 @@ export function createAdminApp(deps: AdminAppDeps): Koa<AdminState> {
     await board(ctx, next);
   };
   for (const route of adminRoutes(deps, sessions)) {
-    const chain = route.auth === 'admin' ? [authenticate, route.handler] : [route.handler];
+    const chain =
+      route.auth !== 'admin'
+        ? [route.handler]
+        : route.access === 'operator'
+          ? [authenticate, operatorOnly, route.handler]
+          : [authenticate, route.handler];
     router.register(route.path, [route.method.toUpperCase()], chain as Koa.Middleware<AdminState>[]);
   }
   app.use(renderErrors(deps.logger));

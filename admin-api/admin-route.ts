@@ -5,7 +5,9 @@ import {
   parseJson,
   readBody,
   type AuditEntry,
+  type CancelledMessage,
   type AuthFailureLimiter,
+  type BridgeLimiter,
   type EventBacklog,
   type ControlMessage,
   type Logger,
@@ -14,6 +16,7 @@ import {
   type Store,
 } from '../core/index.js';
 import type { PublicEndpoints } from './views.js';
+import type { AdminScope, RouteAccess } from './account-scope.js';
 
 /** Collaborators of the admin API. */
 export interface AdminAppDeps {
@@ -31,6 +34,12 @@ export interface AdminAppDeps {
   /** Limits failed admin logins and lists / lifts the blocks of both planes. */
   limiter: Pick<AuthFailureLimiter, 'guard' | 'listBlocks' | 'liftBlock'>;
   logger: Logger;
+  /** Each Bridge's usage against its sending limits and its refusals, counted in Redis by every ingress. */
+  bridgeLimits: Pick<BridgeLimiter, 'usage' | 'refusedBetween'>;
+  /** Cancels a scheduled message (`cancelMessage` of core): any Bridge's, or only `bridgeId`'s. */
+  cancelMessage: (messageId: string, bridgeId?: string) => Promise<CancelledMessage>;
+  /** The Bridge of a scheduled message, from its schedule record; undefined when there is none. */
+  scheduledBridge: (messageId: string) => Promise<string | undefined>;
   /** The queues operators watch (console, bull-board, `GET /admin/v1/queues`). */
   queues: QueueDirectory;
   /**
@@ -60,10 +69,19 @@ export interface QueueDirectory {
 export interface AdminState {
   /** Id of the admin token that authenticated the call (for the audit log). */
   actor: string;
+  /** Whom the call acts for. */
+  scope: AdminScope;
+  /** The store narrowed to {@link scope} (`scopeStore`): what every `account` route reads and writes through. */
+  store: Store;
 }
 
-/** A route of the admin API: its spec (for the router and OpenAPI) and its handler. */
-export type AdminRoute = RouteSpec & {
+/**
+ * A route of the admin API: its spec (for the router and OpenAPI) and its handler. An `admin`
+ * route must say who may call it (`access`).
+ */
+export type AdminRoute = (
+  (RouteSpec & { auth: 'admin'; access: RouteAccess }) | (RouteSpec & { auth: 'none' | 'bridge'; access?: undefined })
+) & {
   handler: Koa.Middleware<AdminState, Koa.DefaultContext & { params: Record<string, string> }>;
 };
 
@@ -74,20 +92,21 @@ export async function jsonBody(ctx: Koa.Context | Koa.ParameterizedContext): Pro
   return parseJson(await readBody(ctx.req, JSON_LIMIT));
 }
 
-/** Writes an audit entry and tells every process about the change. */
+/** Writes an audit entry and tells every process about the change (`null`: nothing cached to tell). */
 export async function recordChange(
   deps: AdminAppDeps,
   actor: string,
   change: Omit<AuditEntry, 'id' | 'at' | 'actor'>,
-  announcement?: ControlMessage,
+  announcement?: ControlMessage | null,
 ): Promise<void> {
   await deps.store.appendAudit({ ...change, actor });
-  await deps.announce(
-    announcement ??
-      (change.targetType === 'pool'
-        ? { type: 'pool-changed', poolId: change.targetId }
-        : { type: 'bridge-changed', bridgeId: change.targetId }),
-  );
+  if (announcement !== null)
+    await deps.announce(
+      announcement ??
+        (change.targetType === 'pool'
+          ? { type: 'pool-changed', poolId: change.targetId }
+          : { type: 'bridge-changed', bridgeId: change.targetId }),
+    );
   deps.logger.info(
     { actor, action: change.action, targetType: change.targetType, targetId: change.targetId },
     'control-plane change',

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { LONE_SURROGATE } from '../core/index.js';
+import { bridgeLimitsSchema, LONE_SURROGATE } from '../core/index.js';
 
 const name = z
   .string()
@@ -28,6 +28,13 @@ export const createPoolSchema = z
       .min(1, 'a pool needs at least one IP')
       .max(256)
       .refine((ips) => new Set(ips.map((i) => i.ip)).size === ips.length, 'IPs must be unique'),
+    kind: z
+      .enum(['shared', 'dedicated'])
+      .default('shared')
+      .describe(
+        '`shared`: any account may bind Bridges to it; `dedicated`: only `accountId`, on a plan with dedicated IPs',
+      ),
+    accountId: z.string().min(1).max(100).optional().describe('The account of a dedicated Pool'),
   })
   .strict();
 
@@ -40,6 +47,21 @@ export const addPoolIpSchema = z.object({ ip, weight: weight.default(1) }).stric
 /** Body of `PATCH /admin/v1/pools/:id/ips/:ip`. */
 export const updatePoolIpSchema = z.object({ weight }).strict();
 
+const listUnsubscribe = z
+  .boolean()
+  .describe(
+    "One-click unsubscribe: each recipient's copy gets `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058), " +
+      "DKIM-signed; a sender's own `List-Unsubscribe` is kept and ours not added",
+  );
+
+/** A Bridge's mode: `sandbox` settles every recipient without any MX connection (`sandbox: true` events). */
+const bridgeMode = z
+  .enum(['live', 'sandbox'])
+  .describe(
+    '`live` (default) or `sandbox`: accepted, rendered, tracked and signed, then settled as delivered without ' +
+      'any MX connection; events carry `sandbox: true` and stay out of live stats',
+  );
+
 /** Body of `POST /admin/v1/bridges`. */
 export const createBridgeSchema = z
   .object({
@@ -47,6 +69,15 @@ export const createBridgeSchema = z
     poolId: z.string().min(1).max(100),
     trackOpens: z.boolean().default(false),
     trackClicks: z.boolean().default(false),
+    listUnsubscribe: listUnsubscribe.default(false),
+    mode: bridgeMode.default('live'),
+    limits: bridgeLimitsSchema.nullable().optional(),
+    accountId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Operator token: the account it belongs to (default: the default account); an account token's own"),
   })
   .strict();
 
@@ -65,7 +96,10 @@ export const updateBridgeSchema = z
     name: name.optional(),
     trackOpens: z.boolean().optional(),
     trackClicks: z.boolean().optional(),
+    listUnsubscribe: listUnsubscribe.optional(),
     trackingBaseUrl: trackingBaseUrl.optional(),
+    mode: bridgeMode.optional(),
+    limits: bridgeLimitsSchema.nullable().optional(),
   })
   .strict();
 

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import type { AuditEntry, Bridge, BridgeWithSecrets, Pool } from '../core/index.js';
+import {
+  BRIDGE_LIMIT_NAMES,
+  bridgeLimitsSchema,
+  type AuditEntry,
+  type Bridge,
+  type BridgeWithSecrets,
+  type Pool,
+} from '../core/index.js';
 
 /** Where apps reach this platform; shown in each Bridge's credentials. */
 export interface PublicEndpoints {
@@ -7,12 +14,16 @@ export interface PublicEndpoints {
   smtpPort: number;
   smtpsPort: number;
   apiUrl: string;
+  /** The analysts' SQL endpoint's port, while this process serves it. */
+  sqlPort?: number | undefined;
 }
 
 /** JSON shape of a Pool. */
 export const poolViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  kind: z.enum(['shared', 'dedicated']).describe('`shared`: any account binds to it; `dedicated`: one account only'),
+  accountId: z.string().nullable().describe('The account of a dedicated Pool; null when shared'),
   ips: z.array(z.string()),
   weights: z.record(z.string(), z.number()),
   createdAt: z.string(),
@@ -22,10 +33,16 @@ export const poolViewSchema = z.object({
 export const bridgeViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  accountId: z.string().describe('The account it belongs to'),
   poolId: z.string(),
   trackOpens: z.boolean(),
   trackClicks: z.boolean(),
   trackingBaseUrl: z.string().nullable(),
+  listUnsubscribe: z.boolean().describe('One-click List-Unsubscribe (RFC 8058) on each copy'),
+  mode: z
+    .enum(['live', 'sandbox'])
+    .describe('`sandbox`: messages are accepted, tracked and signed, then settled without any MX connection'),
+  limits: bridgeLimitsSchema.nullable().describe('Sending limits enforced at ingress (REST 429, SMTP 452); null: none'),
   status: z.enum(['active', 'deleted']),
   smtpStatus: z.enum(['active', 'revoked', 'deleted']),
   apiStatus: z.enum(['active', 'revoked', 'deleted']),
@@ -44,13 +61,33 @@ export const bridgeViewSchema = z.object({
   deletedAt: z.string().nullable(),
 });
 
+/** JSON shape of `GET /admin/v1/bridges/:id/usage`. */
+export const bridgeUsageViewSchema = z.object({
+  limits: bridgeLimitsSchema.nullable(),
+  windows: z
+    .array(
+      z.object({
+        limit: z.enum(BRIDGE_LIMIT_NAMES),
+        max: z.number().describe('The limit'),
+        used: z.number().describe('Messages accepted in the current window'),
+        resetsAt: z.string().describe('When the current window ends (ISO 8601)'),
+      }),
+    )
+    .describe('One entry per limit set, shortest window first'),
+  rateLimited: z.object({
+    total: z.number().describe('Messages refused for a limit, all time'),
+    today: z.number().describe('Refused today (UTC)'),
+    byLimit: z.partialRecord(z.enum(BRIDGE_LIMIT_NAMES), z.number()).describe('All-time refusals per limit'),
+  }),
+});
+
 /** JSON shape of an audit entry. */
 export const auditViewSchema = z.object({
   id: z.string(),
   at: z.string(),
-  actor: z.string().describe('Id of the admin token used (a hash prefix)'),
+  actor: z.string().describe('Id of the admin token used: a hash prefix of the operator token, or an account token id'),
   action: z.string(),
-  targetType: z.enum(['pool', 'bridge', 'domain', 'settings']),
+  targetType: z.enum(['pool', 'bridge', 'domain', 'settings', 'template', 'analyst', 'account']),
   targetId: z.string(),
   details: z.record(z.string(), z.unknown()),
 });
@@ -60,6 +97,8 @@ export function poolView(pool: Pool): z.infer<typeof poolViewSchema> {
   return {
     id: pool.id,
     name: pool.name,
+    kind: pool.kind,
+    accountId: pool.accountId,
     ips: pool.ips.map((i) => i.ip),
     weights: Object.fromEntries(pool.ips.map((i) => [i.ip, i.weight])),
     createdAt: pool.createdAt.toISOString(),
@@ -75,10 +114,14 @@ export function bridgeView(
   return {
     id: bridge.id,
     name: bridge.name,
+    accountId: bridge.accountId,
     poolId: bridge.poolId,
     trackOpens: bridge.trackOpens,
     trackClicks: bridge.trackClicks,
     trackingBaseUrl: bridge.trackingBaseUrl,
+    listUnsubscribe: bridge.listUnsubscribe,
+    mode: bridge.mode,
+    limits: bridge.limits,
     status: bridge.deletedAt ? 'deleted' : 'active',
     smtpStatus: bridge.smtpStatus,
     apiStatus: bridge.apiStatus,

@@ -50,6 +50,8 @@ export interface BenchPlatform {
   tracked: BenchBridge;
   /** `http://127.0.0.1:<port>/v1/send`. */
   sendUrl: string;
+  /** `POST`s `body` to an admin route (`/admin/v1/…`), expecting 201. */
+  adminPost(path: string, body: unknown): Promise<unknown>;
   /** Stops the platform and removes its data dir. */
   close(): Promise<void>;
 }
@@ -58,6 +60,8 @@ export interface BenchPlatform {
 export interface BenchPlatformOptions {
   /** The loopback port every recipient domain is delivered to (`BRIDGEMAIL_MX_OVERRIDE`). */
   sinkPort: number;
+  /** Variables set beyond the defaults (`REDIS_CLUSTER_NODES` for bench/cluster.ts). */
+  env?: Record<string, string>;
 }
 
 function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
@@ -74,14 +78,7 @@ function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bridgemail-bench-'));
   const config = loadConfig({
-    BRIDGEMAIL_DATA_DIR: dataDir,
-    BRIDGEMAIL_HOST: '127.0.0.1',
-    BRIDGEMAIL_API_PORT: '0',
-    BRIDGEMAIL_ADMIN_PORT: '0',
-    BRIDGEMAIL_SMTP_PORT: '0',
-    BRIDGEMAIL_SMTPS_PORT: '0',
-    BRIDGEMAIL_MX_PORT: '0',
-    BRIDGEMAIL_OPS_PORT: '0',
+    ...loopbackEnv(dataDir),
     BRIDGEMAIL_MX_OVERRIDE: `*=127.0.0.1:${options.sinkPort}`,
     ...(process.env.BENCH_LOG_LEVEL ? { BRIDGEMAIL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     // Settings under test when set in the environment (unset: the platform's defaults for this machine).
@@ -91,7 +88,10 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       'BRIDGEMAIL_DELIVERY_FLUSH_MS',
       'BRIDGEMAIL_DELIVERY_CONCURRENCY',
       'BRIDGEMAIL_SHAPING',
+      'BRIDGEMAIL_DELIVERY_NICENESS',
+      'BRIDGEMAIL_QUEUE_BATCH_MAX',
     ]),
+    ...options.env,
   });
   let platform: Platform;
   try {
@@ -129,7 +129,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       bridgeSchema,
     );
     await admin('/admin/v1/domains', { domain: TRACKED_FROM.slice(TRACKED_FROM.indexOf('@') + 1) }, created);
-    return { platform, plain, tracked, sendUrl: `${platform.urls.api}/v1/send`, close };
+    const adminPost = (path: string, body: unknown) => admin(path, body, z.unknown());
+    return { platform, plain, tracked, sendUrl: `${platform.urls.api}/v1/send`, adminPost, close };
   } catch (err) {
     await close();
     throw err;
@@ -176,4 +177,18 @@ export async function postJson(
   });
   if (status < 200 || status > 299) throw new Error(`HTTP ${status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as unknown;
+}
+
+/** A platform's environment on loopback: every listener on a port the OS picks, data in `dataDir`. */
+export function loopbackEnv(dataDir: string): Record<string, string> {
+  return {
+    BRIDGEMAIL_DATA_DIR: dataDir,
+    BRIDGEMAIL_HOST: '127.0.0.1',
+    BRIDGEMAIL_API_PORT: '0',
+    BRIDGEMAIL_ADMIN_PORT: '0',
+    BRIDGEMAIL_SMTP_PORT: '0',
+    BRIDGEMAIL_SMTPS_PORT: '0',
+    BRIDGEMAIL_MX_PORT: '0',
+    BRIDGEMAIL_OPS_PORT: '0',
+  };
 }

@@ -1,28 +1,30 @@
 /**
- * Throughput of the bounce classifier over the shared corpus (../shared/corpora/bounces, read in
- * place), as messages per second next to a baseline measured in the same run: mailparser's
- * `simpleParser` on the same files (the cost of just parsing the MIME).
+ * Throughput of the bounce classifier over the shared corpora (../shared/corpora/bounces and
+ * bounces-more, messages and negatives, read in place), as messages per second next to a baseline
+ * measured in the same run: mailparser's `simpleParser` on the same files (the cost of just parsing
+ * the MIME). A corpus that is not there is left out; with neither, nothing is measured.
  *
- * Each case warms up, then loops over the whole corpus for about TIME_LIMIT_MS.
+ * Each case warms up, then loops over its messages for about TIME_LIMIT_MS: each corpus alone, then all
+ * of them together.
  *
  * Run: `node --import tsx bench/classify.ts`
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { classifyMessage } from '../workers/bounces/index.js';
+import { BOUNCE_CORPORA, leftOutLine, loadCorpus } from '../test/support/bounce-corpora.js';
 
 const TIME_LIMIT_MS = 5_000;
 const WARMUP_ROUNDS = 3;
-const CORPUS = resolve(import.meta.dirname, '../../shared/corpora/bounces');
 
-function loadCorpus(): Buffer[] {
-  if (!existsSync(CORPUS)) throw new Error(`bounce corpus not found at ${CORPUS}`);
-  return ['eml', 'negative'].flatMap((dir) =>
-    readdirSync(join(CORPUS, dir))
-      .filter((name) => name.endsWith('.eml'))
-      .map((name) => readFileSync(join(CORPUS, dir, name))),
-  );
+/** The messages of each corpus that is there, read once. */
+function loadSets(): { name: string; messages: Buffer[] }[] {
+  return BOUNCE_CORPORA.flatMap((name) => {
+    const corpus = loadCorpus(name);
+    if (corpus) return [{ name, messages: corpus.messages.map((m) => readFileSync(m.path)) }];
+    process.stdout.write(`${leftOutLine(name)}\n`);
+    return [];
+  });
 }
 
 async function measure(name: string, messages: Buffer[], run: (raw: Buffer) => Promise<unknown>): Promise<number> {
@@ -38,11 +40,21 @@ async function measure(name: string, messages: Buffer[], run: (raw: Buffer) => P
   return rate;
 }
 
-const messages = loadCorpus();
-const bytes = messages.reduce((n, m) => n + m.length, 0);
-process.stdout.write(
-  `corpus: ${messages.length} messages, ${(bytes / 1024).toFixed(0)} KiB, node ${process.version}\n`,
-);
-const baseline = await measure('baseline: simpleParser', messages, (raw) => simpleParser(raw));
-const classify = await measure('classifyMessage', messages, (raw) => classifyMessage(raw));
-process.stdout.write(`classifyMessage / simpleParser: ${(classify / baseline).toFixed(2)}x\n`);
+/** The ratio on one set of messages: the baseline, then the classifier, back to back. */
+async function compare(title: string, messages: Buffer[]): Promise<void> {
+  const bytes = messages.reduce((n, m) => n + m.length, 0);
+  process.stdout.write(`\n${title}: ${messages.length} messages, ${(bytes / 1024).toFixed(0)} KiB\n`);
+  const baseline = await measure('baseline: simpleParser', messages, (raw) => simpleParser(raw));
+  const classify = await measure('classifyMessage', messages, (raw) => classifyMessage(raw));
+  process.stdout.write(`classifyMessage / simpleParser: ${(classify / baseline).toFixed(2)}x\n`);
+}
+
+// Each corpus alone (bounces alone is the set earlier figures were measured on), then all together.
+const sets = loadSets();
+process.stdout.write(`node ${process.version}\n`);
+for (const set of sets) await compare(set.name, set.messages);
+if (sets.length > 1)
+  await compare(
+    sets.map((s) => s.name).join(' + '),
+    sets.flatMap((s) => s.messages),
+  );

@@ -3,7 +3,8 @@
  * (reads the body, answers 202 `{}`) in the same process: the baseline of what Node's HTTP
  * server and Koa cost here. Loopback only.
  *
- * Load comes from an open-loop generator (bench/open-loop.ts): request i starts at
+ * Load comes from an open-loop generator in its own process (bench/open-loop-process.ts), as an
+ * API client's would, so its work does not share the measured event loop: request i starts at
  * `start + i / rate` over keep-alive connections whatever happened to earlier ones, and its
  * latency runs from that scheduled time to the end of the answer, so stalls are not hidden
  * (no coordinated omission). The same ~4 KB HTML message (10 links) is sent to both, through the
@@ -22,7 +23,8 @@ import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Koa from 'koa';
 import { orderHtml, startBenchPlatform, TRACKED_FROM, type BenchPlatform } from './bench-platform.js';
-import { startOpenLoop, summarize, type LatencySummary } from './open-loop.js';
+import { summarize, type LatencySummary } from './open-loop.js';
+import { runOpenLoopProcess } from './open-loop-process.js';
 import { ensurePostfix, startSmtpSink, type SmtpSink } from './postfix.js';
 
 const positive = (value: string | undefined, fallback: number) => (Number(value) > 0 ? Number(value) : fallback);
@@ -61,15 +63,14 @@ async function startTrivialKoa(): Promise<{ url: string; close(): Promise<void> 
 /** One measured run at RATE against `url`, after an unrecorded warm-up. */
 async function measure(url: string, apiKey: string, html: string, tag: string) {
   const load = (seconds: number, prefix: string) =>
-    startOpenLoop({
+    runOpenLoopProcess({
       url,
       rate: RATE,
       seconds,
       timeoutMs: TIMEOUT_MS,
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: (i) =>
-        JSON.stringify({ from: TRACKED_FROM, to: `${prefix}${i}@sink.example`, subject: `Order ${i}`, html }),
-    }).done;
+      bodyTemplate: JSON.stringify({ from: TRACKED_FROM, to: `${prefix}{i}@sink.example`, subject: 'Order {i}', html }),
+    });
   const warm = await load(WARMUP_SECONDS, `warm-${tag}-`);
   // How long this process's event loop was blocked meanwhile: the share of the latency that no
   // handler of the request itself accounts for (histogram values in ns).

@@ -47,18 +47,14 @@
  * process, redis-server and smtp-sink) printed under each Bridgemail case; `BENCH_REDIS=1` adds the
  * Redis commands each message cost (calls and server microseconds, from INFO commandstats).
  */
-import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { z } from 'zod';
 import {
   MESSAGE_LINKS,
   orderHtml,
   PLAIN_FROM,
-  postJson,
   startBenchPlatform,
   TRACKED_FROM,
   type BenchPlatform,
@@ -77,9 +73,17 @@ import {
   runSource,
   settle,
   type CaseResult,
-  type SubmitUnit,
 } from './case-runner.js';
 import { startPrivatePostfix } from './private-postfix.js';
+import {
+  BATCH_CONCURRENCY,
+  BATCH_SIZE,
+  BENCH_TEMPLATE,
+  bridgemailCases,
+  CONCURRENCY,
+  pooled,
+  type Transport,
+} from './bridgemail-cases.js';
 import { bullmqFloor, floorLines, httpFloor, rsaFloor, smtpClientFloor, type Floor } from './floors.js';
 
 const SCALE = Number(process.env.BENCH_N) > 0 ? Number(process.env.BENCH_N) : 1;
@@ -112,104 +116,6 @@ const CASE_N = scaled(3000);
  */
 const WARMUP_N = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_WARMUP) : 2000;
 const PLATFORM_WARMUP_N = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_WARMUP) : 6000;
-const CONCURRENCY = 50;
-const BATCH_SIZE = 100;
-const BATCH_CONCURRENCY = 5;
-
-/** A pooled nodemailer transport to 127.0.0.1: 20 connections, reused for every message. */
-function pooled(port: number, auth?: { user: string; pass: string }) {
-  const tls = { secure: false, tls: { rejectUnauthorized: false }, ...(auth ? { auth, requireTLS: true } : {}) };
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port,
-    pool: true,
-    maxConnections: 20,
-    maxMessages: Infinity,
-    ...tls,
-  });
-}
-type Transport = ReturnType<typeof pooled>;
-
-const batchAnswer = z.object({
-  data: z.array(
-    z.object({ id: z.string().optional(), error: z.object({ code: z.string(), message: z.string() }).optional() }),
-  ),
-});
-
-/** The submitter of a case of `n` messages. */
-type CaseOf = (n: number) => SubmitUnit;
-
-/** The six Bridgemail cases: REST, batch and SMTP, each plain and with tracking + DKIM. */
-function bridgemailCases(bench: BenchPlatform, ingress: { plain: Transport; tracked: Transport }, html: string) {
-  const message = (from: string, i: number) => ({ from, to: `r${i}@sink.example`, subject: `Order ${i}`, html });
-  // `keyed`: every request with an Idempotency-Key of its own (unique across warm-up and case).
-  const run = randomBytes(4).toString('hex');
-  let keys = 0;
-  const single =
-    (apiKey: string, from: string, keyed = false): CaseOf =>
-    () =>
-    async (i: number) => {
-      await postJson(
-        bench.sendUrl,
-        apiKey,
-        message(from, i),
-        CASE_CAP_MS,
-        keyed ? { 'idempotency-key': `bench-${run}-${++keys}` } : {},
-      );
-      return { accepted: 1 };
-    };
-  const batch =
-    (apiKey: string, from: string): CaseOf =>
-    (n: number) =>
-    async (b: number) => {
-      const body = Array.from({ length: Math.min(BATCH_SIZE, n - b * BATCH_SIZE) }, (_, k) =>
-        message(from, b * BATCH_SIZE + k),
-      );
-      const answer = batchAnswer.parse(await postJson(`${bench.sendUrl}/batch`, apiKey, body, CASE_CAP_MS));
-      const refused = answer.data.find((d) => d.error);
-      const accepted = answer.data.filter((d) => d.id).length;
-      return refused?.error ? { accepted, error: `${refused.error.code}: ${refused.error.message}` } : { accepted };
-    };
-  // The SMTP client sends prebuilt MIME (a template with the message number filled in), as an
-  // application with its own templates would: MIME building in the load generator would be
-  // charged to the platform it shares the CPU with.
-  const viaSmtp = (transport: Transport, from: string): CaseOf => {
-    const template = new MailComposer({
-      ...message(from, 0),
-      to: 'r__N__@sink.example',
-      subject: 'Order __N__',
-      messageId: '<__N__.bench@bench.example>',
-    })
-      .compile()
-      .build()
-      .then((raw) => raw.toString('latin1').split('__N__'));
-    return () => async (i: number) => {
-      const raw = Buffer.from((await template).join(String(i)), 'latin1');
-      await transport.sendMail({ envelope: { from, to: [`r${i}@sink.example`] }, raw });
-      return { accepted: 1 };
-    };
-  };
-  const { plain, tracked } = bench;
-  return [
-    { name: 'rest plain', unit: 1, concurrency: CONCURRENCY, submit: single(plain.apiKey, PLAIN_FROM) },
-    { name: 'rest track+dkim', unit: 1, concurrency: CONCURRENCY, submit: single(tracked.apiKey, TRACKED_FROM) },
-    {
-      name: 'rest track+dkim keyed',
-      unit: 1,
-      concurrency: CONCURRENCY,
-      submit: single(tracked.apiKey, TRACKED_FROM, true),
-    },
-    { name: 'batch plain', unit: BATCH_SIZE, concurrency: BATCH_CONCURRENCY, submit: batch(plain.apiKey, PLAIN_FROM) },
-    {
-      name: 'batch track+dkim',
-      unit: BATCH_SIZE,
-      concurrency: BATCH_CONCURRENCY,
-      submit: batch(tracked.apiKey, TRACKED_FROM),
-    },
-    { name: 'smtp plain', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.plain, PLAIN_FROM) },
-    { name: 'smtp track+dkim', unit: 1, concurrency: CONCURRENCY, submit: viaSmtp(ingress.tracked, TRACKED_FROM) },
-  ];
-}
 
 /**
  * `POST /v1/send` driven by ApacheBench from its own process (keep-alive, CONCURRENCY
@@ -307,6 +213,12 @@ async function main(): Promise<void> {
     }
 
     bench = await startBenchPlatform({ sinkPort: sink.port });
+    await bench.adminPost('/admin/v1/templates', {
+      name: 'Bench order',
+      alias: BENCH_TEMPLATE,
+      subject: 'Order {{n}}',
+      html,
+    });
     const smtpPort = bench.platform.ports.smtp;
     const redisUrl = bench.platform.redisUrl;
     const transports = {

@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, TrackingTokens } from '../core/index.js';
 import { CopyThreads } from './copy-threads.js';
@@ -37,7 +39,7 @@ const stable = (b: Buffer) =>
 describe('CopyThreads', () => {
   let threads: CopyThreads;
   beforeAll(async () => {
-    threads = await CopyThreads.start(2, MASTER_KEY, createLogger({ level: 'silent' }));
+    threads = await CopyThreads.start({ size: 2, masterKey: MASTER_KEY, logger: createLogger({ level: 'silent' }) });
   });
   afterAll(async () => {
     await threads.close();
@@ -79,5 +81,34 @@ describe('CopyThreads', () => {
     const unclonable = { raw: message(4), tracking: { ...task(4).tracking, extra: () => 1 } } as unknown as CopyTask;
     await expect(threads.run(unclonable)).rejects.toThrow();
     expect((await threads.run(task(5))).toString('latin1')).toContain('To: r5@example.test');
+  });
+});
+
+/** The nice value of each thread of this process named `name` (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceness(name: string): number[] {
+  return readdirSync('/proc/self/task')
+    .filter((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name)
+    .map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
+}
+
+describe.runIf(process.platform === 'linux')('CopyThreads niceness', () => {
+  it('schedules its threads that much below the process, which keeps its own priority', async () => {
+    const base = getPriority(process.pid);
+    const threads = await CopyThreads.start({
+      size: 2,
+      masterKey: MASTER_KEY,
+      logger: createLogger({ level: 'silent' }),
+      niceness: 5,
+    });
+    try {
+      // Each worker thread and any helper thread it starts (they inherit its name and priority).
+      const niceness = threadNiceness('bm-copy');
+      expect(niceness.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(niceness)).toEqual(new Set([base + 5]));
+      expect(getPriority(process.pid)).toBe(base);
+      expect((await threads.run(task(5))).toString('latin1')).toContain('To: r5@example.test');
+    } finally {
+      await threads.close();
+    }
   });
 });

@@ -35,6 +35,7 @@ export class CopyThreads {
   private constructor(
     private readonly masterKey: Buffer,
     private readonly logger: Logger,
+    private readonly niceness: number,
     batching: TickBatchOptions,
   ) {
     this.#batch = new TickBatch((tasks) => Promise.resolve(this.#send(tasks)), batching);
@@ -42,15 +43,18 @@ export class CopyThreads {
 
   /**
    * Starts `size` threads and waits until each is ready. `batching`: how the copy requests of a
-   * tick are gathered (their spacing), see {@link TickBatchOptions}.
+   * tick are gathered (their spacing), see {@link TickBatchOptions}; `niceness`: how much lower
+   * than the process the threads are scheduled (see thread-boot.mjs).
    */
-  static async start(
-    size: number,
-    masterKey: Buffer,
-    logger: Logger,
-    batching: TickBatchOptions = {},
-  ): Promise<CopyThreads> {
-    const pool = new CopyThreads(masterKey, logger, batching);
+  static async start(options: {
+    size: number;
+    masterKey: Buffer;
+    logger: Logger;
+    batching?: TickBatchOptions;
+    niceness?: number;
+  }): Promise<CopyThreads> {
+    const { size, masterKey, logger, batching = {}, niceness = 0 } = options;
+    const pool = new CopyThreads(masterKey, logger, niceness, batching);
     await Promise.all(Array.from({ length: size }, () => pool.#spawn()));
     return pool;
   }
@@ -114,6 +118,7 @@ export class CopyThreads {
       workerData: {
         entry: new URL('./copy-thread.ts', import.meta.url).href,
         threadName: 'bm-copy',
+        niceness: this.niceness,
         masterKey: this.masterKey.toString('hex'),
       },
     });

@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { SigningKey, TrackingTokens } from '../core/index.js';
 import { parseDkimKey, signMessage, type DkimKey } from '../workers/signing/index.js';
-import { applyTracking, type TrackingWork } from '../workers/tracking/index.js';
+import {
+  addListUnsubscribe,
+  applyTracking,
+  type ListUnsubscribe,
+  type TrackingWork,
+} from '../workers/tracking/index.js';
 
-/** One recipient's copy to make: the stored message, its tracking rewrite and its DKIM key, if any. */
+/** One recipient's copy to make: the stored message, its tracking rewrite, List-Unsubscribe and DKIM key, if any. */
 export interface CopyTask {
   raw: Buffer;
   tracking?: TrackingWork | undefined;
+  /** The copy's one-click List-Unsubscribe links (added unless the message has its own). */
+  unsubscribe?: ListUnsubscribe | undefined;
   signingKey?: Pick<SigningKey, 'domain' | 'selector' | 'privateKey'> | undefined;
 }
 
@@ -20,7 +27,8 @@ export interface CopyRequest {
 export type CopyOutcome = { raw: Uint8Array } | { error: string };
 
 /**
- * Makes copies: tracking rewrite first, then the DKIM signature over the result. Pure CPU work
+ * Makes copies: tracking rewrite first, then the List-Unsubscribe fields, then the DKIM signature
+ * over the result (which covers those fields). Pure CPU work
  * (no I/O), so it runs inline or on a copy thread ({@link CopyThreads}) alike. Parsed DKIM keys
  * are kept per key (parsing costs more than signing).
  */
@@ -48,6 +56,7 @@ export function createCopyMaker(tokens: TrackingTokens): (task: CopyTask) => Pro
   };
   return async (task) => {
     const tracked = task.tracking ? applyTracking(task.raw, task.tracking.plan, task.tracking.copy, tokens) : task.raw;
-    return task.signingKey ? signMessage(tracked, parsed(task.signingKey)) : tracked;
+    const listed = task.unsubscribe ? addListUnsubscribe(tracked, task.unsubscribe) : tracked;
+    return task.signingKey ? signMessage(listed, parsed(task.signingKey)) : listed;
   };
 }

@@ -29,8 +29,9 @@ export async function startDeliveryThread(wiring: DeliveryWiring): Promise<Deliv
       const data: Omit<DeliveryThreadData, 'storePort'> & { storePort: unknown } = {
         entry: new URL('./delivery-thread.ts', import.meta.url).href,
         threadName: 'bm-delivery',
+        niceness: wiring.config.delivery.niceness,
         config: wiring.config,
-        redisUrl: wiring.redisUrl,
+        redisTarget: wiring.redisTarget,
         masterKey: wiring.masterKey.toString('hex'),
         trackingBaseUrl: wiring.trackingBaseUrl,
         storePort: channel.port2,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createLogger, type Config } from '../core/index.js';
+import { createLogger, type Config, type RedisTarget } from '../core/index.js';
 import { startDelivery } from './delivery.js';
 import { storeClient } from './store-rpc.js';
 
@@ -9,8 +9,10 @@ export interface DeliveryThreadData {
   entry: string;
   /** OS name of the thread (see thread-boot.mjs). */
   threadName: string;
+  /** How much lower than the process the thread is scheduled (see thread-boot.mjs). */
+  niceness: number;
   config: Config;
-  redisUrl: string;
+  redisTarget: RedisTarget;
   masterKey: string;
   trackingBaseUrl: string;
   storePort: MessagePort;
@@ -33,7 +35,7 @@ const delivery = await startDelivery({
   config: data.config,
   logger,
   store: storeClient(data.storePort),
-  redisUrl: data.redisUrl,
+  redisTarget: data.redisTarget,
   masterKey: Buffer.from(data.masterKey, 'hex'),
   trackingBaseUrl: data.trackingBaseUrl,
   onUnbindableIps: (unbindableIps) => port.postMessage({ unbindableIps }),

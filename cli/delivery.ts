@@ -1,6 +1,7 @@
 import { SHAPING_SETTING } from '../admin-api/index.js';
 import {
   BridgeSettingsCache,
+  controlChannel,
   EventPublisher,
   IdempotencyKeys,
   listenToControl,
@@ -11,12 +12,15 @@ import {
   SuppressionIndex,
   TrackingTokens,
   TtlCache,
+  UnsubscribeAddresses,
   VerpAddresses,
   type Config,
   type ControlMessage,
   type DeliveryJob,
   type Logger,
+  type RedisTarget,
   type Store,
+  keyLayoutOf,
 } from '../core/index.js';
 import { classifySmtpReply } from '../workers/bounces/index.js';
 import {
@@ -29,15 +33,25 @@ import {
   type UnbindableIp,
 } from '../workers/index.js';
 import { createSigningKeyLookup } from '../workers/signing/index.js';
-import { createTrackingPlanner } from '../workers/tracking/index.js';
+import { createTrackingPlanner, createUnsubscribePlanner } from '../workers/tracking/index.js';
 import { CopyThreads } from './copy-threads.js';
 import { redisConnector } from './redis-connect.js';
 import { createCopyMaker, type CopyTask } from './copy-work.js';
 
-/** The control-plane reads delivery makes (all cached here, and invalidated on announcements). */
+/**
+ * The control-plane reads delivery makes (all cached here, and invalidated on announcements), and its
+ * one write: the suppression of a simulator address (a simulated hard bounce or complaint).
+ */
 export type DeliveryStore = Pick<
   Store,
-  'listPools' | 'getPool' | 'getBridge' | 'getSigningKey' | 'suppressionKeys' | 'getSetting'
+  | 'listPools'
+  | 'getPool'
+  | 'getBridge'
+  | 'getSigningKey'
+  | 'suppressionKeys'
+  | 'bridgeAccounts'
+  | 'getSetting'
+  | 'addSuppression'
 >;
 
 /** What {@link startDelivery} is wired with. */
@@ -45,7 +59,7 @@ export interface DeliveryWiring {
   config: Config;
   logger: Logger;
   store: DeliveryStore;
-  redisUrl: string;
+  redisTarget: RedisTarget;
   masterKey: Buffer;
   /** Base URL of the open/click endpoints when a Bridge has none of its own. */
   trackingBaseUrl: string;
@@ -95,14 +109,17 @@ export async function startDelivery(wiring: DeliveryWiring): Promise<Delivery> {
 
 async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[]): Promise<SourceIps> {
   const { config, logger, store } = wiring;
-  const connect = (name: string) => redisConnector(wiring.redisUrl, logger, closers)(name, null);
+  const connect = (name: string) => redisConnector(wiring.redisTarget, logger, closers)(name, null);
   const redis = connect('delivery');
   // BullMQ defines its ~50 Lua scripts as commands on its connection, and ioredis copies every one
   // onto each pipeline it builds (one per tick with auto-pipelining): events, shaping and job
   // progress go through a connection of their own, where a pipeline costs next to nothing.
   const commandsRedis = connect('delivery-commands');
   const batching = { flushIntervalMs: wiring.flushIntervalMs ?? 0 };
-  const events = new EventPublisher(commandsRedis, config.redis.prefix, batching);
+  const events = new EventPublisher(commandsRedis, config.redis.prefix, {
+    ...batching,
+    shards: config.redis.eventShards,
+  });
   const spool = new Spool(config.spool.dir);
   await spool.init();
 
@@ -110,7 +127,10 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   const bridgeSettings = new BridgeSettingsCache(store);
   const signingKeys = new TtlCache((domain) => store.getSigningKey(domain));
   const pools = new TtlCache((poolId) => store.getPool(poolId));
-  const suppressions = new SuppressionIndex(() => store.suppressionKeys());
+  const suppressions = new SuppressionIndex(async () => ({
+    entries: await store.suppressionKeys(),
+    bridges: await store.bridgeAccounts(),
+  }));
   await suppressions.refresh();
   const reloadSuppressions = () =>
     void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
@@ -177,14 +197,22 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   closers.push(() => Promise.resolve(connections.close()));
   const verp = new VerpAddresses(wiring.masterKey, config.verp.prefix, config.verp.domain);
   // Copies (tracking rewrite + DKIM) are CPU work: made on worker threads when the machine has cores to spare.
-  let makeCopy = createCopyMaker(new TrackingTokens(wiring.masterKey));
+  const trackingTokens = new TrackingTokens(wiring.masterKey);
+  let makeCopy = createCopyMaker(trackingTokens);
   if (config.delivery.copyThreads > 0) {
-    const threads = await CopyThreads.start(config.delivery.copyThreads, wiring.masterKey, logger, batching);
+    const threads = await CopyThreads.start({
+      size: config.delivery.copyThreads,
+      masterKey: wiring.masterKey,
+      logger,
+      batching,
+      niceness: config.delivery.niceness,
+    });
     closers.push(() => threads.close());
     makeCopy = (task) => threads.run(task);
   }
   // A message of a batch job that needs another pass continues as a job of its own.
-  const retries = new PoolQueues(redis, config.redis.prefix);
+  const layout = keyLayoutOf(config.redis);
+  const retries = new PoolQueues(redis, config.redis.prefix, { cluster: layout.cluster });
   closers.push(() => retries.close());
   const runner = new PoolJobRunner({
     retries,
@@ -214,11 +242,30 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
     markIdempotencyTaken: (ref, messageId) => idempotency.take(ref, messageId),
+    bridgeDeleted: async (bridgeId) => {
+      const bridge = await store.getBridge(bridgeId);
+      return !bridge || bridge.deletedAt !== null;
+    },
     classifyBounce: classifySmtpReply,
     sourceIps,
+    bridgeMode: async (bridgeId) => (await bridgeSettings.get(bridgeId))?.mode,
+    suppressSimulated: async ({ bridgeId, address, reason, messageId }) => {
+      await store.addSuppression({ bridgeId, address, reason, sourceMessageId: messageId });
+      const announcement: ControlMessage = { type: 'suppression-changed', bridgeId };
+      await commandsRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(announcement));
+    },
     prepare: prepareCopy(
       createTrackingPlanner({ settings: bridgeSettings, defaultBaseUrl: () => wiring.trackingBaseUrl }),
-      createSigningKeyLookup({ keyFor: (domain) => signingKeys.get(domain) }),
+      createUnsubscribePlanner({
+        settings: bridgeSettings,
+        defaultBaseUrl: () => wiring.trackingBaseUrl,
+        tokens: trackingTokens,
+        addresses: new UnsubscribeAddresses(wiring.masterKey, config.verp.domain),
+      }),
+      createSigningKeyLookup({
+        keyFor: (domain) => signingKeys.get(domain),
+        accountOf: async (bridgeId) => (await bridgeSettings.get(bridgeId))?.accountId,
+      }),
       makeCopy,
     ),
   });
@@ -226,6 +273,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     store,
     connection: redis,
     prefix: config.redis.prefix,
+    cluster: layout.cluster,
     concurrency: config.delivery.concurrency,
     lockMs: config.delivery.jobLockMs,
     processor: runner.processor(pass),
@@ -238,14 +286,22 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   return sourceIps;
 }
 
-/** The copy a recipient gets: what to track and which key signs (looked up here), made by `make`. */
+/**
+ * The copy a recipient gets: what to track, its List-Unsubscribe links and which key signs (looked
+ * up here), made by `make`.
+ */
 function prepareCopy(
   planTracking: (job: DeliveryJob, recipients: readonly string[]) => Promise<CopyTask['tracking']>,
-  signingKeyFor: (raw: Buffer) => Promise<CopyTask['signingKey']>,
+  planUnsubscribe: (job: DeliveryJob, recipients: readonly string[]) => Promise<CopyTask['unsubscribe']>,
+  signingKeyFor: (raw: Buffer, bridgeId: string) => Promise<CopyTask['signingKey']>,
   make: (task: CopyTask) => Promise<Buffer>,
 ) {
   return async (raw: Buffer, job: DeliveryJob, recipients: readonly string[]) => {
-    const [tracking, signingKey] = await Promise.all([planTracking(job, recipients), signingKeyFor(raw)]);
-    return tracking || signingKey ? make({ raw, tracking, signingKey }) : raw;
+    const [tracking, unsubscribe, signingKey] = await Promise.all([
+      planTracking(job, recipients),
+      planUnsubscribe(job, recipients),
+      signingKeyFor(raw, job.bridgeId),
+    ]);
+    return tracking || unsubscribe || signingKey ? make({ raw, tracking, unsubscribe, signingKey }) : raw;
   };
 }

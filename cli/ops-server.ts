@@ -25,6 +25,10 @@ export interface OpsWiring {
   authCounts?: () => AuthCounts;
   /** Sends the delivery shaper delayed, per (IP, rollup, reason), counted by every process in Redis. */
   shapingThrottles?: () => Promise<readonly { ip: string; rollup: string; reason: string; count: number }[]>;
+  /** Messages refused for a Bridge's sending limit, per (Bridge, limit), counted by every ingress in Redis. */
+  bridgeRateLimited?: () => Promise<readonly { bridgeId: string; limit: string; count: number }[]>;
+  /** Refusals for accounts' sending limits (`bridgeId` holds the account's id). */
+  accountRateLimited?: () => Promise<readonly { bridgeId: string; limit: string; count: number }[]>;
   /** Pool IPs the delivery of this process cannot bind on its host (processes running the worker role). */
   unbindableIps?: () => readonly { ip: string; poolIds: readonly string[]; code: string }[];
 }
@@ -34,6 +38,8 @@ export interface OpsServer {
   port: number;
   /** Counts events once they are in ClickHouse (wired to the analytics writer). */
   countEvents(events: readonly MailEvent[]): void;
+  /** Counts an analyst query of the SQL endpoint: `ok` or the ClickHouse error name it was refused with. */
+  countSqlQuery(outcome: string, seconds: number): void;
   close(): Promise<void>;
 }
 
@@ -51,7 +57,7 @@ const SOURCE_IPS_CHECK = 'source-ips';
  * 503 naming what does not; 200 `degraded` naming the Pool IPs delivery cannot bind) and
  * `GET /metrics` (Prometheus text: process metrics, queue depths,
  * event backlog, failed and refused authentications, and, in the analytics role, events by type
- * and Pool IP and deferrals by IP and recipient domain).
+ * and Pool IP, deferrals by IP and recipient domain, and analyst queries of the SQL endpoint).
  */
 export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
   const registry = new Registry();
@@ -106,6 +112,34 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
       });
     }
   }
+  if (wiring.bridgeRateLimited) {
+    const refusals = wiring.bridgeRateLimited;
+    new Counter({
+      name: 'bridgemail_bridge_rate_limited_total',
+      help: "Messages refused (REST 429 / SMTP 452 BRIDGE_RATE_LIMITED) for a Bridge's sending limit, by Bridge and limit",
+      labelNames: ['bridge', 'limit'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of await refusals()) this.inc({ bridge: r.bridgeId, limit: r.limit }, r.count);
+      },
+    });
+  }
+  if (wiring.accountRateLimited) {
+    const refusals = wiring.accountRateLimited;
+    new Counter({
+      name: 'bridgemail_account_rate_limited_total',
+      help:
+        "Messages refused (REST 429 / SMTP 452 BRIDGE_RATE_LIMITED) for an account's sending limit, " +
+        'by account and limit',
+      labelNames: ['account', 'limit'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const r of await refusals()) this.inc({ account: r.bridgeId, limit: r.limit }, r.count);
+      },
+    });
+  }
   if (wiring.shapingThrottles) {
     const throttles = wiring.shapingThrottles;
     new Counter({
@@ -129,6 +163,19 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
     name: 'bridgemail_deferrals_total',
     help: `Temporary failures by Pool IP and recipient domain (the first ${MAX_DOMAINS} domains seen; others as "other")`,
     labelNames: ['ip', 'domain'],
+    registers: [registry],
+  });
+  const sqlQueries = new Counter({
+    name: 'bridgemail_sql_queries_total',
+    help:
+      'Analyst queries of the SQL endpoint, by outcome: ok or the ClickHouse error name ' +
+      '(READONLY, TIMEOUT_EXCEEDED, …)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const sqlSeconds = new Counter({
+    name: 'bridgemail_sql_query_seconds_total',
+    help: 'Time analyst queries of the SQL endpoint took, waiting included',
     registers: [registry],
   });
   const domains = new Set<string>();
@@ -230,6 +277,10 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
         events.inc({ type: e.type, ip: ('ip' in e ? e.ip : undefined) ?? '' });
         if (e.type === 'deferred') deferrals.inc({ ip: e.ip ?? '', domain: domainLabel(e.recipient) });
       }
+    },
+    countSqlQuery(outcome, seconds) {
+      sqlQueries.inc({ outcome });
+      sqlSeconds.inc(seconds);
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,5 +1,13 @@
 import type { ClickHouseClient } from '../analytics/index.js';
-import type { Config, Logger, MailEvent, Store } from '../core/index.js';
+import type { PublicEndpoints } from '../admin-api/index.js';
+import {
+  configuredRedisTarget,
+  type Config,
+  type Logger,
+  type MailEvent,
+  type RedisTarget,
+  type Store,
+} from '../core/index.js';
 import { startOwning, type Closable } from './roles/close-stack.js';
 import type { Role } from './roles/role.js';
 import { urlHost } from './roles/http-listen.js';
@@ -16,12 +24,14 @@ export { ROLES, type Role } from './roles/role.js';
 
 /** A running platform: the roles this process runs (every one by default). */
 export interface Platform {
-  /** Bound ports; 0 for a listener of a role this process does not run. */
-  ports: { api: number; admin: number; smtp: number; smtps: number; mx: number; ops: number };
+  /** Bound ports; 0 for a listener of a role this process does not run (and `sql` while the SQL endpoint is off). */
+  ports: { api: number; admin: number; smtp: number; smtps: number; mx: number; ops: number; sql: number };
   urls: { api: string; admin: string };
   adminToken: string;
-  /** The Redis URL in use (spawned or configured). */
+  /** The Redis URL in use (spawned or configured) when it is one server; empty on a cluster or Sentinel set. */
   redisUrl: string;
+  /** The Redis in use: one server, a cluster or a Sentinel set. */
+  redisTarget: RedisTarget;
   /** The analytics client this process owns (embedded chDB or a server); none in a worker process. */
   clickhouse: ClickHouseClient | undefined;
   /** The control-plane store of this process. */
@@ -69,7 +79,8 @@ export function startPlatform(config: Config, logger: Logger, options: PlatformO
   return startOwning(logger, async (stack) => {
     const engines = stack.own(
       await startEngines(config, logger, {
-        clickhouse: has('analytics') || has('ingress') || has('admin'),
+        // A worker reads it too when it can (a server): its webhooks give opens and clicks their labels.
+        clickhouse: has('analytics') || has('ingress') || has('admin') || (has('worker') && !!config.clickhouse.url),
         onAdminTokenCreated: options.onAdminTokenCreated,
       }),
     );
@@ -79,19 +90,44 @@ export function startPlatform(config: Config, logger: Logger, options: PlatformO
     const shared: Shared = { config, logger, engines, caches, queues };
     const roleHandles = await startServingRoles(shared, has, (role) => stack.own(role));
     const ops = stack.own(await startOps({ ...shared, roles, clickhouse: engines.analytics?.client, ...roleHandles }));
+    let sqlPort = 0;
     // Last: the writer's inserted events feed the ops server's counters.
     if (has('analytics')) {
       const analytics = requireAnalytics(engines, 'analytics');
       const onInserted = (events: readonly MailEvent[]) => ops.countEvents(events);
-      stack.own(await startAnalytics({ config, logger, redisUrl: engines.redisUrl, analytics, onInserted }));
+      const role = stack.own(
+        await startAnalytics({
+          config,
+          logger,
+          redisTarget: engines.redisTarget,
+          analytics,
+          onInserted,
+          onSqlQuery: (outcome, seconds) => ops.countSqlQuery(outcome, seconds),
+          store,
+          limiter: caches.limiter,
+        }),
+      );
+      sqlPort = role.sqlPort ?? 0;
+      // The admin API reads its endpoints on each request: from now on it names the SQL endpoint too.
+      roleHandles.endpoints.sqlPort = role.sqlPort;
     }
     logger.info({ dataDir: config.dataDir, roles }, 'ready');
     const { ingress, admin, apiUrl } = roleHandles;
     return {
-      ports: { api: 0, smtp: 0, smtps: 0, mx: 0, ...ingress?.ports, admin: admin?.port ?? 0, ops: ops.port },
+      ports: {
+        api: 0,
+        smtp: 0,
+        smtps: 0,
+        mx: 0,
+        ...ingress?.ports,
+        admin: admin?.port ?? 0,
+        ops: ops.port,
+        sql: sqlPort,
+      },
       urls: { api: ingress ? apiUrl : '', admin: admin?.url ?? '' },
       adminToken: engines.adminToken,
       redisUrl: engines.redisUrl,
+      redisTarget: engines.redisTarget,
       clickhouse: engines.analytics?.client,
       store,
     };
@@ -119,7 +155,7 @@ async function startServingRoles(shared: Shared, has: Has, own: <T extends Closa
         }),
       )
     : undefined;
-  const endpoints = {
+  const endpoints: PublicEndpoints = {
     host: config.publicHost,
     smtpPort: ingress?.ports.smtp ?? config.ports.smtp,
     smtpsPort: ingress?.ports.smtps ?? config.ports.smtps,
@@ -128,7 +164,7 @@ async function startServingRoles(shared: Shared, has: Has, own: <T extends Closa
   const admin = has('admin')
     ? own(await startAdmin({ ...shared, clickhouse: requireAnalytics(engines, 'admin').client, endpoints }))
     : undefined;
-  return { ingress, worker, admin, apiUrl };
+  return { ingress, worker, admin, apiUrl, endpoints };
 }
 
 /**
@@ -139,9 +175,10 @@ async function startServingRoles(shared: Shared, has: Has, own: <T extends Closa
 function checkSharedEngines(config: Config, roles: readonly Role[], has: Has): void {
   const embedded = roles.length === 1 && roles[0] === 'all';
   if (embedded) return;
-  if (!config.redis.url || !config.databaseUrl) {
+  if (!configuredRedisTarget(config.redis) || !config.databaseUrl) {
     throw new Error(
-      `role ${roles.join(',')} needs REDIS_URL and DATABASE_URL: the embedded engines serve one process only`,
+      `role ${roles.join(',')} needs REDIS_URL and DATABASE_URL (or a Redis Cluster or Sentinel set instead of ` +
+        'REDIS_URL): the embedded engines serve one process only',
     );
   }
   if ((has('ingress') || has('admin')) && !has('analytics') && !config.clickhouse.url) {

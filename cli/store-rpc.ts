@@ -8,7 +8,9 @@ export const DELIVERY_STORE_METHODS = [
   'getBridge',
   'getSigningKey',
   'suppressionKeys',
+  'bridgeAccounts',
   'getSetting',
+  'addSuppression',
 ] as const satisfies readonly (keyof DeliveryStore)[];
 
 type Method = (typeof DELIVERY_STORE_METHODS)[number];

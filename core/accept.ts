@@ -1,13 +1,16 @@
 import { takeControlHeaders } from './control-headers.js';
 import { AppError, isAppError } from './errors.js';
+import type { NewMailEvent } from './event-schema.js';
 import type { EventPublisher } from './events.js';
 import { IdempotencyKeys } from './idempotency.js';
+import { labelsFromHeaders, TAG_HEADERS, type MessageLabels } from './message-labels.js';
 import { newId } from './ids.js';
 import type { AuthenticatedBridge } from './domain.js';
 import type { PoolQueues } from './pool-queues.js';
 import type { DeliveryJob } from './queues.js';
 import type { Logger } from './logger.js';
 import { sha256Hex } from './secret-box.js';
+import { parseSendAt } from './send-at.js';
 import type { Spool } from './spool.js';
 import { completeSubmittedHeaders } from './submitted-headers.js';
 import { parseTrackCeiling } from './track-header.js';
@@ -35,6 +38,16 @@ export interface Submission {
    * recognised as the same message.
    */
   complete?: { messageIdDomain: string };
+  /**
+   * Tag and metadata given beside the message (REST), already validated; they win over the
+   * `X-Bridgemail-Tag` / `X-Bridgemail-Metadata-*` (or `X-PM-*`) header fields, which are checked here.
+   */
+  labels?: MessageLabels;
+  /**
+   * REST `sendAt`, already read (ms since the epoch, in the future). Without it, an
+   * `X-Bridgemail-Send-At` header field of the message schedules it; neither: it is sent now.
+   */
+  sendAt?: number;
 }
 
 /** Collaborators of {@link acceptMessage}. */
@@ -58,11 +71,12 @@ export interface AcceptDeps {
  */
 export async function acceptMessage(deps: AcceptDeps, submission: Submission): Promise<string> {
   // Our control header fields are taken out here so they never reach a recipient.
-  const { raw: submitted, values } = takeControlHeaders(submission.raw);
+  const { raw: submitted, values, prefixed } = takeControlHeaders(submission.raw);
   if (submitted.length > deps.maxMessageBytes) {
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   }
   const { bridge } = submission;
+  const labels = messageLabels(submission.labels, values, prefixed);
   const headerValue = values.get('x-bridgemail-idempotency-key')?.[0];
   const headerKey =
     headerValue === undefined ? undefined : IdempotencyKeys.check(headerValue, 'X-Bridgemail-Idempotency-Key');
@@ -77,6 +91,8 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
     (headerKey !== undefined
       ? { key: headerKey, fingerprint: sha256Hex(envelope + submitted.toString('latin1')) }
       : undefined);
+  const sendAtHeader = values.get('x-bridgemail-send-at');
+  const sendAt = submission.sendAt ?? (sendAtHeader === undefined ? undefined : readSendAtHeader(sendAtHeader));
   const messageId = submission.messageId ?? newId('msg');
   const { complete } = submission;
   const raw = complete
@@ -97,7 +113,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       // The first request died after queueing, before its `queued` events: they go out now,
       // stamped with the time of its claim (before its job existed, like any `queued`).
       if (start.claimedAt !== undefined)
-        await publishQueued(deps, bridge, start.messageId, recipients, start.claimedAt);
+        await publishQueued(deps, bridge, start.messageId, recipients, start.claimedAt, labels, sendAt);
       return start.messageId;
     }
     idemRef = start.ref;
@@ -122,6 +138,9 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       attempt: 0,
       ...(ceiling ? { track: ceiling } : {}),
       ...(idemRef ? { idem: idemRef } : {}),
+      ...labels,
+      ...(sendAt === undefined ? {} : { sendAt }),
+      ...(bridge.mode === 'sandbox' ? { sandbox: true as const } : {}),
     });
   } catch (err) {
     if (spooled) await deps.spool.remove(spooled).catch(() => undefined);
@@ -140,7 +159,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
         return true;
       })
     : true;
-  if (settledHere) await publishQueued(deps, bridge, messageId, recipients, acceptedAt);
+  if (settledHere) await publishQueued(deps, bridge, messageId, recipients, acceptedAt, labels, sendAt);
   deps.logger.info(
     {
       messageId,
@@ -148,29 +167,68 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       poolId: bridge.poolId,
       recipients: recipients.length,
       spooled: spooled !== undefined,
+      ...(sendAt === undefined ? {} : { sendAt: new Date(sendAt).toISOString() }),
     },
     'accepted',
   );
   return messageId;
 }
 
-/** The `queued` event of each recipient; a failure is logged (an event may be lost, never the message). */
+/** The one `X-Bridgemail-Send-At` field of a message (a second one is refused), read by {@link parseSendAt}. */
+function readSendAtHeader(fields: readonly string[]): number | undefined {
+  const name = 'X-Bridgemail-Send-At';
+  if (fields.length > 1) throw new AppError('CONTROL_HEADER_INVALID', `${name}: a message has one`, { field: name });
+  return parseSendAt(fields[0] ?? '', name, 'CONTROL_HEADER_INVALID');
+}
+
+/**
+ * The `queued` event of each recipient (and a scheduled message's `scheduled` event); a failure is
+ * logged (an event may be lost, never the message).
+ */
 async function publishQueued(
   deps: AcceptDeps,
   bridge: AuthenticatedBridge,
   messageId: string,
   recipients: readonly string[],
   ts: number,
+  labels: MessageLabels,
+  sendAt?: number,
 ): Promise<void> {
-  const events = recipients.map((recipient) => ({
-    type: 'queued' as const,
+  const base = {
     messageId,
     bridgeId: bridge.id,
     poolId: bridge.poolId,
-    recipient,
     ts,
-  }));
+    ...labels,
+    ...(bridge.mode === 'sandbox' ? { sandbox: true } : {}),
+  };
+  // A scheduled message's `scheduled` event (with its due time) follows each `queued` one.
+  const events: NewMailEvent[] = recipients.flatMap((recipient) => [
+    { ...base, type: 'queued' as const, recipient },
+    ...(sendAt === undefined ? [] : [{ ...base, type: 'scheduled' as const, recipient, sendAt }]),
+  ]);
   await deps.events.publish(events).catch((err: unknown) => {
     deps.logger.warn({ err, messageId }, 'queued event not published');
   });
+}
+
+/**
+ * The labels of a message: those given beside it (REST), else those of its tag and metadata header
+ * fields (SMTP), validated here. Nothing to do, and an empty object, when there are none.
+ */
+function messageLabels(
+  given: MessageLabels | undefined,
+  values: ReturnType<typeof takeControlHeaders>['values'],
+  prefixed: ReturnType<typeof takeControlHeaders>['prefixed'],
+): MessageLabels {
+  const tags = TAG_HEADERS.flatMap((header) =>
+    (values.get(header) ?? []).map((value) => ({
+      name: header === 'x-pm-tag' ? 'X-PM-Tag' : 'X-Bridgemail-Tag',
+      value,
+    })),
+  );
+  const fromHeaders = tags.length > 0 || prefixed.length > 0 ? labelsFromHeaders(tags, prefixed) : {};
+  const tag = given?.tag ?? fromHeaders.tag;
+  const metadata = given?.metadata ?? fromHeaders.metadata;
+  return { ...(tag !== undefined ? { tag } : {}), ...(metadata !== undefined ? { metadata } : {}) };
 }

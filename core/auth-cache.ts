@@ -1,3 +1,4 @@
+import type { BridgeLimits } from './bridge-limiter.js';
 import { AppError } from './errors.js';
 import { sha256Hex } from './secret-box.js';
 import type { AuthenticatedBridge, BridgeAuthState, Transport } from './domain.js';
@@ -51,8 +52,12 @@ export class BridgeAuthCache {
     );
   }
 
-  /** Throws unless `bridge`'s credential for `transport` is still the live, unrevoked one. */
-  async assertCurrent(bridge: AuthenticatedBridge, transport: Transport): Promise<void> {
+  /**
+   * Throws unless `bridge`'s credential for `transport` is still the live, unrevoked one; returns the
+   * Bridge's current state (its mode, and its Pool after a rebind, may have changed since `bridge`
+   * was authenticated).
+   */
+  async assertCurrent(bridge: AuthenticatedBridge, transport: Transport): Promise<BridgeAuthState> {
     const state = await this.#state(bridge.id);
     if (!state) throw new AppError('INVALID_CREDENTIALS', 'invalid credentials');
     // Refused with the same code and words as a fresh AUTH or API call with these credentials.
@@ -65,6 +70,18 @@ export class BridgeAuthCache {
       );
     if (cred.generation !== bridge.generation)
       throw new AppError('INVALID_CREDENTIALS', 'the credentials were rotated');
+    return state;
+  }
+
+  /** The Bridge's sending limits, from the cached state (read for free once the Bridge has authenticated). */
+  async limits(bridgeId: string): Promise<BridgeLimits | null> {
+    return (await this.#state(bridgeId))?.limits ?? null;
+  }
+
+  /** The Bridge's account and that account's limits over all of its Bridges, from the same cached state. */
+  async accountLimits(bridgeId: string): Promise<{ accountId: string; limits: BridgeLimits | null } | null> {
+    const state = await this.#state(bridgeId);
+    return state ? { accountId: state.accountId, limits: state.accountLimits } : null;
   }
 
   /** Forgets everything cached about one Bridge. */
@@ -87,8 +104,8 @@ export class BridgeAuthCache {
     const hit = this.#fresh(this.#credentials, key);
     if (hit) {
       try {
-        await this.assertCurrent(hit, transport);
-        return hit;
+        const { mode, poolId } = await this.assertCurrent(hit, transport);
+        return { ...hit, mode, poolId };
       } catch (err) {
         this.#credentials.delete(key);
         // A revoked credential or a deleted Bridge is reported as such; anything else falls through to the store.

@@ -3,6 +3,7 @@ import { AppError, isAppError } from './errors.js';
 import type { Logger } from './logger.js';
 import { defineLuaCommands } from './lua-commands.js';
 import { CORE_COMMANDS } from './redis-commands.js';
+import { keyFamily, type KeyLayout } from './redis-keys.js';
 import { sha256Hex } from './secret-box.js';
 
 /** Limits of {@link AuthFailureLimiter}. */
@@ -15,8 +16,8 @@ export interface AuthLimits {
   windowMs: number;
 }
 
-/** Where credentials are presented: the send plane (`api`, `smtp`) or the admin plane (`admin`, `console`). */
-export type AuthTransport = 'api' | 'smtp' | 'admin' | 'console';
+/** Where credentials are presented: the send plane (`api`, `smtp`) or the admin plane (`admin`, `console`, the analysts' `sql`). */
+export type AuthTransport = 'api' | 'smtp' | 'admin' | 'console' | 'sql';
 
 /** The planes whose failures are counted apart: a stale API key never limits the operator. */
 export type AuthPlane = 'send' | 'admin';
@@ -57,7 +58,13 @@ export function smtpPrincipal(username: string, known: boolean): AuthPrincipal {
 /** The one principal of the admin plane. */
 export const ADMIN_PRINCIPAL: AuthPrincipal = { id: 'admin', display: 'admin token' };
 
-const PLANES: Record<AuthTransport, AuthPlane> = { api: 'send', smtp: 'send', admin: 'admin', console: 'admin' };
+const PLANES: Record<AuthTransport, AuthPlane> = {
+  api: 'send',
+  smtp: 'send',
+  admin: 'admin',
+  console: 'admin',
+  sql: 'admin',
+};
 /** How long a clean read of an (address, principal) pair is trusted by this process. */
 const CLEAN_TTL_MS = 1000;
 const CLEAN_MAX = 10_000;
@@ -91,13 +98,13 @@ export class AuthFailureLimiter {
   /** (address, principal) pairs whose trust mark this process wrote, until when it need not renew it. */
   readonly #trusted = new Map<string, number>();
   readonly #counts: AuthCounts = {
-    failures: { api: 0, smtp: 0, admin: 0, console: 0 },
-    refusals: { api: 0, smtp: 0, admin: 0, console: 0 },
+    failures: { api: 0, smtp: 0, admin: 0, console: 0, sql: 0 },
+    refusals: { api: 0, smtp: 0, admin: 0, console: 0, sql: 0 },
   };
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly layout: KeyLayout,
     private readonly limits: AuthLimits,
     private readonly logger: Logger,
   ) {
@@ -175,7 +182,8 @@ export class AuthFailureLimiter {
   }
 
   #key(plane: AuthPlane, ...parts: string[]): string {
-    return [`${this.prefix}:authfail`, plane, ...parts].join(':');
+    // One key family (one slot on a cluster): a check's MULTI reads several of a plane's counters.
+    return [keyFamily(this.layout, 'authfail'), plane, ...parts].join(':');
   }
 
   #keys(plane: AuthPlane, address: string, principalId: string) {
@@ -190,7 +198,7 @@ export class AuthFailureLimiter {
   }
 
   #indexKey(): string {
-    return `${this.prefix}:authfail:blocks`;
+    return `${keyFamily(this.layout, 'authfail')}:blocks`;
   }
 
   /** Marks `address` as a client of the principal (renewed at most every {@link TRUST_RENEW_MS}). */
@@ -302,7 +310,7 @@ export class AuthFailureLimiter {
   /** A counter reached its limit: index it for operators and say so once. */
   async #became(ref: BlockRef & { transport: AuthTransport }, failures: number, ttlMs: number): Promise<void> {
     const { transport, ...stored } = ref;
-    const id = sha256Hex(`${this.prefix}\0${ref.keys.join('\0')}`).slice(0, 24);
+    const id = sha256Hex(`${this.layout.prefix}\0${ref.keys.join('\0')}`).slice(0, 24);
     await unavailableOnError(
       this.redis
         .multi()

@@ -9,6 +9,10 @@ export interface Authenticator {
   smtp(address: string, username: string, password: string): Promise<AuthenticatedBridge>;
   /** Re-checks a credential authenticated earlier (SMTP sessions, before each MAIL FROM). */
   assertCurrent: BridgeAuthCache['assertCurrent'];
+  /** The Bridge's sending limits (cached with its credential state, invalidated on change). */
+  limits: BridgeAuthCache['limits'];
+  /** The Bridge's account and its limits over all of its Bridges (cached the same way). */
+  accountLimits: BridgeAuthCache['accountLimits'];
 }
 
 /** Builds the {@link Authenticator} of an ingress process. */
@@ -29,5 +33,7 @@ export function createAuthenticator(cache: BridgeAuthCache, limiter: AuthFailure
         () => cache.authenticateSmtp(username, password),
       ),
     assertCurrent: (bridge, transport) => cache.assertCurrent(bridge, transport),
+    limits: (bridgeId) => cache.limits(bridgeId),
+    accountLimits: (bridgeId) => cache.accountLimits(bridgeId),
   };
 }

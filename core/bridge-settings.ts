@@ -2,7 +2,12 @@ import type { Bridge } from './domain.js';
 import type { BridgeStore } from './store/index.js';
 
 /** What a worker needs of a Bridge at send time. */
-export type BridgeSettings = Pick<Bridge, 'id' | 'trackOpens' | 'trackClicks' | 'trackingBaseUrl' | 'deletedAt'>;
+export type BridgeSettings = Pick<
+  Bridge,
+  'id' | 'accountId' | 'trackOpens' | 'trackClicks' | 'trackingBaseUrl' | 'listUnsubscribe' | 'deletedAt'
+> &
+  /** Undefined: live. */
+  Partial<Pick<Bridge, 'mode'>>;
 
 /**
  * Bridge settings read at send time, cached briefly per process; every change announced on the
@@ -23,10 +28,13 @@ export class BridgeSettingsCache {
     const bridge = await this.store.getBridge(bridgeId);
     const value = bridge && {
       id: bridge.id,
+      accountId: bridge.accountId,
       trackOpens: bridge.trackOpens,
       trackClicks: bridge.trackClicks,
       trackingBaseUrl: bridge.trackingBaseUrl,
+      listUnsubscribe: bridge.listUnsubscribe,
       deletedAt: bridge.deletedAt,
+      mode: bridge.mode,
     };
     if (this.#entries.size > 10_000) this.#entries.clear();
     this.#entries.set(bridgeId, { value, at: Date.now() });

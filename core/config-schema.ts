@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { parseMxOverride } from './mx-override.js';
+import { parseRedisNodes } from './redis-target.js';
 import { parseShapingPolicy, shapingPolicyParser } from './shaping-policy.js';
 
 declare module 'zod' {
@@ -135,6 +136,15 @@ export const envSchema = z.object({
     .default(() => availableParallelism() > 1)
     .describe('Run delivery on its own worker thread (`0`: on the main thread)')
     .meta({ defaultText: '`1` with more than one core' }),
+  BRIDGEMAIL_DELIVERY_NICENESS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(19)
+    .default(10)
+    .describe(
+      'How much lower than the rest of the process the delivery and copy threads are scheduled (Linux `nice`): when the cores are busy, accepting mail, whose client is waiting, goes first and queued work waits. `0`: the same priority',
+    ),
   BRIDGEMAIL_DELIVERY_FLUSH_MS: z.coerce
     .number()
     .int()
@@ -249,15 +259,46 @@ export const envSchema = z.object({
     .default('info')
     .describe('pino level: `fatal` … `trace`, or `silent`'),
   REDIS_URL: optionalString.describe('Use this Redis server instead').meta({ defaultNote: 'spawn redis-server' }),
+  REDIS_CLUSTER_NODES: textParsedBy(parseRedisNodes)
+    .optional()
+    .describe(
+      'Run on this Redis Cluster instead (`host:port,host:port,…`, some of its nodes); not with `REDIS_URL` or `REDIS_SENTINELS`',
+    )
+    .meta({ defaultText: 'unset' }),
+  REDIS_SENTINELS: textParsedBy(parseRedisNodes)
+    .optional()
+    .describe('Run on the Sentinel-managed primary `REDIS_SENTINEL_NAME`, asking these sentinels (`host:port,…`)')
+    .meta({ defaultText: 'unset' }),
+  REDIS_SENTINEL_NAME: optionalString.describe('Name of the primary the sentinels of `REDIS_SENTINELS` watch'),
+  BRIDGEMAIL_EVENT_SHARDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('Event streams the events are spread over (by message id); more spread them over a cluster'),
   DATABASE_URL: optionalString.describe('Use this PostgreSQL server instead').meta({ defaultNote: 'PGlite' }),
   CLICKHOUSE_URL: optionalString
-    .describe('Use this ClickHouse server instead (`http://user:pass@host:8123`)')
+    .describe('Use this ClickHouse server (25.5 or later) instead (`http://user:pass@host:8123`)')
     .meta({ defaultNote: 'chDB' }),
   CLICKHOUSE_DATABASE: z
     .string()
     .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
     .default('bridgemail')
     .describe('ClickHouse database of the events table'),
+  BRIDGEMAIL_SQL_PORT: port
+    .optional()
+    .describe(
+      'Read-only ClickHouse HTTP interface for analysts over embedded chDB (the analytics process; analyst credentials from `POST /admin/v1/analysts`); `0` picks a free port; off with `CLICKHOUSE_URL`',
+    )
+    .meta({ defaultText: 'off' }),
+  BRIDGEMAIL_SQL_MAX_EXECUTION_SECONDS: positiveInt.default(30).describe('SQL endpoint: longest query, seconds'),
+  BRIDGEMAIL_SQL_MAX_ROWS_TO_READ: positiveInt.default(100_000_000).describe('SQL endpoint: most rows a query reads'),
+  BRIDGEMAIL_SQL_MAX_RESULT_ROWS: positiveInt.default(1_000_000).describe('SQL endpoint: most rows a result holds'),
+  BRIDGEMAIL_SQL_MAX_RESULT_BYTES: positiveInt
+    .default(100 * 1024 * 1024)
+    .describe('SQL endpoint: largest result, bytes')
+    .meta({ defaultNote: '100 MB' }),
 });
 
 /** The environment as {@link envSchema} parses it: every variable typed, defaults filled in. */

@@ -45,6 +45,7 @@ function toConfig(e: ParsedEnv) {
       queueBatchMax: e.BRIDGEMAIL_QUEUE_BATCH_MAX,
       copyThreads: e.BRIDGEMAIL_COPY_THREADS,
       thread: e.BRIDGEMAIL_DELIVERY_THREAD,
+      niceness: e.BRIDGEMAIL_DELIVERY_NICENESS,
       jobLockMs: e.BRIDGEMAIL_JOB_LOCK_MS,
       flushMs: e.BRIDGEMAIL_DELIVERY_FLUSH_MS,
       retryBaseMs: e.BRIDGEMAIL_RETRY_BASE_MS,
@@ -73,9 +74,23 @@ function toConfig(e: ParsedEnv) {
       perPrincipal: e.BRIDGEMAIL_AUTH_FAIL_PER_PRINCIPAL,
       windowMs: e.BRIDGEMAIL_AUTH_FAIL_WINDOW_MS,
     },
-    redis: { url: e.REDIS_URL, prefix: e.BRIDGEMAIL_REDIS_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.BRIDGEMAIL_REDIS_PREFIX,
+      clusterNodes: e.REDIS_CLUSTER_NODES,
+      sentinels: e.REDIS_SENTINELS,
+      sentinelName: e.REDIS_SENTINEL_NAME,
+      eventShards: e.BRIDGEMAIL_EVENT_SHARDS,
+    },
     databaseUrl: e.DATABASE_URL,
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE },
+    sqlEndpoint: {
+      port: e.BRIDGEMAIL_SQL_PORT,
+      maxExecutionSeconds: e.BRIDGEMAIL_SQL_MAX_EXECUTION_SECONDS,
+      maxRowsToRead: e.BRIDGEMAIL_SQL_MAX_ROWS_TO_READ,
+      maxResultRows: e.BRIDGEMAIL_SQL_MAX_RESULT_ROWS,
+      maxResultBytes: e.BRIDGEMAIL_SQL_MAX_RESULT_BYTES,
+    },
     logLevel: e.BRIDGEMAIL_LOG_LEVEL,
   };
 }
@@ -112,7 +127,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue));
+  const redisProblems = checkRedisChoice(parsed.data);
+  if (redisProblems.length > 0) throw new ConfigError(redisProblems);
   return deepFreeze(toConfig(parsed.data));
+}
+
+/** One Redis at most: a server, a cluster, or a Sentinel-managed primary (which needs its name). */
+function checkRedisChoice(e: ParsedEnv): string[] {
+  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((k) => e[k] !== undefined);
+  const problems = chosen.length > 1 ? [`${chosen.join(', ')}: set one of them, not ${chosen.length}`] : [];
+  if (e.REDIS_SENTINELS !== undefined && e.REDIS_SENTINEL_NAME === undefined)
+    problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS');
+  if (e.REDIS_SENTINELS === undefined && e.REDIS_SENTINEL_NAME !== undefined)
+    problems.push('REDIS_SENTINEL_NAME: only meaningful with REDIS_SENTINELS');
+  return problems;
 }
 
 /** `VARIABLE: message`, with the path inside the value when it has one (`BRIDGEMAIL_SHAPING: ip.perSecond: …`). */

@@ -1,5 +1,25 @@
+import { METADATA_HEADER_PREFIXES, TAG_HEADERS } from './message-labels.js';
+
 /** Header fields of ours a sender may set; they are taken out before a message is queued. */
-export const CONTROL_HEADERS = ['x-bridgemail-track', 'x-bridgemail-idempotency-key'] as const;
+export const CONTROL_HEADERS = [
+  'x-bridgemail-track',
+  'x-bridgemail-idempotency-key',
+  'x-bridgemail-send-at',
+  ...TAG_HEADERS,
+] as const;
+
+/** Prefixes of control header fields that name a key after them (`X-Bridgemail-Metadata-<key>`); also taken out. */
+export const CONTROL_HEADER_PREFIXES: readonly string[] = METADATA_HEADER_PREFIXES;
+
+/** A control field of a prefixed family: its name as written and the key after the prefix (case kept). */
+export interface PrefixedControlField {
+  /** The field name as the sender wrote it. */
+  name: string;
+  /** The prefix it matched, lower case. */
+  prefix: string;
+  key: string;
+  value: string;
+}
 
 /** One of {@link CONTROL_HEADERS}. */
 export type ControlHeader = (typeof CONTROL_HEADERS)[number];
@@ -19,15 +39,23 @@ export function headerBlock(raw: Buffer): string {
 }
 
 /**
- * Removes every field named in {@link CONTROL_HEADERS} from the top-level header of a raw message
- * (folded continuation lines included, RFC 5322 §2.2.3) and returns their unfolded values. A
- * message without any comes back as the very same Buffer; nested parts and the body are never read.
+ * Removes every field named in {@link CONTROL_HEADERS} or starting with one of
+ * {@link CONTROL_HEADER_PREFIXES} from the top-level header of a raw message (folded continuation
+ * lines included, RFC 5322 §2.2.3) and returns their unfolded values (`prefixed`: those of the
+ * prefixed fields, in order). A message without any comes back as the very same Buffer; nested
+ * parts and the body are never read.
  */
-export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<ControlHeader, string[]> } {
+export function takeControlHeaders(raw: Buffer): {
+  raw: Buffer;
+  values: Map<ControlHeader, string[]>;
+  prefixed: PrefixedControlField[];
+} {
   const values = new Map<ControlHeader, string[]>();
+  const prefixed: PrefixedControlField[] = [];
   const headerText = headerBlock(raw);
   const lower = headerText.toLowerCase();
-  if (!CONTROL_HEADERS.some((name) => lower.includes(name))) return { raw, values };
+  if (!CONTROL_HEADERS.some((name) => lower.includes(name)) && !CONTROL_HEADER_PREFIXES.some((p) => lower.includes(p)))
+    return { raw, values, prefixed };
   const lines = headerText.match(/[^\n]*\n|[^\n]+$/g) ?? [];
   const fields: string[] = [];
   for (const line of lines) {
@@ -36,18 +64,23 @@ export function takeControlHeaders(raw: Buffer): { raw: Buffer; values: Map<Cont
   }
   const kept = fields.filter((field) => {
     const colon = field.indexOf(':');
-    const name = colon === -1 ? '' : field.slice(0, colon).trim().toLowerCase();
-    if (!(CONTROL_HEADERS as readonly string[]).includes(name)) return true;
-    const key = name as ControlHeader;
-    values.set(key, [
-      ...(values.get(key) ?? []),
+    const written = colon === -1 ? '' : field.slice(0, colon).trim();
+    const name = written.toLowerCase();
+    const value = () =>
       field
         .slice(colon + 1)
         .replace(/\s+/g, ' ')
-        .trim(),
-    ]);
+        .trim();
+    const prefix = CONTROL_HEADER_PREFIXES.find((p) => name.startsWith(p));
+    if (prefix !== undefined) {
+      prefixed.push({ name: written, prefix, key: written.slice(prefix.length), value: value() });
+      return false;
+    }
+    if (!(CONTROL_HEADERS as readonly string[]).includes(name)) return true;
+    const key = name as ControlHeader;
+    values.set(key, [...(values.get(key) ?? []), value()]);
     return false;
   });
   const headerBytes = Buffer.from(kept.join(''), 'latin1');
-  return { raw: Buffer.concat([headerBytes, raw.subarray(headerText.length)]), values };
+  return { raw: Buffer.concat([headerBytes, raw.subarray(headerText.length)]), values, prefixed };
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
-import { controlChannel, type ControlMessage } from './queues.js';
+import type { ControlMessage } from './queues.js';
+import { controlChannel } from './redis-keys.js';
 
 /** Options of {@link listenToControl}. */
 export interface ControlListenerOptions {

@@ -1,3 +1,5 @@
+import type { BridgeLimits } from './bridge-limiter.js';
+
 /** A sending IP of a Pool. */
 export interface PoolIp {
   ip: string;
@@ -9,10 +11,20 @@ export interface PoolIp {
 export interface Pool {
   id: string;
   name: string;
+  /** `shared`: any account may bind Bridges to it; `dedicated`: only {@link Pool.accountId}'s. */
+  kind: PoolKind;
+  /** The account a dedicated Pool belongs to; null for a shared one. */
+  accountId: string | null;
   ips: PoolIp[];
   createdAt: Date;
   deletedAt: Date | null;
 }
+
+/** Whose Bridges a Pool takes: any account's (`shared`, operator-owned) or one account's (`dedicated`). */
+export type PoolKind = 'shared' | 'dedicated';
+
+/** Whether a Bridge's mail leaves (`live`) or is settled without any MX connection (`sandbox`). */
+export type BridgeMode = 'live' | 'sandbox';
 
 /** Per-transport credential state of a Bridge; `deleted` once the Bridge is (whatever it was before). */
 export type CredentialStatus = 'active' | 'revoked' | 'deleted';
@@ -21,11 +33,19 @@ export type CredentialStatus = 'active' | 'revoked' | 'deleted';
 export interface Bridge {
   id: string;
   name: string;
+  /** The account it belongs to. */
+  accountId: string;
   poolId: string;
   trackOpens: boolean;
   trackClicks: boolean;
   /** Base URL of the tracking endpoints for this Bridge (custom tracking domain); null: the platform's. */
   trackingBaseUrl: string | null;
+  /** Each recipient's copy carries a one-click List-Unsubscribe header (RFC 8058); the sender's own wins. */
+  listUnsubscribe: boolean;
+  /** `sandbox`: messages are accepted, rendered, tracked and signed, but settled without any MX connection. */
+  mode: BridgeMode;
+  /** Sending limits enforced at ingress; null: none. */
+  limits: BridgeLimits | null;
   smtpUsername: string;
   smtpStatus: CredentialStatus;
   apiStatus: CredentialStatus;
@@ -51,16 +71,28 @@ export type Transport = 'smtp' | 'api';
 /** What a successful authentication yields: enough to accept a message. */
 export interface AuthenticatedBridge {
   id: string;
+  /** The account it belongs to: its templates and DKIM domains are the ones it uses. */
+  accountId: string;
   poolId: string;
   name: string;
   /** Generation of the credential used; a rotation bumps it, so older sessions stop working. */
   generation: number;
+  /** The Bridge's mode when authenticated (or re-checked): a sandbox Bridge's messages are marked at acceptance. */
+  mode?: BridgeMode;
 }
 
 /** The credential state of a Bridge, checked on every use of a cached authentication. */
 export interface BridgeAuthState {
   id: string;
+  /** The Pool it is bound to now (a rebind moves it): where the next message it sends is queued. */
+  poolId: string;
   deleted: boolean;
+  mode: BridgeMode;
+  /** The Bridge's sending limits (null: none), cached with the state, so ingress checks them for free. */
+  limits: BridgeLimits | null;
+  /** Its account, and the account's limits over all of its Bridges (null: none), cached the same way. */
+  accountId: string;
+  accountLimits: BridgeLimits | null;
   smtp: { revoked: boolean; generation: number };
   api: { revoked: boolean; generation: number };
 }
@@ -73,6 +105,8 @@ export interface SendingDomain {
   selector: string;
   /** Public key, SPKI PEM. */
   publicKey: string;
+  /** The account it belongs to. */
+  accountId: string;
   createdAt: Date;
 }
 
@@ -83,7 +117,7 @@ export interface AuditEntry {
   /** Id of the admin token used (a hash prefix, not the token). */
   actor: string;
   action: string;
-  targetType: 'pool' | 'bridge' | 'domain' | 'settings';
+  targetType: 'pool' | 'bridge' | 'domain' | 'settings' | 'template' | 'analyst' | 'account';
   targetId: string;
   details: Record<string, unknown>;
 }

@@ -28,19 +28,63 @@ export const ERROR_CODES = {
     smtp: [535, '5.7.8'],
   },
   NOT_FOUND: { meaning: 'no such resource', http: 404, smtp: [550, '5.1.1'] },
+  MESSAGE_NOT_FOUND: {
+    meaning: 'no message with this id (for a Bridge key: none of this Bridge)',
+    http: 404,
+    smtp: [550, '5.1.1'],
+  },
+  MESSAGE_ALREADY_SENT: {
+    meaning: 'the message was not scheduled or its delivery has started: it can no longer be cancelled',
+    http: 409,
+    smtp: [550, '5.7.1'],
+  },
   ROUTE_NOT_FOUND: { meaning: 'no such endpoint', http: 404, smtp: [500, '5.5.1'] },
   METHOD_NOT_ALLOWED: { meaning: 'the endpoint does not accept this method', http: 405, smtp: [500, '5.5.1'] },
   CONFLICT: { meaning: 'the resource already exists or conflicts with another', http: 409, smtp: [550, '5.7.1'] },
   POOL_NOT_FOUND: { meaning: 'the Pool named does not exist', http: 400, smtp: [550, '5.7.1'] },
   POOL_NAME_TAKEN: { meaning: 'another Pool already has this name', http: 409, smtp: [550, '5.7.1'] },
+  BRIDGE_NAME_TAKEN: {
+    meaning: 'another live Bridge already has this name (compared trimmed, case-insensitively)',
+    http: 409,
+    smtp: [550, '5.7.1'],
+  },
+  BRIDGE_NOT_FOUND: { meaning: 'the Bridge named does not exist', http: 400, smtp: [550, '5.7.1'] },
   IP_IN_USE: { meaning: 'the IP already belongs to another Pool', http: 409, smtp: [550, '5.7.1'] },
   POOL_IN_USE: { meaning: 'a live Bridge is still bound to the Pool', http: 409, smtp: [550, '5.7.1'] },
   POOL_NEEDS_IP: { meaning: 'a Pool keeps at least one IP', http: 409, smtp: [550, '5.7.1'] },
+  POOL_NOT_ALLOWED: {
+    meaning: "the account may not bind Bridges to this Pool (another account's, or dedicated without the plan)",
+    http: 400,
+    smtp: [550, '5.7.1'],
+  },
+  ACCOUNT_NAME_TAKEN: { meaning: 'another account already has this name', http: 409, smtp: [550, '5.7.1'] },
+  ACCOUNT_IN_USE: {
+    meaning: 'the account still owns Bridges, templates, domains or Pools (or is the default one)',
+    http: 409,
+    smtp: [550, '5.7.1'],
+  },
+  ACCOUNT_NOT_FOUND: { meaning: 'the account named does not exist', http: 400, smtp: [550, '5.7.1'] },
   POOL_BINDING_IMMUTABLE: {
     meaning: 'a Bridge stays bound to the Pool it was created with',
     http: 400,
     smtp: [550, '5.7.1'],
   },
+  TEMPLATE_NOT_FOUND: {
+    meaning: 'the template named does not exist or is bound to another Bridge',
+    http: 400,
+    smtp: [550, '5.7.0'],
+  },
+  TEMPLATE_INVALID: {
+    meaning: 'a template field does not compile (the error names the field, line and column)',
+    http: 400,
+    smtp: [550, '5.7.0'],
+  },
+  TEMPLATE_MODEL_INVALID: {
+    meaning: 'the template model is not a JSON object within the limits',
+    http: 400,
+    smtp: [550, '5.7.0'],
+  },
+  TEMPLATE_ALIAS_TAKEN: { meaning: 'another template already has this alias', http: 409, smtp: [550, '5.7.1'] },
   AUTH_RATE_LIMITED: {
     meaning: 'too many failed authentications from this client; retry later',
     http: 429,
@@ -51,6 +95,17 @@ export const ERROR_CODES = {
     meaning: 'the message has no From header field (RFC 5322 §3.6)',
     http: 400,
     smtp: [550, '5.6.0'],
+  },
+  CONTROL_HEADER_INVALID: {
+    meaning: 'a control header field of the message (X-Bridgemail-*, X-PM-*) has a value that is not allowed',
+    http: 400,
+    smtp: [550, '5.7.0'],
+  },
+  BRIDGE_RATE_LIMITED: {
+    meaning:
+      'the Bridge, or its account, reached one of its sending limits (the error names it); retry after Retry-After seconds',
+    http: 429,
+    smtp: [452, '4.7.1'],
   },
   TOO_MANY_RECIPIENTS: { meaning: 'the message has more recipients than allowed', http: 400, smtp: [452, '4.5.3'] },
   IDEMPOTENCY_KEY_REUSED: {
@@ -120,7 +175,17 @@ export function isAppError(err: unknown): err is AppError {
 
 /** JSON body every HTTP edge renders for an error. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; field?: string };
+  error: {
+    code: ErrorCode;
+    message: string;
+    field?: string;
+    /** Where in the field the error is, 1-based (a template that does not compile). */
+    line?: number;
+    column?: number;
+    /** The sending limit reached (`BRIDGE_RATE_LIMITED`) and the seconds until it allows again. */
+    limit?: string;
+    retryAfter?: number;
+  };
 }
 
 /** Maps any thrown value to an HTTP status and the JSON error body (unknown errors → 500, generic text). */
@@ -128,6 +193,11 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; ex
   if (isAppError(err)) {
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.field !== undefined) body.error.field = err.field;
+    const { line, column } = err.details ?? {};
+    if (typeof line === 'number' && typeof column === 'number') Object.assign(body.error, { line, column });
+    const { limit, retryAfterS } = err.details ?? {};
+    if (err.code === 'BRIDGE_RATE_LIMITED' && typeof limit === 'string' && typeof retryAfterS === 'number')
+      Object.assign(body.error, { limit, retryAfter: retryAfterS });
     return { status: ERROR_CODES[err.code].http, body, expected: true };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } }, expected: false };

@@ -20,6 +20,7 @@ const SAMPLE_VALUES: Record<EventColumnType, unknown> = {
   UInt16: 7,
   UInt8: true,
   "DateTime64(3, 'UTC')": 1_700_000_000_000,
+  'Map(String, String)': { k: 'v' },
 };
 
 /** An event of `kind` with every field of the schema set, carried or not. */
@@ -53,8 +54,20 @@ describe('event schema', () => {
 
   it('types each kind with the fields the table gives it', () => {
     expectTypeOf<keyof EventOf<'sent'>>().toEqualTypeOf<
-      'id' | 'type' | 'ts' | 'messageId' | 'bridgeId' | 'poolId' | 'recipient' | 'ip' | 'attempt'
+      | 'id'
+      | 'type'
+      | 'ts'
+      | 'messageId'
+      | 'bridgeId'
+      | 'poolId'
+      | 'recipient'
+      | 'ip'
+      | 'attempt'
+      | 'tag'
+      | 'metadata'
+      | 'sandbox'
     >();
+    expectTypeOf<EventOf<'opened'>['metadata']>().toEqualTypeOf<Record<string, string> | undefined>();
     expectTypeOf<EventOf<'clicked'>['machine']>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<EventOf<'bounced'>['replyCode']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<Extract<MailEvent, { type: 'complained' }>>().toEqualTypeOf<EventOf<'complained'>>();

@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 export const EVENT_TYPES = [
   'queued',
+  'scheduled',
+  'cancelled',
   'suppressed',
   'sent',
   'deferred',
@@ -14,6 +16,7 @@ export const EVENT_TYPES = [
   'opened',
   'clicked',
   'complained',
+  'unsubscribed',
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */
@@ -22,6 +25,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** What each kind of event says, one line (docs, console, admin API). */
 export const EVENT_MEANINGS: Readonly<Record<EventType, string>> = {
   queued: 'Accepted and in its Pool queue; one per recipient',
+  scheduled: 'Accepted with a later send time (`sendAt`): waits in its Pool queue until then',
+  cancelled: 'A scheduled message not sent: cancelled by the API (`api`) or its Bridge deleted (`bridge-deleted`)',
   suppressed: 'Not sent: the recipient is on a suppression list',
   sent: 'Taken up from a Pool IP for the first time (once, whatever retries follow)',
   deferred: 'A temporary failure (4xx, connection, no usable IP, or a delayed DSN); retried later',
@@ -30,10 +35,14 @@ export const EVENT_MEANINGS: Readonly<Record<EventType, string>> = {
   opened: 'The tracking pixel was loaded (by a person or a machine)',
   clicked: 'A tracked link was followed (by a person or a link scanner)',
   complained: 'The recipient reported the message as spam (ARF feedback report)',
+  unsubscribed:
+    'The recipient unsubscribed through the List-Unsubscribe header (`one-click` POST or `mailto`): ' +
+    'suppressed for the Bridge',
 };
 
 /** ClickHouse type of an event column; `UInt8` holds a flag (false 0, true 1). */
-export type EventColumnType = 'String' | 'LowCardinality(String)' | 'UInt16' | 'UInt8' | "DateTime64(3, 'UTC')";
+export type EventColumnType =
+  'String' | 'LowCardinality(String)' | 'UInt16' | 'UInt8' | "DateTime64(3, 'UTC')" | 'Map(String, String)';
 
 /** One column of the `events` table and the event field it stores. */
 export interface EventColumn {
@@ -80,8 +89,10 @@ export const EVENT_COLUMNS = {
   reason: {
     column: 'reason',
     type: 'LowCardinality(String)',
-    kinds: ['suppressed', ...ATTEMPTS, ...TRACKING, 'complained'],
-    meaning: 'Classified reason (`expired`, `connection`, `user-unknown` …; for opens and clicks, why a machine)',
+    kinds: ['suppressed', 'cancelled', ...ATTEMPTS, ...TRACKING, 'complained', 'unsubscribed'],
+    meaning:
+      'Classified reason (`expired`, `connection`, `user-unknown` …; for opens and clicks, why a machine; ' +
+      'why cancelled; how unsubscribed)',
   },
   attempt: {
     column: 'attempt',
@@ -108,6 +119,12 @@ export const EVENT_COLUMNS = {
     meaning: 'ARF feedback type (`abuse`, `opt-out` …)',
   },
   url: { column: 'url', type: 'String', kinds: ['clicked'], meaning: 'The clicked URL' },
+  sendAt: {
+    column: 'send_at',
+    type: "DateTime64(3, 'UTC')",
+    kinds: ['scheduled'],
+    meaning: 'When a scheduled message is due (ms since the epoch)',
+  },
   userAgent: { column: 'user_agent', type: 'String', kinds: TRACKING, meaning: 'User agent of the open or click' },
   clientIp: { column: 'client_ip', type: 'String', kinds: TRACKING, meaning: 'Address the open or click came from' },
   machine: {
@@ -115,6 +132,25 @@ export const EVENT_COLUMNS = {
     type: 'UInt8',
     kinds: TRACKING,
     meaning: 'A machine opened or clicked (mail privacy proxy, image prefetch, link scanner)',
+  },
+  tag: {
+    column: 'tag',
+    type: 'LowCardinality(String)',
+    kinds: EVENT_TYPES,
+    meaning: "The message's tag (REST `tag`, SMTP `X-Bridgemail-Tag`); empty when it has none",
+  },
+  metadata: {
+    column: 'metadata',
+    type: 'Map(String, String)',
+    kinds: EVENT_TYPES,
+    meaning: "The message's metadata (REST `metadata`, SMTP `X-Bridgemail-Metadata-<key>`)",
+  },
+  sandbox: {
+    column: 'sandbox',
+    type: 'UInt8',
+    kinds: EVENT_TYPES,
+    meaning:
+      'A sandbox send: a sandbox Bridge, or a simulator address (`…@simulator.bridgemail.test`); never in live stats',
   },
 } as const satisfies Record<string, EventColumn>;
 
@@ -139,7 +175,9 @@ type ValueOf<T extends EventColumnType> = T extends 'UInt16' | "DateTime64(3, 'U
   ? number
   : T extends 'UInt8'
     ? boolean
-    : string;
+    : T extends 'Map(String, String)'
+      ? Record<string, string>
+      : string;
 /** The value type of field F in TypeScript (a `UInt8` flag is a boolean). */
 export type EventFieldValue<F extends EventField> = ValueOf<Spec<F>['type']>;
 /** Fields every event has. */
@@ -173,6 +211,7 @@ const VALUE_SCHEMAS: Record<EventColumnType, z.ZodType> = {
   UInt16: z.number().int().min(0).max(65_535),
   UInt8: z.boolean(),
   "DateTime64(3, 'UTC')": z.number().int(),
+  'Map(String, String)': z.record(z.string(), z.string()),
 };
 
 /** The fields of the schema with their specs, in column order. */

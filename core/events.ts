@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import { MAIL_EVENT_SCHEMA, type MailEvent, type NewMailEvent } from './event-schema.js';
 import { newId } from './ids.js';
+import { eventShardOf, eventStreamKeys, eventStreamShardKey } from './redis-keys.js';
 import { readStreamGroups } from './stream-groups.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 
-/** Redis stream key holding events on their way to ClickHouse. */
+/** Redis stream key holding events on their way to ClickHouse (the first shard's; the only one unsharded). */
 export function eventStreamKey(prefix: string): string {
-  return `${prefix}:events`;
+  return eventStreamShardKey(prefix, 0);
 }
 
 /** Most events one stream entry holds (a tick's publishes share entries of up to this many). */
@@ -67,12 +68,19 @@ export class EventPublisher {
   /** One item per publish call: the events it brought. */
   readonly #batch: TickBatch<MailEvent[]>;
 
-  /** `batching`: how the writes of a tick are gathered (their spacing), see {@link TickBatchOptions}. */
+  readonly #shards: number;
+
+  /**
+   * `options`: how the writes of a tick are gathered (their spacing, see {@link TickBatchOptions}),
+   * and over how many stream shards events are spread (`BRIDGEMAIL_EVENT_SHARDS`, by message id).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    batching: TickBatchOptions = {},
+    options: EventPublisherOptions = {},
   ) {
+    const { shards = 1, ...batching } = options;
+    this.#shards = shards;
     this.#batch = new TickBatch((calls) => this.#write(calls.flat()), batching);
   }
 
@@ -86,11 +94,20 @@ export class EventPublisher {
   }
 
   async #write(events: MailEvent[]): Promise<void> {
-    const key = eventStreamKey(this.prefix);
+    const byShard = new Map<number, MailEvent[]>();
+    for (const event of events) {
+      const shard = eventShardOf(event.messageId, this.#shards);
+      const list = byShard.get(shard);
+      if (list) list.push(event);
+      else byShard.set(shard, [event]);
+    }
     // Sent together: the platform's connections pipeline commands issued in the same tick.
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < events.length; i += EVENTS_PER_ENTRY)
-      writes.push(this.redis.xadd(key, '*', ...encodeEventEntry(events.slice(i, i + EVENTS_PER_ENTRY))));
+    for (const [shard, list] of byShard) {
+      const key = eventStreamShardKey(this.prefix, shard);
+      for (let i = 0; i < list.length; i += EVENTS_PER_ENTRY)
+        writes.push(this.redis.xadd(key, '*', ...encodeEventEntry(list.slice(i, i + EVENTS_PER_ENTRY))));
+    }
     await Promise.all(writes);
   }
 }
@@ -103,11 +120,30 @@ export interface EventBacklog {
   groups: { name: string; pending: number; lag: number | null }[];
 }
 
-/** Reads the event stream's length and each consumer group's pending count and lag. */
-export async function readEventBacklog(redis: Redis, prefix: string): Promise<EventBacklog> {
-  const key = eventStreamKey(prefix);
-  const length = await redis.xlen(key);
-  if (length === 0 && (await redis.exists(key)) === 0) return { length, groups: [] };
-  const groups = (await readStreamGroups(redis, key)).map(({ name, pending, lag }) => ({ name, pending, lag }));
-  return { length, groups };
+/** Options of {@link EventPublisher}. */
+export interface EventPublisherOptions extends TickBatchOptions {
+  /** Stream shards (`BRIDGEMAIL_EVENT_SHARDS`). @defaultValue 1 */
+  shards?: number;
+}
+
+/**
+ * Reads the event stream's length and each consumer group's pending count and lag, summed over
+ * the `shards` streams (a lag unknown on one shard is unknown in the sum).
+ */
+export async function readEventBacklog(redis: Redis, prefix: string, shards = 1): Promise<EventBacklog> {
+  const backlog: EventBacklog = { length: 0, groups: [] };
+  for (const key of eventStreamKeys(prefix, shards)) {
+    const length = await redis.xlen(key);
+    backlog.length += length;
+    if (length === 0 && (await redis.exists(key)) === 0) continue;
+    for (const { name, pending, lag } of await readStreamGroups(redis, key)) {
+      const group = backlog.groups.find((g) => g.name === name);
+      if (!group) backlog.groups.push({ name, pending, lag });
+      else {
+        group.pending += pending;
+        group.lag = group.lag === null || lag === null ? null : group.lag + lag;
+      }
+    }
+  }
+  return backlog;
 }

@@ -19,6 +19,7 @@ export type {
   Pool,
   PoolIp,
   Bridge,
+  BridgeMode,
   BridgeSecrets,
   BridgeWithSecrets,
   AuthenticatedBridge,
@@ -37,7 +38,26 @@ export {
   readEventBacklog,
   type DecodedEntry,
   type EventBacklog,
+  type EventPublisherOptions,
 } from './events.js';
+export { readEveryShard, type ShardReader } from './event-shards.js';
+export {
+  controlChannel,
+  eventShardOf,
+  eventStreamKeys,
+  eventStreamShardKey,
+  keyFamily,
+  keyLayoutOf,
+  queuePrefix,
+  type KeyLayout,
+} from './redis-keys.js';
+export {
+  configuredRedisTarget,
+  describeRedisTarget,
+  parseRedisNodes,
+  type RedisNode,
+  type RedisTarget,
+} from './redis-target.js';
 export {
   carries,
   DERIVED_EVENT_COLUMNS,
@@ -70,6 +90,7 @@ export {
 export {
   PoolJobRunner,
   PoolQueues,
+  type CancelOutcome,
   type MessagePass,
   type PassOutcome,
   type PoolJob,
@@ -78,7 +99,6 @@ export {
 } from './pool-queues.js';
 export {
   poolQueueName,
-  controlChannel,
   UNEXPECTED_FAILURE_ATTEMPTS,
   INBOUND_QUEUE,
   type InboundReport,
@@ -86,6 +106,8 @@ export {
   type ControlMessage,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';
+export { cancelMessage, type CancelMessageDeps, type CancelledMessage } from './cancel-message.js';
+export { parseSendAt, MAX_SCHEDULE_AHEAD_MS } from './send-at.js';
 export {
   bearerToken,
   formatPath,
@@ -114,6 +136,19 @@ export {
 } from './auth-limiter.js';
 export { createAuthenticator, type Authenticator } from './authenticator.js';
 export {
+  BridgeLimiter,
+  bridgeLimitsSchema,
+  normalizeBridgeLimits,
+  readBridgeRefusals,
+  BRIDGE_LIMIT_NAMES,
+  BRIDGE_LIMIT_WINDOW_MS,
+  type BridgeLimitName,
+  type BridgeLimits,
+  type BridgeRefusalCount,
+  type BridgeUsage,
+  type BridgeWindowUsage,
+} from './bridge-limiter.js';
+export {
   buildOpenApiDocument,
   withOpenApiRoute,
   ONE_OR_MANY,
@@ -123,6 +158,14 @@ export {
 } from './openapi.js';
 export { listenToControl, type ControlListenerOptions } from './control-listener.js';
 export { TrackingTokens, type TrackingClaims } from './tracking-token.js';
+export { UnsubscribeAddresses, UNSUBSCRIBE_LOCAL_PREFIX, type UnsubscribeMailTarget } from './unsubscribe-address.js';
+export {
+  unsubscribeRecipient,
+  UNSUBSCRIBED_REASON,
+  type UnsubscribeDeps,
+  type UnsubscribeTarget,
+  type UnsubscribeVia,
+} from './unsubscribe.js';
 export { extractTrackHeader, parseTrackCeiling, type TrackCeiling } from './track-header.js';
 export { BridgeSettingsCache, type BridgeSettings } from './bridge-settings.js';
 export { TtlCache } from './ttl-cache.js';
@@ -138,6 +181,18 @@ export { defineLuaCommands, readLuaCommands, resolveLuaCommands, type LuaCommand
 export { SuppressionIndex, type SuppressionSource } from './suppression-index.js';
 export { IdempotencyKeys, IDEMPOTENCY_TTL_S, type IdempotencyClaim, type IdempotencyStart } from './idempotency.js';
 export { takeControlHeaders, CONTROL_HEADERS, type ControlHeader } from './control-headers.js';
+export {
+  inheritMessageLabels,
+  labelsFromHeaders,
+  metadataProblem,
+  tagProblem,
+  LABEL_LIMITS,
+  METADATA_KEY_PATTERN,
+  TAG_PATTERN,
+  type InheritedLabels,
+  type LabelLookup,
+  type MessageLabels,
+} from './message-labels.js';
 export { Spool } from './spool.js';
 export { VerpAddresses, recipientHash, type VerpTarget } from './verp.js';
 export {
@@ -152,3 +207,31 @@ export {
   type DestinationLimits,
   type AdaptivePolicy,
 } from './shaping-policy.js';
+export {
+  BRIDGE_MESSAGE_SEARCH_QUERY,
+  decodeMessageCursor,
+  encodeMessageCursor,
+  MESSAGE_PAGE_MAX,
+  MESSAGE_ROW_SCHEMA,
+  MESSAGE_SEARCH_QUERY,
+  MESSAGE_STATES,
+  toMessageSearch,
+  type MessageCursor,
+  type MessagePage,
+  type MessageRow,
+  type MessageSearch,
+  type MessageState,
+} from './message-activity.js';
+export {
+  compileTemplate,
+  missingVariables,
+  renderTemplate,
+  TEMPLATE_ALIAS,
+  TEMPLATE_FIELDS,
+  TEMPLATE_LIMITS,
+  type TemplateContent,
+  type TemplateField,
+  type TemplateModel,
+} from './template-render.js';
+export { parseTemplateModel, TemplateCache, type TemplateRef, type TemplateRenderer } from './template-cache.js';
+export { headerBlock } from './control-headers.js';

@@ -28,6 +28,12 @@ export interface RouteSpec {
   tag: string;
   /** Which bearer token the route wants. */
   auth: 'admin' | 'bridge' | 'none';
+  /**
+   * Of an `admin` route, who may call it: `operator` (the operator token only; to an account token
+   * the route does not exist), `account` (either, narrowed to the caller's account) or `shared`
+   * (either, one answer for all: it holds no account's data). Shown as `x-bridgemail-access`.
+   */
+  access?: 'operator' | 'account' | 'shared';
   body?: { schema: z.ZodType; contentTypes?: string[]; description?: string };
   query?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
@@ -115,6 +121,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
+    ...(spec.access ? { 'x-bridgemail-access': spec.access } : {}),
     ...(spec.auth === 'none'
       ? { security: [] }
       : { security: [{ [spec.auth === 'admin' ? 'adminToken' : 'bridgeApiKey']: [] }] }),
@@ -157,7 +164,9 @@ export function buildOpenApiDocument(
         adminToken: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The admin token (BRIDGEMAIL_ADMIN_TOKEN or <data>/admin-token)',
+          description:
+            'The operator token (BRIDGEMAIL_ADMIN_TOKEN or <data>/admin-token), or an account token (bma_…): ' +
+            "see each operation's x-bridgemail-access",
         },
         bridgeApiKey: { type: 'http', scheme: 'bearer', description: "A Bridge's API key (bm_…)" },
       },

@@ -1,12 +1,19 @@
 import { DelayedError, Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { defineLuaCommands } from './lua-commands.js';
+import { CORE_COMMANDS } from './redis-commands.js';
+import { batchDoneKey, batchedKey, queuePrefix, scheduleKey, type KeyLayout } from './redis-keys.js';
 import { poolQueueName, UNEXPECTED_FAILURE_ATTEMPTS, type DeliveryJob } from './queues.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 
 // Both ends of the Pool delivery queues. Messages of one Pool accepted in the same tick of the event
 // loop share one BullMQ job (one add and one fetch for all of them, the queue's main cost per
-// message); a worker unpacks it and runs each message's pass on its own. How messages are grouped
-// into jobs is private to this file: callers add messages and run passes over messages.
+// message); a worker unpacks it and runs each message's pass on its own. How messages are grouped into
+// jobs is private to this file: callers add messages and run passes over messages. A scheduled message
+// (`sendAt`) gets a delayed job of its own (its id the message id) and a schedule record in Redis
+// (hash: state, Bridge, Pool, recipients, due time). The record's state is the one place a cancel and
+// the worker taking the message up decide, each by one atomic Lua command: `waiting` becomes
+// `cancelled` (scheduleCancel) or `started` (scheduleClaim), whichever comes first.
 
 /** Several messages of one Pool in one job. */
 interface BatchData {
@@ -36,6 +43,29 @@ const MAX_BATCH_INLINE_BYTES = 1024 * 1024;
 /** How long a batched message's job id is remembered (as long as an idempotency claim). */
 const BATCHED_TTL_S = 24 * 3600;
 
+/** How long a schedule record outlives its due time, so that a late cancel still learns it was sent. */
+const SCHEDULE_KEEP_MS = 7 * 24 * 3600 * 1000;
+
+/** What {@link PoolQueues.cancel} found. */
+export type CancelOutcome =
+  /** No scheduled message of this id (or of this Bridge): unknown, or one sent without a schedule. */
+  | { kind: 'unknown' }
+  /** A worker took it up first: its delivery has started. */
+  | { kind: 'started'; bridgeId: string }
+  /**
+   * Cancelled: by this call (`first`) or an earlier one. `spool` names the body's spool file, which
+   * the caller removes (only set when this call cancelled it).
+   */
+  | {
+      kind: 'cancelled';
+      first: boolean;
+      bridgeId: string;
+      poolId: string;
+      recipients: string[];
+      sendAt: number;
+      spool?: string;
+    };
+
 /** Consecutive groups of at most `max` messages and about MAX_BATCH_INLINE_BYTES of inline body each. */
 function chunks(messages: readonly DeliveryJob[], max: number): DeliveryJob[][] {
   const out: DeliveryJob[][] = [];
@@ -63,11 +93,14 @@ export interface PoolQueuesOptions {
    * @defaultValue 1
    */
   maxBatch?: number;
+  /** Keys laid out for a Redis Cluster: each Pool's queue in a slot of its own (`queuePrefix`). @defaultValue false */
+  cluster?: boolean;
 }
 
 /** The producer side of the Pool queues: one BullMQ `Queue` per Pool, all on a shared connection. */
 export class PoolQueues {
   readonly #queues = new Map<string, Queue<PoolJobData>>();
+  readonly #layout: KeyLayout;
   /** Messages enqueued in this tick, per Pool: they share jobs. */
   readonly #waiting: TickBatch<DeliveryJob>;
   readonly #maxBatch: number;
@@ -78,11 +111,14 @@ export class PoolQueues {
     options: PoolQueuesOptions = {},
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
+    this.#layout = { prefix, cluster: options.cluster ?? false };
+    defineLuaCommands(connection, CORE_COMMANDS);
     this.#waiting = new TickBatch((messages, poolId) => Promise.resolve(this.#addGroup(poolId, messages)));
   }
 
   /** Queues a message for delivery; resolves once Redis holds the job that carries it (the durability point). */
   enqueue(message: DeliveryJob): Promise<void> {
+    if (message.sendAt !== undefined) return this.#addScheduled(message, message.sendAt);
     if (this.#maxBatch === 1) return this.#addOne(message);
     return this.#waiting.add(message.poolId, message);
   }
@@ -104,8 +140,39 @@ export class PoolQueues {
   async has(poolId: string, messageId: string): Promise<boolean> {
     const queue = this.queue(poolId);
     if ((await queue.getJob(messageId)) !== undefined) return true;
-    const batchId = await this.connection.get(this.#batchedKey(messageId));
+    const batchId = await this.connection.get(batchedKey(this.prefix, messageId));
     return batchId !== null && (await queue.getJob(batchId)) !== undefined;
+  }
+
+  /**
+   * Cancels a scheduled message no worker has taken up yet, and removes its job. With `bridgeId`,
+   * only a message of that Bridge. Cancelling again answers `cancelled` again (not `first`).
+   */
+  async cancel(messageId: string, bridgeId?: string): Promise<CancelOutcome> {
+    const record = await this.connection.scheduleCancel(scheduleKey(this.prefix, messageId), bridgeId ?? '');
+    if (!record) return { kind: 'unknown' };
+    const [state, owner = '', poolId = '', recipients = '[]', sendAt = '0'] = record.map((v) => v ?? undefined);
+    if (state === 'started') return { kind: 'started', bridgeId: owner };
+    const outcome = {
+      kind: 'cancelled' as const,
+      first: state === 'waiting',
+      bridgeId: owner,
+      poolId,
+      recipients: JSON.parse(recipients) as string[],
+      sendAt: Number(sendAt),
+    };
+    if (!outcome.first) return outcome;
+    // The record decided; the job is only cleaned up. Should a worker hold it this very moment, the
+    // removal fails and the worker, finding the record cancelled, sends nothing.
+    const job = await this.queue(poolId).getJob(messageId);
+    const spool = job && !isBatch(job.data) ? job.data.spool : undefined;
+    await job?.remove().catch(() => undefined);
+    return spool === undefined ? outcome : { ...outcome, spool };
+  }
+
+  /** The Bridge of a scheduled message, from its schedule record (there before its events are in ClickHouse). */
+  async scheduledBridge(messageId: string): Promise<string | undefined> {
+    return (await this.connection.hget(scheduleKey(this.prefix, messageId), 'bridgeId')) ?? undefined;
   }
 
   /** Messages carried by the jobs of a Pool's queue, in any state. */
@@ -126,7 +193,8 @@ export class PoolQueues {
   queue(poolId: string): Queue<PoolJobData> {
     let q = this.#queues.get(poolId);
     if (!q) {
-      q = new Queue<PoolJobData>(poolQueueName(poolId), { connection: this.connection, prefix: this.prefix });
+      const name = poolQueueName(poolId);
+      q = new Queue<PoolJobData>(name, { connection: this.connection, prefix: queuePrefix(this.#layout, name) });
       this.#queues.set(poolId, q);
     }
     return q;
@@ -137,8 +205,28 @@ export class PoolQueues {
     this.#queues.clear();
   }
 
-  #batchedKey(messageId: string): string {
-    return `${this.prefix}:batched:${messageId}`;
+  /** A scheduled message: its record (state `waiting`), then a delayed job of its own. */
+  async #addScheduled(message: DeliveryJob, sendAt: number): Promise<void> {
+    const key = scheduleKey(this.prefix, message.messageId);
+    const record = {
+      state: 'waiting',
+      bridgeId: message.bridgeId,
+      poolId: message.poolId,
+      recipients: JSON.stringify(message.recipients),
+      sendAt: String(sendAt),
+    };
+    const results = await this.connection
+      .multi()
+      .hset(key, record)
+      .pexpireat(key, sendAt + SCHEDULE_KEEP_MS)
+      .exec();
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (failed) throw failed;
+    await this.queue(message.poolId).add(MESSAGE_JOB, message, {
+      ...JOB_OPTIONS,
+      jobId: message.messageId,
+      delay: Math.max(0, sendAt - Date.now()),
+    });
   }
 
   #addOne(message: DeliveryJob): Promise<void> {
@@ -162,7 +250,9 @@ export class PoolQueues {
   async #addBatch(poolId: string, chunk: DeliveryJob[]): Promise<void> {
     const jobId = `batch-${chunk[0]?.messageId ?? ''}`;
     const keyed = chunk.filter((m) => m.idem !== undefined);
-    await Promise.all(keyed.map((m) => this.connection.set(this.#batchedKey(m.messageId), jobId, 'EX', BATCHED_TTL_S)));
+    await Promise.all(
+      keyed.map((m) => this.connection.set(batchedKey(this.prefix, m.messageId), jobId, 'EX', BATCHED_TTL_S)),
+    );
     await this.queue(poolId).add(BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId });
   }
 }
@@ -217,7 +307,8 @@ export interface PoolJobRunnerOptions {
 }
 
 /**
- * The worker side of the Pool queues: runs a message pass over each message a job carries. A
+ * The worker side of the Pool queues: runs a message pass over each message a job carries (a
+ * scheduled message only once it is claimed: see {@link PoolQueues.cancel}). A
  * message that needs another pass continues as a delayed job (the same job for a job of one
  * message, no BullMQ attempt spent). Each finished message of a batch is recorded in Redis, so a
  * batch run again (its worker was killed, a message failed unexpectedly) skips it instead of
@@ -230,6 +321,7 @@ export class PoolJobRunner {
 
   constructor(private readonly options: PoolJobRunnerOptions) {
     this.#slots = new PassSlots(options.concurrency);
+    defineLuaCommands(options.redis, CORE_COMMANDS);
     this.#marks = new TickBatch(async (marks, key) => {
       await Promise.all([
         options.redis.sadd(key, ...marks.map((m) => m.messageId)),
@@ -243,6 +335,10 @@ export class PoolJobRunner {
     return async (job, token) => {
       const data = job.data;
       if (isBatch(data)) return this.#runBatch(job.id ?? '', data, pass);
+      // A scheduled message's first pass claims it, unless a cancel came first: then nothing is sent.
+      const due = data.sendAt !== undefined && data.attempt === 0 && data.sentTo === undefined;
+      if (due && (await this.options.redis.scheduleClaim(scheduleKey(this.options.prefix, data.messageId))) === 0)
+        return;
       const outcome = await this.#slots.run(data.poolId, () => pass(data));
       if (!outcome.retry) return;
       await job.updateData(outcome.retry.data);
@@ -264,7 +360,7 @@ export class PoolJobRunner {
   }
 
   #progressKey(jobId: string): string {
-    return `${this.options.prefix}:batch-done:${jobId}`;
+    return batchDoneKey(this.options.prefix, jobId);
   }
 
   async #finished(jobId: string): Promise<Set<string>> {

@@ -15,6 +15,11 @@ export interface DeliveryJob {
   spool?: string;
   /** When the message was accepted (ms since the epoch); retries stop at the configured max age. */
   acceptedAt: number;
+  /**
+   * When a scheduled message is due (ms since the epoch): it waits in a delayed job of its own until
+   * then, can be cancelled before, and its retries expire counting from it rather than from acceptance.
+   */
+  sendAt?: number;
   /** Delivery attempts made so far. */
   attempt: number;
   /** Recipients whose `sent` event was published (by an earlier pass). */
@@ -27,6 +32,15 @@ export interface DeliveryJob {
    * job is gone.
    */
   idem?: string;
+  /** The message's tag, when it has one; every event of the message carries it. */
+  tag?: string;
+  /** The message's metadata, when it has any; every event of the message carries it. */
+  metadata?: Record<string, string>;
+  /**
+   * Accepted through a sandbox Bridge: settled without any MX connection, however the Bridge's mode
+   * changes before its turn (a Bridge switched to sandbox since also holds back what it queued before).
+   */
+  sandbox?: true;
 }
 
 /** Queue of reports (DSNs, ARF complaints) received by the inbound MX, waiting to be classified. */
@@ -49,18 +63,14 @@ export function poolQueueName(poolId: string): string {
   return `pool-${poolId}`;
 }
 
-/** Redis pub/sub channel on which control-plane changes are announced to every process. */
-export function controlChannel(prefix: string): string {
-  return `${prefix}:control`;
-}
-
 /** A control-plane change other processes must learn of. */
 export type ControlMessage =
   | { type: 'pool-changed'; poolId: string }
   | { type: 'bridge-changed'; bridgeId: string }
   | { type: 'domain-changed'; domain: string }
   | { type: 'shaping-changed' }
-  | { type: 'suppression-changed'; bridgeId: string | null };
+  | { type: 'suppression-changed'; bridgeId: string | null }
+  | { type: 'template-changed'; templateId: string };
 
 /** Attempts BullMQ makes when a worker fails unexpectedly (crash, bug) rather than with a remote reply. */
 export const UNEXPECTED_FAILURE_ATTEMPTS = 8;

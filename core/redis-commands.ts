@@ -2,8 +2,9 @@ import type { Result } from 'ioredis';
 import { readLuaCommands } from './lua-commands.js';
 
 /**
- * The Lua commands of core (`lua/`, read once at start), for idempotency claims and auth-failure
- * counters. Their KEYS and ARGV are documented at the top of each file.
+ * The Lua commands of core (`lua/`, read once at start), for idempotency claims, auth-failure
+ * counters and the cancel-or-claim decision of scheduled sends. Their KEYS and ARGV are documented
+ * at the top of each file.
  */
 export const CORE_COMMANDS = readLuaCommands(new URL('./lua/', import.meta.url));
 
@@ -20,6 +21,10 @@ declare module 'ioredis' {
     idempotencyUpdatePending(claimKey: string, messageId: string, change: 'taken' | 'done'): Result<number, Context>;
     /** `lua/idempotencyAbandon-1.lua`: deletes a claim still this request's. */
     idempotencyAbandon(claimKey: string, messageId: string): Result<number, Context>;
+    /** `lua/scheduleCancel-1.lua`: cancels a scheduled message no worker claimed; nil when unknown. */
+    scheduleCancel(recordKey: string, bridgeId: string): Result<(string | null)[] | null, Context>;
+    /** `lua/scheduleClaim-1.lua`: a worker claims a scheduled message that came due (0: cancelled). */
+    scheduleClaim(recordKey: string): Result<number, Context>;
     /** `lua/authRecordFailure-4.lua`: counts one failed authentication. */
     authRecordFailure(
       pairKey: string,

@@ -1,5 +1,11 @@
-/** Where the index reads the whole suppression list from. */
-export type SuppressionSource = () => Promise<{ bridgeId: string | null; address: string }[]>;
+/**
+ * Where the index reads the whole suppression list from: the entries (`bridgeId` null: every Bridge
+ * of `accountId`) and the account of every Bridge.
+ */
+export type SuppressionSource = () => Promise<{
+  entries: { bridgeId: string | null; accountId: string; address: string }[];
+  bridges: { id: string; accountId: string }[];
+}>;
 
 /**
  * The suppression list in memory, for the checks every message makes at acceptance and at each
@@ -10,21 +16,25 @@ export type SuppressionSource = () => Promise<{ bridgeId: string | null; address
  */
 export class SuppressionIndex {
   #keys = new Set<string>();
+  #accounts = new Map<string, string>();
   #loading: Promise<void> | undefined;
   #again = false;
   #loaded = false;
 
   constructor(private readonly source: SuppressionSource) {}
 
-  /** Which of `recipients` are suppressed for `bridgeId` (its own list or account-wide). */
+  /** Which of `recipients` are suppressed for `bridgeId` (its own list or its account's). */
   async among(bridgeId: string, recipients: readonly string[]): Promise<Set<string>> {
     if (this.#loading) await this.#loading;
     else if (!this.#loaded) await this.refresh();
     const keys = this.#keys;
+    // A Bridge created since the last load has no account here; its creation is announced as a
+    // suppression change, so the load that knows it is at most a second away.
+    const account = this.#accounts.get(bridgeId);
     return new Set(
       recipients.filter((r) => {
         const address = r.toLowerCase();
-        return keys.has(`\n${address}`) || keys.has(`${bridgeId}\n${address}`);
+        return (account !== undefined && keys.has(`@${account}\n${address}`)) || keys.has(`${bridgeId}\n${address}`);
       }),
     );
   }
@@ -49,8 +59,9 @@ export class SuppressionIndex {
   async #reload(): Promise<void> {
     do {
       this.#again = false;
-      const rows = await this.source();
-      this.#keys = new Set(rows.map((r) => `${r.bridgeId ?? ''}\n${r.address.toLowerCase()}`));
+      const { entries, bridges } = await this.source();
+      this.#keys = new Set(entries.map((r) => `${r.bridgeId ?? `@${r.accountId}`}\n${r.address.toLowerCase()}`));
+      this.#accounts = new Map(bridges.map((b) => [b.id, b.accountId]));
       this.#loaded = true;
     } while (this.#again);
   }

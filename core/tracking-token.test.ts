@@ -38,13 +38,19 @@ const claimsArb = fc.record({
 });
 
 describe('TrackingTokens', () => {
-  it('verifies what it signed, for opens and clicks', () => {
+  it('verifies what it signed, for opens, clicks and unsubscribes, each only as its own kind', () => {
     expect(tokens.verify(tokens.sign(OPEN), 'o')).toEqual(OPEN);
     expect(tokens.verify(tokens.sign(CLICK), 'c')).toEqual(CLICK);
+    const unsubscribe: TrackingClaims = { ...OPEN, k: 'u' };
+    expect(tokens.verify(tokens.sign(unsubscribe), 'u')).toEqual(unsubscribe);
+    expect(tokens.verify(tokens.sign(unsubscribe), 'o')).toBeUndefined();
+    expect(tokens.verify(tokens.sign(OPEN), 'u')).toBeUndefined();
+    expect(tokens.verify(tokens.sign(CLICK), 'u')).toBeUndefined();
     fc.assert(
       fc.property(claimsArb, fc.nat(), fc.webUrl({ withQueryParameters: true, withFragments: true }), (c, i, u) => {
         expect(tokens.verify(tokens.sign({ k: 'o', ...c }), 'o')).toEqual({ k: 'o', ...c });
         expect(tokens.verify(tokens.sign({ k: 'c', ...c, i, u }), 'c')).toEqual({ k: 'c', ...c, i, u });
+        expect(tokens.verify(tokens.sign({ k: 'u', ...c }), 'u')).toEqual({ k: 'u', ...c });
       }),
       { numRuns: 200 },
     );

@@ -2,8 +2,8 @@ import { createCipheriv, createHmac, createSecretKey, hkdfSync, timingSafeEqual,
 
 /** What a tracking token carries; encrypted and authenticated, so none of it can be read, altered or forged. */
 export interface TrackingClaims {
-  /** `o` open pixel, `c` click. */
-  k: 'o' | 'c';
+  /** `o` open pixel, `c` click, `u` one-click unsubscribe (List-Unsubscribe, RFC 8058). */
+  k: 'o' | 'c' | 'u';
   /** Message id. */
   m: string;
   /** Bridge id. */
@@ -24,7 +24,7 @@ export interface TrackingClaims {
 const SIV_BYTES = 16;
 /** Longer tokens are refused before any work: tracked URLs stay far below. */
 const MAX_TOKEN_CHARS = 8192;
-const KIND_BYTE = { o: 1, c: 2 } as const;
+const KIND_BYTE = { o: 1, c: 2, u: 3 } as const;
 /** Hex digits after the `_` of an id as newId() makes it; such ids are carried as bytes. */
 const ID_HEX_DIGITS = 28;
 const ID_PATTERN = new RegExp(`^(.*)_([0-9a-f]{${ID_HEX_DIGITS}})$`, 's');
@@ -121,7 +121,7 @@ function encodeClaims(c: TrackingClaims): Buffer {
 
 /** The claims {@link encodeClaims} wrote, or undefined when `b` is not exactly such an encoding. */
 function decodeClaims(b: Buffer): TrackingClaims | undefined {
-  const k = b[0] === KIND_BYTE.o ? 'o' : b[0] === KIND_BYTE.c ? 'c' : undefined;
+  const k = b[0] === KIND_BYTE.o ? 'o' : b[0] === KIND_BYTE.c ? 'c' : b[0] === KIND_BYTE.u ? 'u' : undefined;
   if (!k || b.length < 7) return undefined;
   let at = 7;
   const varint = () => {

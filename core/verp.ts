@@ -2,7 +2,8 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
-function base32(bytes: Buffer): string {
+/** Lower-case RFC 4648 base32 without padding. */
+export function base32(bytes: Buffer): string {
   let bits = 0;
   let value = 0;
   let out = '';
@@ -18,7 +19,8 @@ function base32(bytes: Buffer): string {
   return out;
 }
 
-function unbase32(text: string): Buffer | undefined {
+/** Bytes of {@link base32} text (any case); undefined for a character outside the alphabet. */
+export function unbase32(text: string): Buffer | undefined {
   let bits = 0;
   let value = 0;
   const out: number[] = [];

@@ -10,6 +10,7 @@ export function auditRoutes(deps: AdminAppDeps): AdminRoute[] {
     {
       tag: 'audit',
       auth: 'admin',
+      access: 'operator',
       method: 'get',
       path: '/admin/v1/audit',
       operationId: 'listAudit',

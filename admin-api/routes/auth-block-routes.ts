@@ -4,7 +4,9 @@ import type { AdminAppDeps, AdminRoute } from '../admin-route.js';
 
 const blockViewSchema = z.object({
   id: z.string().describe('Opaque id, for lifting the block'),
-  plane: z.enum(['send', 'admin']).describe('`send`: REST API and SMTP; `admin`: admin API and console login'),
+  plane: z
+    .enum(['send', 'admin'])
+    .describe("`send`: REST API and SMTP; `admin`: admin API, console login and the analysts' SQL endpoint"),
   kind: z
     .enum(['address', 'address-principal', 'principal'])
     .describe(
@@ -14,14 +16,16 @@ const blockViewSchema = z.object({
   principal: z
     .string()
     .nullable()
-    .describe('SMTP username, the first 8 characters of an API key, or `admin token`; never a secret'),
+    .describe(
+      "SMTP username, the first 8 characters of an API key, `admin token`, or the first 3 characters of an analyst's name; never a secret",
+    ),
   failures: z.number().int(),
   expiresAt: z.string(),
 });
 
 /** Lists and lifts the blocks the failed-authentication limits put in force. */
 export function authBlockRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'auth-blocks', auth: 'admin' as const };
+  const base = { tag: 'auth-blocks', auth: 'admin' as const, access: 'operator' as const };
   return [
     {
       ...base,

@@ -82,7 +82,7 @@ function privateKeyPem(given: string | undefined): string {
 
 /** DKIM sending domains: messages whose From domain has a key are signed after tracking rewrite. */
 export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'domains', auth: 'admin' as const };
+  const base = { tag: 'domains', auth: 'admin' as const, access: 'account' as const };
   const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
   return [
     {
@@ -97,7 +97,7 @@ export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'CONFLICT', ...auth],
       handler: async (ctx) => {
         const input = validate(createDomainSchema, await jsonBody(ctx));
-        const domain = await deps.store.createDomain({
+        const domain = await ctx.state.store.createDomain({
           domain: input.domain,
           selector: input.selector,
           privateKeyPem: privateKeyPem(input.privateKey),
@@ -126,7 +126,7 @@ export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'The domains', schema: z.object({ data: z.array(domainViewSchema) }) } },
       errors: [...auth],
       handler: async (ctx) => {
-        ctx.body = { data: (await deps.store.listDomains()).map(view) };
+        ctx.body = { data: (await ctx.state.store.listDomains()).map(view) };
       },
     },
     {
@@ -138,7 +138,7 @@ export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'The domain', schema: domainViewSchema } },
       errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        const domain = await deps.store.getDomain(ctx.params.id ?? '');
+        const domain = await ctx.state.store.getDomain(ctx.params.id ?? '');
         if (!domain) throw new AppError('NOT_FOUND', 'no such domain');
         ctx.body = view(domain);
       },
@@ -152,7 +152,7 @@ export function domainRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'The deleted domain', schema: domainViewSchema } },
       errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        const domain = await deps.store.deleteDomain(ctx.params.id ?? '');
+        const domain = await ctx.state.store.deleteDomain(ctx.params.id ?? '');
         await recordChange(
           deps,
           ctx.state.actor,

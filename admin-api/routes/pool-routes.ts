@@ -25,14 +25,14 @@ const withWarnings = async (pool: Pool) => ({
 
 /** Pool management routes. */
 export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'pools', auth: 'admin' as const };
+  const base = { tag: 'pools', auth: 'admin' as const, access: 'operator' as const };
   return [
     {
       ...base,
       method: 'post',
       path: '/admin/v1/pools',
       operationId: 'createPool',
-      summary: 'Create a Pool of sending IPs',
+      summary: "Create a Pool of sending IPs, shared (any account's Bridges) or dedicated to one account",
       body: { schema: createPoolSchema },
       responses: {
         201: { description: 'Created, with warnings about IPs this host does not have', schema: poolChangeSchema },
@@ -42,6 +42,7 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
         'INVALID_JSON',
         'POOL_NAME_TAKEN',
         'IP_IN_USE',
+        'ACCOUNT_NOT_FOUND',
         'INVALID_CREDENTIALS',
         'UNAUTHENTICATED',
       ],
@@ -51,7 +52,7 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
           action: 'pool.create',
           targetType: 'pool',
           targetId: pool.id,
-          details: { name: pool.name, ips: pool.ips },
+          details: { name: pool.name, ips: pool.ips, kind: pool.kind, accountId: pool.accountId },
         });
         ctx.status = 201;
         ctx.body = await withWarnings(pool);
@@ -61,24 +62,26 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
       ...base,
       method: 'get',
       path: '/admin/v1/pools',
+      access: 'account',
       operationId: 'listPools',
-      summary: 'List live Pools',
+      summary: 'List live Pools (to an account token: the shared ones and its own dedicated ones)',
       responses: { 200: { description: 'The Pools', schema: z.object({ data: z.array(poolViewSchema) }) } },
       errors: ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
-        ctx.body = { data: (await deps.store.listPools()).map(poolView) };
+        ctx.body = { data: (await ctx.state.store.listPools()).map(poolView) };
       },
     },
     {
       ...base,
       method: 'get',
       path: '/admin/v1/pools/:id',
+      access: 'account',
       operationId: 'getPool',
       summary: 'Read one Pool',
       responses: one,
       errors: ['NOT_FOUND', 'INVALID_CREDENTIALS', 'UNAUTHENTICATED'],
       handler: async (ctx) => {
-        const pool = await deps.store.getPool(ctx.params.id ?? '');
+        const pool = await ctx.state.store.getPool(ctx.params.id ?? '');
         if (!pool || pool.deletedAt) throw new AppError('NOT_FOUND', 'no such pool');
         ctx.body = poolView(pool);
       },

@@ -21,6 +21,7 @@ export function queueRoutes(deps: AdminAppDeps): AdminRoute[] {
     {
       tag: 'queues',
       auth: 'admin',
+      access: 'operator',
       method: 'get',
       path: '/admin/v1/queues',
       operationId: 'listQueues',

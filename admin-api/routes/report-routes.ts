@@ -23,6 +23,7 @@ export function reportRoutes(deps: AdminAppDeps): AdminRoute[] {
     {
       tag: 'suppressions',
       auth: 'admin',
+      access: 'operator',
       method: 'get',
       path: '/admin/v1/reports/unmatched',
       operationId: 'listUnmatchedReports',

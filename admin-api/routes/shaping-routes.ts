@@ -14,7 +14,7 @@ const policyView = z.object({
 
 /** Delivery shaping: per-IP and per-destination limits and adaptive backoff, shared by every worker. */
 export function shapingRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'delivery', auth: 'admin' as const };
+  const base = { tag: 'delivery', auth: 'admin' as const, access: 'operator' as const };
   const current = async () => {
     const stored = await deps.store.getSetting(SHAPING_SETTING);
     return stored === undefined

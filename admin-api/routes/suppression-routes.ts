@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, readBody, validate, type Suppression } from '../../core/index.js';
+import { AppError, isAppError, readBody, validate, type Suppression } from '../../core/index.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 
 const email = z
@@ -16,8 +16,16 @@ const reason = z
 const createSchema = z
   .object({
     address: email,
-    bridgeId: z.string().min(1).max(100).nullable().default(null).describe('null: every Bridge'),
+    bridgeId: z.string().min(1).max(100).nullable().default(null).describe('null: every Bridge of the account'),
     reason: reason.default('manual'),
+    accountId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        "Operator token, without `bridgeId`: the account (default: the default account); a Bridge's entry is its account's",
+      ),
   })
   .strict();
 
@@ -35,7 +43,8 @@ const listQuery = z
 
 const view = z.object({
   id: z.string(),
-  bridgeId: z.string().nullable(),
+  accountId: z.string(),
+  bridgeId: z.string().nullable().describe('null: every Bridge of the account (scope `account`)'),
   address: z.string(),
   reason: z.string(),
   sourceMessageId: z.string().nullable(),
@@ -44,6 +53,9 @@ const view = z.object({
 const toView = (s: Suppression) => ({ ...s, createdAt: s.createdAt.toISOString() });
 
 const CSV_LIMIT = 10 * 1024 * 1024;
+type Column = 'address' | 'reason' | 'bridge_id';
+/** The CSV column of each field of {@link createSchema}, to name it in an import's line errors. */
+const COLUMNS: Record<string, Column | undefined> = { address: 'address', reason: 'reason', bridgeId: 'bridge_id' };
 const CSV_HEADER = 'address,reason,bridge_id,source_message_id,created_at';
 
 function csvCell(value: string | null): string {
@@ -64,7 +76,7 @@ function parseCsvLine(line: string): string[] {
 
 /** The suppression list: hard bounces and complaints land here; operators list, add, remove, import, export. */
 export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'suppressions', auth: 'admin' as const };
+  const base = { tag: 'suppressions', auth: 'admin' as const, access: 'account' as const };
   const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
   const changed = (actor: string, action: string, s: { id: string; address: string; bridgeId: string | null }) =>
     recordChange(
@@ -95,7 +107,7 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       errors: ['VALIDATION_FAILED', ...auth],
       handler: async (ctx) => {
         const { since, until, ...q } = validate(listQuery, ctx.query);
-        const rows = await deps.store.listSuppressions({
+        const rows = await ctx.state.store.listSuppressions({
           ...q,
           ...(since ? { since: new Date(since) } : {}),
           ...(until ? { until: new Date(until) } : {}),
@@ -112,10 +124,10 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       summary: 'Suppress an address for one Bridge or for every Bridge',
       body: { schema: createSchema },
       responses: { 201: { description: 'Suppressed (or already was)', schema: z.object({ created: z.boolean() }) } },
-      errors: ['VALIDATION_FAILED', 'INVALID_JSON', ...auth],
+      errors: ['VALIDATION_FAILED', 'INVALID_JSON', 'BRIDGE_NOT_FOUND', ...auth],
       handler: async (ctx) => {
         const input = validate(createSchema, await jsonBody(ctx));
-        const created = await deps.store.addSuppression(input);
+        const created = await ctx.state.store.addSuppression(input);
         await changed(ctx.state.actor, 'suppression.add', { id: '', ...input });
         ctx.status = 201;
         ctx.body = { created };
@@ -130,7 +142,7 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'The removed suppression', schema: view } },
       errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        const removed = await deps.store.removeSuppression(ctx.params.id ?? '');
+        const removed = await ctx.state.store.removeSuppression(ctx.params.id ?? '');
         await changed(ctx.state.actor, 'suppression.remove', removed);
         ctx.body = toView(removed);
       },
@@ -146,7 +158,7 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const lines = [CSV_HEADER];
         for (let before: string | undefined; ;) {
-          const page = await deps.store.listSuppressions({ limit: 1000, ...(before ? { before } : {}) });
+          const page = await ctx.state.store.listSuppressions({ limit: 1000, ...(before ? { before } : {}) });
           for (const s of page)
             lines.push(
               [s.address, s.reason, s.bridgeId, s.sourceMessageId, s.createdAt.toISOString()].map(csvCell).join(','),
@@ -165,7 +177,7 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       path: '/admin/v1/suppressions/import',
       operationId: 'importSuppressions',
       summary:
-        'Import suppressions from CSV (address[,reason[,bridge_id]]; a header row is skipped); bad lines are reported, good ones kept',
+        'Import suppressions from CSV (address[,reason[,bridge_id]]; a header row is skipped); bad lines (an invalid address, an unknown bridge_id) are reported by number, good ones kept',
       body: { schema: z.string().describe('CSV text'), contentTypes: ['text/csv'] },
       responses: {
         200: {
@@ -173,7 +185,13 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
           schema: z.object({
             imported: z.number(),
             existing: z.number(),
-            errors: z.array(z.object({ line: z.number(), message: z.string() })),
+            errors: z.array(
+              z.object({
+                line: z.number().describe('1-based line number in the CSV'),
+                field: z.enum(['address', 'reason', 'bridge_id']).optional().describe('The column at fault'),
+                message: z.string(),
+              }),
+            ),
           }),
         },
       },
@@ -181,17 +199,29 @@ export function suppressionRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         if (!ctx.is('text/csv', 'text/plain')) throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send text/csv');
         const text = (await readBody(ctx.req, CSV_LIMIT)).toString('utf8');
-        const result = { imported: 0, existing: 0, errors: [] as { line: number; message: string }[] };
+        const result = { imported: 0, existing: 0, errors: [] as { line: number; field?: Column; message: string }[] };
         for (const [i, raw] of text.split(/\r?\n/).entries()) {
           if (raw.trim() === '' || (i === 0 && /^\s*"?address"?\s*(,|$)/i.test(raw))) continue;
           const [address = '', why = 'imported', bridgeId = ''] = parseCsvLine(raw);
           const parsed = createSchema.safeParse({ address, reason: why || 'imported', bridgeId: bridgeId || null });
           if (!parsed.success) {
-            result.errors.push({ line: i + 1, message: parsed.error.issues[0]?.message ?? 'invalid line' });
+            const issue = parsed.error.issues[0];
+            const column = COLUMNS[String(issue?.path[0])];
+            result.errors.push({
+              line: i + 1,
+              ...(column ? { field: column } : {}),
+              message: issue?.message ?? 'invalid line',
+            });
             continue;
           }
-          if (await deps.store.addSuppression(parsed.data)) result.imported++;
-          else result.existing++;
+          try {
+            if (await ctx.state.store.addSuppression(parsed.data)) result.imported++;
+            else result.existing++;
+          } catch (err) {
+            // An unknown Bridge id fails its line alone, named like the API names it.
+            if (!isAppError(err) || err.code !== 'BRIDGE_NOT_FOUND') throw err;
+            result.errors.push({ line: i + 1, field: 'bridge_id', message: err.message });
+          }
         }
         if (result.imported > 0)
           await changed(ctx.state.actor, 'suppression.import', {

@@ -7,6 +7,7 @@ import {
   EVENT_TYPES,
   validate,
   type Webhook,
+  type Store,
 } from '../../core/index.js';
 import { jsonBody, recordChange, type AdminAppDeps, type AdminRoute } from '../admin-route.js';
 
@@ -61,16 +62,17 @@ const EVENT_KIND_LIST = EVENT_TYPES.map((type) => ({
 
 /** Webhooks per Bridge: URLs and event types; deliveries signed (HMAC-SHA256) and retried. */
 export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
-  const base = { tag: 'webhooks', auth: 'admin' as const };
+  const base = { tag: 'webhooks', auth: 'admin' as const, access: 'account' as const };
   const auth = ['INVALID_CREDENTIALS', 'UNAUTHENTICATED'] as const;
-  const owned = async (bridgeId: string, webhookId: string) => {
-    const w = await deps.store.getWebhook(webhookId);
+  const owned = async (store: Store, bridgeId: string, webhookId: string) => {
+    const w = await store.getWebhook(webhookId);
     if (!w || w.bridgeId !== bridgeId) throw new AppError('NOT_FOUND', 'no such webhook');
     return w;
   };
   return [
     {
       ...base,
+      access: 'shared',
       method: 'get',
       path: '/admin/v1/event-types',
       operationId: 'listEventTypes',
@@ -97,7 +99,7 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
         const check = await deps.checkWebhookUrl(input.url);
         if (!check.ok) throw new AppError('VALIDATION_FAILED', `url: ${check.detail}`, { field: 'url' });
         const bridgeId = ctx.params.id ?? '';
-        const { webhook, secret } = await deps.store.createWebhook({
+        const { webhook, secret } = await ctx.state.store.createWebhook({
           bridgeId,
           url: input.url,
           eventTypes: input.eventTypes,
@@ -119,9 +121,11 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       operationId: 'listWebhooks',
       summary: "A Bridge's webhooks",
       responses: { 200: { description: 'The webhooks', schema: z.object({ data: z.array(view) }) } },
-      errors: [...auth],
+      errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        ctx.body = { data: (await deps.store.listWebhooks(ctx.params.id ?? '')).map(toView) };
+        const bridgeId = ctx.params.id ?? '';
+        if (!(await ctx.state.store.getBridge(bridgeId))) throw new AppError('NOT_FOUND', 'no such bridge');
+        ctx.body = { data: (await ctx.state.store.listWebhooks(bridgeId)).map(toView) };
       },
     },
     {
@@ -133,8 +137,8 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'The removed webhook', schema: view } },
       errors: ['NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        await owned(ctx.params.id ?? '', ctx.params.wid ?? '');
-        const removed = await deps.store.deleteWebhook(ctx.params.wid ?? '');
+        await owned(ctx.state.store, ctx.params.id ?? '', ctx.params.wid ?? '');
+        const removed = await ctx.state.store.deleteWebhook(ctx.params.wid ?? '');
         await recordChange(deps, ctx.state.actor, {
           action: 'webhook.delete',
           targetType: 'bridge',
@@ -154,12 +158,12 @@ export function webhookRoutes(deps: AdminAppDeps): AdminRoute[] {
       responses: { 200: { description: 'Attempts', schema: z.object({ data: z.array(attemptView) }) } },
       errors: ['VALIDATION_FAILED', 'NOT_FOUND', ...auth],
       handler: async (ctx) => {
-        await owned(ctx.params.id ?? '', ctx.params.wid ?? '');
+        await owned(ctx.state.store, ctx.params.id ?? '', ctx.params.wid ?? '');
         const { limit } = validate(
           z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict(),
           ctx.query,
         );
-        const attempts = await deps.store.listAttempts(ctx.params.wid ?? '', limit);
+        const attempts = await ctx.state.store.listAttempts(ctx.params.wid ?? '', limit);
         ctx.body = {
           data: attempts.map((a) => ({
             id: a.id,

@@ -1,4 +1,6 @@
-import { sendEndpoint, shellQuote, type SampleTarget } from './render-samples.js';
+import { shellQuote } from './quote.js';
+import { sendEndpoint } from './render-samples.js';
+import type { SampleTarget } from './sample-types.js';
 
 /** Formats the console offers the credentials file in. */
 export type CredentialsFormat = 'env' | 'json' | 'txt';

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderSamples, sendEndpoint, shellQuote, type CodeSample, type SampleTarget } from './render-samples.js';
+import { findSample as find, SAMPLE_TARGET as target } from '../../test/support/sample-target.js';
+import { renderSamples, sendEndpoint, shellQuote, type SampleTarget } from './index.js';
 
-const target: SampleTarget = {
-  apiUrl: 'http://127.0.0.1:8080',
-  apiKey: 'bm_live_AbC-123_xyz',
-  smtpHost: 'smtp.example.com',
-  smtpPort: 587,
-  smtpsPort: 465,
-  username: 'bridge-user',
-  password: 'secret',
-};
 /** Every character some language treats specially inside a string or a command line. */
 const HOSTILE = `k'"$(id)\`id\`\\n%{x}{y}\${z}é😀`;
 const crafted: SampleTarget = { ...target, apiUrl: `http://127.0.0.1:8080/a'b"c$d`, apiKey: HOSTILE };
@@ -32,12 +24,13 @@ function unpython(lit: string): string {
   );
 }
 
-const find = (samples: CodeSample[], language: string, variant: string) =>
-  samples.find((s) => s.language === language && s.variant === variant)!;
 const capture = (code: string, re: RegExp) => re.exec(code)![1]!;
 
-describe('renderSamples', () => {
-  const samples = renderSamples(target);
+/** The REST samples only: the SMTP ones are tested below. */
+const restSamples = (t: SampleTarget) => renderSamples(t).filter((s) => s.transport === 'rest');
+
+describe('renderSamples: REST', () => {
+  const samples = restSamples(target);
 
   it('renders every language in both variants, each under its own file name', () => {
     const pairs = samples.map((s) => `${s.language}/${s.variant}`).sort();
@@ -50,13 +43,14 @@ describe('renderSamples', () => {
     for (const s of samples) expect(s.title).not.toBe('');
   });
 
-  it('fills in the URL and key literally and checks for 202', () => {
+  it('fills in the URL and key literally and checks the answer', () => {
     for (const s of samples) {
       expect(s.code, s.filename).toContain(target.apiUrl);
       expect(s.code, s.filename).toContain(target.apiKey);
       expect(s.code, s.filename).toContain('/v1/send');
       expect(s.code, s.filename).toContain('Bearer');
-      expect(s.code, s.filename).toContain('202');
+      // curl's --fail-with-body exits non-zero on an HTTP error; the others compare with 202.
+      expect(s.code, s.filename).toContain(s.language === 'curl' ? '--fail-with-body' : '202');
       expect(s.code, s.filename).not.toMatch(/process\.env|getenv|os\.environ/);
     }
   });
@@ -93,13 +87,13 @@ describe('renderSamples', () => {
   });
 
   describe('with a key and URL full of quotes, dollars and backslashes', () => {
-    const hostile = renderSamples(crafted);
+    const hostile = restSamples(crafted);
     const url = crafted.apiUrl;
 
     it('quotes them for the shell', () => {
       const curl = find(hostile, 'curl', 'json').code;
       expect(unshell(capture(curl, /-H ('.*?') \\\n/su))).toBe(`Authorization: Bearer ${HOSTILE}`);
-      expect(unshell(capture(curl, /-w '\\n%\{http_code\}' (\S+) /u))).toBe(`${url}/v1/send`);
+      expect(unshell(capture(curl, /-w '\\n' (\S+) /u))).toBe(`${url}/v1/send`);
       const bash = find(hostile, 'bash', 'attachment').code;
       expect(unshell(capture(bash, /^API_KEY=(.*)$/mu))).toBe(HOSTILE);
       expect(unshell(capture(bash, /^API_URL=(.*)$/mu))).toBe(url);
@@ -122,7 +116,7 @@ describe('renderSamples', () => {
 
   it('drops a trailing slash from the API URL', () => {
     expect(sendEndpoint('http://h:1/')).toBe('http://h:1/v1/send');
-    const code = find(renderSamples({ ...target, apiUrl: 'http://h:1//' }), 'node', 'json').code;
+    const code = find(restSamples({ ...target, apiUrl: 'http://h:1//' }), 'node', 'json').code;
     expect(code).toContain('const apiUrl = "http://h:1";');
   });
 });

@@ -1,40 +1,9 @@
-/** Everything an app needs to reach one Bridge. */
-export interface SampleTarget {
-  /** Base URL of the send API without a trailing slash, e.g. `http://127.0.0.1:8080`. */
-  apiUrl: string;
-  apiKey: string;
-  smtpHost: string;
-  /** STARTTLS port (587 in production). */
-  smtpPort: number;
-  /** Implicit TLS port (465 in production). */
-  smtpsPort: number;
-  username: string;
-  password: string;
-}
+import { jsQuote, phpQuote, pyQuote, shellQuote } from './quote.js';
+import { MESSAGE, REST_LANGUAGES, REST_VARIANTS, type CodeSample, type SampleTarget } from './sample-types.js';
+import { renderSmtpSamples } from './smtp-samples.js';
 
-/** Languages the console offers copy-paste samples in. */
-export type SampleLanguage = 'curl' | 'php' | 'node' | 'python' | 'bash';
+type RestVariant = (typeof REST_VARIANTS)[number];
 
-/** One ready-to-run snippet that sends a single message through the REST send API. */
-export interface CodeSample {
-  language: SampleLanguage;
-  /** `json` posts a JSON body; `attachment` posts multipart/form-data with one file part. */
-  variant: 'json' | 'attachment';
-  title: string;
-  /** Suggested file name when the sample is downloaded, e.g. `send-attachment.py`. */
-  filename: string;
-  code: string;
-}
-
-const VARIANTS = ['json', 'attachment'] as const satisfies readonly CodeSample['variant'][];
-
-const MESSAGE = {
-  from: 'sender@example.com',
-  to: 'recipient@example.com',
-  subject: 'Hello from Bridgemail',
-  text: 'It works.',
-  html: '<p>It works.</p>',
-} as const;
 /** Text fields of the multipart variant, in the order they are sent. */
 const FORM_FIELDS = Object.entries(MESSAGE).filter(([name]) => name !== 'html');
 const FILE = { field: 'attachment', name: 'hello.txt', type: 'text/plain' } as const;
@@ -44,45 +13,13 @@ export function sendEndpoint(apiUrl: string): string {
   return `${apiUrl.replace(/\/+$/, '')}/v1/send`;
 }
 
-/** Quotes a value for POSIX shells: single quotes, each `'` written as `'\''`. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Quotes a value as a PHP single-quoted string, where only `\` and `'` are special. */
-function phpQuote(value: string): string {
-  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-
-/** Quotes a value as a JavaScript string literal, pure ASCII so no editor or encoding can mangle it. */
-function jsQuote(value: string): string {
-  return JSON.stringify(value).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/** Quotes a value as a Python 3 string literal, escaping by code point (Python has no surrogate pairs). */
-function pyQuote(value: string): string {
-  let out = '"';
-  for (const ch of value) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    else if (cp <= 0xff) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
-  }
-  return `${out}"`;
-}
-
-/** Shell tail shared by the curl samples: `response` holds the body, a newline, then the status. */
-const SHELL_BODY = `"\${response%$'\\n'*}"`;
-const SHELL_STATUS = `"\${response##*$'\\n'}"`;
-
-function curlSample(t: SampleTarget, variant: CodeSample['variant']): string {
+/**
+ * A plain `curl` command for any POSIX shell (no bash syntax): `--fail-with-body` (curl 7.76+)
+ * prints the answer and exits non-zero on an HTTP error, so no shell code reads the status.
+ */
+function curlSample(t: SampleTarget, variant: RestVariant): string {
   const head = [
-    `curl -sS -w '\\n%{http_code}' ${shellQuote(sendEndpoint(t.apiUrl))}`,
+    `curl -sS --fail-with-body -w '\\n' ${shellQuote(sendEndpoint(t.apiUrl))}`,
     `-H ${shellQuote(`Authorization: Bearer ${t.apiKey}`)}`,
   ];
   const parts =
@@ -90,17 +27,18 @@ function curlSample(t: SampleTarget, variant: CodeSample['variant']): string {
       ? [`-H 'Content-Type: application/json'`, `--data-raw ${shellQuote(JSON.stringify(MESSAGE))}`]
       : [
           ...FORM_FIELDS.map(([name, value]) => `--form-string ${shellQuote(`${name}=${value}`)}`),
-          // `@-` reads the file part from stdin, so the one-liner needs no temp file.
+          // `@-` reads the file part from stdin, so the command needs no temp file.
           `-F '${FILE.field}=@-;filename=${FILE.name};type=${FILE.type}'`,
         ];
   const stdin = variant === 'json' ? '' : `printf 'Hello attachment\\n' | `;
-  return `response=$(${stdin}${[...head, ...parts].join(' \\\n  ')}) \\
-  && echo ${SHELL_BODY} \\
-  && test ${SHELL_STATUS} = 202
-`;
+  return `${stdin}${[...head, ...parts].join(' \\\n  ')}\n`;
 }
 
-function bashSample(t: SampleTarget, variant: CodeSample['variant']): string {
+/** Bash tail of the script sample: `response` holds the body, a newline, then the status. */
+const SHELL_BODY = `"\${response%$'\\n'*}"`;
+const SHELL_STATUS = `"\${response##*$'\\n'}"`;
+
+function bashSample(t: SampleTarget, variant: RestVariant): string {
   const file =
     variant === 'json'
       ? ''
@@ -135,7 +73,7 @@ fi
 `;
 }
 
-function phpSample(t: SampleTarget, variant: CodeSample['variant']): string {
+function phpSample(t: SampleTarget, variant: RestVariant): string {
   const phpItems = (pairs: [string, string][]) =>
     pairs.map(([k, v]) => `    ${phpQuote(k)} => ${phpQuote(v)},\n`).join('');
   const setup =
@@ -177,7 +115,7 @@ if ($status !== 202) {
 `;
 }
 
-function nodeSample(t: SampleTarget, variant: CodeSample['variant']): string {
+function nodeSample(t: SampleTarget, variant: RestVariant): string {
   const request =
     variant === 'json'
       ? `  headers: { Authorization: 'Bearer ' + apiKey, 'Content-Type': 'application/json' },
@@ -209,7 +147,7 @@ if (response.status !== 202) {
 `;
 }
 
-function pythonSample(t: SampleTarget, variant: CodeSample['variant']): string {
+function pythonSample(t: SampleTarget, variant: RestVariant): string {
   const body =
     variant === 'json'
       ? `body = json.dumps(${JSON.stringify(MESSAGE, null, 4)}).encode("utf-8")
@@ -250,7 +188,7 @@ if status != 202:
 `;
 }
 
-const LANGUAGES: Record<SampleLanguage, { title: string; ext: string; render: typeof curlSample }> = {
+const LANGUAGES: Record<(typeof REST_LANGUAGES)[number], { title: string; ext: string; render: typeof curlSample }> = {
   curl: { title: 'curl', ext: 'sh', render: curlSample },
   bash: { title: 'Bash script', ext: 'sh', render: bashSample },
   php: { title: 'PHP (curl extension)', ext: 'php', render: phpSample },
@@ -258,11 +196,15 @@ const LANGUAGES: Record<SampleLanguage, { title: string; ext: string; render: ty
   python: { title: 'Python 3 (standard library)', ext: 'py', render: pythonSample },
 };
 
-/** Renders the copy-paste samples of one Bridge: every language, each as a JSON and an attachment variant. */
+/**
+ * Renders the copy-paste samples of one Bridge: every REST language as a JSON and an attachment
+ * variant, then every SMTP library and tool on the STARTTLS and the implicit TLS port.
+ */
 export function renderSamples(target: SampleTarget): CodeSample[] {
-  return (['curl', 'bash', 'php', 'node', 'python'] as const).flatMap((language) => {
+  const rest = REST_LANGUAGES.flatMap((language) => {
     const { title, ext, render } = LANGUAGES[language];
-    return VARIANTS.map((variant) => ({
+    return REST_VARIANTS.map((variant) => ({
+      transport: 'rest' as const,
       language,
       variant,
       title: `${title} — ${variant === 'json' ? 'JSON message' : 'with an attachment'}`,
@@ -270,4 +212,5 @@ export function renderSamples(target: SampleTarget): CodeSample[] {
       code: render(target, variant),
     }));
   });
+  return [...rest, ...renderSmtpSamples(target)];
 }

@@ -1,11 +1,20 @@
-export { queryBridgeStats, BRIDGE_STATS_SCHEMA, type BridgeStats } from './bridge-stats.js';
-export { queryMessage } from './message-lookup.js';
+export {
+  queryBridgeStats,
+  queryLastSends,
+  BRIDGE_STATS_SCHEMA,
+  LAST_SENT_SCHEMA,
+  type BridgeStats,
+} from './bridge-stats.js';
+export { queryMessage, queryMessageLabels } from './message-lookup.js';
 export {
   queryStats,
   querySeries,
   compareBridges,
   computeRates,
   queryTotals,
+  queryDeferrals,
+  queryTagStats,
+  DEFERRALS_SCHEMA,
   STATS_SCHEMA,
   SERIES_SCHEMA,
   SERIES_POINT_SCHEMA,
@@ -17,6 +26,7 @@ export {
   type SeriesInterval,
   type SeriesPoint,
   type BridgeComparison,
+  type TagStats,
 } from './stats.js';
 export {
   queryTimeline,
@@ -26,3 +36,4 @@ export {
   type TimelineEvent,
   type TimelineOptions,
 } from './timeline.js';
+export { searchMessages } from './message-search.js';

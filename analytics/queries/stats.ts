@@ -6,13 +6,16 @@ import { AGGREGATE_TABLE, typeIs } from '../schema/events-schema.js';
 export const BRIDGE_STATS_SCHEMA = z.object({
   sent: z.number().describe('Recipients handed to a first delivery attempt'),
   delivered: z.number().describe('Recipients whose MX accepted the message (2xx)'),
-  deferred: z.number().describe('Temporary failures, one per recipient and attempt'),
+  deferred: z
+    .number()
+    .describe('Temporary failures, one per recipient and attempt (deferrals, not messages: see deferredMessages)'),
   bounced: z.number().describe('Recipients that finally failed (5xx, expired, undeliverable, or a DSN later)'),
   hardBounces: z.number().describe('Bounces saying the address itself is bad (user/host unknown, moved): suppressed'),
   softBounces: z
     .number()
     .describe('Every other bounce (policy, spam, reputation, mailbox full, expired): not suppressed'),
   complaints: z.number().describe('Spam complaints'),
+  unsubscribes: z.number().describe('Recipients who unsubscribed through List-Unsubscribe (one-click or mailto)'),
   opens: z.number().describe('Opens by people (pixel loads, machine fetches excluded)'),
   uniqueOpens: z.number().describe('Messages (per recipient) opened at least once by a person'),
   machineOpens: z.number().describe('Pixel loads by machines: privacy proxies (Apple MPP), image prefetchers'),
@@ -24,8 +27,23 @@ export const BRIDGE_STATS_SCHEMA = z.object({
 /** Totals of one Bridge's events. */
 export type BridgeStats = z.infer<typeof BRIDGE_STATS_SCHEMA>;
 
-/** Whose events a stats query counts: one Bridge, one Pool or one source IP. */
-export type StatsScope = { bridgeId: string } | { poolId: string } | { ip: string };
+/**
+ * Whose events a stats query counts: one Bridge, one Pool or one source IP; with `tag`, only messages
+ * with that tag. Live sends only, unless `sandbox` (then sandbox sends only: the two never mix).
+ */
+export type StatsScope = (
+  | { bridgeId: string }
+  | { poolId: string }
+  | { ip: string }
+  /** Several Bridges together: an account's. */
+  | { bridgeIds: readonly string[] }
+) & {
+  tag?: string;
+  sandbox?: boolean;
+};
+
+/** `sandbox = 0` (live sends, the default everywhere) or `sandbox = 1`. */
+export const sandboxIs = (sandbox = false): string => `sandbox = ${sandbox ? 1 : 0}`;
 
 /**
  * A time range. The aggregates are per minute, so both ends are rounded down to the minute:
@@ -44,6 +62,7 @@ export const RATES_SCHEMA = z.object({
   deliveryRate: z.number().describe('delivered / sent'),
   bounceRate: z.number().describe('bounced / sent'),
   complaintRate: z.number().describe('complaints / delivered'),
+  unsubscribeRate: z.number().describe('unsubscribes / delivered'),
   openRate: z.number().describe('uniqueOpens / delivered (opens by people only)'),
   clickRate: z.number().describe('uniqueClicks / delivered (clicks by people only)'),
 });
@@ -64,8 +83,11 @@ export const SERIES_POINT_SCHEMA = z.object({
   delivered: z.number(),
   bounced: z.number(),
   complaints: z.number(),
+  unsubscribes: z.number(),
   opens: z.number().describe('Opens by people'),
+  uniqueOpens: z.number().describe('Messages (per recipient) opened by a person in this bucket'),
   clicks: z.number().describe('Clicks by people'),
+  uniqueClicks: z.number().describe('Messages (per recipient) with a click by a person in this bucket'),
 });
 
 /** A time series, every bucket of the range present (empty ones as zeros), oldest first. */
@@ -86,6 +108,7 @@ const TOTALS_SQL: Record<keyof BridgeStats, string> = {
   hardBounces: `uniqExactMergeIf(keys, ${typeIs('bounced')} AND hard = 1)`,
   softBounces: `uniqExactMergeIf(keys, ${typeIs('bounced')} AND hard = 0)`,
   complaints: `uniqExactMergeIf(keys, ${typeIs('complained')})`,
+  unsubscribes: `uniqExactMergeIf(keys, ${typeIs('unsubscribed')})`,
   opens: `uniqExactMergeIf(event_ids, ${typeIs('opened')} AND machine = 0)`,
   uniqueOpens: `uniqExactMergeIf(keys, ${typeIs('opened')} AND machine = 0)`,
   machineOpens: `uniqExactMergeIf(event_ids, ${typeIs('opened')} AND machine = 1)`,
@@ -94,7 +117,17 @@ const TOTALS_SQL: Record<keyof BridgeStats, string> = {
   machineClicks: `uniqExactMergeIf(event_ids, ${typeIs('clicked')} AND machine = 1)`,
 };
 const TOTAL_KEYS = Object.keys(TOTALS_SQL) as (keyof BridgeStats)[];
-const SERIES_KEYS = ['sent', 'delivered', 'bounced', 'complaints', 'opens', 'clicks'] as const;
+const SERIES_KEYS = [
+  'sent',
+  'delivered',
+  'bounced',
+  'complaints',
+  'unsubscribes',
+  'opens',
+  'uniqueOpens',
+  'clicks',
+  'uniqueClicks',
+] as const;
 
 function selectList(keys: readonly (keyof BridgeStats)[]): string {
   return keys.map((k) => `${TOTALS_SQL[k]} AS ${k}`).join(',\n');
@@ -105,10 +138,19 @@ function chTime(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-function scopeFilter(scope: StatsScope): { sql: string; value: string } {
-  if ('bridgeId' in scope) return { sql: 'bridge_id = {scope:String}', value: scope.bridgeId };
-  if ('poolId' in scope) return { sql: 'pool_id = {scope:String}', value: scope.poolId };
-  return { sql: 'ip = {scope:String}', value: scope.ip };
+function scopeFilter(scope: StatsScope): { sql: string; params: Record<string, unknown> } {
+  const tag: { sql: string; params: Record<string, string> } =
+    scope.tag === undefined ? { sql: '', params: {} } : { sql: ' AND tag = {tag:String}', params: { tag: scope.tag } };
+  const one = (sql: string, value: string | readonly string[]) => ({
+    sql: `${sql}${tag.sql} AND ${sandboxIs(scope.sandbox)}`,
+    params: { scope: value, ...tag.params },
+  });
+  if ('bridgeId' in scope) return one('bridge_id = {scope:String}', scope.bridgeId);
+  // An empty list matches no Bridge (no id is empty).
+  if ('bridgeIds' in scope)
+    return one('bridge_id IN {scope:Array(String)}', scope.bridgeIds.length ? scope.bridgeIds : ['']);
+  if ('poolId' in scope) return one('pool_id = {scope:String}', scope.poolId);
+  return one('ip = {scope:String}', scope.ip);
 }
 
 const RANGE_SQL = `minute >= toStartOfMinute({from:DateTime64(3, 'UTC')}) AND minute < {to:DateTime64(3, 'UTC')}`;
@@ -125,6 +167,7 @@ export function computeRates(t: BridgeStats): StatsRates {
     deliveryRate: ratio(t.delivered, t.sent),
     bounceRate: ratio(t.bounced, t.sent),
     complaintRate: ratio(t.complaints, t.delivered),
+    unsubscribeRate: ratio(t.unsubscribes, t.delivered),
     openRate: ratio(t.uniqueOpens, t.delivered),
     clickRate: ratio(t.uniqueClicks, t.delivered),
   };
@@ -145,7 +188,7 @@ export async function queryTotals(
     query: `SELECT ${selectList(TOTAL_KEYS)}
       FROM ${database}.${AGGREGATE_TABLE}
       WHERE ${filter.sql}${range ? ` AND ${RANGE_SQL}` : ''}`,
-    query_params: { scope: filter.value, ...(range && { from: chTime(range.from), to: chTime(range.to) }) },
+    query_params: { ...filter.params, ...(range && { from: chTime(range.from), to: chTime(range.to) }) },
     format: 'JSONEachRow',
   });
   const [row] = await result.json<Record<keyof BridgeStats, string | number>>();
@@ -189,7 +232,7 @@ export async function querySeries(
         FROM ${bucket("toDateTime({from:DateTime64(3, 'UTC')}, 'UTC')")}
         TO toDateTime({to:DateTime64(3, 'UTC')}, 'UTC')
         STEP ${step}`,
-    query_params: { scope: filter.value, from: chTime(options.from), to: chTime(options.to) },
+    query_params: { ...filter.params, from: chTime(options.from), to: chTime(options.to) },
     format: 'JSONEachRow',
   });
   const rows = await result.json<Record<(typeof SERIES_KEYS)[number], string | number> & { t: string }>();
@@ -214,7 +257,7 @@ export async function compareBridges(
   const result = await client.query({
     query: `SELECT bridge_id, ${selectList(TOTAL_KEYS)}
       FROM ${database}.${AGGREGATE_TABLE}
-      WHERE ${RANGE_SQL}
+      WHERE ${RANGE_SQL} AND ${sandboxIs()}
       GROUP BY bridge_id`,
     query_params: { from: chTime(options.from), to: chTime(options.to) },
     format: 'JSONEachRow',
@@ -231,4 +274,76 @@ export async function compareBridges(
         b.rates.bounceRate - a.rates.bounceRate ||
         a.bridgeId.localeCompare(b.bridgeId),
     );
+}
+
+/** One tag of a Bridge in {@link queryTagStats}; the tag is '' for messages without one. */
+export type TagStats = Stats & { tag: string };
+
+/**
+ * Totals and rates per tag of one Bridge over a range, from the per-minute aggregates (which keep
+ * the tag): busiest first (most sent, then most delivered), then by tag.
+ */
+export async function queryTagStats(
+  client: ClickHouseClient,
+  database: string,
+  options: StatsRange & { bridgeId: string },
+): Promise<TagStats[]> {
+  const result = await client.query({
+    query: `SELECT tag, ${selectList(TOTAL_KEYS)}
+      FROM ${database}.${AGGREGATE_TABLE}
+      WHERE bridge_id = {bridgeId:String} AND ${RANGE_SQL} AND ${sandboxIs()}
+      GROUP BY tag`,
+    query_params: { bridgeId: options.bridgeId, from: chTime(options.from), to: chTime(options.to) },
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<Record<keyof BridgeStats, string | number> & { tag: string }>();
+  return rows
+    .map((row) => {
+      const totals = toTotals(row);
+      return { tag: row.tag, totals, rates: computeRates(totals) };
+    })
+    .sort(
+      (a, b) => b.totals.sent - a.totals.sent || b.totals.delivered - a.totals.delivered || a.tag.localeCompare(b.tag),
+    );
+}
+
+/** Messages (per recipient) that met a temporary failure, counted once however many attempts failed. */
+export const DEFERRALS_SCHEMA = z.object({
+  deferredMessages: z.number().describe('Messages (per recipient) deferred at least once in the range'),
+  awaitingRetry: z
+    .number()
+    .describe('Of those, messages (per recipient) with no delivery or bounce yet: waiting for a retry now'),
+});
+
+/** See {@link DEFERRALS_SCHEMA}. */
+export type Deferrals = z.infer<typeof DEFERRALS_SCHEMA>;
+
+/**
+ * Deferred messages of a scope over a range. The aggregates count deferrals per attempt, so this
+ * reads the raw `events`: the scope's deferrals in the range, and its deliveries and bounces from
+ * the range's start on (an outcome after `to` still ends the wait).
+ */
+export async function queryDeferrals(
+  client: ClickHouseClient,
+  database: string,
+  options: StatsRange & { scope: StatsScope },
+): Promise<Deferrals> {
+  const filter = scopeFilter(options.scope);
+  const result = await client.query({
+    query: `SELECT count() AS deferredMessages, countIf(done = 0) AS awaitingRetry
+      FROM (
+        SELECT message_id, recipient,
+          max(${typeIs('deferred')} AND ts < {to:DateTime64(3, 'UTC')}) AS deferred,
+          max(${typeIs('delivered', 'bounced')}) AS done
+        FROM ${database}.events
+        WHERE ${filter.sql} AND ${typeIs('deferred', 'delivered', 'bounced')}
+          AND ts >= toStartOfMinute({from:DateTime64(3, 'UTC')})
+        GROUP BY message_id, recipient
+        HAVING deferred = 1
+      )`,
+    query_params: { ...filter.params, from: chTime(options.from), to: chTime(options.to) },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<Record<keyof Deferrals, string | number>>();
+  return { deferredMessages: Number(row?.deferredMessages ?? 0), awaitingRetry: Number(row?.awaitingRetry ?? 0) };
 }

@@ -26,6 +26,7 @@ const OUTPUT_VALUES: Record<EventColumnType, () => z.ZodType> = {
   UInt16: () => z.number(),
   UInt8: () => z.boolean(),
   "DateTime64(3, 'UTC')": () => z.string(),
+  'Map(String, String)': () => z.record(z.string(), z.string()),
 };
 
 /**
@@ -55,11 +56,18 @@ export interface TimelineOptions {
  */
 export const LIFECYCLE_ORDER_SQL = `indexOf([${EVENT_TYPES.map((t) => `'${t}'`).join(', ')}], type)`;
 
+/** A DateTime64 column's value (`2030-01-31 09:00:00.000`, UTC) in ISO 8601; '' for the empty value (0). */
+function isoTime(value: unknown): string {
+  const ms = Date.parse(`${String(value).replace(' ', 'T')}Z`);
+  return Number.isNaN(ms) || ms === 0 ? '' : new Date(ms).toISOString();
+}
+
 /** A row of the timeline query as a timeline event, validated by {@link TIMELINE_EVENT_SCHEMA}. */
 function toTimelineEvent(row: Record<string, unknown>): TimelineEvent {
   const fields = TIMELINE_COLUMNS.map((c) => {
     const value = row[c.column];
     if (c.type === 'UInt8') return [c.field, Number(value) === 1];
+    if (c.type === "DateTime64(3, 'UTC')") return [c.field, isoTime(value)];
     return [c.field, c.type === 'UInt16' ? Number(value) : value];
   });
   return TIMELINE_EVENT_SCHEMA.parse({

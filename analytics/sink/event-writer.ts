@@ -1,10 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
+import { queryMessageLabels } from '../queries/index.js';
 import {
   decodeEventEntry,
   DERIVED_EVENT_COLUMNS,
   EVENT_COLUMN_LIST,
-  eventStreamKey,
+  inheritMessageLabels,
+  readEveryShard,
   StreamConsumer,
   type EventColumnType,
   type EventField,
@@ -18,6 +20,8 @@ export interface EventWriterOptions {
   /** A connection of its own: the writer blocks on it. */
   redis: Redis;
   prefix: string;
+  /** Event stream shards (`BRIDGEMAIL_EVENT_SHARDS`): each is read on a connection of its own. @defaultValue 1 */
+  shards?: number;
   clickhouse: ClickHouseClient;
   database: string;
   logger: Logger;
@@ -42,31 +46,35 @@ const GROUP = 'analytics-writer';
 const CONSUMER = 'writer';
 
 /** What a column holds when the event has no value for it. */
-const EMPTY: Record<EventColumnType, string | number> = {
+const EMPTY: Record<EventColumnType, string | number | Record<string, string>> = {
   String: '',
   'LowCardinality(String)': '',
   UInt16: 0,
   UInt8: 0,
   "DateTime64(3, 'UTC')": 0,
+  'Map(String, String)': {},
 };
 
+/** A value of an `events` row: a Map column holds an object. */
+export type EventRowValue = string | number | Record<string, string>;
+
 /** A ClickHouse row of `events`, keyed by column. */
-export type EventRow = Record<string, string | number>;
+export type EventRow = Record<string, EventRowValue>;
 
 /**
  * Worked out once, as `toRow` runs for every event written: the row of an event without values
  * (every column empty, in schema order), and the column of each field.
  */
 const EMPTY_ROW: EventRow = Object.fromEntries([
-  ...EVENT_COLUMN_LIST.map((c): [string, string | number] => [c.column, EMPTY[c.type]]),
-  ...Object.keys(DERIVED_EVENT_COLUMNS).map((column): [string, string | number] => [column, '']),
+  ...EVENT_COLUMN_LIST.map((c): [string, EventRowValue] => [c.column, EMPTY[c.type]]),
+  ...Object.keys(DERIVED_EVENT_COLUMNS).map((column): [string, EventRowValue] => [column, '']),
 ]);
 const FIELD_COLUMNS = EVENT_COLUMN_LIST.map((c) => ({ field: c.field, column: c.column }));
 const DERIVED_COLUMNS = Object.entries(DERIVED_EVENT_COLUMNS).map(([column, c]) => ({ column, derive: c.derive }));
 
 /** Maps an event to its `events` row: every column of the event schema, empty ('' or 0) where the event has no value. */
 export function toRow(e: MailEvent): EventRow {
-  const values: Partial<Record<EventField, string | number | boolean>> = e;
+  const values: Partial<Record<EventField, EventRowValue | boolean>> = e;
   // A copy of one fixed-shape object, then the event's values: cheaper than adding the columns one by one.
   const row = { ...EMPTY_ROW };
   for (const { field, column } of FIELD_COLUMNS) {
@@ -88,11 +96,22 @@ const CLOSE_GRACE_MS = 5000;
  * (pending entries are re-read first) and the backlog is logged; none is dropped.
  */
 export async function startEventWriter(options: EventWriterOptions): Promise<EventWriter> {
-  const log = options.logger.child({ component: 'event-writer' });
-  const key = eventStreamKey(options.prefix);
+  const { readers, close } = await readEveryShard(options.redis, options.prefix, options.shards ?? 1, (key, redis) =>
+    startShardWriter(options, key, redis),
+  );
+  return {
+    get inserted() {
+      return readers.reduce((n, r) => n + r.inserted, 0);
+    },
+    close,
+  };
+}
+
+/** The writer of one event stream shard (`key`), on its own blocking connection. */
+async function startShardWriter(options: EventWriterOptions, key: string, redis: Redis): Promise<EventWriter> {
+  const log = options.logger.child({ component: 'event-writer', stream: key });
   const batchSize = options.batchSize ?? 1000;
   const flushMs = options.flushMs ?? 1000;
-  const { redis } = options;
   const consumer = new StreamConsumer({
     redis,
     stream: key,
@@ -121,14 +140,15 @@ export async function startEventWriter(options: EventWriterOptions): Promise<Eve
         const { events, invalid } = decodeEventEntry(fields);
         if (invalid.length > 0)
           log.error({ streamId: id, skipped: invalid.length, issue: invalid[0]?.issue }, 'invalid events skipped');
-        rows.push(...events.map(toRow));
         written.push(...events);
       } catch (err) {
         log.error({ err, streamId: id }, 'unparseable event entry skipped');
       }
     }
-    if (rows.length > 0) {
+    if (written.length > 0) {
       await options.beforeInsert?.();
+      await inheritMessageLabels(written, (ids) => queryMessageLabels(options.clickhouse, options.database, ids));
+      rows.push(...written.map(toRow));
       await options.clickhouse.insert({ table: `${options.database}.events`, values: rows, format: 'JSONEachRow' });
     }
     await consumer.ack(entries);

@@ -1,7 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { createAdminApp, type PublicEndpoints } from '../../admin-api/index.js';
-import type { ClickHouseClient } from '../../analytics/index.js';
-import type { Config, Logger } from '../../core/index.js';
+import { queryTimeline, type ClickHouseClient } from '../../analytics/index.js';
+import {
+  BridgeLimiter,
+  cancelMessage,
+  EventPublisher,
+  Spool,
+  type Config,
+  type Logger,
+  keyLayoutOf,
+} from '../../core/index.js';
 import { checkWebhookUrl } from '../../workers/webhooks/index.js';
 import { startOwning } from './close-stack.js';
 import { listenHttp, urlHost } from './http-listen.js';
@@ -13,11 +21,11 @@ import type { Queues } from './start-queues.js';
 export interface AdminWiring {
   config: Config;
   logger: Logger;
-  engines: Pick<Engines, 'store' | 'adminToken'>;
+  engines: Pick<Engines, 'store' | 'adminToken' | 'commandsRedis'>;
   /** Stats and timelines. */
   clickhouse: ClickHouseClient;
   caches: Pick<ControlCaches, 'announce' | 'limiter'>;
-  queues: Pick<Queues, 'directory'>;
+  queues: Pick<Queues, 'directory' | 'pools'>;
   /** Where applications reach the platform, shown in the console and the code samples. */
   endpoints: PublicEndpoints;
 }
@@ -37,7 +45,17 @@ const DEFAULT_CONSOLE_DIR = new URL('../../admin-api/web/dist', import.meta.url)
 export function startAdmin(wiring: AdminWiring): Promise<AdminRole> {
   const { config, logger, engines, caches } = wiring;
   return startOwning(logger, async (stack) => {
+    const { database } = config.clickhouse;
+    const cancelDeps = {
+      queues: wiring.queues.pools,
+      events: new EventPublisher(engines.commandsRedis, config.redis.prefix, { shards: config.redis.eventShards }),
+      spool: new Spool(config.spool.dir),
+      logger,
+      known: async (messageId: string) => (await queryTimeline(wiring.clickhouse, database, messageId)).length > 0,
+    };
     const app = createAdminApp({
+      cancelMessage: (messageId, bridgeId) => cancelMessage(cancelDeps, messageId, bridgeId),
+      scheduledBridge: (messageId) => wiring.queues.pools.scheduledBridge(messageId),
       queues: wiring.queues.directory,
       consoleDir: config.consoleDir ?? fileURLToPath(DEFAULT_CONSOLE_DIR),
       store: engines.store,
@@ -48,6 +66,8 @@ export function startAdmin(wiring: AdminWiring): Promise<AdminRole> {
       defaultShaping: config.delivery.shaping,
       checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
       limiter: caches.limiter,
+      // Reads usage only: the limits come from the store, never from this lookup.
+      bridgeLimits: new BridgeLimiter(engines.commandsRedis, keyLayoutOf(config.redis), () => Promise.resolve(null)),
       logger: logger.child({ component: 'admin-api' }),
     });
     const listener = stack.own(await listenHttp(app.callback(), config.ports.admin, config.host));

@@ -6,6 +6,7 @@ import {
   createAuthenticator,
   listenToControl,
   SuppressionIndex,
+  TemplateCache,
   TtlCache,
   type Authenticator,
   type Config,
@@ -13,6 +14,7 @@ import {
   type EventType,
   type Logger,
   type Store,
+  keyLayoutOf,
 } from '../../core/index.js';
 import { startOwning } from './close-stack.js';
 
@@ -39,6 +41,8 @@ export interface ControlCaches {
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
   /** Whether any Bridge has an active webhook. */
   anyWebhooks: () => Promise<boolean>;
+  /** Templates by alias or id, cached until a `template-changed` announcement. */
+  templates: TemplateCache;
   /** Applies a change to this process at once, then announces it to every other process. */
   announce: (message: ControlMessage) => Promise<void>;
   /** Stops listening to the control channel. */
@@ -50,7 +54,7 @@ const WEBHOOKS_TTL_MS = 30_000;
 
 /**
  * Loads the suppression index and subscribes to the control channel, whose announcements (from
- * any process) invalidate the Bridge credentials, webhooks and suppressions cached here; after a
+ * any process) invalidate the Bridge credentials, webhooks, suppressions and templates cached here; after a
  * reconnection every cache is dropped, since announcements may have been missed meanwhile.
  */
 export function startControlCaches(wiring: ControlCachesWiring): Promise<ControlCaches> {
@@ -61,12 +65,17 @@ export function startControlCaches(wiring: ControlCachesWiring): Promise<Control
     const bridgeWebhooks = new TtlCache((bridgeId) => store.listWebhooks(bridgeId), WEBHOOKS_TTL_MS);
     const anyWebhooks = new TtlCache(() => store.hasActiveWebhooks(), WEBHOOKS_TTL_MS);
     // Read on every acceptance: in memory, reloaded on the control channel's announcements.
-    const suppressions = new SuppressionIndex(() => store.suppressionKeys());
+    const suppressions = new SuppressionIndex(async () => ({
+      entries: await store.suppressionKeys(),
+      bridges: await store.bridgeAccounts(),
+    }));
     await suppressions.refresh();
+    const templates = new TemplateCache(store);
     const reloadSuppressions = () =>
       void suppressions.refresh().catch((err: unknown) => logger.warn({ err }, 'suppression list not reloaded'));
     const apply = (m: ControlMessage) => {
       if (m.type === 'suppression-changed') reloadSuppressions();
+      if (m.type === 'template-changed') templates.clear();
       if (m.type !== 'bridge-changed') return;
       authCache.invalidate(m.bridgeId);
       bridgeWebhooks.invalidate(m.bridgeId);
@@ -81,13 +90,14 @@ export function startControlCaches(wiring: ControlCachesWiring): Promise<Control
         authCache.clear();
         bridgeWebhooks.clear();
         anyWebhooks.clear();
+        templates.clear();
         reloadSuppressions();
       },
     });
     stack.defer(stopListening);
     const limiter = new AuthFailureLimiter(
       wiring.commandsRedis,
-      config.redis.prefix,
+      keyLayoutOf(config.redis),
       config.authLimits,
       logger.child({ component: 'auth' }),
     );
@@ -98,6 +108,7 @@ export function startControlCaches(wiring: ControlCachesWiring): Promise<Control
       webhooksFor: async (bridgeId: string, type: EventType) =>
         (await bridgeWebhooks.get(bridgeId)).filter((w) => w.active && w.eventTypes.includes(type)),
       anyWebhooks: () => anyWebhooks.get(''),
+      templates,
       announce: async (message: ControlMessage) => {
         apply(message);
         await wiring.producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));

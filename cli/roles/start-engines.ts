@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { applySchema, openClickHouse, type ClickHouseClient } from '../../analytics/index.js';
+import { applySchema, openClickHouse, type ClickHouseClient, type ClickHouseTarget } from '../../analytics/index.js';
 import {
   createStore,
   lockDataDir,
@@ -12,7 +12,10 @@ import {
   readOrCreateSecret,
   SecretBox,
   spawnRedisServer,
+  configuredRedisTarget,
+  describeRedisTarget,
   type Config,
+  type RedisTarget,
   type Logger,
   type SqlClient,
   type Store,
@@ -22,7 +25,7 @@ import { startOwning, type CloseStack } from './close-stack.js';
 
 /** Options of {@link startEngines}. */
 export interface EngineOptions {
-  /** Whether this process reads or writes ClickHouse (the analytics, ingress and admin roles do). */
+  /** Whether this process reads or writes ClickHouse (analytics, ingress and admin do; a worker with a server). */
   clickhouse: boolean;
   /** Called once with a newly generated admin token. */
   onAdminTokenCreated?: (token: string) => void;
@@ -33,13 +36,17 @@ export interface AnalyticsStore {
   client: ClickHouseClient;
   /** Applies the schema unless it is applied already; rejects while ClickHouse is away. */
   ensureSchema: () => Promise<void>;
+  /** The embedded chDB data directory; none with a ClickHouse server. */
+  chdbPath: string | undefined;
 }
 
 /** The engines of a process and its shared connections to them; `close()` stops what it started. */
 export interface Engines {
   masterKey: Buffer;
   adminToken: string;
-  /** The Redis URL in use (spawned or configured). */
+  /** The Redis in use: the spawned redis-server, or the configured server, cluster or Sentinel set. */
+  redisTarget: RedisTarget;
+  /** The URL of that Redis when it is one server; empty on a cluster or Sentinel set. */
   redisUrl: string;
   /** BullMQ producers and pub/sub; gives up quickly so ingress answers 503 / 451 while Redis is away. */
   producerRedis: Redis;
@@ -69,9 +76,10 @@ export function startEngines(config: Config, logger: Logger, options: EngineOpti
     const lock = await lockDataDir(config.dataDir);
     stack.defer(() => lock.release());
     const { masterKey, adminToken } = await readSecrets(config, options);
-    const redisUrl = await startRedis(config, logger, stack);
+    const redisTarget = await startRedis(config, logger, stack);
+    const redisUrl = redisTarget.kind === 'single' ? redisTarget.url : '';
     const connect = (name: string, maxRetriesPerRequest: number | null) => {
-      const redis = openRedis(redisUrl, logger, name, maxRetriesPerRequest);
+      const redis = openRedis(redisTarget, logger, name, maxRetriesPerRequest);
       stack.defer(() => redis.disconnect());
       return redis;
     };
@@ -81,7 +89,18 @@ export function startEngines(config: Config, logger: Logger, options: EngineOpti
     const sql = stack.own(await openControlPlane(config, logger));
     const store = createStore(sql, new SecretBox(masterKey));
     const analytics = options.clickhouse ? await openAnalytics(config, logger, stack) : undefined;
-    return { masterKey, adminToken, redisUrl, producerRedis, commandsRedis, workerRedis, sql, store, analytics };
+    return {
+      masterKey,
+      adminToken,
+      redisTarget,
+      redisUrl,
+      producerRedis,
+      commandsRedis,
+      workerRedis,
+      sql,
+      store,
+      analytics,
+    };
   });
 }
 
@@ -94,13 +113,20 @@ async function readSecrets(config: Config, options: EngineOptions): Promise<{ ma
   return { masterKey, adminToken: secret.value };
 }
 
-/** The URL of `REDIS_URL`, or of a redis-server spawned in the data dir: the durability point of accepted mail. */
-async function startRedis(config: Config, logger: Logger, stack: CloseStack): Promise<string> {
-  if (config.redis.url) return config.redis.url;
+/**
+ * The configured Redis (`REDIS_URL`, `REDIS_CLUSTER_NODES`, `REDIS_SENTINELS`), or a redis-server
+ * spawned in the data dir: the durability point of accepted mail.
+ */
+async function startRedis(config: Config, logger: Logger, stack: CloseStack): Promise<RedisTarget> {
+  const configured = configuredRedisTarget(config.redis);
+  if (configured) {
+    logger.info({ redis: describeRedisTarget(configured) }, 'using the configured Redis');
+    return configured;
+  }
   const spawned = await spawnRedisServer({ dir: join(config.dataDir, 'redis'), logger });
   stack.defer(() => spawned.stop());
   logger.info({ redisPid: spawned.pid, url: spawned.url }, 'embedded redis-server started (AOF on)');
-  return spawned.url;
+  return { kind: 'single', url: spawned.url };
 }
 
 /** PostgreSQL at `DATABASE_URL`, else PGlite in the data dir; migrated before anything reads it. */
@@ -123,9 +149,11 @@ async function openControlPlane(config: Config, logger: Logger): Promise<SqlClie
  * events wait in Redis and the schema is applied before the first insert that gets through.
  */
 async function openAnalytics(config: Config, logger: Logger, stack: CloseStack): Promise<AnalyticsStore> {
-  const client = stack.own(
-    openClickHouse(config.clickhouse.url ? { url: config.clickhouse.url } : { chdbPath: join(config.dataDir, 'chdb') }),
-  );
+  const target: ClickHouseTarget = config.clickhouse.url
+    ? { url: config.clickhouse.url }
+    : { chdbPath: join(config.dataDir, 'chdb') };
+  const client = stack.own(openClickHouse(target));
+  const chdbPath = 'chdbPath' in target ? target.chdbPath : undefined;
   let schemaReady = false;
   const ensureSchema = async () => {
     if (schemaReady) return;
@@ -135,5 +163,5 @@ async function openAnalytics(config: Config, logger: Logger, stack: CloseStack):
   await ensureSchema().catch((err: unknown) =>
     logger.warn({ err }, 'ClickHouse unavailable at start; events will wait in Redis'),
   );
-  return { client, ensureSchema };
+  return { client, ensureSchema, chdbPath };
 }

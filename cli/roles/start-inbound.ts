@@ -4,15 +4,20 @@ import { queryMessage, type ClickHouseClient } from '../../analytics/index.js';
 import {
   controlChannel,
   INBOUND_QUEUE,
+  unsubscribeRecipient,
   type Config,
+  type ControlMessage,
   type EventPublisher,
   type InboundReport,
   type Logger,
   type Store,
+  type UnsubscribeAddresses,
   type VerpAddresses,
+  keyLayoutOf,
+  queuePrefix,
 } from '../../core/index.js';
 import { startInboundMx, type TlsMaterial } from '../../ingress/index.js';
-import { createReportProcessor } from '../../workers/bounces/index.js';
+import { createReportProcessor, createUnsubscribeMailProcessor } from '../../workers/bounces/index.js';
 import { startOwning } from './close-stack.js';
 
 /** What {@link startInbound} is wired with. */
@@ -22,6 +27,8 @@ export interface InboundWiring {
   producerRedis: Redis;
   workerRedis: Redis;
   verp: VerpAddresses;
+  /** The `mailto:` addresses of List-Unsubscribe headers (same domain as VERP). */
+  unsubscribeAddresses: UnsubscribeAddresses;
   analytics: ClickHouseClient;
   events: EventPublisher;
   store: Store;
@@ -48,10 +55,11 @@ const REPORT_JOB_OPTIONS = {
  * every report it accepts, and a worker classifies it and ties it to its message.
  */
 export function startInbound(wiring: InboundWiring): Promise<Inbound> {
-  const { config, logger, producerRedis, verp } = wiring;
+  const { config, logger, producerRedis, verp, unsubscribeAddresses } = wiring;
   return startOwning(logger, async (stack) => {
+    const inboundPrefix = queuePrefix(keyLayoutOf(config.redis), INBOUND_QUEUE);
     const queue = stack.own(
-      new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: config.redis.prefix }),
+      new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: inboundPrefix }),
     );
     stack.own(startReportWorker(wiring));
     const mx = stack.own(
@@ -61,7 +69,10 @@ export function startInbound(wiring: InboundWiring): Promise<Inbound> {
         heloName: config.heloName,
         tls: wiring.tls,
         maxBytes: config.inbound.maxBytes,
-        accepts: (address) => address.toLowerCase() === config.inbound.fblAddress || verp.parse(address) !== undefined,
+        accepts: (address) =>
+          address.toLowerCase() === config.inbound.fblAddress ||
+          verp.parse(address) !== undefined ||
+          unsubscribeAddresses.parse(address) !== undefined,
         enqueue: async (report) => {
           await queue.add('report', report, { jobId: report.id, ...REPORT_JOB_OPTIONS });
         },
@@ -72,24 +83,43 @@ export function startInbound(wiring: InboundWiring): Promise<Inbound> {
   });
 }
 
-/** The worker that classifies queued reports, links them by VERP token and records suppressions. */
+/**
+ * The worker that classifies queued reports, links them by VERP token and records suppressions; mail
+ * to a List-Unsubscribe address unsubscribes its recipient instead.
+ */
 function startReportWorker(wiring: InboundWiring): Worker<InboundReport> {
   const { config, logger, producerRedis, verp, analytics, store } = wiring;
+  const lookupMessage = (messageId: string) => queryMessage(analytics, config.clickhouse.database, messageId);
+  const announce = async (message: ControlMessage) => {
+    await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
+  };
+  const unsubscribeMail = createUnsubscribeMailProcessor({
+    parseAddress: (address) => wiring.unsubscribeAddresses.parse(address),
+    lookupMessage,
+    unsubscribe: (target) =>
+      unsubscribeRecipient(
+        { addSuppression: (input) => store.addSuppression(input), announce, events: wiring.events },
+        target,
+        'mailto',
+      ),
+    logger,
+  });
+  const reports = createReportProcessor({
+    parseVerp: (address) => verp.parse(address),
+    lookupMessage,
+    events: wiring.events,
+    addSuppression: (input) => store.addSuppression(input),
+    announce,
+    saveUnmatched: (report) => store.saveUnmatchedReport(report),
+    scope: config.inbound.suppressionScope,
+    logger,
+  });
   const worker = new Worker<InboundReport>(
     INBOUND_QUEUE,
-    createReportProcessor({
-      parseVerp: (address) => verp.parse(address),
-      lookupMessage: (messageId) => queryMessage(analytics, config.clickhouse.database, messageId),
-      events: wiring.events,
-      addSuppression: (input) => store.addSuppression(input),
-      announce: async (message) => {
-        await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
-      },
-      saveUnmatched: (report) => store.saveUnmatchedReport(report),
-      scope: config.inbound.suppressionScope,
-      logger,
-    }),
-    { connection: wiring.workerRedis, prefix: config.redis.prefix, concurrency: 4 },
+    async (job) => {
+      if (!(await unsubscribeMail(job))) await reports(job);
+    },
+    { connection: wiring.workerRedis, prefix: queuePrefix(keyLayoutOf(config.redis), INBOUND_QUEUE), concurrency: 4 },
   );
   worker.on('error', (err) => logger.warn({ err }, 'inbound report worker error'));
   return worker;

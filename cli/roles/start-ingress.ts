@@ -1,13 +1,21 @@
-import { queryTimeline, type ClickHouseClient } from '../../analytics/index.js';
+import { queryTimeline, searchMessages, type ClickHouseClient } from '../../analytics/index.js';
 import {
   acceptMessage,
+  BridgeLimiter,
+  cancelMessage,
+  controlChannel,
   EventPublisher,
   Spool,
   TrackingTokens,
+  UnsubscribeAddresses,
+  unsubscribeRecipient,
   VerpAddresses,
+  type CancelledMessage,
   type Config,
+  type ControlMessage,
   type Logger,
   type Submission,
+  keyLayoutOf,
 } from '../../core/index.js';
 import { createSendApp, loadTlsMaterial, startSmtpIngress, type TlsMaterial } from '../../ingress/index.js';
 import { startOwning, type CloseStack } from './close-stack.js';
@@ -24,7 +32,7 @@ export interface IngressWiring {
   engines: Pick<Engines, 'masterKey' | 'producerRedis' | 'commandsRedis' | 'workerRedis' | 'store'>;
   /** Timelines (`GET /v1/messages/:id/events`) and the inbound report worker's message lookups. */
   clickhouse: ClickHouseClient;
-  caches: Pick<ControlCaches, 'auth' | 'isSuppressed'>;
+  caches: Pick<ControlCaches, 'auth' | 'isSuppressed' | 'templates'>;
   queues: Pick<Queues, 'pools' | 'idempotency'>;
 }
 
@@ -40,6 +48,8 @@ export interface IngressRole {
 /** How acceptance (`core/accept`) is called, and the events publisher it shares with tracking and reports. */
 interface Acceptance {
   accept: (submission: Submission) => Promise<string>;
+  /** Cancels a scheduled message of a Bridge. */
+  cancel: (messageId: string, bridgeId: string) => Promise<CancelledMessage>;
   events: EventPublisher;
 }
 
@@ -62,6 +72,7 @@ export function startIngress(wiring: IngressWiring): Promise<IngressRole> {
         producerRedis: wiring.engines.producerRedis,
         workerRedis: wiring.engines.workerRedis,
         verp: new VerpAddresses(wiring.engines.masterKey, config.verp.prefix, config.verp.domain),
+        unsubscribeAddresses: new UnsubscribeAddresses(wiring.engines.masterKey, config.verp.domain),
         analytics: wiring.clickhouse,
         events: acceptance.events,
         store: wiring.engines.store,
@@ -80,7 +91,9 @@ async function prepareAcceptance(wiring: IngressWiring): Promise<Acceptance> {
   const { config, logger, queues } = wiring;
   const spool = new Spool(config.spool.dir);
   await spool.init();
-  const events = new EventPublisher(wiring.engines.commandsRedis, config.redis.prefix);
+  const events = new EventPublisher(wiring.engines.commandsRedis, config.redis.prefix, {
+    shards: config.redis.eventShards,
+  });
   const deps = {
     queues: queues.pools,
     events,
@@ -90,12 +103,49 @@ async function prepareAcceptance(wiring: IngressWiring): Promise<Acceptance> {
     maxMessageBytes: config.limits.maxMessageBytes,
     spoolThresholdBytes: config.spool.thresholdBytes,
   };
-  return { accept: (submission) => acceptMessage(deps, submission), events };
+  // Per-Bridge sending limits, counted in Redis with every other ingress process (nothing to do without limits).
+  const layout = keyLayoutOf(config.redis);
+  const limiter = new BridgeLimiter(wiring.engines.commandsRedis, layout, (bridgeId) =>
+    wiring.caches.auth.limits(bridgeId),
+  );
+  const accountLimiter = new BridgeLimiter(
+    wiring.engines.commandsRedis,
+    layout,
+    () => Promise.resolve(null),
+    'account',
+  );
+  const { clickhouse } = wiring;
+  const cancelDeps = {
+    queues: queues.pools,
+    events,
+    spool,
+    logger,
+    known: async (messageId: string, bridgeId?: string) =>
+      (await queryTimeline(clickhouse, config.clickhouse.database, messageId, bridgeId ? { bridgeId } : {})).length > 0,
+  };
+  return {
+    // The account's limits over all of its Bridges first, then the Bridge's own: a message counts in both or neither.
+    accept: async (submission) => {
+      const account = await wiring.caches.auth.accountLimits(submission.bridge.id);
+      const bridgeAccepted = () => limiter.guard(submission.bridge.id, () => acceptMessage(deps, submission));
+      return account ? accountLimiter.guard(account.accountId, bridgeAccepted, account.limits) : bridgeAccepted();
+    },
+    cancel: (messageId, bridgeId) => cancelMessage(cancelDeps, messageId, bridgeId),
+    events,
+  };
 }
 
 /** `POST /v1/send` (and the rest of the send API) plus the tracking endpoints, on the API port. */
 async function startSendApi(wiring: IngressWiring, acceptance: Acceptance, stack: CloseStack) {
   const { config, logger, clickhouse } = wiring;
+  const { store, producerRedis } = wiring.engines;
+  const unsubscribeDeps = {
+    addSuppression: (input: Parameters<typeof store.addSuppression>[0]) => store.addSuppression(input),
+    announce: async (message: ControlMessage) => {
+      await producerRedis.publish(controlChannel(config.redis.prefix), JSON.stringify(message));
+    },
+    events: acceptance.events,
+  };
   const app = createSendApp({
     auth: wiring.caches.auth,
     accept: acceptance.accept,
@@ -108,9 +158,13 @@ async function startSendApi(wiring: IngressWiring, acceptance: Acceptance, stack
       events: acceptance.events,
       logger,
       scannerWindowMs: config.tracking.scannerWindowMs,
+      unsubscribe: (target) => unsubscribeRecipient(unsubscribeDeps, target, 'one-click'),
     },
     suppressed: wiring.caches.isSuppressed,
+    templates: wiring.caches.templates,
+    cancel: acceptance.cancel,
     timeline: (messageId, bridgeId) => queryTimeline(clickhouse, config.clickhouse.database, messageId, { bridgeId }),
+    messages: (search) => searchMessages(clickhouse, config.clickhouse.database, search),
   });
   return stack.own(await listenHttp(app.callback(), config.ports.api, config.host));
 }
@@ -134,6 +188,7 @@ async function startSubmission(wiring: IngressWiring, acceptance: Acceptance, tl
       sessionMaxMs: config.limits.smtpSessionMaxMs,
       maxClients: config.limits.smtpMaxClients,
       suppressed: wiring.caches.isSuppressed,
+      templates: wiring.caches.templates,
     }),
   );
 }

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '../../analytics/index.js';
-import type { Config, Logger } from '../../core/index.js';
+import { readBridgeRefusals, type Config, type Logger, keyLayoutOf } from '../../core/index.js';
 import { readThrottleCounts } from '../../workers/index.js';
 import { startOpsServer, type OpsServer, type ReadinessCheck } from '../ops-server.js';
 import { urlHost } from './http-listen.js';
@@ -25,7 +25,7 @@ export interface OpsWiring {
 /**
  * Health, readiness and Prometheus metrics, in every process: `/readyz` checks the engines this
  * process uses, `/metrics` reports queue depths, the event backlog, authentication counts and
- * shaping throttles.
+ * shaping throttles and Bridge sending-limit refusals.
  */
 export async function startOps(wiring: OpsWiring): Promise<OpsServer> {
   const { config, logger, engines, queues } = wiring;
@@ -49,6 +49,8 @@ export async function startOps(wiring: OpsWiring): Promise<OpsServer> {
     unbindableIps: wiring.worker?.unbindableIps,
     authCounts: () => wiring.caches.limiter.counts(),
     shapingThrottles: () => readThrottleCounts(engines.commandsRedis, config.redis.prefix),
+    bridgeRateLimited: () => readBridgeRefusals(engines.commandsRedis, keyLayoutOf(config.redis)),
+    accountRateLimited: () => readBridgeRefusals(engines.commandsRedis, keyLayoutOf(config.redis), 'account'),
   });
   logger.info(
     { url: `http://${urlHost(config)}:${ops.port}/metrics` },

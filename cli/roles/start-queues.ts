@@ -9,6 +9,8 @@ import {
   type Config,
   type Logger,
   type Store,
+  keyLayoutOf,
+  queuePrefix,
 } from '../../core/index.js';
 import { WEBHOOK_QUEUE } from '../../workers/webhooks/index.js';
 import { startOwning } from './close-stack.js';
@@ -42,14 +44,16 @@ export interface Queues {
 export function startQueues(wiring: QueuesWiring): Promise<Queues> {
   const { config, store, producerRedis } = wiring;
   return startOwning(wiring.logger, (stack) => {
+    const layout = keyLayoutOf(config.redis);
+    const { cluster } = layout;
     const idempotency = new IdempotencyKeys(wiring.commandsRedis, config.redis.prefix);
     const pools = stack.own(
-      new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax }),
+      new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax, cluster }),
     );
     const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
       name,
       kind: name === INBOUND_QUEUE ? ('inbound' as const) : ('webhooks' as const),
-      queue: stack.own(new Queue(name, { connection: producerRedis, prefix: config.redis.prefix })),
+      queue: stack.own(new Queue(name, { connection: producerRedis, prefix: queuePrefix(layout, name) })),
     }));
     const directory: AdminAppDeps['queues'] = {
       list: async () => [
@@ -61,7 +65,7 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
         })),
         ...watched,
       ],
-      eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix),
+      eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix, config.redis.eventShards),
     };
     return Promise.resolve({ pools, idempotency, directory });
   });

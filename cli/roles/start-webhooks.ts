@@ -1,6 +1,15 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config, EventType, Logger, Store } from '../../core/index.js';
+import {
+  type Config,
+  type EventType,
+  type LabelLookup,
+  type Logger,
+  type RedisTarget,
+  type Store,
+  keyLayoutOf,
+  queuePrefix,
+} from '../../core/index.js';
 import {
   createWebhookProcessor,
   queueEnqueuer,
@@ -15,7 +24,7 @@ import { startOwning } from './close-stack.js';
 export interface WebhookWiring {
   config: Config;
   logger: Logger;
-  redisUrl: string;
+  redisTarget: RedisTarget;
   producerRedis: Redis;
   workerRedis: Redis;
   store: Store;
@@ -23,6 +32,8 @@ export interface WebhookWiring {
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
   /** Whether any webhook is active (cached by the caller, invalidated on Bridge changes). */
   anyWebhooks: () => Promise<boolean>;
+  /** Labels of messages for open and click payloads, when this process reads ClickHouse. */
+  labels?: LabelLookup;
 }
 
 /** The running webhooks fan-out and delivery worker. */
@@ -39,8 +50,9 @@ export interface Webhooks {
 export function startWebhooks(wiring: WebhookWiring): Promise<Webhooks> {
   const { config, logger, store } = wiring;
   return startOwning(logger, async (stack) => {
+    const webhookPrefix = queuePrefix(keyLayoutOf(config.redis), WEBHOOK_QUEUE);
     const queue = stack.own(
-      new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: wiring.producerRedis, prefix: config.redis.prefix }),
+      new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: wiring.producerRedis, prefix: webhookPrefix }),
     );
     const worker = stack.own(
       new Worker<WebhookJob>(
@@ -52,19 +64,21 @@ export function startWebhooks(wiring: WebhookWiring): Promise<Webhooks> {
           timeoutMs: config.webhooks.timeoutMs,
           logger,
         }),
-        { connection: wiring.workerRedis, prefix: config.redis.prefix, concurrency: 8 },
+        { connection: wiring.workerRedis, prefix: webhookPrefix, concurrency: 8 },
       ),
     );
     worker.on('error', (err) => logger.warn({ err }, 'webhook worker error'));
     // The fan-out blocks on a connection of its own (no auto-pipelining); its close() disconnects it.
-    const fanoutRedis = openRedis(wiring.redisUrl, logger, 'webhooks', null, false);
+    const fanoutRedis = openRedis(wiring.redisTarget, logger, 'webhooks', null, false);
     stack.defer(() => fanoutRedis.disconnect());
     stack.own(
       await startWebhookFanout({
         redis: fanoutRedis,
         prefix: config.redis.prefix,
+        shards: config.redis.eventShards,
         webhooksFor: wiring.webhooksFor,
         anyWebhooks: wiring.anyWebhooks,
+        ...(wiring.labels && { labels: wiring.labels }),
         enqueue: queueEnqueuer(queue),
         logger,
       }),

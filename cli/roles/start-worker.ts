@@ -1,3 +1,4 @@
+import { queryMessageLabels } from '../../analytics/index.js';
 import type { Config, Logger } from '../../core/index.js';
 import { startDeliveryThread } from '../delivery-host.js';
 import { startDelivery, type Delivery } from '../delivery.js';
@@ -10,7 +11,7 @@ import { startWebhooks } from './start-webhooks.js';
 export interface WorkerWiring {
   config: Config;
   logger: Logger;
-  engines: Pick<Engines, 'redisUrl' | 'masterKey' | 'producerRedis' | 'workerRedis' | 'store'>;
+  engines: Pick<Engines, 'redisTarget' | 'masterKey' | 'producerRedis' | 'workerRedis' | 'store' | 'analytics'>;
   caches: Pick<ControlCaches, 'webhooksFor' | 'anyWebhooks'>;
   /** Base URL of the open / click endpoints when a Bridge has none of its own. */
   trackingBaseUrl: string;
@@ -32,25 +33,30 @@ export interface WorkerRole {
 /** Worker role: webhooks (fan-out and signed POSTs) and delivery, one BullMQ worker per Pool queue. */
 export function startWorker(wiring: WorkerWiring): Promise<WorkerRole> {
   const { config, logger, engines } = wiring;
+  const clickhouse = engines.analytics?.client;
   return startOwning(logger, async (stack) => {
     stack.own(
       await startWebhooks({
         config,
         logger,
-        redisUrl: engines.redisUrl,
+        redisTarget: engines.redisTarget,
         producerRedis: engines.producerRedis,
         workerRedis: engines.workerRedis,
         store: engines.store,
         webhooksFor: wiring.caches.webhooksFor,
         // While no Bridge has a webhook (the usual case), the fan-out does not even decode the events.
         anyWebhooks: wiring.caches.anyWebhooks,
+        // Opens and clicks get their message's tag and metadata from ClickHouse, when this process reads it.
+        ...(clickhouse && {
+          labels: (ids: readonly string[]) => queryMessageLabels(clickhouse, config.clickhouse.database, ids),
+        }),
       }),
     );
     const deliveryWiring = {
       config,
       logger,
       store: engines.store,
-      redisUrl: engines.redisUrl,
+      redisTarget: engines.redisTarget,
       masterKey: engines.masterKey,
       trackingBaseUrl: wiring.trackingBaseUrl,
     };

@@ -4,10 +4,13 @@ import { newId } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import type { SendingDomain } from '../domain.js';
 import type { SqlClient } from './sql.js';
+import { DEFAULT_ACCOUNT_ID } from './account-store.js';
 
 /** A key to sign with. */
 export interface SigningKey {
   domain: string;
+  /** The account whose Bridges it signs for. */
+  accountId: string;
   selector: string;
   /** PKCS#8 PEM. */
   privateKey: string;
@@ -15,8 +18,15 @@ export interface SigningKey {
 
 /** Sending domains and their DKIM keys (private keys sealed at rest). */
 export interface DomainStore {
-  createDomain(input: { domain: string; selector: string; privateKeyPem: string }): Promise<SendingDomain>;
-  listDomains(): Promise<SendingDomain[]>;
+  /** `accountId` defaults to the default account. */
+  createDomain(input: {
+    domain: string;
+    selector: string;
+    privateKeyPem: string;
+    accountId?: string;
+  }): Promise<SendingDomain>;
+  /** Every domain (one account's with `accountId`). */
+  listDomains(options?: { accountId?: string }): Promise<SendingDomain[]>;
   getDomain(id: string): Promise<SendingDomain | undefined>;
   deleteDomain(id: string): Promise<SendingDomain>;
   /** The key for a From domain (exact match), if any. */
@@ -29,6 +39,7 @@ interface DomainRow {
   selector: string;
   private_key_enc: string;
   public_key: string;
+  account_id: string;
   created_at: Date;
 }
 
@@ -37,6 +48,7 @@ const toDomain = (r: DomainRow): SendingDomain => ({
   domain: r.domain,
   selector: r.selector,
   publicKey: r.public_key,
+  accountId: r.account_id,
   createdAt: r.created_at,
 });
 
@@ -47,8 +59,16 @@ export function createDomainStore(sql: SqlClient, box: SecretBox): DomainStore {
       const publicKey = createPublicKey(input.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
       try {
         const { rows } = await sql.query<DomainRow>(
-          `INSERT INTO domains (id, domain, selector, private_key_enc, public_key) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-          [newId('dom'), input.domain.toLowerCase(), input.selector, box.seal(input.privateKeyPem), publicKey],
+          `INSERT INTO domains (id, domain, selector, private_key_enc, public_key, account_id)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [
+            newId('dom'),
+            input.domain.toLowerCase(),
+            input.selector,
+            box.seal(input.privateKeyPem),
+            publicKey,
+            input.accountId ?? DEFAULT_ACCOUNT_ID,
+          ],
         );
         if (!rows[0]) throw new Error('insert returned no row');
         return toDomain(rows[0]);
@@ -62,8 +82,14 @@ export function createDomainStore(sql: SqlClient, box: SecretBox): DomainStore {
         throw err;
       }
     },
-    async listDomains() {
-      return (await sql.query<DomainRow>('SELECT * FROM domains ORDER BY domain')).rows.map(toDomain);
+    async listDomains(options = {}) {
+      const { rows } =
+        options.accountId === undefined
+          ? await sql.query<DomainRow>('SELECT * FROM domains ORDER BY domain')
+          : await sql.query<DomainRow>('SELECT * FROM domains WHERE account_id = $1 ORDER BY domain', [
+              options.accountId,
+            ]);
+      return rows.map(toDomain);
     },
     async getDomain(id) {
       const { rows } = await sql.query<DomainRow>('SELECT * FROM domains WHERE id = $1', [id]);
@@ -77,7 +103,14 @@ export function createDomainStore(sql: SqlClient, box: SecretBox): DomainStore {
     async getSigningKey(domain) {
       const { rows } = await sql.query<DomainRow>('SELECT * FROM domains WHERE domain = $1', [domain.toLowerCase()]);
       const r = rows[0];
-      return r && { domain: r.domain, selector: r.selector, privateKey: box.open(r.private_key_enc) };
+      return (
+        r && {
+          domain: r.domain,
+          accountId: r.account_id,
+          selector: r.selector,
+          privateKey: box.open(r.private_key_enc),
+        }
+      );
     },
   };
 }

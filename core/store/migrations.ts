@@ -115,6 +115,106 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX webhook_attempts_webhook_at ON webhook_attempts (webhook_id, at DESC, id DESC);
     `,
   },
+  {
+    id: 2,
+    name: 'templates',
+    sql: `
+      -- bridge_id NULL: every Bridge may send with the template.
+      CREATE TABLE templates (
+        id          text PRIMARY KEY,
+        name        text NOT NULL,
+        alias       text NOT NULL UNIQUE,
+        subject     text NOT NULL,
+        html        text,
+        text        text,
+        bridge_id   text REFERENCES bridges(id),
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        updated_at  timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX templates_bridge ON templates (bridge_id);
+    `,
+  },
+  {
+    id: 3,
+    name: 'bridge-mode',
+    sql: `
+      -- 'sandbox': accepted, rendered, tracked and signed like 'live', settled without any MX connection.
+      ALTER TABLE bridges ADD COLUMN mode text NOT NULL DEFAULT 'live' CHECK (mode IN ('live', 'sandbox'));
+    `,
+  },
+  {
+    id: 4,
+    name: 'bridge-list-unsubscribe',
+    sql: `
+      -- One-click List-Unsubscribe (RFC 8058) on each recipient's copy; off unless the operator turns it on.
+      ALTER TABLE bridges ADD COLUMN list_unsubscribe boolean NOT NULL DEFAULT false;
+    `,
+  },
+  {
+    id: 5,
+    name: 'bridge-limits',
+    sql: `
+      -- Sending limits enforced at ingress: { perSecond?, perMinute?, perHour?, perDay? }; NULL: none.
+      ALTER TABLE bridges ADD COLUMN limits jsonb;
+    `,
+  },
+  {
+    id: 6,
+    name: 'analysts',
+    sql: `
+      -- Credentials of the analysts' read-only SQL endpoint; the secret is kept as its SHA-256 only.
+      CREATE TABLE analysts (
+        id           text PRIMARY KEY,
+        name         text NOT NULL UNIQUE,
+        secret_hash  text NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+  {
+    id: 7,
+    name: 'accounts',
+    sql: `
+      -- Whose objects are whose: every Bridge, template, suppression and DKIM domain belongs to one
+      -- account (a webhook through its Bridge). What existed before belongs to the default account.
+      CREATE TABLE accounts (
+        id             text PRIMARY KEY,
+        name           text NOT NULL UNIQUE,
+        dedicated_ips  boolean NOT NULL DEFAULT false,
+        -- Sending limits over all of the account's Bridges together: { perSecond?, perMinute?, perHour?, perDay? }.
+        limits         jsonb,
+        created_at     timestamptz NOT NULL DEFAULT now(),
+        updated_at     timestamptz NOT NULL DEFAULT now()
+      );
+      INSERT INTO accounts (id, name) VALUES ('acc_default', 'default');
+      ALTER TABLE bridges ADD COLUMN account_id text NOT NULL DEFAULT 'acc_default' REFERENCES accounts(id);
+      CREATE INDEX bridges_account ON bridges (account_id);
+      ALTER TABLE templates ADD COLUMN account_id text NOT NULL DEFAULT 'acc_default' REFERENCES accounts(id);
+      ALTER TABLE domains ADD COLUMN account_id text NOT NULL DEFAULT 'acc_default' REFERENCES accounts(id);
+      -- bridge_id NULL now means every Bridge of the account, not of the installation.
+      ALTER TABLE suppressions ADD COLUMN account_id text NOT NULL DEFAULT 'acc_default' REFERENCES accounts(id);
+      DROP INDEX suppressions_scope_address;
+      CREATE UNIQUE INDEX suppressions_scope_address ON suppressions (account_id, coalesce(bridge_id, ''), address);
+      -- Template aliases are unique within an account: another account's never show.
+      ALTER TABLE templates DROP CONSTRAINT templates_alias_key;
+      CREATE UNIQUE INDEX templates_account_alias ON templates (account_id, alias);
+      -- A shared Pool takes any account's Bridges; a dedicated one only its account's.
+      ALTER TABLE pools ADD COLUMN kind text NOT NULL DEFAULT 'shared' CHECK (kind IN ('shared', 'dedicated'));
+      ALTER TABLE pools ADD COLUMN account_id text REFERENCES accounts(id);
+      ALTER TABLE pools ADD CONSTRAINT pools_kind_account CHECK ((kind = 'dedicated') = (account_id IS NOT NULL));
+      -- Account tokens of the admin API: kept as their SHA-256 only, shown once.
+      CREATE TABLE account_tokens (
+        id            text PRIMARY KEY,
+        account_id    text NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name          text NOT NULL,
+        token_hash    text NOT NULL UNIQUE,
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        last_used_at  timestamptz,
+        revoked_at    timestamptz
+      );
+      CREATE INDEX account_tokens_account ON account_tokens (account_id);
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

@@ -1,19 +1,23 @@
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Pool } from '../domain.js';
+import type { Pool, PoolKind } from '../domain.js';
 import type { SqlClient } from './sql.js';
 
 /** Input of {@link PoolStore.createPool}. */
 export interface NewPool {
   name: string;
   ips: { ip: string; weight?: number }[];
+  /** @defaultValue 'shared' */
+  kind?: PoolKind;
+  /** The account of a dedicated Pool (required for one, refused for a shared one). */
+  accountId?: string | null;
 }
 
 /** Pools and their IPs. */
 export interface PoolStore {
   createPool(input: NewPool): Promise<Pool>;
-  /** Live Pools (deleted ones are left out). */
-  listPools(): Promise<Pool[]>;
+  /** Live Pools (deleted ones are left out); with `accountId`, those its Bridges may use (shared, or dedicated to it). */
+  listPools(options?: { accountId?: string }): Promise<Pool[]>;
   /** A Pool, deleted or not (queued mail of a deleted Pool still needs its IPs). */
   getPool(id: string): Promise<Pool | undefined>;
   renamePool(id: string, name: string): Promise<Pool>;
@@ -27,6 +31,8 @@ export interface PoolStore {
 interface PoolRow {
   id: string;
   name: string;
+  kind: PoolKind;
+  account_id: string | null;
   created_at: Date;
   deleted_at: Date | null;
   ips: { ip: string; weight: number }[] | null;
@@ -48,7 +54,7 @@ export function mapPoolConflict(err: unknown): unknown {
 export function createPoolStore(sql: SqlClient): PoolStore {
   const load = async (where: string, params: unknown[]): Promise<Pool[]> => {
     const { rows } = await sql.query<PoolRow>(
-      `SELECT p.id, p.name, p.created_at, p.deleted_at,
+      `SELECT p.id, p.name, p.kind, p.account_id, p.created_at, p.deleted_at,
               (SELECT json_agg(json_build_object('ip', i.ip, 'weight', i.weight) ORDER BY i.ip)
                  FROM pool_ips i WHERE i.pool_id = p.id) AS ips
          FROM pools p ${where} ORDER BY p.created_at, p.id`,
@@ -57,6 +63,8 @@ export function createPoolStore(sql: SqlClient): PoolStore {
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
+      kind: r.kind,
+      accountId: r.account_id,
       createdAt: r.created_at,
       deletedAt: r.deleted_at,
       ips: r.ips ?? [],
@@ -80,9 +88,25 @@ export function createPoolStore(sql: SqlClient): PoolStore {
   return {
     async createPool(input) {
       const id = newId('pool');
+      const kind = input.kind ?? 'shared';
+      const accountId = input.accountId ?? null;
+      if ((kind === 'dedicated') !== (accountId !== null))
+        throw new AppError('VALIDATION_FAILED', 'accountId: required for a dedicated Pool, refused for a shared one', {
+          field: 'accountId',
+        });
       try {
         await sql.transaction(async (tx) => {
-          await tx.query('INSERT INTO pools (id, name) VALUES ($1, $2)', [id, input.name]);
+          if (accountId !== null) {
+            const known = await tx.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
+            if (known.rows.length === 0)
+              throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
+          }
+          await tx.query('INSERT INTO pools (id, name, kind, account_id) VALUES ($1, $2, $3, $4)', [
+            id,
+            input.name,
+            kind,
+            accountId,
+          ]);
           for (const { ip, weight } of input.ips) {
             await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
           }
@@ -92,7 +116,10 @@ export function createPoolStore(sql: SqlClient): PoolStore {
       }
       return getLive(id);
     },
-    listPools: () => load('WHERE p.deleted_at IS NULL', []),
+    listPools: (options = {}) =>
+      options.accountId === undefined
+        ? load('WHERE p.deleted_at IS NULL', [])
+        : load("WHERE p.deleted_at IS NULL AND (p.kind = 'shared' OR p.account_id = $1)", [options.accountId]),
     async getPool(id) {
       return (await load('WHERE p.id = $1', [id]))[0];
     },

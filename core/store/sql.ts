@@ -48,6 +48,9 @@ function guarded(client: SqlClient): SqlClient {
 export async function openPostgres(url: string): Promise<SqlClient> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server ends (a restart, a failover, an administrator) leaves the pool and
+  // the next query opens another; without a listener its error would end the process.
+  pool.on('error', () => undefined);
   await pool.query('SELECT 1');
   return guarded({
     engine: 'postgres',

@@ -1,5 +1,6 @@
 import type { SecretBox } from '../secret-box.js';
 import { createWebhookStore, type WebhookStore } from './webhook-store.js';
+import { createAnalystStore, type AnalystStore } from './analyst-store.js';
 import { createAuditStore, type AuditStore } from './audit-store.js';
 import { createBridgeStore, type BridgeStore } from './bridge-store.js';
 import { createPoolStore, type PoolStore } from './pool-store.js';
@@ -12,6 +13,9 @@ import {
   type UnmatchedReportStore,
 } from './settings-store.js';
 import type { SqlClient } from './sql.js';
+import { createAccountStore, type AccountStore } from './account-store.js';
+import { createPoolAccessStore, type PoolAccessStore } from './pool-access.js';
+import { createTemplateStore, type TemplateStore } from './template-store.js';
 
 /**
  * All control-plane access: the only module that speaks SQL. Another engine would implement
@@ -26,7 +30,11 @@ export interface Store
     SuppressionStore,
     SettingsStore,
     UnmatchedReportStore,
-    WebhookStore {}
+    WebhookStore,
+    TemplateStore,
+    AnalystStore,
+    AccountStore,
+    PoolAccessStore {}
 
 /** Creates the PostgreSQL-backed store (server or PGlite: same SQL). */
 export function createStore(sql: SqlClient, box: SecretBox): Store {
@@ -39,5 +47,9 @@ export function createStore(sql: SqlClient, box: SecretBox): Store {
     ...createSettingsStore(sql),
     ...createUnmatchedReportStore(sql),
     ...createWebhookStore(sql, box),
+    ...createTemplateStore(sql),
+    ...createAnalystStore(sql),
+    ...createAccountStore(sql),
+    ...createPoolAccessStore(sql),
   };
 }

@@ -103,7 +103,7 @@ describe('buildFastMime against MailComposer', () => {
           count('multipart', raw.includes('multipart/alternative'));
           count('encoded-word subject', overLong(theirs) && /^Subject: =\?UTF-8\?Q\?/m.test(raw));
           count('40+ recipients', req.to.length + req.cc.length >= 40);
-          count('non-ASCII subject', /[^\p{ASCII}]/u.test(req.subject));
+          count('non-ASCII subject', /[^\p{ASCII}]/u.test(req.subject ?? ''));
           expectWellFramed(ours);
           const head = headBlock(ours);
           expect(head).not.toMatch(/^bcc:/im);

@@ -3,12 +3,14 @@ import busboy from 'busboy';
 import { AppError } from '../../core/index.js';
 
 const LIST_FIELDS = new Set(['to', 'cc', 'bcc']);
-const TEXT_FIELDS = new Set(['from', 'replyTo', 'subject', 'text', 'html', 'headers']);
+const TEXT_FIELDS = new Set(['from', 'replyTo', 'subject', 'text', 'html', 'headers', 'tag', 'metadata']);
+/** Text fields holding a JSON object. */
+const JSON_FIELDS = new Set(['headers', 'metadata']);
 
 /**
  * Reads a `multipart/form-data` send request into the shape of the JSON body: text fields
- * `from`, `to`/`cc`/`bcc` (repeatable), `replyTo`, `subject`, `text`, `html`, `headers` (a JSON
- * object), and every file part as an attachment. Stops at `limit` bytes (`MESSAGE_TOO_LARGE`).
+ * `from`, `to`/`cc`/`bcc` (repeatable), `replyTo`, `subject`, `text`, `html`, `tag`, `headers` and
+ * `metadata` (JSON objects), and every file part as an attachment. Stops at `limit` bytes (`MESSAGE_TOO_LARGE`).
  */
 export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHeaders, limit: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -42,11 +44,11 @@ export function readMultipartSend(req: IncomingMessage, headers: IncomingHttpHea
       } else if (TEXT_FIELDS.has(name)) {
         if (name in body)
           return fail(new AppError('VALIDATION_FAILED', `${name}: given more than once`, { field: name }));
-        if (name === 'headers') {
+        if (JSON_FIELDS.has(name)) {
           try {
-            body.headers = JSON.parse(value) as unknown;
+            body[name] = JSON.parse(value) as unknown;
           } catch {
-            return fail(new AppError('VALIDATION_FAILED', 'headers: must be a JSON object', { field: 'headers' }));
+            return fail(new AppError('VALIDATION_FAILED', `${name}: must be a JSON object`, { field: name }));
           }
         } else body[name] = value;
       } else {

@@ -4,9 +4,14 @@ import { z } from 'zod';
 import {
   AppError,
   bearerToken,
+  BRIDGE_MESSAGE_SEARCH_QUERY,
+  encodeMessageCursor,
+  MESSAGE_ROW_SCHEMA,
+  toMessageSearch,
   withOpenApiRoute,
   IdempotencyKeys,
   newId,
+  parseSendAt,
   sha256Hex,
   toHttpError,
   parseJson,
@@ -14,14 +19,18 @@ import {
   renderErrors,
   validate,
   type AuthenticatedBridge,
+  type CancelledMessage,
   type Authenticator,
   type Logger,
+  type MessagePage,
+  type MessageSearch,
   type RouteSpec,
   type Submission,
+  type TemplateRenderer,
 } from '../../core/index.js';
 import { buildMime, envelopeRecipients } from './build-mime.js';
 import { readMultipartSend } from './multipart-body.js';
-import { sendRequestSchema } from './send-schema.js';
+import { sendRequestSchema, type SendRequest } from './send-schema.js';
 import { trackingRoutes, type TrackingRoutesDeps } from './tracking-routes.js';
 
 /** Collaborators of the send API. */
@@ -40,6 +49,12 @@ export interface SendAppDeps {
   suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
   /** Every event of a message of this Bridge, in order (empty: unknown or another Bridge's). */
   timeline: (messageId: string, bridgeId: string) => Promise<unknown[]>;
+  /** The activity search over this Bridge's messages only (`bridgeId` set by the caller). */
+  messages: (search: MessageSearch & { bridgeId: string }) => Promise<MessagePage>;
+  /** Cancels a scheduled message of this Bridge (`cancelMessage` of core). */
+  cancel: (messageId: string, bridgeId: string) => Promise<CancelledMessage>;
+  /** Renders `templateAlias` / `templateId` sends (cached templates). */
+  templates: TemplateRenderer;
 }
 
 interface SendState {
@@ -87,6 +102,7 @@ async function sendOne(
   idempotency: { key: string; fingerprint: string } | undefined,
 ): Promise<string> {
   const req = validate(sendRequestSchema, raw);
+  const sendAt = req.sendAt === undefined ? undefined : parseSendAt(req.sendAt, 'sendAt', 'VALIDATION_FAILED');
   const recipients = envelopeRecipients(req);
   if (recipients.length > deps.maxRecipients) {
     throw new AppError('TOO_MANY_RECIPIENTS', `at most ${deps.maxRecipients} recipients per message`, { field: 'to' });
@@ -104,7 +120,7 @@ async function sendOne(
     );
   }
   const messageId = newId('msg');
-  const mime = await buildMime(req, `<${messageId}@${deps.messageIdDomain}>`);
+  const mime = await buildMime(await withTemplate(deps, bridge, req), `<${messageId}@${deps.messageIdDomain}>`);
   if (mime.length > deps.maxMessageBytes)
     throw new AppError('MESSAGE_TOO_LARGE', `message exceeds ${deps.maxMessageBytes} bytes`);
   return deps.accept({
@@ -114,8 +130,35 @@ async function sendOne(
     raw: mime,
     messageId,
     ...(idempotency ? { idempotency } : {}),
+    ...(sendAt === undefined ? {} : { sendAt }),
+    ...(req.tag !== undefined || req.metadata !== undefined
+      ? {
+          labels: {
+            ...(req.tag !== undefined && { tag: req.tag }),
+            ...(req.metadata !== undefined && { metadata: req.metadata }),
+          },
+        }
+      : {}),
   });
 }
+
+/** The request with the subject, html and text its template renders; as it is without a template. */
+async function withTemplate(deps: SendAppDeps, bridge: AuthenticatedBridge, req: SendRequest): Promise<SendRequest> {
+  const { templateAlias, templateId } = req;
+  if (templateAlias === undefined && templateId === undefined) return req;
+  const ref = templateAlias !== undefined ? { alias: templateAlias } : { id: templateId ?? '' };
+  const field = templateAlias !== undefined ? 'templateAlias' : 'templateId';
+  const out = await deps.templates.render(bridge, ref, req.templateModel ?? {}, field);
+  return { ...req, subject: out.subject, html: out.html ?? undefined, text: out.text ?? undefined };
+}
+
+/** Answer of a cancel. */
+const CANCELLED_SCHEMA = z.object({
+  id: z.string().describe('Message id'),
+  status: z.literal('cancelled'),
+  recipients: z.array(z.string()).describe('Envelope recipients that will not get it'),
+  sendAt: z.string().describe('When it was due, ISO 8601 in UTC'),
+});
 
 /** Routes of the send port, as data (see {@link RouteSpec}). */
 export function sendRoutes(deps: SendAppDeps): SendRoute[] {
@@ -129,7 +172,9 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       tag: 'send',
       summary: 'Send one message through the Bridge whose API key authenticates the call',
       description:
-        'Answers 202 once the message is durably queued. JSON, or multipart/form-data with the same text fields (to, cc, bcc repeatable; headers as a JSON string) and each file part as an attachment.',
+        'Answers 202 once the message is durably queued; 429 `BRIDGE_RATE_LIMITED` with `Retry-After` when the ' +
+        'Bridge is at one of its sending limits (the error names it in `limit`). JSON, or multipart/form-data with ' +
+        'the same text fields (to, cc, bcc repeatable; headers as a JSON string) and each file part as an attachment.',
       auth: 'bridge',
       body: { schema: sendRequestSchema, contentTypes: ['application/json', 'multipart/form-data'] },
       responses: { 202: { description: 'Queued', schema: z.object({ id: z.string().describe('Message id') }) } },
@@ -138,6 +183,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
         'INVALID_JSON',
         'TOO_MANY_RECIPIENTS',
         'RECIPIENT_SUPPRESSED',
+        'TEMPLATE_NOT_FOUND',
         'IDEMPOTENCY_KEY_REUSED',
         'UNAUTHENTICATED',
         'INVALID_CREDENTIALS',
@@ -146,6 +192,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
         'MESSAGE_TOO_LARGE',
         'UNSUPPORTED_MEDIA_TYPE',
         'AUTH_RATE_LIMITED',
+        'BRIDGE_RATE_LIMITED',
         'QUEUE_UNAVAILABLE',
       ],
       handler: async (ctx) => {
@@ -164,7 +211,7 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       tag: 'send',
       summary: `Send up to ${BATCH_LIMIT} messages in one call; each succeeds or fails on its own`,
       description:
-        'Answers 200 with one result per message, in order: `{ id }` when queued, `{ error: { code, message, field? } }` when refused. A bad message never fails the batch.',
+        'Answers 200 with one result per message, in order: `{ id }` when queued, `{ error: { code, message, field? } }` when refused. A bad message never fails the batch. Over a sending limit of the Bridge, items are refused one by one with `BRIDGE_RATE_LIMITED` (with `limit` and `retryAfter` seconds), the others accepted.',
       auth: 'bridge',
       body: { schema: z.array(sendRequestSchema).max(BATCH_LIMIT) },
       responses: {
@@ -176,7 +223,13 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
                 z.object({ index: z.number(), id: z.string() }),
                 z.object({
                   index: z.number(),
-                  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+                  error: z.object({
+                    code: z.string(),
+                    message: z.string(),
+                    field: z.string().optional(),
+                    limit: z.string().optional().describe('BRIDGE_RATE_LIMITED: the sending limit reached'),
+                    retryAfter: z.number().optional().describe('BRIDGE_RATE_LIMITED: seconds until it allows again'),
+                  }),
                 }),
               ]),
             ),
@@ -249,6 +302,65 @@ export function sendRoutes(deps: SendAppDeps): SendRoute[] {
       const data = await deps.timeline((ctx.params as Record<string, string>).id ?? '', ctx.state.bridge.id);
       if (data.length === 0) throw new AppError('NOT_FOUND', 'no such message for this Bridge');
       ctx.body = { data };
+    },
+  });
+  routes.push({
+    method: 'delete',
+    path: '/v1/messages/:id',
+    operationId: 'cancelMessage',
+    tag: 'send',
+    summary: "Cancel one of this Bridge's scheduled messages (`sendAt`) before it is due",
+    description:
+      'Answers 200 with the recipients that will not get it, and a `cancelled` event (reason `api`) goes out ' +
+      'per recipient. Cancelling an already cancelled message answers 200 again. 409 `MESSAGE_ALREADY_SENT` ' +
+      'once its delivery has started (or when it was not scheduled); 404 for a message of another Bridge.',
+    auth: 'bridge',
+    responses: { 200: { description: 'Cancelled', schema: CANCELLED_SCHEMA } },
+    errors: [
+      'MESSAGE_NOT_FOUND',
+      'MESSAGE_ALREADY_SENT',
+      'UNAUTHENTICATED',
+      'INVALID_CREDENTIALS',
+      'CREDENTIAL_REVOKED',
+      'BRIDGE_DELETED',
+    ],
+    handler: async (ctx) => {
+      const cancelled = await deps.cancel((ctx.params as Record<string, string>).id ?? '', ctx.state.bridge.id);
+      ctx.body = { id: cancelled.id, status: 'cancelled', recipients: cancelled.recipients, sendAt: cancelled.sendAt };
+    },
+  });
+  routes.push({
+    method: 'get',
+    path: '/v1/messages',
+    operationId: 'searchMessages',
+    tag: 'send',
+    summary: "This Bridge's messages per recipient with their latest state, newest accepted first, paged by cursor",
+    description:
+      'One row per (message, recipient). `status` filters on the latest state; `from` and `to` on when the ' +
+      'message was accepted, so paging by `cursor` has neither duplicates nor gaps while new mail arrives.',
+    auth: 'bridge',
+    query: BRIDGE_MESSAGE_SEARCH_QUERY,
+    responses: {
+      200: {
+        description: 'A page of rows',
+        schema: z.object({
+          data: z.array(
+            MESSAGE_ROW_SCHEMA.extend({
+              timeline: z.string().describe('Path of the timeline (`GET /v1/messages/:id`)'),
+            }),
+          ),
+          nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last one'),
+        }),
+      },
+    },
+    errors: ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'CREDENTIAL_REVOKED', 'BRIDGE_DELETED'],
+    handler: async (ctx) => {
+      const search = toMessageSearch(validate(BRIDGE_MESSAGE_SEARCH_QUERY, ctx.query));
+      const page = await deps.messages({ ...search, bridgeId: ctx.state.bridge.id });
+      ctx.body = {
+        data: page.rows.map((row) => ({ ...row, timeline: `/v1/messages/${encodeURIComponent(row.messageId)}` })),
+        nextCursor: page.next ? encodeMessageCursor(page.next) : null,
+      };
     },
   });
   routes.push(...trackingRoutes<SendState>(deps.tracking));

@@ -185,3 +185,35 @@ describe('parseMailbox', () => {
     expect(parseMailbox(`${name} <a@example.com>`)).toBeUndefined();
   });
 });
+
+describe('sendRequestSchema with a template', () => {
+  const { subject: _s, text: _t, ...envelope } = minimal;
+  const paths = (body: unknown) => issues(body).map((i) => i.path.join('.'));
+
+  it('takes templateAlias or templateId with a model instead of subject, html and text', () => {
+    const req = sendRequestSchema.parse({ ...envelope, templateAlias: 'welcome', templateModel: { n: [1] } });
+    expect(req).toMatchObject({ templateAlias: 'welcome', templateModel: { n: [1] } });
+    expect(req.subject).toBeUndefined();
+    expect(sendRequestSchema.safeParse({ ...envelope, templateId: 'tpl_1' }).success).toBe(true);
+  });
+
+  it('refuses a template with subject, html or text, naming each', () => {
+    expect(paths({ ...minimal, html: '<p>x</p>', templateAlias: 'welcome' })).toEqual(['subject', 'html', 'text']);
+  });
+
+  it('refuses both alias and id, a model without a template, a bad alias and a model too large', () => {
+    expect(paths({ ...envelope, templateAlias: 'a', templateId: 'b' })).toEqual(['templateId']);
+    expect(paths({ ...minimal, templateModel: {} })).toEqual(['templateModel']);
+    expect(paths({ ...envelope, templateAlias: 'Not An Alias' })).toEqual(['templateAlias']);
+    expect(paths({ ...envelope, templateAlias: 'a', templateModel: { big: 'x'.repeat(33 * 1024) } })).toEqual([
+      'templateModel',
+    ]);
+    expect(paths({ ...envelope, templateAlias: 'a', templateModel: ['not', 'an object'] })).toEqual(['templateModel']);
+  });
+
+  it('still wants a subject without a template', () => {
+    expect(issues({ ...envelope, text: 'x' })).toEqual([
+      expect.objectContaining({ path: ['subject'], message: 'required (or templateAlias / templateId)' }),
+    ]);
+  });
+});

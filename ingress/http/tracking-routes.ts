@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import type { EventPublisher, Logger, RouteSpec, TrackingTokens } from '../../core/index.js';
 import { machineReason } from './machine-detect.js';
+import { unsubscribeRoutes, type UnsubscribeRoutesDeps } from './unsubscribe-routes.js';
 
 /** The `:token` path parameter (@koa/router sets `ctx.params` to a string record). */
 const tokenParam = (ctx: Koa.Context): string => (ctx.params as Record<string, string | undefined>).token ?? '';
@@ -15,11 +16,16 @@ export interface TrackingRoutesDeps {
   logger: Logger;
   /** Clicks sooner than this after sending are attributed to link scanners. */
   scannerWindowMs: number;
+  /** The one-click unsubscribe of a List-Unsubscribe URL (`/u/:token`, served beside the tracking endpoints). */
+  unsubscribe: UnsubscribeRoutesDeps['unsubscribe'];
 }
 
 const NO_CACHE = 'no-store, no-cache, must-revalidate, private, max-age=0';
 
-/** `GET /t/o/:token` (open pixel) and `GET /t/c/:token` (click redirect) on the send port. */
+/**
+ * `GET /t/o/:token` (open pixel) and `GET /t/c/:token` (click redirect) on the send port, and the
+ * List-Unsubscribe endpoints `GET|POST /u/:token` (unsubscribe-routes.ts).
+ */
 export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { handler: Koa.Middleware<S> })[] {
   const record = (
     ctx: Koa.Context,
@@ -27,7 +33,8 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
     type: 'opened' | 'clicked',
   ) => {
     const request = { userAgent: ctx.get('user-agent'), clientIp: ctx.ip };
-    const machine = machineReason(claims.k, request, claims.t, Date.now(), deps.scannerWindowMs);
+    const kind = type === 'opened' ? 'o' : 'c';
+    const machine = machineReason(kind, request, claims.t, Date.now(), deps.scannerWindowMs);
     const event = {
       type,
       messageId: claims.m,
@@ -89,6 +96,7 @@ export function trackingRoutes<S>(deps: TrackingRoutesDeps): (RouteSpec & { hand
         ctx.body = '';
       },
     },
+    ...unsubscribeRoutes<S>({ tokens: deps.tokens, unsubscribe: deps.unsubscribe, logger: deps.logger }),
   ];
 }
 

@@ -7,7 +7,9 @@ import {
   type Authenticator,
   type Logger,
   type Submission,
+  type TemplateRenderer,
 } from '../../core/index.js';
+import { applyTemplate } from './template-message.js';
 import type { TlsMaterial } from './tls-material.js';
 
 /** Collaborators and settings of the SMTP ingress. */
@@ -33,6 +35,8 @@ export interface SmtpIngressDeps {
   maxClients?: number;
   /** Which recipients are on the Bridge's (or the account-wide) suppression list. */
   suppressed: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
+  /** Renders messages that name a template (`X-Bridgemail-Template`). */
+  templates: TemplateRenderer;
 }
 
 /** Running SMTP listeners. */
@@ -95,9 +99,13 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
     onMailFrom(_address: SMTPServerAddress, session, callback) {
       const bridge = bridgeOf(session);
       if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
-      // A session authenticated earlier must not outlive a rotation, revocation or deletion.
+      // A session authenticated earlier must not outlive a rotation, revocation or deletion; a mode
+      // switched since (live / sandbox) and a Pool moved to by a rebind apply from this message on.
       deps.auth.assertCurrent(bridge, 'smtp').then(
-        () => callback(),
+        (state) => {
+          session.user = { ...bridge, mode: state.mode, poolId: state.poolId } satisfies AuthenticatedBridge;
+          callback();
+        },
         (err: unknown) => callback(smtpError(err, log)),
       );
     },
@@ -132,15 +140,22 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
         }
         if (!bridge) return callback(smtpError(new AppError('UNAUTHENTICATED', 'authentication required'), log));
         const mailFrom = session.envelope.mailFrom;
-        deps
-          .accept({
-            bridge,
-            from: mailFrom ? mailFrom.address : '',
-            recipients: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks, size),
-            // The client composed the message: Message-ID and Date are added when missing (RFC 6409 §8).
-            complete: { messageIdDomain: deps.heloName },
-          })
+        // A message naming a template is rendered here, so what is queued is the final message.
+        // The Bridge's sending limits are checked in `accept`, at the end of DATA, not at RCPT: a
+        // message counts only once it is complete and about to be queued (a session that quits or
+        // fails later never spends the limit), and 452 4.7.1 at that point leaves the message with
+        // the client, who retries it (RFC 5321 §4.2.5), so a refused message was never accepted.
+        applyTemplate(Buffer.concat(chunks, size), bridge, deps.templates)
+          .then((raw) =>
+            deps.accept({
+              bridge,
+              from: mailFrom ? mailFrom.address : '',
+              recipients: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              // The client composed the message: Message-ID and Date are added when missing (RFC 6409 §8).
+              complete: { messageIdDomain: deps.heloName },
+            }),
+          )
           .then(
             (id) => callback(null, `2.0.0 Ok: queued as ${id}`),
             (err: unknown) => callback(smtpError(err, log)),

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMasterKey, VerpAddresses } from '../../core/index.js';
 import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
+import { arfComplaint } from '../support/arf.js';
 
 const dsn = (recipient: string, status: string, diagnostic: string) =>
   Buffer.from(
@@ -31,41 +32,6 @@ const dsn = (recipient: string, status: string, diagnostic: string) =>
       `Diagnostic-Code: smtp; ${diagnostic}`,
       '',
       '--BOUNDARY--',
-      '',
-    ].join('\r\n'),
-  );
-
-const arf = (recipient: string, originalMessageId: string) =>
-  Buffer.from(
-    [
-      'From: feedback@isp.example.test',
-      'To: fbl@bridgemail.test',
-      'Subject: FW: complaint',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"',
-      '',
-      '--ARF',
-      'Content-Type: text/plain',
-      '',
-      'This is an email abuse report.',
-      '',
-      '--ARF',
-      'Content-Type: message/feedback-report',
-      '',
-      'Feedback-Type: abuse',
-      'User-Agent: ExampleFBL/1.0',
-      'Version: 1',
-      `Original-Rcpt-To: ${recipient}`,
-      '',
-      '--ARF',
-      'Content-Type: text/rfc822-headers',
-      '',
-      'From: shop@sender.test',
-      `To: ${recipient}`,
-      `Message-ID: ${originalMessageId}`,
-      'Subject: promo',
-      '',
-      '--ARF--',
       '',
     ].join('\r\n'),
   );
@@ -181,7 +147,7 @@ describe('bounces and complaints through the inbound MX', () => {
 
   it('turns an ARF complaint at the FBL address into complained and suppresses for that Bridge only', async () => {
     const { id } = await deliver(second, 'angry@example.test');
-    await report('fbl@bridgemail.test', arf('angry@example.test', `<${id}@bridgemail.test>`));
+    await report('fbl@bridgemail.test', Buffer.from(arfComplaint('angry@example.test', id)));
     const [complained] = await eventsOf(id, 'complained');
     expect(complained).toMatchObject({ recipient: 'angry@example.test', feedback_type: 'abuse', bridge_id: second.id });
     await waitFor(

@@ -39,7 +39,12 @@ describe('web console: login, session cookie and CSRF, logout', () => {
     it('exchanges the admin token for an HttpOnly, SameSite=Strict session cookie, not Secure over plain http', async () => {
       const before = Date.now();
       const { res, setCookie, cookie } = await login();
-      expect(res.body).toEqual({ authenticated: true, csrfToken: expect.any(String), expiresAt: expect.any(String) });
+      expect(res.body).toEqual({
+        authenticated: true,
+        account: null,
+        csrfToken: expect.any(String),
+        expiresAt: expect.any(String),
+      });
       expect(res.body.csrfToken.length).toBeGreaterThanOrEqual(32);
       const expiresAt = Date.parse(res.body.expiresAt);
       expect(expiresAt - before).toBeGreaterThan(11 * 3600 * 1000);
@@ -102,13 +107,13 @@ describe('web console: login, session cookie and CSRF, logout', () => {
     it('reads as unauthenticated without a cookie, and returns the login CSRF token with one', async () => {
       const anonymous = await call('GET', '/console/api/session');
       expect(anonymous.status).toBe(200);
-      expect(anonymous.body).toEqual({ authenticated: false, csrfToken: null, expiresAt: null });
+      expect(anonymous.body).toEqual({ authenticated: false, account: null, csrfToken: null, expiresAt: null });
       expect(anonymous.headers.get('cache-control')).toBe('no-store');
 
       const { cookie, csrfToken, res } = await login();
       const session = await call('GET', '/console/api/session', { cookie });
       expect(session.status).toBe(200);
-      expect(session.body).toEqual({ authenticated: true, csrfToken, expiresAt: res.body.expiresAt });
+      expect(session.body).toEqual({ authenticated: true, account: null, csrfToken, expiresAt: res.body.expiresAt });
       expect(session.headers.get('cache-control')).toBe('no-store');
 
       const garbage = await call('GET', '/console/api/session', { cookie: 'v1.garbage' });
@@ -211,7 +216,7 @@ describe('web console: login, session cookie and CSRF, logout', () => {
       const { cookie } = await login();
       const res = await call('POST', '/console/api/logout', { cookie });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ authenticated: false, csrfToken: null, expiresAt: null });
+      expect(res.body).toEqual({ authenticated: false, account: null, csrfToken: null, expiresAt: null });
       const cleared = sessionSetCookie(res.headers);
       expect(cleared).toBeDefined();
       expect(cookieValue(cleared!)).toBe('');

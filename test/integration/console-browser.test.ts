@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from '../support/axe.js';
 import { buildConsole, launchBrowser } from '../support/browser.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -69,6 +70,11 @@ describe('web console in headless Chromium', () => {
   })()`;
   const unlabelled = (p: Page) => p.evaluate<string[]>(UNLABELLED);
   const focusedText = () => page.evaluate<string>(`document.activeElement?.textContent?.trim() ?? ''`);
+  /** Picks an item of a Bridge row's actions menu. */
+  const rowAction = async (row: Locator, item: string) => {
+    await row.getByRole('button', { name: /^Actions for/ }).click();
+    await page.getByRole('menu').getByRole('menuitem', { name: item, exact: true }).click();
+  };
 
   it('walks an operator through a Bridge from creation to deletion', async () => {
     // Log in: the cookie is HttpOnly, so the page's script cannot read it.
@@ -115,7 +121,7 @@ describe('web console in headless Chromium', () => {
     expect(bridgeId).toMatch(/^br_/);
 
     // The detail page shows the same credentials, samples in keyboard-operable tabs.
-    await row.getByRole('link', { name: 'View SMTP details' }).click();
+    await rowAction(row, 'View SMTP details');
     await page.getByRole('heading', { name: 'console-app', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Show Password' }).click();
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe(password);
@@ -125,7 +131,10 @@ describe('web console in headless Chromium', () => {
     const curlTab = page.getByRole('tab', { name: 'cURL' });
     await curlTab.focus();
     await page.keyboard.press('ArrowRight');
-    expect(await page.getByRole('tab', { name: 'PHP' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByRole('tab', { name: 'PHP', exact: true }).getAttribute('aria-selected')).toBe('true');
+    // The samples hide the key until shown (console-secrets-queues.test.ts covers them in full).
+    await expect.poll(() => page.getByRole('tabpanel').first().textContent()).toContain('••••••••');
+    await page.getByRole('button', { name: 'Show secrets' }).click();
     await expect.poll(() => page.getByRole('tabpanel').first().textContent()).toContain(apiKey);
     expect(await unlabelled(page)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'console-bridge-detail.png'), fullPage: true });
@@ -147,7 +156,7 @@ describe('web console in headless Chromium', () => {
     await nav().getByRole('link', { name: 'Bridges', exact: true }).click();
     await expect.poll(() => row.getByTestId('sent-24h').textContent(), { timeout: 15_000 }).toBe('1');
     await page.screenshot({ path: join(SHOTS, 'console-bridges.png'), fullPage: true });
-    await row.getByRole('button', { name: 'Rotate' }).click();
+    await rowAction(row, 'Rotate');
     const rotate = page.getByRole('dialog', { name: /Rotate credentials/ });
     await rotate.getByLabel('API key', { exact: true }).check();
     await rotate.getByRole('button', { name: 'Rotate' }).click();
@@ -162,17 +171,20 @@ describe('web console in headless Chromium', () => {
     expect((await send(newKey, 'second@example.test')).status).toBe(202);
 
     // Delete, after confirming; both credentials stop at once.
-    await row.getByRole('button', { name: 'Delete' }).click();
+    await rowAction(row, 'Delete');
     const confirm = page.getByRole('dialog', { name: 'Delete console-app?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     expect(await row.textContent()).toContain('active');
-    await row.getByRole('button', { name: 'Delete' }).click();
+    await rowAction(row, 'Delete');
     await confirm.getByRole('button', { name: 'Delete Bridge' }).click();
+    // Deleted Bridges are listed on request only.
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByLabel(/Show deleted Bridges/).check();
     await expect.poll(() => row.textContent()).toContain('deleted');
     expect((await send(newKey, 'third@example.test')).status).toBe(410);
 
     // The deleted Bridge stays listed and readable, and shows no secret, download or sample.
-    await row.getByRole('link', { name: 'View SMTP details' }).click();
+    await rowAction(row, 'View SMTP details');
     await page.getByRole('heading', { name: 'console-app', level: 1 }).waitFor();
     await expect.poll(() => page.locator('main').textContent()).toContain('no longer works: the Bridge was deleted');
     expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0);
@@ -184,9 +196,39 @@ describe('web console in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("edits a Bridge's sending limits and shows its usage against them", async () => {
+    const pool = await platform.createPool('limits-pool', ['127.0.0.4']);
+    const bridge = await platform.createBridge('limited-app', pool.id, { limits: { perDay: 2 } });
+    // Two accepted, the third refused: the card shows 2 / 2 and the refusal.
+    const codes = [];
+    for (const to of ['l1@example.test', 'l2@example.test', 'l3@example.test'])
+      codes.push((await send(bridge.apiKey, to)).status);
+    expect(codes).toEqual([202, 202, 429]);
+    await page.goto(`${platform.urls.admin}/#/bridges/${bridge.id}`);
+    const card = page.getByRole('region', { name: 'Sending limits' });
+    const usage = card.getByRole('table', { name: 'Usage in the current windows' });
+    await expect.poll(() => usage.getByRole('row', { name: /Per day/ }).textContent()).toContain('2 / 2');
+    expect(await card.textContent()).toContain('Refused for a limit: 1 today, 1 in all.');
+    expect(await card.getByLabel('Per day (UTC)').inputValue()).toBe('2');
+    await card.getByLabel('Per hour').fill('0');
+    await card.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => card.getByRole('alert').textContent()).toContain('limits.perHour');
+    await card.getByLabel('Per hour').fill('50');
+    await card.getByRole('button', { name: 'Save limits' }).click();
+    await expect.poll(() => card.textContent()).toContain('Sending limits saved');
+    await expect.poll(() => usage.getByRole('row', { name: /Per hour/ }).textContent()).toContain('0 / 50');
+    expect((await platform.admin('GET', `/admin/v1/bridges/${bridge.id}`)).body.limits).toEqual({
+      perHour: 50,
+      perDay: 2,
+    });
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await unlabelled(page)).toEqual([]);
+  });
+
   it('reaches every action by keyboard alone', async () => {
     await page.goto('about:blank');
-    await page.goto(`${platform.urls.admin}/#/bridges`);
+    // The only Bridge is deleted by now: listed on request.
+    await page.goto(`${platform.urls.admin}/#/bridges?deleted=1`);
     await page.getByRole('heading', { name: 'Bridges', level: 1 }).waitFor();
     // Tab through the page: the skip link, the menu, "Create Bridge" and every row action get focus.
     const focused: string[] = [];
@@ -200,8 +242,7 @@ describe('web console in headless Chromium', () => {
       'Pools & IPs',
       'Audit log',
       'Create Bridge',
-      'View SMTP details',
-      'Sending stats',
+      'Actions ▾',
       'Log out',
     ]) {
       expect(focused).toContain(name);
@@ -223,6 +264,91 @@ describe('web console in headless Chromium', () => {
     await page.goto(`${platform.urls.admin}/#/audit`);
     await expect.poll(() => page.locator('tbody tr').count()).toBeGreaterThan(3);
     expect(await page.locator('tbody').textContent()).toContain('bridge.rotate');
+  });
+
+  it('creates a template, shows where it stops compiling, previews the missing variables and deletes it', async () => {
+    await page.goto(`${platform.urls.admin}/#/bridges`);
+    await nav().getByRole('link', { name: 'Templates' }).click();
+    await page.getByRole('heading', { name: 'Templates', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New template' }).click();
+    const editor = page.getByRole('form', { name: 'New template' });
+    await editor.getByLabel('Name').fill('Welcome');
+    await editor.getByLabel('Alias').fill('welcome');
+    await editor.getByLabel('Subject').fill('Welcome {{name}}');
+    await editor.getByLabel('HTML').fill('<p>Hi {{name}}</p>\n<ul>{{#items}}<li>{{sku}}</li>\n</ul>');
+    await editor.getByRole('button', { name: 'Create template' }).click();
+    const alert = editor.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toContain('HTML does not compile at line 2, column 5');
+    expect(await editor.getByLabel('HTML').getAttribute('aria-invalid')).toBe('true');
+    // The caret is put where the section opens.
+    expect(await page.evaluate<number>('document.activeElement.selectionStart')).toBe(
+      '<p>Hi {{name}}</p>\n<ul>'.length,
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    await editor.getByLabel('HTML').fill('<p>Hi {{name}}</p><ul>{{#items}}<li>{{sku}}</li>{{/items}}</ul>');
+    await editor.getByRole('button', { name: 'Create template' }).click();
+    await page.getByRole('form', { name: 'Edit template welcome' }).waitFor();
+    await expect.poll(() => page.getByTestId('template-row').count()).toBe(1);
+
+    await page.getByLabel('Model (JSON)').fill('{"name": "<Ann>", "items": [{"sku": "a-1"}, {}]}');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await expect.poll(() => page.getByTestId('missing-variables').textContent()).toBe('Missing variables: items.sku');
+    expect(await page.getByTestId('template-preview').textContent()).toContain('<p>Hi &lt;Ann&gt;</p>');
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await unlabelled(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'console-templates.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Delete template welcome' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete template' }).click();
+    await expect.poll(() => page.getByTestId('template-row').count()).toBe(0);
+    expect((await platform.admin('GET', '/admin/v1/templates')).body.data).toEqual([]);
+  });
+
+  it('marks a sandbox Bridge in the list and on its page, and switches its mode', async () => {
+    const pools = (await platform.admin('GET', '/admin/v1/pools')).body.data as { id: string }[];
+    const bridge = await platform.createBridge('sandbox-console-app', pools[0]?.id ?? '', { mode: 'sandbox' });
+    await page.goto(`${platform.urls.admin}/#/bridges`);
+    const row = page.locator(`tr[data-bridge-id="${bridge.id}"]`);
+    await expect.poll(() => row.getByTestId('mode').textContent()).toBe('Sandbox');
+    await row.getByRole('link', { name: 'sandbox-console-app' }).click();
+    const card = page.getByRole('region', { name: 'Mode' });
+    await card.waitFor();
+    expect(await card.getByRole('radio', { name: /^Sandbox/ }).isChecked()).toBe(true);
+    const badge = page.locator('.title-row').getByTestId('mode');
+    expect(await badge.textContent()).toBe('Sandbox');
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await unlabelled(page)).toEqual([]);
+    await card.getByRole('radio', { name: /^Live/ }).check();
+    await expect.poll(() => card.textContent()).toContain('Live: mail is sent');
+    await expect.poll(() => badge.count()).toBe(0);
+    expect((await platform.admin('GET', `/admin/v1/bridges/${bridge.id}`)).body.mode).toBe('live');
+  });
+
+  it('turns one-click unsubscribe on beside the tracking toggles, and shows the Unsubscribes tile', async () => {
+    const pools = (await platform.admin('GET', '/admin/v1/pools')).body.data as { id: string }[];
+    const bridge = await platform.createBridge('unsubscribe-console-app', pools[0]?.id ?? '');
+    await page.goto(`${platform.urls.admin}/#/bridges/${bridge.id}`);
+    const card = page.getByRole('region', { name: 'Tracking' });
+    const toggle = card.getByLabel(/One-click unsubscribe/);
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    // The Bridge reloads slowly after the change: the box keeps its new state meanwhile.
+    const bridgeUrl = `**/admin/v1/bridges/${bridge.id}`;
+    await page.route(bridgeUrl, async (route) => {
+      if (route.request().method() === 'GET') await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await toggle.check();
+    await expect.poll(() => card.textContent()).toContain('One-click unsubscribe on');
+    expect(await toggle.isChecked()).toBe(true);
+    // Waits for the delayed reload to go through before the route is gone.
+    await page.unrouteAll({ behavior: 'wait' });
+    expect((await platform.admin('GET', `/admin/v1/bridges/${bridge.id}`)).body.listUnsubscribe).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await unlabelled(page)).toEqual([]);
+    await page.goto(`${platform.urls.admin}/#/bridges/${bridge.id}/stats`);
+    await expect.poll(() => page.getByTestId('tile-unsubscribes').textContent()).toBe('0');
+    expect(await page.getByTestId('tile-unsubscribes-sub').textContent()).toBe('— of delivered');
   });
 
   it('shows every queue in bull-board behind the same login, and logs out', async () => {

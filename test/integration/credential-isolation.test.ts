@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BridgeAuthCache, listenToControl, createLogger } from '../../core/index.js';
 import { useHarness } from '../support/harness.js';
-import { authPlain, SmtpDialog, submissionTransport } from '../support/smtp-client.js';
+import { authPlain, mailFromRefusedWithin, SmtpDialog, submissionTransport } from '../support/smtp-client.js';
 import { waitFor } from '../support/wait.js';
 
 describe('one Bridge rotated, revoked or deleted; its sibling never notices', () => {
@@ -113,17 +113,7 @@ describe('one Bridge rotated, revoked or deleted; its sibling never notices', ()
       expect(await dialog.command('RSET')).toMatch(/^250 /);
       expect((await admin('POST', `${a.id}/revoke`, { what: 'smtp' })).status).toBe(200);
       const revokedAt = Date.now();
-      const reply = await waitFor(
-        async () => {
-          const r = await dialog.command('MAIL FROM:<app@sender.test>');
-          if (r.startsWith('250')) await dialog.command('RSET');
-          return r.startsWith('250') ? undefined : r;
-        },
-        1000,
-        'MAIL FROM refused',
-      );
-      expect(reply).toMatch(/^5\d\d /);
-      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      expect(await mailFromRefusedWithin(dialog, revokedAt, 1000)).toMatch(/^5\d\d /);
     } finally {
       dialog.close();
     }

@@ -138,4 +138,23 @@ describe.each(LAYOUTS)('DKIM signing per sending domain ($name)', ({ env }) => {
     );
     expect(unsigned.raw.toString()).not.toMatch(/DKIM-Signature/i);
   });
+
+  it("never signs with another account's key: a domain's key signs for its own account's Bridges", async () => {
+    const account = await h.platform.admin('POST', '/admin/v1/accounts', { name: `other-${poolId}` });
+    const theirs = await h.platform.createBridge('other-account', poolId, { accountId: account.body.id });
+    expect(theirs.accountId).toBe(account.body.id);
+    // signed.example (the first case's) is the default account's.
+    await h.platform.send(theirs.apiKey, {
+      from: 'a@signed.example',
+      to: 'foreign@example.test',
+      subject: 'f',
+      text: 'x',
+    });
+    const foreign = await waitFor(
+      () => h.sink.messages.find((m) => m.to.includes('foreign@example.test')),
+      20_000,
+      'foreign',
+    );
+    expect(foreign.raw.toString()).not.toMatch(/DKIM-Signature/i);
+  });
 });

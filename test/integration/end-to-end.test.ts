@@ -85,13 +85,17 @@ describe('one message end to end, by REST and by SMTP', () => {
       hardBounces: 0,
       softBounces: 0,
       complaints: 0,
+      unsubscribes: 0,
       opens: 0,
       uniqueOpens: 0,
       machineOpens: 0,
       clicks: 0,
       uniqueClicks: 0,
       machineClicks: 0,
-      rates: { deliveryRate: 1, bounceRate: 0, complaintRate: 0, openRate: 0, clickRate: 0 },
+      deferredMessages: 0,
+      awaitingRetry: 0,
+      rateLimited: 0,
+      rates: { deliveryRate: 1, bounceRate: 0, complaintRate: 0, unsubscribeRate: 0, openRate: 0, clickRate: 0 },
     });
     // The Bridge's own key reads its message timeline; the Pool and IP views count the same mail.
     const timeline = await fetch(`${h.platform.urls.api}/v1/messages/${restId}`, {

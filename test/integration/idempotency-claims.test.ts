@@ -114,7 +114,7 @@ describe('idempotency claims survive the death of the request that made them', (
       spoolThresholdBytes: 65536,
     };
     const submission = {
-      bridge: { id: 'b1', poolId: POOL, name: 'b', generation: 1 },
+      bridge: { id: 'b1', accountId: 'acc_default', poolId: POOL, name: 'b', generation: 1 },
       from: 'a@sender.test',
       recipients: ['r1@example.test', 'r2@example.test'],
       raw: Buffer.from('Subject: x\r\n\r\nx\r\n'),
@@ -218,6 +218,8 @@ describe('idempotency claims survive the death of the request that made them', (
           getPool: async (poolId) => ({
             id: poolId,
             name: 'p',
+            kind: 'shared',
+            accountId: null,
             ips: [{ ip: '127.0.0.2', weight: 1 }],
             createdAt: new Date(),
             deletedAt: null,

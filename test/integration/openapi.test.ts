@@ -116,7 +116,7 @@ describe('each port serves an OpenAPI 3.1 document of exactly its routes', () =>
       app: () => createAdminApp(adminDeps),
       prefix: /^\/(admin\/v1|console\/api)\//,
     },
-    api: { url: () => h.platform.urls.api, app: () => createSendApp(sendDeps), prefix: /^\/(v1|t)\// },
+    api: { url: () => h.platform.urls.api, app: () => createSendApp(sendDeps), prefix: /^\/(v1|t|u)\// },
   };
   const docs = {} as Record<keyof typeof ports, OpenApiDocument>;
 

@@ -133,6 +133,54 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     expect(await queues.countMessages('pool_c')).toBe(7);
   });
 
+  it('gives a scheduled message a delayed job of its own; a cancel and the worker never both win', async () => {
+    const prefix = `bms${randomBytes(3).toString('hex')}`;
+    const queues = new PoolQueues(redis, prefix, { maxBatch: 50 });
+    producers.push(queues);
+    const sendAt = Date.now() + 60_000;
+    const scheduled = Array.from({ length: 10 }, (_, i) => message('pool_s', i, { sendAt }));
+    await Promise.all([...scheduled, message('pool_s', 99)].map((m) => queues.enqueue(m)));
+    // The ten scheduled ones are not batched: one delayed job each, its id the message id.
+    expect(await queues.queue('pool_s').getDelayedCount()).toBe(10);
+    const delay = (await queues.queue('pool_s').getJob(scheduled[0]!.messageId))?.opts.delay ?? 0;
+    expect(delay).toBeGreaterThan(50_000);
+
+    const passes = new Map<string, number>();
+    const run = new PoolJobRunner({ retries: queues, redis, prefix, concurrency: 4 }).processor((m) => {
+      passes.set(m.messageId, (passes.get(m.messageId) ?? 0) + 1);
+      return Promise.resolve({});
+    });
+    const jobs = await Promise.all(scheduled.map((m) => queues.queue('pool_s').getJob(m.messageId)));
+    // Cancel and the worker's pass race, each going first half of the time: exactly one wins.
+    const outcomes = await Promise.all(
+      scheduled.map(async (m, i) => {
+        const job = jobs[i]!;
+        const cancel =
+          i % 2 === 0
+            ? (await Promise.all([queues.cancel(m.messageId), run(job)]))[0]
+            : (await Promise.all([run(job), queues.cancel(m.messageId)]))[1];
+        return { cancel, passes: passes.get(m.messageId) ?? 0 };
+      }),
+    );
+    for (const o of outcomes) {
+      if (o.cancel.kind === 'cancelled') expect([o.cancel.first, o.passes]).toEqual([true, 0]);
+      else expect([o.cancel.kind, o.passes]).toEqual(['started', 1]);
+    }
+    // A second cancel answers the same; another Bridge's cancel finds nothing; a claimed job runs again (a
+    // worker died) and is still sent.
+    const first = scheduled[0]!;
+    const again = await queues.cancel(first.messageId, first.bridgeId);
+    expect(again.kind === 'cancelled' ? again.first : again.kind).toBe(
+      outcomes[0]!.cancel.kind === 'cancelled' ? false : 'started',
+    );
+    expect((await queues.cancel(first.messageId, 'br_other')).kind).toBe('unknown');
+    const started = outcomes.findIndex((o) => o.cancel.kind === 'started');
+    if (started !== -1) {
+      await run(jobs[started]!);
+      expect(passes.get(scheduled[started]!.messageId)).toBe(2);
+    }
+  });
+
   it('runs at most `concurrency` passes of a Pool at once, batched or not', async () => {
     const queues = producer(50);
     await Promise.all(Array.from({ length: 20 }, (_, i) => queues.enqueue(message('pool_d', i))));

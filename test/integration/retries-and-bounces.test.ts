@@ -5,6 +5,7 @@ import { waitFor } from '../support/wait.js';
 describe('remote replies: deferral, retry, bounce', () => {
   const h = useHarness({}, (rcpt, n) => {
     if (rcpt.startsWith('greylist') && n === 1) return { code: 451, message: '4.7.1 Greylisted, try again later' };
+    if (rcpt.startsWith('filtered')) return { code: 550, message: 'Unknown user ' + rcpt, atData: true };
     if (rcpt.startsWith('unknown'))
       return { code: 550, message: '5.1.1 <' + rcpt + '>: Recipient address rejected: User unknown' };
     return undefined;
@@ -22,6 +23,16 @@ describe('remote replies: deferral, retry, bounce', () => {
     return ((await res.json()) as { id: string }).id;
   };
   const eventsOf = (id: string) => h.platform.events('message_id = {id:String}', { id });
+  /** The message's events once one of `type` is among them. */
+  const eventsOnce = (id: string, type: string) =>
+    waitFor(
+      async () => {
+        const e = await eventsOf(id);
+        return e.some((x) => x.type === type) ? e : undefined;
+      },
+      20_000,
+      type,
+    );
 
   beforeAll(async () => {
     const pool = await h.platform.createPool('retry-pool', ['127.0.0.2']);
@@ -30,14 +41,7 @@ describe('remote replies: deferral, retry, bounce', () => {
 
   it('defers on 451 and delivers on the retry', async () => {
     const id = await send('greylist-1@example.test');
-    const events = await waitFor(
-      async () => {
-        const e = await eventsOf(id);
-        return e.some((x) => x.type === 'delivered') ? e : undefined;
-      },
-      20_000,
-      'delivered after retry',
-    );
+    const events = await eventsOnce(id, 'delivered');
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent', 'deferred', 'delivered']);
     const deferred = events.find((e) => e.type === 'deferred');
     expect(deferred).toMatchObject({ reply_code: 451, attempt: 1, ip: '127.0.0.2' });
@@ -48,14 +52,7 @@ describe('remote replies: deferral, retry, bounce', () => {
 
   it('bounces on 550 and keeps the reply text', async () => {
     const id = await send('unknown-1@example.test');
-    const events = await waitFor(
-      async () => {
-        const e = await eventsOf(id);
-        return e.some((x) => x.type === 'bounced') ? e : undefined;
-      },
-      20_000,
-      'bounced',
-    );
+    const events = await eventsOnce(id, 'bounced');
     expect(events.map((e) => e.type)).toEqual(['queued', 'sent', 'bounced']);
     const bounced = events.find((e) => e.type === 'bounced');
     // Classified with the bounce vocabulary: a 550 5.1.1 "User unknown" is a hard userunknown.
@@ -100,5 +97,19 @@ describe('remote replies: deferral, retry, bounce', () => {
       'stats',
     );
     expect(stats).toMatchObject({ sent: 5, delivered: 3, bounced: 2, deferred: 2 });
+  });
+
+  it("takes an unknown-user answer to the message data for a filter's: soft, not suppressed", async () => {
+    const id = await send('filtered-1@example.test');
+    const events = await eventsOnce(id, 'bounced');
+    // The same words at RCPT TO would be a hard userunknown (above): the stage decides.
+    expect(events.find((e) => e.type === 'bounced')).toMatchObject({
+      reply_code: 550,
+      recipient: 'filtered-1@example.test',
+      reason: 'filtered',
+      hard: 0,
+    });
+    // Not suppressed: the next send to the address is accepted (a suppressed one answers 422).
+    await send('filtered-1@example.test');
   });
 });

@@ -4,23 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CodeSample, SampleLanguage } from '../../admin-api/index.js';
+import { REST_LANGUAGES, type CodeSample } from '../../admin-api/index.js';
 import { useHarness } from '../support/harness.js';
 import { VERP_SENDER } from '../support/verp.js';
 import { waitFor } from '../support/wait.js';
 
 // Each sample the admin API hands out is written verbatim to a file and run by its real
 // interpreter against the running platform; the message must then reach the loopback sink.
-// Needs bash + curl, php-cli + php-curl, python3 and node on PATH.
+// Needs sh + bash + curl, php-cli + php-curl, python3 and node on PATH. The curl sample runs under
+// `sh` (dash on Debian): it must be a plain command any POSIX shell runs. The SMTP samples have
+// their own test (samples-smtp-run.test.ts).
 
-const RUNNERS: Record<SampleLanguage, (file: string) => [string, string[]]> = {
-  curl: (file) => ['bash', [file]],
+type RestLanguage = (typeof REST_LANGUAGES)[number];
+const RUNNERS: Record<RestLanguage, (file: string) => [string, string[]]> = {
+  curl: (file) => ['sh', [file]],
   bash: (file) => ['bash', [file]],
   php: (file) => ['php', [file]],
   node: (file) => [process.execPath, [file]],
   python: (file) => ['python3', [file]],
 };
-const LANGUAGES = Object.keys(RUNNERS) as SampleLanguage[];
+const LANGUAGES = REST_LANGUAGES;
 const VARIANTS = ['json', 'attachment'] as const;
 const RUN_TIMEOUT_MS = 30_000;
 
@@ -31,7 +34,7 @@ interface RunResult {
 }
 
 /** Runs a file with its interpreter; never throws on a non-zero exit, which the test asserts instead. */
-function runSample(language: SampleLanguage, file: string, cwd: string): Promise<RunResult> {
+function runSample(language: RestLanguage, file: string, cwd: string): Promise<RunResult> {
   const [cmd, args] = RUNNERS[language](file);
   // A proxy configured on the machine must not intercept requests to 127.0.0.1.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|all|no)_proxy$/i.test(k)));
@@ -59,13 +62,13 @@ describe('every code sample runs verbatim and delivers its message', () => {
     bridge = await h.platform.createBridge('samples-app', pool.id, { trackOpens: false, trackClicks: false });
     const res = await h.platform.admin('GET', `/admin/v1/bridges/${bridge.id}/samples`);
     expect(res.status).toBe(200);
-    samples = res.body.data;
+    samples = (res.body.data as CodeSample[]).filter((s) => s.transport === 'rest');
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('hands out 10 samples (5 languages x json/attachment) filled with the real API URL and key', () => {
+  it('hands out 10 REST samples (5 languages x json/attachment) filled with the real API URL and key', () => {
     expect(samples).toHaveLength(10);
     const combos = samples.map((s) => `${s.language}/${s.variant}`).sort();
     expect(combos).toEqual(LANGUAGES.flatMap((l) => VARIANTS.map((v) => `${l}/${v}`)).sort());

@@ -7,15 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSamples, type SampleLanguage, type SampleTarget } from '../../admin-api/samples/index.js';
 
 // Syntax only: the samples are parsed by the real interpreters but never run, so no request is made.
-// Needs bash, php-cli (+ php-curl for the extension check), node and python3 on PATH.
+// Needs sh, bash, php-cli (+ php-curl for the extension check), node and python3 on PATH. The curl and
+// swaks commands are checked by `sh` (dash on Debian), which knows no bash syntax.
 const run = promisify(execFile);
 
 const CHECKERS: Record<SampleLanguage, (file: string) => [string, string[]]> = {
-  curl: (file) => ['bash', ['-n', file]],
+  curl: (file) => ['sh', ['-n', file]],
   bash: (file) => ['bash', ['-n', file]],
   php: (file) => ['php', ['-l', file]],
   node: (file) => [process.execPath, ['--check', file]],
   python: (file) => ['python3', ['-m', 'py_compile', file]],
+  phpmailer: (file) => ['php', ['-l', file]],
+  nodemailer: (file) => [process.execPath, ['--check', file]],
+  smtplib: (file) => ['python3', ['-m', 'py_compile', file]],
+  swaks: (file) => ['sh', ['-n', file]],
 };
 
 /** A file each checker must refuse, proving the check is not vacuous. */
@@ -25,6 +30,10 @@ const BROKEN: Record<SampleLanguage, [string, string]> = {
   php: ['broken.php', '<?php\n$x = ;\n'],
   node: ['broken.mjs', 'const x = ;\n'],
   python: ['broken.py', 'def f(:\n'],
+  phpmailer: ['broken-mailer.php', '<?php\n$mail->Port = ;\n'],
+  nodemailer: ['broken-mailer.mjs', 'import x from ;\n'],
+  smtplib: ['broken-smtp.py', 'with smtplib.SMTP(:\n'],
+  swaks: ['broken-swaks.sh', "swaks --to 'unterminated\n"],
 };
 
 const base: SampleTarget = {
@@ -38,7 +47,14 @@ const base: SampleTarget = {
 };
 const TARGETS: Record<string, SampleTarget> = {
   plain: base,
-  hostile: { ...base, apiUrl: `http://127.0.0.1:8080/p'q"r$s`, apiKey: `k'"$(id)\`id\`\\\n%{x}\${z}é😀` },
+  hostile: {
+    ...base,
+    apiUrl: `http://127.0.0.1:8080/p'q"r$s`,
+    apiKey: `k'"$(id)\`id\`\\\n%{x}\${z}é😀`,
+    smtpHost: `h'"$(id)`,
+    username: `u'"\\$x`,
+    password: `p'"$(id)\`id\`\\\n%{x}\${z}é😀`,
+  },
 };
 
 async function check(language: SampleLanguage, file: string): Promise<{ ok: boolean; output: string }> {
@@ -69,7 +85,7 @@ describe('code samples parse in their own language', () => {
       const sub = join(dir, name);
       await mkdir(sub);
       const samples = renderSamples(target);
-      expect(samples).toHaveLength(10);
+      expect(samples).toHaveLength(18);
       for (const sample of samples) {
         const file = join(sub, sample.filename);
         await writeFile(file, sample.code);

@@ -126,7 +126,7 @@ describe('suppression list: refused up front, skipped at delivery, managed by th
     expect(await imported.json()).toEqual({
       imported: 2,
       existing: 1,
-      errors: [{ line: 3, message: expect.any(String) }],
+      errors: [{ line: 3, field: 'address', message: expect.any(String) }],
     });
     expect((await h.platform.send(first.apiKey, message('imported-1@example.test'))).status).toBe(422);
     expect((await h.platform.send(second.apiKey, message('imported-2@example.test'))).status).toBe(422);

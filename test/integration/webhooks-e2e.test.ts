@@ -58,7 +58,8 @@ describe('webhooks through the platform', () => {
     expect(kinds.body.data[0]).toEqual({
       type: 'queued',
       meaning: EVENT_MEANINGS.queued,
-      fields: ['id', 'type', 'ts', 'messageId', 'bridgeId', 'poolId', 'recipient'],
+      // Every kind carries the message's tag, metadata and sandbox flag.
+      fields: ['id', 'type', 'ts', 'messageId', 'bridgeId', 'poolId', 'recipient', 'tag', 'metadata', 'sandbox'],
     });
 
     const res = await h.platform.send(bridge.apiKey, {

@@ -106,6 +106,7 @@ export function generateEvents(): MailEvent[] {
       }
       const complainP = bridgeId === 'br_b' ? 0.25 : bridgeId === 'br_a' ? 0.05 : 0.01;
       if (rand() < complainP) add({ ...base, type: 'complained', ts: ts + 5000, recipient, feedbackType: 'abuse' });
+      if (rand() < 0.04) add({ ...base, type: 'unsubscribed', ts: ts + 7000, recipient, reason: 'one-click' });
     }
   }
   return events;
@@ -143,6 +144,7 @@ export function bruteForce(
       rcpt,
     ),
     complaints: distinct(is('complained'), rcpt),
+    unsubscribes: distinct(is('unsubscribed'), rcpt),
     opens: distinct(
       is('opened', (e) => !e.machine),
       id,
@@ -175,4 +177,6 @@ export const matchScope = (scope: StatsScope) => (e: MailEvent) =>
     ? e.bridgeId === scope.bridgeId
     : 'poolId' in scope
       ? e.poolId === scope.poolId
-      : e.ip === scope.ip;
+      : 'bridgeIds' in scope
+        ? scope.bridgeIds.includes(e.bridgeId)
+        : e.ip === scope.ip;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 /** Debian's Chromium (installed by ./scripts/test and .ci/run). */
@@ -47,4 +47,12 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close:
       await rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Logs in to the console at `adminUrl` with `token` and waits for the Bridges page. */
+export async function logIn(page: Page, adminUrl: string, token: string): Promise<void> {
+  await page.goto(adminUrl);
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Bridges', level: 1 }).waitFor();
 }

@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import nodemailer from 'nodemailer';
+import { waitFor } from './wait.js';
 
 /** A raw, line-level SMTP client for testing replies to bad command sequences. */
 export class SmtpDialog {
@@ -100,4 +101,22 @@ export function submissionTransport(port: number, auth: { user: string; pass: st
     auth,
     tls: { rejectUnauthorized: false },
   });
+}
+
+/**
+ * Polls `MAIL FROM` on an authenticated session (with RSET after each accepted one) until it is
+ * refused, at most `ms` after `since`: the reply, which the caller checks is a 5xx.
+ */
+export async function mailFromRefusedWithin(dialog: SmtpDialog, since: number, ms: number): Promise<string> {
+  const reply = await waitFor(
+    async () => {
+      const r = await dialog.command('MAIL FROM:<app@sender.test>');
+      if (r.startsWith('250')) await dialog.command('RSET');
+      return r.startsWith('250') ? undefined : r;
+    },
+    ms,
+    'MAIL FROM refused',
+  );
+  if (Date.now() - since >= ms) throw new Error(`MAIL FROM was refused only after ${Date.now() - since} ms`);
+  return reply;
 }

@@ -15,6 +15,8 @@ export interface SinkMessage {
 export interface SinkReply {
   code: number;
   message: string;
+  /** Accept RCPT TO and give this reply to the message data instead (a content filter's answer). */
+  atData?: boolean;
 }
 
 /** Per-recipient script: `n` is how many times this recipient has been offered so far (1-based). */
@@ -27,6 +29,8 @@ export interface SmtpSink {
   messages: SinkMessage[];
   /** How many times each recipient was offered (RCPT TO), accepted or not. */
   offers: Map<string, number>;
+  /** Client connections accepted so far, whatever came of them. */
+  readonly connections: number;
   /** `*=host:port`, ready for BRIDGEMAIL_MX_OVERRIDE. */
   mxOverride: string;
   setScript(script: SinkScript | undefined): void;
@@ -42,17 +46,28 @@ export async function startSmtpSink(
   const messages: SinkMessage[] = [];
   const offers = new Map<string, number>();
   let current = script;
+  let connections = 0;
+  // Replies held for the data of a transaction, by session.
+  const dataReplies = new Map<string, SinkReply>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: options.starttls === false ? ['AUTH', 'STARTTLS'] : ['AUTH'],
     logger: false,
     size: 100 * 1024 * 1024,
-    onRcptTo(address, _session, callback) {
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
+    onRcptTo(address, session, callback) {
       const rcpt = address.address.toLowerCase();
       const n = (offers.get(rcpt) ?? 0) + 1;
       offers.set(rcpt, n);
       const reply = current?.(rcpt, n);
       if (!reply) return callback();
+      if (reply.atData) {
+        dataReplies.set(session.id, reply);
+        return callback();
+      }
       const err = new Error(reply.message) as Error & { responseCode: number };
       err.responseCode = reply.code;
       callback(err);
@@ -61,6 +76,13 @@ export async function startSmtpSink(
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        const atData = dataReplies.get(session.id);
+        if (atData) {
+          dataReplies.delete(session.id);
+          const err = new Error(atData.message) as Error & { responseCode: number };
+          err.responseCode = atData.code;
+          return callback(err);
+        }
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -84,6 +106,9 @@ export async function startSmtpSink(
     messages,
     offers,
     mxOverride: `*=${host}:${port}`,
+    get connections() {
+      return connections;
+    },
     setScript: (s) => {
       current = s;
     },

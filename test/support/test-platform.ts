@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
-import { createLogger, loadConfig, PoolQueues, type Config } from '../../core/index.js';
+import { createLogger, loadConfig, PoolQueues, type Config, type RedisTarget } from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
 export interface TestPlatform extends Platform {
@@ -85,7 +85,10 @@ export async function startTestPlatform(
       destination: { perSecond: 10_000, connections: 200 },
     }),
     BRIDGEMAIL_LOG_LEVEL: process.env.BRIDGEMAIL_TEST_LOG_LEVEL ?? 'debug',
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    // A test on a cluster or Sentinel set of its own names it in `env`; REDIS_URL would clash with it.
+    ...(process.env.REDIS_URL && !env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS
+      ? { REDIS_URL: process.env.REDIS_URL }
+      : {}),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(process.env.CLICKHOUSE_URL ? { CLICKHOUSE_URL: process.env.CLICKHOUSE_URL } : {}),
     ...env,
@@ -105,10 +108,10 @@ export async function startTestPlatform(
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
     throw err;
   }
-  const redis = new Redis(platform.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = openTestRedis(platform.redisTarget);
   // Fault tests take Redis away on purpose; this helper connection just reconnects.
   redis.on('error', () => undefined);
-  const poolQueues = new PoolQueues(redis, prefix);
+  const poolQueues = new PoolQueues(redis, prefix, { cluster: platform.redisTarget.kind === 'cluster' });
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.urls.admin}${path}`, {
@@ -160,4 +163,16 @@ export async function startTestPlatform(
       for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
     },
   };
+}
+
+/**
+ * A helper connection to the platform's Redis, whatever its kind (a Cluster client typed as `Redis`,
+ * as the platform's own connections are).
+ */
+function openTestRedis(target: RedisTarget): Redis {
+  if (target.kind === 'cluster')
+    return new Cluster(target.nodes, { redisOptions: { maxRetriesPerRequest: 1 } }) as unknown as Redis;
+  if (target.kind === 'sentinel')
+    return new Redis({ sentinels: target.sentinels, name: target.name, maxRetriesPerRequest: 1 });
+  return new Redis(target.url, { maxRetriesPerRequest: 1 });
 }

@@ -7,7 +7,8 @@ const FIELD = /^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$/;
 /** Every `field: value` of a feedback report (RFC 5965 §3.1), multi-valued, keys lower-cased. */
 export function feedbackFields(text: string): Map<string, string[]> {
   const fields = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
+  // Folded fields (a value continued on the next, indented line) are joined first.
+  for (const line of text.replace(/\r?\n[ \t]+/g, ' ').split('\n')) {
     const m = FIELD.exec(line);
     if (m?.[1] === undefined) continue;
     const key = m[1].toLowerCase();

@@ -3,6 +3,7 @@ import { addressOf, looksLikeDeliveryStatus, parseDeliveryStatus, type DsnRecipi
 import type { ParsedMessage } from './mime.js';
 import { excerptFor, mentionedAddresses, notificationText, unfold } from './notification.js';
 import { isHardReason } from './reasons.js';
+import { failedStage } from './smtp-stage.js';
 import type { Classification } from './types.js';
 
 /** The delivery-status text of a report and the report's depth, or `null` without one. */
@@ -20,6 +21,15 @@ function isProblem(r: DsnRecipient): boolean {
   if (r.action === 'failed' || r.action === 'delayed') return true;
   return (r.action === null || r.action === '') && /^[45]/.test(r.status ?? '');
 }
+
+const LOCAL_MAILER_VAGUE: ReadonlySet<string> = new Set([
+  'userunknown',
+  'hostunknown',
+  'hasmoved',
+  'notaccept',
+  'systemerror',
+  'undefined',
+]);
 
 interface RecipientAnswer {
   address: string | null;
@@ -39,9 +49,18 @@ function answerFor(r: DsnRecipient, notification: string, fallback: string | nul
   const status = findStatus(r.diagnostic ?? '') ?? fieldStatus ?? findStatus(excerpt) ?? r.status;
   const replyCode = findReplyCode(r.diagnostic ?? '') ?? findReplyCode(excerpt);
   const delayed = r.action === 'delayed';
-  const reason = delayed
+  const stage = failedStage(`${r.diagnostic ?? ''}\n${excerpt}`);
+  const diagnosed = delayed
     ? 'expired'
-    : diagnose({ texts: [diagnostic, excerpt], status, ...(replyCode !== undefined ? { replyCode } : {}) });
+    : diagnose({
+        texts: [diagnostic, excerpt],
+        status,
+        ...(replyCode !== undefined ? { replyCode } : {}),
+        ...(stage ? { stage } : {}),
+      });
+  // A local delivery program's exit status or complaint (Diagnostic-Code: x-unix) is about the
+  // program; its "No such user" is its own lookup, not the remote MTA's verdict on the address.
+  const reason = r.diagnosticType === 'x-unix' && LOCAL_MAILER_VAGUE.has(diagnosed) ? 'mailererror' : diagnosed;
   return { address, status, replyCode, reason, delayed };
 }
 
@@ -66,7 +85,7 @@ export function classifyDsn(msg: ParsedMessage): Classification | 'success' | nu
   const answer: Classification = {
     kind: 'bounce',
     recipient: first.address,
-    hard: isHardReason(first.reason, first.status, first.replyCode, first.delayed),
+    hard: isHardReason(first.reason, first.status, first.replyCode, { delayed: first.delayed }),
     status: first.status,
     reason: first.reason,
   };

@@ -38,7 +38,7 @@ function fieldGroups(text: string): Map<string, string>[] {
       continue;
     }
     if (/^[ \t]/.test(line) && last !== null) {
-      current.set(last, `${current.get(last) ?? ''} ${line.trim()}`);
+      current.set(last, `${current.get(last) ?? ''} ${line.trim()}`.trim());
       continue;
     }
     const m = FIELD.exec(line);

@@ -65,9 +65,21 @@ function depthOf(node: MimeNode): number {
   return depth;
 }
 
+// A boundary line followed by spaces or tabs ("--b1  "): RFC 2046 §5.1.1 allows this padding;
+// mailsplit only recognises the bare line.
+const PADDED_BOUNDARY = /^(--[^\r\n]*?[^\s])[ \t]+(\r?)$/gm;
+
+/** The message with boundary-line padding removed (a copy only when there is any). */
+function withoutBoundaryPadding(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  PADDED_BOUNDARY.lastIndex = 0;
+  if (!PADDED_BOUNDARY.test(text)) return raw;
+  return Buffer.from(text.replace(PADDED_BOUNDARY, '$1$2'), 'latin1');
+}
+
 /** Splits a raw message into its parts with mailsplit (CRLF or LF, any nesting, QP/base64 bodies). */
 export async function parseMessage(raw: Buffer | string): Promise<ParsedMessage> {
-  const input = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  const input = withoutBoundaryPadding(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
   const nodes: { node: MimeNode; chunks: Buffer[]; data: Buffer[] }[] = [];
   // Attached messages are parsed unless marked as attachments (mailsplit's default is to parse
   // only `Content-Disposition: inline` ones); the option is missing from the shared typings.

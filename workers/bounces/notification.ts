@@ -45,12 +45,30 @@ export function excerptFor(text: string, address: string, maxChars = 1200): stri
   return unfold(text.slice(at, at + maxChars));
 }
 
+/**
+ * The two lines before the first mention of `address`, unfolded: where reports that name the
+ * reason first put it ("Unknown user: a@example.net", "Error: Invalid user address" above the
+ * message details).
+ */
+export function contextBefore(text: string, address: string): string {
+  const at = text.toLowerCase().indexOf(address.toLowerCase());
+  if (at <= 0) return '';
+  const lines = text.slice(0, at).split('\n');
+  return unfold(lines.slice(-3).join(' '));
+}
+
 const ADDRESS_G = /<?([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?/g;
 const DAEMON = /^(?:mailer-daemon|postmaster|mail-daemon|mdaemon|bounces?|noreply|no-reply|root)@/i;
 
+// What a label just before an address says it is: a sender is never the failed recipient, and an
+// address given to RCPT TO is the one the report is about.
+const SENDER_LABEL = /(?:mail from|envelope-from|from|sender|return-path|reply-to|sent by)\s*[:=]?\s*<?$/i;
+const RCPT_LABEL = /rcpt to\s*[:=]?\s*<?$/i;
+
 /**
- * Addresses mentioned in a notification, in order, leaving out the bounce's own sender and
- * addressee, daemon addresses, and addresses inside URLs.
+ * Addresses mentioned in a notification, in order, recipients named by RCPT TO first, leaving
+ * out the bounce's own sender and addressee, daemon addresses, addresses labelled as senders,
+ * and addresses inside URLs.
  */
 export function mentionedAddresses(msg: ParsedMessage, text: string): string[] {
   const own = new Set(
@@ -61,6 +79,7 @@ export function mentionedAddresses(msg: ParsedMessage, text: string): string[] {
       .map((v) => addressOf(v))
       .filter((a): a is string => a !== null),
   );
+  const labelled: string[] = [];
   const found: string[] = [];
   for (const m of text.matchAll(ADDRESS_G)) {
     const index = m.index ?? 0;
@@ -68,7 +87,10 @@ export function mentionedAddresses(msg: ParsedMessage, text: string): string[] {
     if (before === '/' || before === '=') continue;
     const address = (m[1] ?? '').replace(/\.$/, '').toLowerCase();
     if (own.has(address) || DAEMON.test(address) || found.includes(address)) continue;
+    const label = text.slice(Math.max(0, index - 20), index);
+    if (SENDER_LABEL.test(label)) continue;
     found.push(address);
+    if (RCPT_LABEL.test(label)) labelled.push(address);
   }
-  return found;
+  return [...labelled, ...found.filter((a) => !labelled.includes(a))];
 }

@@ -27,6 +27,7 @@ export const REASONS = [
   'expired',
   'toomanyconn',
   'systemerror',
+  'mailererror',
   'networkerror',
   'syntaxerror',
   'contenterror',
@@ -42,24 +43,35 @@ export type Reason = (typeof REASONS)[number];
 /** Reasons that say the address itself is bad (Sisimai's hard bounces); `notaccept` only with a 5xx. */
 const HARD_REASONS: ReadonlySet<string> = new Set(['userunknown', 'hostunknown', 'hasmoved']);
 
+/** Enhanced status codes whose subject and detail say the address itself is bad (RFC 3463 §3.2). */
+const BAD_ADDRESS_STATUS = /^[45]\.1\.(?:1|2|3|6|10)$/;
+
+/** Whether an enhanced status code names the address as bad, whatever its class. */
+export function isBadAddressStatus(status: string | null): boolean {
+  return status !== null && BAD_ADDRESS_STATUS.test(status);
+}
+
 /**
- * Whether a failure is hard: the address is bad. Temporary (4xx / 4.x.x) failures and delay
- * warnings never are, whatever the text says, so that a good address is never suppressed on a
- * transient answer.
+ * Whether a failure is hard: the address is bad. When the class of the answer and its meaning
+ * disagree, this rule decides: a temporary answer (4.x.x, 4xx) makes the failure soft unless its
+ * enhanced code itself names the address as bad ("450 4.1.1 User unknown" in a report that gave
+ * up on the recipient); `notaccept` ("this domain takes no mail") is hard unless the answer is
+ * temporary (a 4xx from such a host is usually an outage). Never hard: delay
+ * warnings, and synchronous replies that are not final (`final: false`, they are retried).
  */
 export function isHardReason(
   reason: string,
   status: string | null,
   replyCode: number | undefined,
-  delayed = false,
+  options: { delayed?: boolean; final?: boolean } = {},
 ): boolean {
-  if (delayed) return false;
+  if (options.delayed === true || options.final === false) return false;
   const temporary =
     status?.startsWith('4') === true || (replyCode !== undefined && replyCode >= 400 && replyCode < 500);
-  if (temporary) return false;
+  if (temporary && !isBadAddressStatus(status)) return false;
   if (HARD_REASONS.has(reason)) return true;
-  if (reason !== 'notaccept') return false;
-  return status?.startsWith('5') === true || (replyCode !== undefined && replyCode >= 500 && replyCode < 600);
+  // Reached only when the answer is not temporary: a final report about a host that takes no mail.
+  return reason === 'notaccept';
 }
 
 /**
@@ -70,7 +82,6 @@ const DECISIVE_STATUS: Readonly<Record<string, Reason>> = {
   '1.6': 'hasmoved',
   '1.7': 'rejected',
   '1.8': 'rejected',
-  '1.10': 'userunknown',
   '2.2': 'mailboxfull',
   '2.3': 'exceedlimit',
   '3.2': 'notaccept',
@@ -91,6 +102,8 @@ const STATUS_REASON: Readonly<Record<string, Reason>> = {
   '1.3': 'userunknown',
   '1.4': 'userunknown',
   '1.5': 'userunknown',
+  // Microsoft's "recipient not found"; RFC 7505's null MX, which a text rule tells apart.
+  '1.10': 'userunknown',
   '2.0': 'filtered',
   '2.1': 'suspend',
   '2.4': 'systemerror',
@@ -160,6 +173,8 @@ export function replyCodeReason(replyCode: number | undefined): Reason | undefin
     case 521:
     case 556:
       return 'notaccept';
+    case 551:
+      return 'hasmoved';
     case 552:
       return 'mailboxfull';
     case 421:

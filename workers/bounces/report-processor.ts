@@ -17,6 +17,9 @@ export interface KnownMessage {
   bridgeId: string;
   poolId: string;
   recipients: string[];
+  /** The message's tag and metadata, which its report events carry too. */
+  tag?: string;
+  metadata?: Record<string, string>;
 }
 
 /** Collaborators of {@link createReportProcessor}. */
@@ -113,7 +116,14 @@ export function createReportProcessor(deps: ReportProcessorDeps) {
       log.warn({ reportId: report.id, kind: c.kind }, 'report kept as unmatched');
       return;
     }
-    const base = { messageId: message.messageId, bridgeId: message.bridgeId, poolId: message.poolId, recipient };
+    const base = {
+      messageId: message.messageId,
+      bridgeId: message.bridgeId,
+      poolId: message.poolId,
+      recipient,
+      ...(message.tag ? { tag: message.tag } : {}),
+      ...(message.metadata && Object.keys(message.metadata).length > 0 ? { metadata: message.metadata } : {}),
+    };
     const event: NewMailEvent =
       c.kind === 'complaint'
         ? {

@@ -52,7 +52,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   {
     reason: 'spamdetected',
     patterns: [
-      /\bspam\b|scored as|\bjunk mail|unsolicited|\bUBE\b|bulk e?-?mail|message content rejected|content filter rejection/i,
+      /\bspam\b|scored as|unacceptable content|\bjunk mail|unsolicited|\bUBE\b|bulk e?-?mail|message content rejected|content filter rejection/i,
       /\[TS0[123]\]|\bHL:IP_?\b|\bCON:B1\b/i,
     ],
   },
@@ -77,11 +77,19 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     reason: 'policyviolation',
-    patterns: [/policy (?:violation|reasons)|violat\w* .{0,20}polic|prohibited by (?:administrative )?policy/i],
+    patterns: [
+      /policy (?:violation|reasons)|violat\w* .{0,20}polic|prohibited by (?:administrative )?policy/i,
+      /(?:denied|rejected|refused|blocked|not allowed) (?:by|due to|because of|per) (?:\w+ ){0,2}polic(?:y|ies)/i,
+    ],
   },
   {
     reason: 'filtered',
-    patterns: [/message filtered|\bfiltered\b|recipient'?s? (?:filter|rules)/i],
+    patterns: [
+      /message filtered|\bfiltered\b|recipient'?s? (?:filter|rules|preferences)|due to (?:the )?(?:receiver|recipient)'?s? (?:policy|preferences)/i,
+      // "550 : User unknown", with the address left empty: the answer of a receiving filter that
+      // had accepted the recipient (KDDI au / ezweb and gateways like it), not of the mailbox.
+      /\b[45]\d\d:?\s+:\s*user unknown/i,
+    ],
   },
   {
     reason: 'rejected',
@@ -89,6 +97,8 @@ export const TEXT_RULES: readonly TextRule[] = [
       /sender address rejected|sender (?:was |is )?rejected|sender (?:domain|address) (?:is )?(?:invalid|not allowed|unknown|does not exist)/i,
       /after MAIL FROM|\[MAIL_FROM\]|sender verify failed|domain of sender address .{0,80} does not exist/i,
       /(?:envelope|return[- ]path|mail from) (?:address )?(?:rejected|refused|not allowed)/i,
+      // Lists and groups that refuse posts from non-members: the list exists, the sender may not post.
+      /(?:not|no) (?:have )?(?:the )?permission to post|not (?:allowed|authori[sz]ed|permitted) to (?:post|send (?:messages|mail) to)|only (?:members|subscribers) (?:can|may) post|not a member of (?:this|the) (?:list|group)/i,
     ],
   },
   {
@@ -132,13 +142,15 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     reason: 'hasmoved',
-    patterns: [/address has (?:been )?(?:moved|changed)|has moved to|user has moved|no longer (?:at|with) this/i],
+    patterns: [
+      /address has (?:been )?(?:moved|changed)|has moved to|user has moved|no longer (?:at|with) this|not local; please try/i,
+    ],
   },
   {
     reason: 'notaccept',
     patterns: [
       /not accepting (?:network )?(?:messages|mail)|does not accept (?:e-?)?mail|accepts no mail|null mx/i,
-      /(?:no|couldn't find a) mail exchanger|no mx (?:record|host)/i,
+      /(?:no|couldn't find a) mail exchanger|no mx (?:record|host)|indicated no smtp service|does not (?:accept|receive) (?:e-?mail|mail)/i,
     ],
   },
   {
@@ -150,6 +162,15 @@ export const TEXT_RULES: readonly TextRule[] = [
       /recipient name is not recognized|RecipNotFound|RecipientNotFound|Recipient not found|unrouteable address|undeliverable address/i,
       /not listed in (?:the )?(?:domino directory|public name & address book|directory)|no such local user|this user doesn't have a/i,
       /account that you tried to reach does not exist|recipient address rejected: (?:user unknown|undeliverable|access denied)/i,
+      /invalid (?:final )?delivery (?:user ?id|address)|address (?:couldn't|could not|cannot|can't) be found|\baddress not found\b/i,
+      /(?:e-?mail |recipient )?address (?:is )?not valid|is not a valid (?:\S+ )?(?:e-?mail )?address|(?:unknown|illegal|invalid) (?:or illegal )?alias/i,
+    ],
+  },
+  {
+    // The resolver could not get an answer (SERVFAIL, timeout, "try again"): says nothing about the domain.
+    reason: 'networkerror',
+    patterns: [
+      /host not found, try again|malformed or unexpected name server reply|server ?fail|dns (?:lookup )?(?:timed? ?out|temporary failure)|temporary (?:dns|lookup|name resolution) (?:failure|error)/i,
     ],
   },
   {
@@ -158,6 +179,7 @@ export const TEXT_RULES: readonly TextRule[] = [
       /host ?unknown|unknown host|host or domain name not found|name or service not known|no such domain|host not found/i,
       /domain (?:name )?(?:not found|does not exist|doesn't exist|may not exist|is not reachable|not reachable)|illegal host\/domain|invalid domain|unknown domain/i,
       /unrouteable (?:mail )?domain|no (?:a|mx|dns) records?|couldn't find any host|name service error|dns (?:error|failure|lookup failed)/i,
+      /\bhost \S+ not found|dns lookup failure|nxdomain|domain \S+ (?:couldn't|could not|cannot) be found|non-?existent (?:host|domain)/i,
     ],
   },
   {
@@ -184,10 +206,32 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
 ];
 
-/** The reason of the first rule matching `text`, or `undefined`. */
-export function matchTextRules(text: string): Reason | undefined {
-  for (const rule of TEXT_RULES) {
-    if (rule.patterns.some((p) => p.test(text))) return rule.reason;
+/** A rule table compiled for matching: each rule's patterns joined into one regex per flag set. */
+export type CompiledRules = readonly { reason: Reason; tests: readonly RegExp[] }[];
+
+/**
+ * Joins each rule's patterns into one alternation per flag set: one scan of the text per rule
+ * instead of one per pattern, with the same answer (patterns use no backreferences).
+ */
+export function compileRules(rules: readonly TextRule[]): CompiledRules {
+  return rules.map((rule) => {
+    const byFlags = new Map<string, string[]>();
+    for (const p of rule.patterns) byFlags.set(p.flags, [...(byFlags.get(p.flags) ?? []), `(?:${p.source})`]);
+    return { reason: rule.reason, tests: [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags)) };
+  });
+}
+
+/** The reason of the first compiled rule matching `text`, or `undefined`. */
+export function firstMatch(rules: CompiledRules, text: string): Reason | undefined {
+  for (const rule of rules) {
+    if (rule.tests.some((re) => re.test(text))) return rule.reason;
   }
   return undefined;
+}
+
+const COMPILED = compileRules(TEXT_RULES);
+
+/** The reason of the first rule matching `text`, or `undefined`. */
+export function matchTextRules(text: string): Reason | undefined {
+  return firstMatch(COMPILED, text);
 }

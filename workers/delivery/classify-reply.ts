@@ -13,6 +13,8 @@ export interface DeliveryResult {
   /** Short reason from one vocabulary: `accepted`, `temporary`, `rejected`, `connection`, `dns`, `expired`. */
   reason: string;
   mx?: string;
+  /** The SMTP command the remote reply answered, where the client knows it. */
+  stage?: 'mail' | 'rcpt' | 'data';
   /** For `throttled`: how long until the shaper may grant. */
   retryInMs?: number;
 }

@@ -1,8 +1,10 @@
 import {
+  type BridgeMode,
   type DeliveryJob,
   type EventPublisher,
   type Logger,
   type MessagePass,
+  type PassOutcome,
   type NewEventOf,
   type NewMailEvent,
   type Spool,
@@ -11,6 +13,7 @@ import {
 import type { DeliveryResult } from './classify-reply.js';
 import { deliverToRecipients, type DeliverContext } from './deliver-recipients.js';
 import { pickIp } from './pick-ip.js';
+import { isSimulatorAddress, simulatedOutcome, simulateDelivery } from './sandbox.js';
 import { SOURCE_IP_UNAVAILABLE, type SourceIps } from './source-ips.js';
 
 /** Retry schedule of deferred recipients. */
@@ -46,6 +49,7 @@ export interface DeliveryProcessorDeps extends DeliverContext {
     replyCode: number,
     enhanced: string | null,
     text: string,
+    stage?: 'mail' | 'rcpt' | 'data',
   ) => { reason: string; hard: boolean; status: string | null };
   /** The recipients of a Bridge that must not be attempted (suppression list). */
   suppressed?: (bridgeId: string, recipients: readonly string[]) => Promise<Set<string>>;
@@ -55,8 +59,29 @@ export interface DeliveryProcessorDeps extends DeliverContext {
    * its job is gone. Without it, claims are left as they are.
    */
   markIdempotencyTaken?: (ref: string, messageId: string) => Promise<unknown>;
+  /**
+   * Whether a Bridge was deleted (or no longer exists): asked when a scheduled message comes due,
+   * which then sends nothing (`cancelled`, reason `bridge-deleted`). Without it, it is sent.
+   */
+  bridgeDeleted?: (bridgeId: string) => Promise<boolean>;
   /** Which Pool IPs this host can bind; without it every IP is taken as bindable. */
   sourceIps?: Pick<SourceIps, 'ensure' | 'bindable' | 'markFailed'>;
+  /**
+   * A Bridge's current mode (cached, invalidated on changes): a sandbox Bridge's recipients are settled
+   * without any MX connection, as are messages accepted in sandbox (`DeliveryJob.sandbox`). Without
+   * it, only those messages and simulator addresses are.
+   */
+  bridgeMode?: (bridgeId: string) => Promise<BridgeMode | undefined>;
+  /**
+   * Puts a simulator address on its Bridge's suppression list (a simulated hard bounce or complaint,
+   * as a real one would), never account-wide, and announces it. Without it, nothing is suppressed.
+   */
+  suppressSimulated?: (input: {
+    bridgeId: string;
+    address: string;
+    reason: string;
+    messageId: string;
+  }) => Promise<void>;
 }
 
 /** The stored body of a job: inline base64 or a spool file. */
@@ -80,25 +105,35 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
   const log = deps.logger.child({ component: 'delivery' });
   return async (data) => {
     const attempt = data.attempt + 1;
-    const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
+    const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ...labelsOf(data) };
     if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined)
       await deps.markIdempotencyTaken?.(data.idem, data.messageId);
+    if (data.sendAt !== undefined && data.attempt === 0 && data.sentTo === undefined)
+      if (await deps.bridgeDeleted?.(data.bridgeId)) return cancelForDeletedBridge(deps, data);
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
+    // Sandbox: the message was accepted in sandbox, or its Bridge is in sandbox now; simulator
+    // addresses always are. Their recipients' copies are made, never sent; their events say `sandbox`.
+    const sandboxBridge = data.sandbox === true || (await deps.bridgeMode?.(data.bridgeId)) === 'sandbox';
+    const sandboxed = (recipient: string) => sandboxBridge || isSimulatorAddress(recipient);
+    const publish = (list: NewMailEvent[]) =>
+      deps.events.publish(list.map((e) => (sandboxed(e.recipient) ? { ...e, sandbox: true } : e)));
     const { sourceIps } = deps;
     if (sourceIps) await sourceIps.ensure(pool);
     const ip = pickIp(pool.ips, data.messageId, sourceIps ? (candidate) => sourceIps.bindable(candidate) : undefined);
     const blocked = deps.suppressed ? await deps.suppressed(data.bridgeId, data.recipients) : new Set<string>();
+    // `suppressed@` of the simulator is settled as a recipient on the suppression list would be.
+    for (const r of data.recipients) if (simulatedOutcome(r) === 'suppressed') blocked.add(r);
     const recipients = data.recipients.filter((r) => !blocked.has(r));
     if (blocked.size > 0) {
-      await deps.events.publish(
+      await publish(
         [...blocked].map((recipient) => ({
           ...base,
           type: 'suppressed',
           recipient,
           attempt,
           reason: 'suppressed',
-          reply: 'recipient is on the suppression list',
+          reply: `recipient is on the suppression list${isSimulatorAddress(recipient) ? ' (simulated)' : ''}`,
         })),
       );
     }
@@ -107,17 +142,30 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
     const alreadySent = new Set(data.sentTo ?? (data.attempt > 0 ? data.recipients : []));
     const firstTime = ip === undefined ? [] : recipients.filter((r) => !alreadySent.has(r));
     if (firstTime.length > 0) {
-      await deps.events.publish(firstTime.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
+      await publish(firstTime.map((recipient) => ({ ...base, type: 'sent', ip, recipient, attempt })));
     }
     const { prepare, envelopeFrom } = deps;
     const sendFrom = async (source: string) => {
       const stored = await loadBody(data, deps.spool);
-      return deliverToRecipients(deps, {
-        ip: source,
-        recipients,
-        envelopeFrom: (r) => (envelopeFrom && data.from !== '' ? envelopeFrom(data, r) : data.from),
-        body: (r) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored)),
-      });
+      const copy = (r: string) => (prepare ? prepare(stored, data, [r]) : Promise.resolve(stored));
+      const live = recipients.filter((r) => !sandboxed(r));
+      const sent =
+        live.length === 0
+          ? []
+          : await deliverToRecipients(deps, {
+              ip: source,
+              recipients: live,
+              envelopeFrom: (r) => (envelopeFrom && data.from !== '' ? envelopeFrom(data, r) : data.from),
+              body: copy,
+            });
+      // Sandboxed recipients: the copy is made (tracking, DKIM: the cost is real), then settled without MX.
+      const simulated = await Promise.all(
+        recipients.filter(sandboxed).map(async (r) => {
+          await copy(r);
+          return simulateDelivery(r, attempt);
+        }),
+      );
+      return [...sent, ...simulated];
     };
     const results =
       recipients.length === 0
@@ -139,7 +187,9 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
       deferred.length > 0
         ? retryDelay(deps.retry, attempt)
         : Math.max(50, Math.min(...throttled.map((r) => r.retryInMs ?? 1000)));
-    const expired = pending.length > 0 && Date.now() + delay - data.acceptedAt > deps.retry.maxAgeMs;
+    // A scheduled message's retry period starts when it is due, not when it was accepted.
+    const since = Math.max(data.acceptedAt, data.sendAt ?? 0);
+    const expired = pending.length > 0 && Date.now() + delay - since > deps.retry.maxAgeMs;
     if (expired) {
       for (const recipient of pending) {
         events.push({
@@ -153,7 +203,15 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
         });
       }
     }
-    await deps.events.publish(events);
+    const simulatedComplaints = attempted.filter(
+      (r) =>
+        r.status === 'delivered' && isSimulatorAddress(r.recipient) && simulatedOutcome(r.recipient) === 'complaint',
+    );
+    for (const r of simulatedComplaints) {
+      events.push({ ...base, type: 'complained', recipient: r.recipient, reason: 'feedback', feedbackType: 'abuse' });
+    }
+    await publish(events);
+    await suppressSimulated(deps, data, events);
     // A pass that shaping only delayed is logged at debug: the shaper reports the start of throttling.
     log[attempted.length > 0 ? 'info' : 'debug'](
       {
@@ -180,6 +238,40 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
   };
 }
 
+/**
+ * What a real hard bounce or complaint does to its recipient, for the simulator's: it goes on the
+ * suppression list of its Bridge (reason `hard-bounce-<reason>` or `complaint`), so the next send
+ * to it is refused as a real one would be.
+ */
+async function suppressSimulated(deps: DeliveryProcessorDeps, data: DeliveryJob, events: NewMailEvent[]) {
+  if (!deps.suppressSimulated) return;
+  for (const e of events) {
+    if (!isSimulatorAddress(e.recipient)) continue;
+    const reason =
+      e.type === 'complained'
+        ? 'complaint'
+        : e.type === 'bounced' && e.hard === true
+          ? `hard-bounce-${e.reason}`
+          : null;
+    if (reason === null) continue;
+    await deps.suppressSimulated({ bridgeId: data.bridgeId, address: e.recipient, reason, messageId: data.messageId });
+  }
+}
+
+/** A scheduled message whose Bridge was deleted while it waited: nothing sent, `cancelled` per recipient. */
+async function cancelForDeletedBridge(deps: DeliveryProcessorDeps, data: DeliveryJob): Promise<PassOutcome> {
+  const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
+  await deps.events.publish(
+    data.recipients.map((recipient) => ({ ...base, type: 'cancelled', recipient, reason: 'bridge-deleted' })),
+  );
+  if (data.spool) await deps.spool.remove(data.spool);
+  deps.logger.info(
+    { messageId: data.messageId, bridgeId: data.bridgeId },
+    'scheduled message cancelled: Bridge deleted',
+  );
+  return {};
+}
+
 /** The deferral of a recipient none of whose Pool IPs this host can bind: one per pass, not one per IP. */
 function noSourceIp(recipient: string, poolName: string): DeliveryResult {
   return {
@@ -190,8 +282,16 @@ function noSourceIp(recipient: string, poolName: string): DeliveryResult {
   };
 }
 
+/** The tag and metadata of a job, for its events (nothing when it has none). */
+function labelsOf(data: DeliveryJob): Pick<NewMailEvent, 'tag' | 'metadata'> {
+  return {
+    ...(data.tag !== undefined ? { tag: data.tag } : {}),
+    ...(data.metadata !== undefined ? { metadata: data.metadata } : {}),
+  };
+}
+
 function toEvent(
-  base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId'>,
+  base: Pick<NewMailEvent, 'messageId' | 'bridgeId' | 'poolId' | 'tag' | 'metadata'>,
   ip: string | undefined,
   attempt: number,
   r: DeliveryResult,
@@ -218,7 +318,7 @@ function withBounceClass(
 ): NewEventOf<'deferred' | 'delivered' | 'bounced'> {
   if (r.status !== 'bounced' || r.replyCode === undefined || !classify) return event;
   const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.reply)?.[1] ?? null;
-  const c = classify(r.replyCode, enhanced, r.reply);
+  const c = classify(r.replyCode, enhanced, r.reply, r.stage);
   return { ...event, reason: c.reason, hard: c.hard, ...(c.status ? { status: c.status } : {}) };
 }
 

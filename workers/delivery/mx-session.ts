@@ -32,9 +32,33 @@ function bindErrorOf(err: unknown): string | undefined {
 
 const replyText = (err: NodemailerError) => (err.response ?? err.message).slice(0, 1000);
 
-function resultFor(recipient: string, mx: string, replyCode: number | undefined, reply: string): DeliveryResult {
+type Stage = NonNullable<DeliveryResult['stage']>;
+
+/** The stage of nodemailer's error `command` ("MAIL FROM", "RCPT TO", "DATA"). */
+function stageOf(command: string | undefined): Stage | undefined {
+  if (command === undefined) return undefined;
+  if (command.startsWith('MAIL')) return 'mail';
+  if (command.startsWith('RCPT')) return 'rcpt';
+  return command.startsWith('DATA') ? 'data' : undefined;
+}
+
+function resultFor(
+  recipient: string,
+  mx: string,
+  replyCode: number | undefined,
+  reply: string,
+  stage?: Stage,
+): DeliveryResult {
   const { status, reason } = classifyReply(replyCode);
-  return { recipient, status, reason, reply, mx, ...(replyCode !== undefined ? { replyCode } : {}) };
+  return {
+    recipient,
+    status,
+    reason,
+    reply,
+    mx,
+    ...(replyCode !== undefined ? { replyCode } : {}),
+    ...(stage !== undefined ? { stage } : {}),
+  };
 }
 
 /**
@@ -124,7 +148,7 @@ export class MxSession {
       const code = /^(\d{3})/.exec(info.response)?.[1];
       const results = info.accepted.map((r) => resultFor(r, this.mx, code ? Number(code) : undefined, info.response));
       for (const rej of info.rejectedErrors ?? [])
-        results.push(resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej)));
+        results.push(resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej), 'rcpt'));
       return results;
     } catch (err) {
       const e = err as NodemailerError;
@@ -138,9 +162,11 @@ export class MxSession {
       // Leave the server ready for the next transaction (RFC 5321 §4.1.1.5).
       if (this.#alive) await this.#reset();
       if (e.rejectedErrors?.length && e.command === 'RCPT TO') {
-        return e.rejectedErrors.map((rej) => resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej)));
+        return e.rejectedErrors.map((rej) =>
+          resultFor(rej.recipient ?? '', this.mx, rej.responseCode, replyText(rej), 'rcpt'),
+        );
       }
-      return recipients.map((r) => resultFor(r, this.mx, e.responseCode, replyText(e)));
+      return recipients.map((r) => resultFor(r, this.mx, e.responseCode, replyText(e), stageOf(e.command)));
     }
   }
 

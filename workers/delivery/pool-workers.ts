@@ -10,6 +10,7 @@ import {
   type Logger,
   type Spool,
   type Store,
+  queuePrefix,
 } from '../../core/index.js';
 
 /** Settings of {@link startPoolWorkers}. */
@@ -18,6 +19,8 @@ export interface PoolWorkersOptions {
   /** Connection for the workers (created with `maxRetriesPerRequest: null`). */
   connection: Redis;
   prefix: string;
+  /** Keys laid out for a Redis Cluster (see `queuePrefix`). @defaultValue false */
+  cluster?: boolean;
   concurrency: number;
   /**
    * Lock duration of a job, renewed while it runs; once a holder dies its jobs are stalled and
@@ -54,7 +57,7 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
 
   // Out of attempts after unexpected errors: the recipients still pending get a final event.
   const giveUp = (poolId: string, message: DeliveryJob) => {
-    const { messageId, bridgeId, recipients, spool } = message;
+    const { messageId, bridgeId, recipients, spool, tag, metadata } = message;
     if (spool)
       options.spool.remove(spool).catch((e: unknown) => log.warn({ err: e, messageId }, 'spool file not removed'));
     options.events
@@ -67,6 +70,8 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
           recipient,
           reason: 'internal',
           reply: 'internal error',
+          ...(tag !== undefined ? { tag } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
         })),
       )
       .catch((e: unknown) => log.error({ err: e, messageId }, 'final bounce event not published'));
@@ -74,9 +79,10 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
   let closed = false;
 
   const startWorker = (poolId: string) => {
-    const worker = new Worker<PoolJob['data']>(poolQueueName(poolId), options.processor, {
+    const name = poolQueueName(poolId);
+    const worker = new Worker<PoolJob['data']>(name, options.processor, {
       connection: options.connection,
-      prefix: options.prefix,
+      prefix: queuePrefix({ prefix: options.prefix, cluster: options.cluster ?? false }, name),
       concurrency: options.concurrency,
       lockDuration: lockMs,
       stalledInterval: lockMs,

@@ -9,16 +9,18 @@
  * `\s` is JavaScript's, so besides SP and HTAB it folds CR, VT, FF and NBSP (0xA0) into one SP.
  */
 
-/** mailauth's defaultDKIMFieldNames, lower case: the fields signed, every instance of each. */
-const SIGNED_FIELDS = new Set(
-  (
-    'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:Content-ID:' +
-    'Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:In-Reply-To:References:' +
-    'List-Id:List-Help:List-Unsubscribe:List-Subscribe:List-Post:List-Owner:List-Archive:BIMI-Selector'
-  )
-    .toLowerCase()
-    .split(':'),
-);
+/**
+ * The fields signed, every instance of each: mailauth's defaultDKIMFieldNames plus
+ * List-Unsubscribe-Post, which RFC 8058 §4 wants signed with List-Unsubscribe. mailauth's signer
+ * takes the same list as its `headerList` option.
+ */
+export const DKIM_SIGNED_FIELD_NAMES =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:Content-ID:' +
+  'Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:In-Reply-To:References:' +
+  'List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:List-Subscribe:List-Post:List-Owner:List-Archive:BIMI-Selector';
+
+/** {@link DKIM_SIGNED_FIELD_NAMES}, lower case. */
+const SIGNED_FIELDS = new Set(DKIM_SIGNED_FIELD_NAMES.toLowerCase().split(':'));
 
 /** The fields a signature covers, last first (getSigningHeaderLines), and their names for h=. */
 export interface SignedFields {

@@ -1,6 +1,13 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
-import { formatSignature, isPlainTagValue, relaxedLine, signedFields, type SignatureTags } from './dkim-header.js';
+import {
+  DKIM_SIGNED_FIELD_NAMES,
+  formatSignature,
+  isPlainTagValue,
+  relaxedLine,
+  signedFields,
+  type SignatureTags,
+} from './dkim-header.js';
 import { relaxedBodyHash } from './relaxed-body.js';
 import { splitMessage } from './split-message.js';
 
@@ -78,6 +85,8 @@ async function viaMailauth(raw: Buffer, dkim: DkimKey, signTime: Date): Promise<
     canonicalization: 'relaxed/relaxed',
     algorithm: `${dkim.type}-sha256`,
     signTime,
+    // mailauth 4.13 reads a colon-separated string here (its typings say string[], which it ignores).
+    headerList: DKIM_SIGNED_FIELD_NAMES as unknown as string[],
     signatureData: [signer],
   });
   if (errors.length) throw new Error('mailauth could not sign', { cause: errors[0] });

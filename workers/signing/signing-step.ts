@@ -6,13 +6,20 @@ import { fromDomain } from './header-from.js';
 export interface SigningLookupDeps {
   /** The DKIM key of a From domain (cached by the caller), if it has one. */
   keyFor: (domain: string) => Promise<SigningKey | undefined>;
+  /** The account of a Bridge (cached by the caller). */
+  accountOf: (bridgeId: string) => Promise<string | undefined>;
 }
 
-/** The planning half of the signing step: the DKIM key of the message's From domain, if any. */
+/**
+ * The planning half of the signing step: the DKIM key of the message's From domain, if it has one
+ * and it is the sending Bridge's account's; another account's domain is never signed for.
+ */
 export function createSigningKeyLookup(deps: SigningLookupDeps) {
-  return async (raw: Buffer): Promise<SigningKey | undefined> => {
+  return async (raw: Buffer, bridgeId: string): Promise<SigningKey | undefined> => {
     const domain = fromDomain(raw);
-    return domain ? deps.keyFor(domain) : undefined;
+    if (!domain) return undefined;
+    const [key, account] = await Promise.all([deps.keyFor(domain), deps.accountOf(bridgeId)]);
+    return key && key.accountId === account ? key : undefined;
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import {
   decodeEventEntry,
-  eventStreamKey,
+  inheritMessageLabels,
+  readEveryShard,
   StreamConsumer,
   type EventType,
+  type LabelLookup,
   type Logger,
   type MailEvent,
   type StreamEntry,
@@ -18,6 +20,8 @@ export interface WebhookFanoutOptions {
   /** A connection of its own: the fan-out blocks on it, and `close` disconnects it. */
   redis: Redis;
   prefix: string;
+  /** Event stream shards (`BRIDGEMAIL_EVENT_SHARDS`): each is read on a connection of its own. @defaultValue 1 */
+  shards?: number;
   /** Active webhooks of a Bridge subscribed to a type. */
   webhooksFor: (bridgeId: string, type: EventType) => Promise<readonly { id: string }[]>;
   /**
@@ -26,6 +30,13 @@ export interface WebhookFanoutOptions {
    * batch read just before is acknowledged without being decoded. @defaultValue always true
    */
   anyWebhooks?: () => Promise<boolean>;
+  /**
+   * Tag, metadata and sandbox flag of messages by id, from their `queued` events in ClickHouse:
+   * opens, clicks and one-click unsubscribes take them from there (`inheritMessageLabels`), as the
+   * analytics writer does. Absent where this process cannot read ClickHouse (a worker-only process
+   * with embedded chDB); those events are then sent without them.
+   */
+  labels?: LabelLookup;
   /** Adds the jobs durably; must be idempotent per job id (see `queueEnqueuer`). */
   enqueue: (jobs: WebhookJob[]) => Promise<void>;
   logger: Logger;
@@ -52,11 +63,24 @@ export interface WebhookFanout {
  * The group starts at the stream's end: events older than the first start are not sent.
  */
 export async function startWebhookFanout(options: WebhookFanoutOptions): Promise<WebhookFanout> {
-  const log = options.logger.child({ component: 'webhook-fanout' });
+  const { readers, close } = await readEveryShard(options.redis, options.prefix, options.shards ?? 1, (stream, redis) =>
+    startShardFanout(options, stream, redis),
+  );
+  return {
+    get enqueued() {
+      return readers.reduce((n, r) => n + r.enqueued, 0);
+    },
+    close,
+  };
+}
+
+/** The fan-out of one event stream shard (`stream`), on its own blocking connection. */
+async function startShardFanout(options: WebhookFanoutOptions, stream: string, redis: Redis): Promise<WebhookFanout> {
+  const log = options.logger.child({ component: 'webhook-fanout', stream });
   const { anyWebhooks } = options;
   const consumer = new StreamConsumer({
-    redis: options.redis,
-    stream: eventStreamKey(options.prefix),
+    redis,
+    stream,
     group: WEBHOOK_GROUP,
     consumer: options.consumer ?? 'fanout',
     startAt: '$',
@@ -75,6 +99,7 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
     const jobs: WebhookJob[] = [];
     // One lookup per (Bridge, type) in a batch: most batches repeat a few pairs many times.
     const lookups = new Map<string, Promise<readonly { id: string }[]>>();
+    const queued: MailEvent[] = [];
     for (const { id, fields } of entries) {
       // An entry deleted while pending has no fields: there is nothing left to send.
       if (!fields) continue;
@@ -90,10 +115,18 @@ export async function startWebhookFanout(options: WebhookFanoutOptions): Promise
         continue;
       }
       for (const event of events) {
+        if (event.type === 'queued') queued.push(event);
         const pair = `${event.bridgeId}\n${event.type}`;
         let hooks = lookups.get(pair);
         if (!hooks) lookups.set(pair, (hooks = options.webhooksFor(event.bridgeId, event.type)));
         for (const hook of await hooks) jobs.push({ webhookId: hook.id, event });
+      }
+    }
+    if (options.labels && jobs.length > 0) {
+      try {
+        await inheritMessageLabels([...queued, ...new Set(jobs.map((j) => j.event))], options.labels);
+      } catch (err) {
+        log.warn({ err }, 'labels of opens and clicks could not be read; their webhooks go without them');
       }
     }
     return jobs;

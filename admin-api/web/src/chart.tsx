@@ -51,10 +51,12 @@ export function ChartCanvas({ config, label }: { config: ChartConfiguration; lab
     const c = chart.current;
     if (!c) return;
     c.data = config.data;
+    // Options too: the axis titles say the bucket (hour or day) the data now has.
+    if (config.options) c.options = config.options;
     c.update('none');
   }, [config]);
   return (
-    <div class="chart">
+    <div class="chart" data-chart-type={config.type}>
       <canvas ref={canvas} role="img" aria-label={label} />
     </div>
   );

@@ -2,26 +2,51 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 
-/** Loads data once and on `reload()`; keeps the last error. */
+/**
+ * Loads data once, again when `deps` change, and on `reload()`; keeps the last error. When `deps`
+ * change the old data and error are dropped at once: a page never shows one id's data under another.
+ * `loading` is true until the first answer for the current deps (a reload keeps what is shown).
+ */
 export function useAsync<T>(
   load: () => Promise<T>,
   deps: unknown[],
-): { data: T | undefined; error: unknown; reload: () => void } {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
+): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ key: string; data?: T; error?: unknown }>({ key: '' });
   const [tick, setTick] = useState(0);
+  const key = JSON.stringify(deps);
   useEffect(() => {
     let live = true;
     load().then(
-      (d) => live && (setData(d), setError(undefined)),
-      (e: unknown) => live && setError(e),
+      (data) => live && setState({ key, data }),
+      // A failed reload drops the old data too: numbers from before an outage would read as current.
+      (error: unknown) => live && setState({ key, error }),
     );
     return () => {
       live = false;
     };
     // `load` is a new closure on every render: the caller's deps say when it must run again.
-  }, [...deps, tick]);
-  return { data, error, reload: useCallback(() => setTick((t) => t + 1), []) };
+  }, [key, tick]);
+  const current = state.key === key;
+  return {
+    data: current ? state.data : undefined,
+    error: current ? state.error : undefined,
+    loading: !current,
+    reload: useCallback(() => setTick((t) => t + 1), []),
+  };
+}
+
+/** Whether an error is the API's 404 (the id names nothing). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+/** Shown while a page's data is on its way, so an empty table is never mistaken for "none". */
+export function Loading({ what }: { what: string }) {
+  return (
+    <p role="status" class="loading">
+      Loading {what}…
+    </p>
+  );
 }
 
 /** An error message, announced to screen readers. */
@@ -138,6 +163,56 @@ export function Dialog({
   );
 }
 
+/**
+ * A dialog around one form: the caller gives the fields and what submitting does; the dialog adds the
+ * error line and the Cancel / submit buttons, and shows what `onSubmit` throws.
+ */
+export function FormDialog({
+  title,
+  submit,
+  danger = false,
+  onSubmit,
+  onClose,
+  children,
+}: {
+  title: string;
+  /** The submit button's text. */
+  submit: string;
+  /** A destructive submit (red button) rather than the primary one. */
+  danger?: boolean;
+  onSubmit: () => Promise<void>;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
+  const [error, setError] = useState<unknown>();
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form
+        class="stack"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          try {
+            await onSubmit();
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        {children}
+        <ErrorText error={error} />
+        <div class="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class={danger ? 'danger' : 'primary'}>
+            {submit}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
 /** Asks before a destructive action. */
 export function ConfirmDialog({
   title,
@@ -243,20 +318,78 @@ export function Tabs({
   );
 }
 
-/** A stat tile. */
+/** A stat tile; `sub` says what the value's rate is over. */
 export function Tile({ label, value, sub }: { label: string; value: number | string; sub?: string }) {
+  const id = label.toLowerCase().replace(/\s+/g, '-');
   return (
     <div class="tile" role="group" aria-label={label}>
       <div class="tile-label">{label}</div>
-      <div class="tile-value" data-testid={`tile-${label.toLowerCase().replace(/\s+/g, '-')}`}>
+      <div class="tile-value" data-testid={`tile-${id}`}>
         {value}
       </div>
-      {sub && <div class="tile-sub">{sub}</div>}
+      {sub && (
+        <div class="tile-sub" data-testid={`tile-${id}-sub`}>
+          {sub}
+        </div>
+      )}
     </div>
+  );
+}
+
+/** The time ranges the stats pages offer: hours back from now, and how each reads. */
+const RANGES = [
+  ['24', 'Last 24 hours'],
+  ['168', 'Last 7 days'],
+  ['720', 'Last 30 days'],
+] as const;
+
+/** The stats pages' range picker; `hours` is one of the offered ranges' hours, as text. */
+export function RangeSelect({ hours, onChange }: { hours: string; onChange: (hours: string) => void }) {
+  return (
+    <label>
+      Range{' '}
+      <select value={hours} onChange={(e) => onChange(e.currentTarget.value)}>
+        {RANGES.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
 /** The page's heading; focusable so route changes can move focus to it. */
 export function PageTitle({ children }: { children: ComponentChildren }) {
   return <h1 tabIndex={-1}>{children}</h1>;
+}
+
+/**
+ * Names every body cell after its column (`data-label`), so a narrow screen can show each row as a
+ * card of "label: value" lines (layout.css) without a table wider than the screen. Runs on every
+ * change under `root`: pages render their tables at different times.
+ */
+export function useCardLabels(root: () => HTMLElement | null, deps: unknown[]): void {
+  useEffect(() => {
+    const el = root();
+    if (!el) return;
+    const label = () => {
+      for (const table of el.querySelectorAll('table')) {
+        const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+        for (const row of table.querySelectorAll('tbody tr')) {
+          let col = 0;
+          for (const cell of row.children) {
+            const name = heads[col] ?? '';
+            if (name && cell.getAttribute('data-label') !== name) cell.setAttribute('data-label', name);
+            col += (cell as HTMLTableCellElement).colSpan || 1;
+          }
+        }
+      }
+    };
+    label();
+    // Attribute writes are not child-list changes: labelling never wakes the observer again.
+    const observer = new MutationObserver(label);
+    observer.observe(el, { childList: true, subtree: true, characterData: true });
+    return () => observer.disconnect();
+  }, deps);
 }

@@ -1,21 +1,17 @@
-import { useState } from 'preact/hooks';
-import { api, bridgeStatus, type Bridge, type EventKind, type Pool, type Sample, type Webhook } from '../api.js';
-import { CopyButton, ErrorText, Notice, PageTitle, Tabs, useAsync, ValueField } from '../ui.js';
-
-const LANGUAGES: [Sample['language'], string][] = [
-  ['curl', 'cURL'],
-  ['php', 'PHP'],
-  ['node', 'Node'],
-  ['python', 'Python'],
-  ['bash', 'Bash'],
-];
+import { useEffect, useState } from 'preact/hooks';
+import { api, bridgeStatus, statusText, type Bridge, type EventKind, type Pool, type Webhook } from '../api.js';
+import { ErrorText, isNotFound, Loading, Notice, PageTitle, useAsync, ValueField } from '../ui.js';
+import { LimitsCard } from './bridge-limits.js';
+import { ModeBadge, ModeCard } from './bridge-mode.js';
+import { SamplesCard } from './bridge-samples.js';
 
 /** One Bridge: SMTP details, API key, code samples, tracking toggles, Pool, webhooks. */
 export function BridgeDetailPage({ id }: { id: string }) {
   const bridge = useAsync(() => api<Bridge>('GET', `/admin/v1/bridges/${id}`), [id]);
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
   const b = bridge.data;
-  if (!b) return <ErrorText error={bridge.error} />;
+  if (isNotFound(bridge.error)) return <NoSuchBridge id={id} />;
+  if (!b) return bridge.error ? <ErrorText error={bridge.error} /> : <Loading what="the Bridge" />;
   const pool = pools.data?.data.find((p) => p.id === b.poolId);
   return (
     <section>
@@ -24,7 +20,8 @@ export function BridgeDetailPage({ id }: { id: string }) {
       </p>
       <div class="title-row">
         <PageTitle>{b.name}</PageTitle>
-        <span class={`status ${bridgeStatus(b)}`}>{bridgeStatus(b)}</span>
+        <span class={`status ${bridgeStatus(b)}`}>{statusText(b)}</span>
+        <ModeBadge bridge={b} />
         <a class="button" href={`#/bridges/${b.id}/stats`}>
           Sending stats
         </a>
@@ -66,6 +63,7 @@ export function BridgeDetailPage({ id }: { id: string }) {
           </div>
         </section>
         <TrackingCard bridge={b} onChanged={bridge.reload} />
+        <ModeCard bridge={b} onChanged={bridge.reload} />
         <section aria-labelledby="pool-h" class="card">
           <h2 id="pool-h">Pool</h2>
           <p>
@@ -73,9 +71,25 @@ export function BridgeDetailPage({ id }: { id: string }) {
           </p>
           <p class="hint">A Bridge stays bound to the Pool it was created with; its mail leaves only from these IPs.</p>
         </section>
+        <LimitsCard bridge={b} onChanged={bridge.reload} />
       </div>
-      {b.status !== 'deleted' && <SamplesCard id={b.id} />}
+      {b.status !== 'deleted' && <SamplesCard id={b.id} secrets={[b.apiKey ?? '', b.smtp.password ?? '']} />}
       <WebhooksCard id={b.id} />
+    </section>
+  );
+}
+
+/** A Bridge id that names nothing: its own page, with nothing that could act on any Bridge. */
+export function NoSuchBridge({ id }: { id: string }) {
+  return (
+    <section>
+      <p class="crumbs">
+        <a href="#/bridges">Bridges</a> / not found
+      </p>
+      <PageTitle>No such Bridge</PageTitle>
+      <p>
+        No Bridge has the id <code>{id}</code>. <a href="#/bridges">Back to the Bridges list</a>
+      </p>
     </section>
   );
 }
@@ -86,16 +100,30 @@ function credentialHint(status: Bridge['smtpStatus']): string {
   return status === 'revoked' ? 'is revoked: rotate it to send again' : 'is active';
 }
 
+type TrackingField = 'trackOpens' | 'trackClicks' | 'listUnsubscribe';
+
 function TrackingCard({ bridge, onChanged }: { bridge: Bridge; onChanged: () => void }) {
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
-  const toggle = async (field: 'trackOpens' | 'trackClicks', value: boolean) => {
+  // A box shows its new state at once and keeps it while the Bridge reloads (a failed change shows the
+  // saved state again); without this, any render before the reload put the saved state back.
+  const [chosen, setChosen] = useState<Partial<Record<TrackingField, boolean>>>({});
+  useEffect(() => setChosen({}), [bridge.trackOpens, bridge.trackClicks, bridge.listUnsubscribe]);
+  const shown = (field: TrackingField) => chosen[field] ?? bridge[field];
+  const toggle = async (field: TrackingField, value: boolean) => {
+    setChosen((c) => ({ ...c, [field]: value }));
     try {
       await api('PATCH', `/admin/v1/bridges/${bridge.id}`, { [field]: value });
-      setNotice(`${field === 'trackOpens' ? 'Open' : 'Click'} tracking ${value ? 'on' : 'off'}`);
+      const what = {
+        trackOpens: 'Open tracking',
+        trackClicks: 'Click tracking',
+        listUnsubscribe: 'One-click unsubscribe',
+      };
+      setNotice(`${what[field]} ${value ? 'on' : 'off'}`);
       setError(undefined);
       onChanged();
     } catch (err) {
+      setChosen((c) => ({ ...c, [field]: undefined }));
       setError(err);
     }
   };
@@ -105,7 +133,7 @@ function TrackingCard({ bridge, onChanged }: { bridge: Bridge; onChanged: () => 
       <label class="check">
         <input
           type="checkbox"
-          checked={bridge.trackOpens}
+          checked={shown('trackOpens')}
           disabled={bridge.status === 'deleted'}
           onChange={(e) => toggle('trackOpens', e.currentTarget.checked)}
         />{' '}
@@ -114,47 +142,27 @@ function TrackingCard({ bridge, onChanged }: { bridge: Bridge; onChanged: () => 
       <label class="check">
         <input
           type="checkbox"
-          checked={bridge.trackClicks}
+          checked={shown('trackClicks')}
           disabled={bridge.status === 'deleted'}
           onChange={(e) => toggle('trackClicks', e.currentTarget.checked)}
         />{' '}
         Track clicks (rewritten links)
       </label>
-      <p class="hint">Applied when each message is sent; with both off, messages leave byte for byte as submitted.</p>
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={shown('listUnsubscribe')}
+          disabled={bridge.status === 'deleted'}
+          onChange={(e) => toggle('listUnsubscribe', e.currentTarget.checked)}
+        />{' '}
+        One-click unsubscribe (List-Unsubscribe header, RFC 8058)
+      </label>
+      <p class="hint">
+        Applied when each message is sent; with all three off, messages leave byte for byte as submitted. A message with
+        its own List-Unsubscribe header keeps it.
+      </p>
       <Notice text={notice} />
       <ErrorText error={error} />
-    </section>
-  );
-}
-
-function SamplesCard({ id }: { id: string }) {
-  const samples = useAsync(() => api<{ data: Sample[] }>('GET', `/admin/v1/bridges/${id}/samples`), [id]);
-  return (
-    <section aria-labelledby="samples-h" class="card">
-      <h2 id="samples-h">Code samples</h2>
-      <ErrorText error={samples.error} />
-      {samples.data && (
-        <Tabs
-          label="Sample language"
-          tabs={LANGUAGES.map(([lang, title]) => ({
-            id: lang,
-            title,
-            content: samples.data?.data
-              .filter((s) => s.language === lang)
-              .map((s) => (
-                <figure key={`${lang}-${s.variant}`}>
-                  <figcaption>
-                    {s.title} <span class="mono">({s.filename})</span>{' '}
-                    <CopyButton text={s.code} label={`${title} ${s.variant} sample`} />
-                  </figcaption>
-                  <pre tabIndex={0}>
-                    <code>{s.code}</code>
-                  </pre>
-                </figure>
-              )),
-          }))}
-        />
-      )}
     </section>
   );
 }

@@ -1,29 +1,75 @@
 import { useState } from 'preact/hooks';
-import { api, bridgeStatus, hoursAgo, percent, type Bridge, type Pool, type Stats } from '../api.js';
-import { ConfirmDialog, Dialog, ErrorText, Notice, PageTitle, useAsync, ValueField } from '../ui.js';
+import {
+  api,
+  bridgeStatus,
+  hoursAgo,
+  NONE,
+  ratio,
+  statusText,
+  utc,
+  type Bridge,
+  type Pool,
+  type Stats,
+} from '../api.js';
+import { RowMenu, type MenuItem } from '../menu.js';
+import { ConfirmDialog, ErrorText, Loading, Notice, PageTitle, useAsync } from '../ui.js';
+import { CreateBridgeDialog, CredentialsDialog, RenameDialog, RevokeDialog, RotateDialog } from './bridge-dialogs.js';
+import { ModeBadge } from './bridge-mode.js';
 
 type Action =
   | { kind: 'create' }
   | { kind: 'created'; bridge: Bridge }
   | { kind: 'rename' | 'rotate' | 'revoke' | 'delete'; bridge: Bridge };
 
-/** The Bridges list: name, Pool, tracking, status, last 24 h; create and row actions. */
+/** A row of the list's stats: the last 24 h, and when the Bridge last sent (any time). */
+type ListStats = Stats & { bridgeId: string; lastSentAt: string | null };
+
+/** The Bridges list: name, Pool, tracking, status, last 24 h, last send; search, create and row actions. */
 export function BridgesPage() {
-  // Deleted Bridges stay listed, marked, so their stats remain one click away.
+  // Deleted Bridges are read too, shown on request: their stats stay one click away.
   const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges?include=deleted'), []);
+  // Kept in the address (`#/bridges?deleted=1`) so a reload or a link shows the same list.
+  const [showDeleted, setShowDeleted] = useState(() => new URLSearchParams(location.hash.split('?')[1]).has('deleted'));
+  const toggleDeleted = (on: boolean) => {
+    setShowDeleted(on);
+    history.replaceState(null, '', on ? '#/bridges?deleted=1' : '#/bridges');
+  };
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
   const stats = useAsync(
-    () =>
-      api<{ data: (Stats & { bridgeId: string })[] }>(
-        'GET',
-        `/admin/v1/stats/bridges?from=${encodeURIComponent(hoursAgo(24))}`,
-      ),
+    () => api<{ data: ListStats[] }>('GET', `/admin/v1/stats/bridges?from=${encodeURIComponent(hoursAgo(24))}`),
     [],
   );
   const [action, setAction] = useState<Action | undefined>();
   const [notice, setNotice] = useState<string>();
   const poolName = (id: string) => pools.data?.data.find((p) => p.id === id)?.name ?? id;
   const statsOf = (id: string) => stats.data?.data.find((s) => s.bridgeId === id);
+  const statsFailed = stats.error !== undefined;
+  const deletedCount = bridges.data?.data.filter((b) => b.status === 'deleted').length ?? 0;
+  const [search, setSearch] = useState('');
+  const needle = search.trim().toLowerCase();
+  const shown = bridges.data?.data.filter(
+    (b) => (showDeleted || b.status !== 'deleted') && b.name.toLowerCase().includes(needle),
+  );
+  const rowItems = (b: Bridge, live: boolean): MenuItem[] => [
+    { label: 'View SMTP details', href: `#/bridges/${b.id}` },
+    ...(live
+      ? [
+          {
+            label: 'Download credentials',
+            href: `/admin/v1/bridges/${b.id}/credentials-file?format=env`,
+            download: true,
+          },
+        ]
+      : []),
+    { label: 'Sending stats', href: `#/bridges/${b.id}/stats` },
+    ...(live
+      ? (['rename', 'rotate', 'revoke', 'delete'] as const).map((kind) => ({
+          label: kind[0]!.toUpperCase() + kind.slice(1),
+          danger: kind === 'delete',
+          onSelect: () => setAction({ kind, bridge: b }),
+        }))
+      : []),
+  ];
   const done = (text: string) => {
     setNotice(text);
     bridges.reload();
@@ -40,8 +86,25 @@ export function BridgesPage() {
       </div>
       <Notice text={notice} />
       <ErrorText error={bridges.error ?? pools.error} />
+      {statsFailed && (
+        <p role="alert" class="error">
+          Sending numbers unavailable: the stats could not be read (shown as {NONE}).
+        </p>
+      )}
+      <div class="list-tools">
+        <label class="search">
+          Search by name
+          <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={showDeleted} onChange={(e) => toggleDeleted(e.currentTarget.checked)} /> Show
+          deleted Bridges ({deletedCount})
+        </label>
+      </div>
       <table>
-        <caption class="visually-hidden">Bridges, with sends and bounce rate of the last 24 hours</caption>
+        <caption class="visually-hidden">
+          Bridges, with sends, bounce and complaint rates of the last 24 hours and the last send
+        </caption>
         <thead>
           <tr>
             <th scope="col">Name</th>
@@ -52,20 +115,24 @@ export function BridgesPage() {
             <th scope="col">Status</th>
             <th scope="col">Sent (24 h)</th>
             <th scope="col">Bounce rate (24 h)</th>
+            <th scope="col">
+              <abbr title="Complaints over delivered">Complaint rate</abbr> (24 h)
+            </th>
+            <th scope="col">Last send (UTC)</th>
             <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
-          {bridges.data?.data.map((b) => {
+          {shown?.map((b) => {
             const s = statsOf(b.id);
             const status = bridgeStatus(b);
             return (
               <tr key={b.id} data-bridge-id={b.id}>
                 <th scope="row">
-                  <a href={`#/bridges/${b.id}`}>{b.name}</a>
+                  <a href={`#/bridges/${b.id}`}>{b.name}</a> <ModeBadge bridge={b} />
                 </th>
                 <td>{poolName(b.poolId)}</td>
-                <td>
+                <td class="nowrap">
                   <span
                     class={`flag ${b.trackOpens ? 'on' : ''}`}
                     title={`Open tracking ${b.trackOpens ? 'on' : 'off'}`}
@@ -80,53 +147,35 @@ export function BridgesPage() {
                   </span>
                 </td>
                 <td>
-                  <span class={`status ${status}`}>{status}</span>
+                  <span class={`status ${status}`}>{statusText(b)}</span>
                 </td>
                 <td class="num" data-testid="sent-24h">
-                  {s?.sent ?? 0}
+                  {statsFailed ? NONE : stats.data ? (s?.sent ?? 0) : '…'}
                 </td>
-                <td class="num">{percent(s?.rates.bounceRate ?? 0)}</td>
+                <td class="num" data-testid="bounce-rate-24h">
+                  {statsFailed ? NONE : stats.data ? ratio(s?.bounced ?? 0, s?.sent ?? 0) : '…'}
+                </td>
+                <td class="num" data-testid="complaint-rate-24h">
+                  {statsFailed ? NONE : stats.data ? ratio(s?.complaints ?? 0, s?.delivered ?? 0) : '…'}
+                </td>
+                <td class="nowrap" data-testid="last-send">
+                  {statsFailed ? NONE : stats.data ? (s?.lastSentAt ? utc(s.lastSentAt) : 'never') : '…'}
+                </td>
                 <td>
-                  <div class="row-actions" role="group" aria-label={`Actions for ${b.name}`}>
-                    <a class="button small" href={`#/bridges/${b.id}`}>
-                      View SMTP details
-                    </a>
-                    {status !== 'deleted' && (
-                      <a class="button small" href={`/admin/v1/bridges/${b.id}/credentials-file?format=env`} download>
-                        Download credentials
-                      </a>
-                    )}
-                    <a class="button small" href={`#/bridges/${b.id}/stats`}>
-                      Sending stats
-                    </a>
-                    {status !== 'deleted' && (
-                      <>
-                        <button type="button" class="small" onClick={() => setAction({ kind: 'rename', bridge: b })}>
-                          Rename
-                        </button>
-                        <button type="button" class="small" onClick={() => setAction({ kind: 'rotate', bridge: b })}>
-                          Rotate
-                        </button>
-                        <button type="button" class="small" onClick={() => setAction({ kind: 'revoke', bridge: b })}>
-                          Revoke
-                        </button>
-                        <button
-                          type="button"
-                          class="small danger"
-                          onClick={() => setAction({ kind: 'delete', bridge: b })}
-                        >
-                          Delete
-                        </button>
-                      </>
-                    )}
-                  </div>
+                  <RowMenu label={`Actions for ${b.name}`} items={rowItems(b, status !== 'deleted')} />
                 </td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      {bridges.data?.data.length === 0 && <p>No Bridges yet. Create one to get SMTP credentials and an API key.</p>}
+      {bridges.loading && <Loading what="Bridges" />}
+      {shown?.length === 0 && needle && <p>No Bridge name contains “{search.trim()}”.</p>}
+      {shown?.length === 0 && !needle && (
+        <p>
+          {deletedCount ? 'No active Bridges.' : 'No Bridges yet.'} Create one to get SMTP credentials and an API key.
+        </p>
+      )}
       {action?.kind === 'create' && (
         <CreateBridgeDialog
           pools={pools.data?.data ?? []}
@@ -163,234 +212,5 @@ export function BridgesPage() {
         />
       )}
     </section>
-  );
-}
-
-function CreateBridgeDialog({
-  pools,
-  onClose,
-  onCreated,
-}: {
-  pools: Pool[];
-  onClose: () => void;
-  onCreated: (b: Bridge) => void;
-}) {
-  const [name, setName] = useState('');
-  const [poolId, setPoolId] = useState(pools[0]?.id ?? '');
-  const [trackOpens, setTrackOpens] = useState(false);
-  const [trackClicks, setTrackClicks] = useState(false);
-  const [error, setError] = useState<unknown>();
-  return (
-    <Dialog title="Create Bridge" onClose={onClose}>
-      <form
-        class="stack"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          try {
-            onCreated(
-              await api<Bridge>('POST', '/admin/v1/bridges', { name: name.trim(), poolId, trackOpens, trackClicks }),
-            );
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <label>
-          Name
-          <input name="name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <label>
-          Pool
-          <select name="pool" required value={poolId} onChange={(e) => setPoolId(e.currentTarget.value)}>
-            {pools.length === 0 && <option value="">No Pools: create one first</option>}
-            {pools.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} ({p.ips.join(', ')})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="check">
-          <input type="checkbox" checked={trackOpens} onChange={(e) => setTrackOpens(e.currentTarget.checked)} /> Track
-          opens
-        </label>
-        <label class="check">
-          <input type="checkbox" checked={trackClicks} onChange={(e) => setTrackClicks(e.currentTarget.checked)} />{' '}
-          Track clicks
-        </label>
-        <p class="hint">The Pool cannot be changed later.</p>
-        <ErrorText error={error} />
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Create
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-/** Shows a Bridge's credentials (after creation or rotation). */
-export function CredentialsDialog({ bridge, title, onClose }: { bridge: Bridge; title: string; onClose: () => void }) {
-  return (
-    <Dialog title={title} onClose={onClose}>
-      <p>Store these now; they are also on the Bridge's page.</p>
-      <div class="stack">
-        <ValueField label="SMTP host" value={bridge.smtp.host} />
-        <ValueField label="SMTP port (STARTTLS)" value={String(bridge.smtp.port)} />
-        <ValueField label="SMTP port (TLS)" value={String(bridge.smtp.securePort)} />
-        <ValueField label="SMTP username" value={bridge.smtp.username} />
-        {bridge.smtp.password && <ValueField label="SMTP password" value={bridge.smtp.password} secret />}
-        {bridge.apiKey && <ValueField label="API key" value={bridge.apiKey} secret />}
-      </div>
-      <div class="actions">
-        <a class="button" href={`#/bridges/${bridge.id}`} onClick={onClose}>
-          Open Bridge
-        </a>
-        <button type="button" class="primary" onClick={onClose}>
-          Done
-        </button>
-      </div>
-    </Dialog>
-  );
-}
-
-function RenameDialog({ bridge, onClose, onDone }: { bridge: Bridge; onClose: () => void; onDone: () => void }) {
-  const [name, setName] = useState(bridge.name);
-  const [error, setError] = useState<unknown>();
-  return (
-    <Dialog title={`Rename ${bridge.name}`} onClose={onClose}>
-      <form
-        class="stack"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          try {
-            await api('PATCH', `/admin/v1/bridges/${bridge.id}`, { name: name.trim() });
-            onDone();
-            onClose();
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <label>
-          New name
-          <input required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <ErrorText error={error} />
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Save
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-function WhatDialog({
-  bridge,
-  verb,
-  options,
-  onClose,
-  onSubmit,
-}: {
-  bridge: Bridge;
-  verb: string;
-  options: [string, string][];
-  onClose: () => void;
-  onSubmit: (what: string) => Promise<void>;
-}) {
-  const [what, setWhat] = useState(options[0]?.[0] ?? '');
-  const [error, setError] = useState<unknown>();
-  return (
-    <Dialog title={`${verb} credentials of ${bridge.name}`} onClose={onClose}>
-      <form
-        class="stack"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          try {
-            await onSubmit(what);
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <fieldset>
-          <legend>Which credential?</legend>
-          {options.map(([value, label]) => (
-            <label class="check" key={value}>
-              <input type="radio" name="what" value={value} checked={what === value} onChange={() => setWhat(value)} />{' '}
-              {label}
-            </label>
-          ))}
-        </fieldset>
-        <p class="hint">
-          The old{' '}
-          {verb === 'Rotate'
-            ? 'credential stops working as soon as the new one is issued'
-            : 'credential stops working at once; rotate it to send again'}
-          . Other Bridges are not affected.
-        </p>
-        <ErrorText error={error} />
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger">
-            {verb}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-function RotateDialog({
-  bridge,
-  onClose,
-  onDone,
-}: {
-  bridge: Bridge;
-  onClose: () => void;
-  onDone: (b: Bridge) => void;
-}) {
-  return (
-    <WhatDialog
-      bridge={bridge}
-      verb="Rotate"
-      options={[
-        ['both', 'SMTP password and API key'],
-        ['smtp', 'SMTP password'],
-        ['api', 'API key'],
-      ]}
-      onClose={onClose}
-      onSubmit={async (what) => onDone(await api<Bridge>('POST', `/admin/v1/bridges/${bridge.id}/rotate`, { what }))}
-    />
-  );
-}
-
-function RevokeDialog({ bridge, onClose, onDone }: { bridge: Bridge; onClose: () => void; onDone: () => void }) {
-  return (
-    <WhatDialog
-      bridge={bridge}
-      verb="Revoke"
-      options={[
-        ['api', 'API key'],
-        ['smtp', 'SMTP password'],
-      ]}
-      onClose={onClose}
-      onSubmit={async (what) => {
-        await api('POST', `/admin/v1/bridges/${bridge.id}/revoke`, { what });
-        onDone();
-        onClose();
-      }}
-    />
   );
 }

@@ -1,12 +1,16 @@
 import { useState } from 'preact/hooks';
-import { api, type Pool } from '../api.js';
-import { ConfirmDialog, ErrorText, Notice, PageTitle, useAsync } from '../ui.js';
+import { api, type Account, type Pool } from '../api.js';
+import { ConfirmDialog, ErrorText, Loading, Notice, PageTitle, useAsync } from '../ui.js';
 
 /** Pools and their IPs: create, rename, add / re-weight / remove IPs, delete. */
 export function PoolsPage() {
   const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
+  const accounts = useAsync(() => api<{ data: Account[] }>('GET', '/admin/v1/accounts'), []);
+  const accountName = (id: string | null) => accounts.data?.data.find((a) => a.id === id)?.name ?? id ?? '';
   const [name, setName] = useState('');
   const [ips, setIps] = useState('');
+  // '' for a shared Pool, else the account it is dedicated to.
+  const [owner, setOwner] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
   const [deleting, setDeleting] = useState<Pool>();
@@ -34,9 +38,10 @@ export function PoolsPage() {
             .split(/[\s,]+/)
             .map((s) => s.trim())
             .filter(Boolean);
+          const kind = owner ? { kind: 'dedicated', accountId: owner } : { kind: 'shared' };
           void run(
-            () => api('POST', '/admin/v1/pools', { name: name.trim(), ips: list }),
-            `Pool ${name.trim()} created`,
+            () => api('POST', '/admin/v1/pools', { name: name.trim(), ips: list, ...kind }),
+            `Pool ${name.trim()} created, ${owner ? `dedicated to ${accountName(owner)}` : 'shared'}`,
           ).then(() => (setName(''), setIps('')));
         }}
       >
@@ -53,13 +58,32 @@ export function PoolsPage() {
             placeholder="203.0.113.10, 203.0.113.11"
           />
         </label>
+        <label>
+          Used by
+          <select value={owner} onChange={(e) => setOwner(e.currentTarget.value)}>
+            <option value="">Shared (every account)</option>
+            {accounts.data?.data.map((a) => (
+              <option key={a.id} value={a.id} disabled={!a.dedicatedIps}>
+                Dedicated to {a.name}
+                {a.dedicatedIps ? '' : ' (no plan)'}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit" class="primary">
           Create Pool
         </button>
       </form>
       {pools.data?.data.map((p) => (
-        <PoolCard key={p.id} pool={p} run={run} onDelete={() => setDeleting(p)} />
+        <PoolCard
+          key={p.id}
+          pool={p}
+          owner={p.kind === 'dedicated' ? `Dedicated to ${accountName(p.accountId)}` : 'Shared by every account'}
+          run={run}
+          onDelete={() => setDeleting(p)}
+        />
       ))}
+      {pools.loading && <Loading what="Pools" />}
       {pools.data?.data.length === 0 && <p>No Pools yet.</p>}
       {deleting && (
         <ConfirmDialog
@@ -80,10 +104,13 @@ export function PoolsPage() {
 
 function PoolCard({
   pool,
+  owner,
   run,
   onDelete,
 }: {
   pool: Pool;
+  /** Who may bind Bridges to it, in words. */
+  owner: string;
   run: (fn: () => Promise<unknown>, text: string) => Promise<void>;
   onDelete: () => void;
 }) {
@@ -94,6 +121,9 @@ function PoolCard({
       <div class="title-row">
         <h2 id={`pool-${pool.id}`}>{pool.name}</h2>
         <span class="mono hint">{pool.id}</span>
+        <span class="hint" data-testid="pool-owner">
+          {owner}
+        </span>
         <button type="button" class="small danger" onClick={onDelete}>
           Delete Pool
         </button>

@@ -1,6 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import { api, type Pool, type QueueView } from '../api.js';
-import { ErrorText, PageTitle, useAsync } from '../ui.js';
+import { ErrorText, Loading, PageTitle, useAsync } from '../ui.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
@@ -61,6 +61,7 @@ export function QueuesPage() {
           ))}
         </tbody>
       </table>
+      {q.loading && <Loading what="the queues" />}
       <h2>Event stream</h2>
       <p>
         Entries waiting in Redis: <strong>{q.data?.events.length ?? '…'}</strong>

@@ -1,15 +1,31 @@
 import type { ChartConfiguration } from 'chart.js';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, hoursAgo, percent, type Bridge, type SeriesPoint, type Stats } from '../api.js';
+import {
+  api,
+  hoursAgo,
+  NONE,
+  RATE_DEFINITIONS,
+  ratio,
+  STAT_LABELS,
+  type Bridge,
+  type BridgeStats,
+  type SeriesPoint,
+  type Stats,
+} from '../api.js';
 import { ChartCanvas, SERIES_COLOURS } from '../chart.js';
-import { ErrorText, PageTitle, Tile, useAsync } from '../ui.js';
+import { ErrorText, isNotFound, Loading, PageTitle, RangeSelect, Tile, useAsync } from '../ui.js';
+import { NoSuchBridge } from './bridge-detail.js';
 
-const RANGES = [
-  ['24', 'Last 24 hours'],
-  ['168', 'Last 7 days'],
-  ['720', 'Last 30 days'],
-] as const;
-const METRICS = ['sent', 'delivered', 'bounced', 'complaints', 'opens', 'clicks'] as const;
+/** The series the chart and its table show, under the labels the tiles use. */
+const METRICS = ['sent', 'delivered', 'bounced', 'complaints', 'uniqueOpens', 'uniqueClicks'] as const;
+const COLOURS: Record<(typeof METRICS)[number], string | undefined> = {
+  sent: SERIES_COLOURS.sent,
+  delivered: SERIES_COLOURS.delivered,
+  bounced: SERIES_COLOURS.bounced,
+  complaints: SERIES_COLOURS.complaints,
+  uniqueOpens: SERIES_COLOURS.opens,
+  uniqueClicks: SERIES_COLOURS.clicks,
+};
 const REFRESH_MS = 5000;
 
 /** Re-runs `reload` every few seconds while the page is open. */
@@ -20,78 +36,153 @@ function useAutoRefresh(reload: () => void) {
   }, [reload]);
 }
 
+/** A bucket's label in UTC (the API buckets by UTC hour and day). */
 function label(t: string, interval: 'hour' | 'day'): string {
-  const d = new Date(t);
-  return interval === 'day'
-    ? d.toISOString().slice(0, 10)
-    : `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 16)}`;
+  const iso = new Date(t).toISOString();
+  return interval === 'day' ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }
 
-/** One Bridge's stats panel: tiles, rates, a time series chart (hour / day). */
+/** A tile's value: the count, `—` when unavailable or not tracked, `…` while loading. */
+function count(s: BridgeStats | undefined, failed: boolean, value: (s: BridgeStats) => number, tracked = true) {
+  if (!tracked || failed) return NONE;
+  return s ? value(s) : '…';
+}
+
+/** One tag's row of `GET /admin/v1/bridges/:id/stats/tags` ('' for messages without a tag). */
+type TagRow = Stats & { tag: string };
+
+/** Totals and rates per tag, busiest first; choosing a tag filters the page by it. */
+function TagTable({ rows, tag, onPick }: { rows: TagRow[]; tag: string; onPick: (tag: string) => void }) {
+  return (
+    <table data-testid="tag-table">
+      <caption>By tag (busiest first)</caption>
+      <thead>
+        <tr>
+          <th scope="col">Tag</th>
+          {(['sent', 'delivered', 'bounced', 'complaints', 'uniqueOpens', 'uniqueClicks'] as const).map((m) => (
+            <th scope="col" key={m}>
+              {STAT_LABELS[m]}
+            </th>
+          ))}
+          <th scope="col">Delivery rate</th>
+          <th scope="col">Bounce rate</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.tag} aria-current={r.tag !== '' && r.tag === tag ? 'true' : undefined}>
+            <th scope="row">
+              {r.tag === '' ? (
+                <span class="hint">(no tag)</span>
+              ) : (
+                <button type="button" onClick={() => onPick(r.tag)} aria-label={`Show only tag ${r.tag}`}>
+                  {r.tag}
+                </button>
+              )}
+            </th>
+            <td class="num">{r.sent}</td>
+            <td class="num">{r.delivered}</td>
+            <td class="num">{r.bounced}</td>
+            <td class="num">{r.complaints}</td>
+            <td class="num">{r.uniqueOpens}</td>
+            <td class="num">{r.uniqueClicks}</td>
+            <td class="num">{ratio(r.delivered, r.sent)}</td>
+            <td class="num">{ratio(r.bounced, r.sent)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** One Bridge's stats panel: tiles, rates, a time series chart (hour / day), filtered by tag or not, and a table per tag. */
 export function StatsPage({ bridgeId }: { bridgeId: string }) {
   const [hours, setHours] = useState<string>('24');
   const [interval, setInterval_] = useState<'hour' | 'day'>('hour');
+  const [tag, setTag] = useState<string>('');
   const from = useMemo(() => hoursAgo(Number(hours)), [hours]);
+  const tagQuery = tag ? `&tag=${encodeURIComponent(tag)}` : '';
   const bridge = useAsync(() => api<Bridge>('GET', `/admin/v1/bridges/${bridgeId}`), [bridgeId]);
   const stats = useAsync(
-    () => api<Stats>('GET', `/admin/v1/bridges/${bridgeId}/stats?from=${encodeURIComponent(from)}`),
-    [bridgeId, from],
+    () => api<BridgeStats>('GET', `/admin/v1/bridges/${bridgeId}/stats?from=${encodeURIComponent(from)}${tagQuery}`),
+    [bridgeId, from, tagQuery],
   );
   const series = useAsync(
     () =>
       api<{ data: SeriesPoint[] }>(
         'GET',
-        `/admin/v1/bridges/${bridgeId}/stats/series?interval=${interval}&from=${encodeURIComponent(from)}`,
+        `/admin/v1/bridges/${bridgeId}/stats/series?interval=${interval}&from=${encodeURIComponent(from)}${tagQuery}`,
       ),
-    [bridgeId, from, interval],
+    [bridgeId, from, interval, tagQuery],
+  );
+  const tags = useAsync(
+    () => api<{ data: TagRow[] }>('GET', `/admin/v1/bridges/${bridgeId}/stats/tags?from=${encodeURIComponent(from)}`),
+    [bridgeId, from],
   );
   const reload = useMemo(
     () => () => {
       stats.reload();
       series.reload();
+      tags.reload();
     },
-    [stats.reload, series.reload],
+    [stats.reload, series.reload, tags.reload],
   );
+  const tagRows = tags.data?.data ?? [];
+  const tagNames = tagRows.map((r) => r.tag).filter((t) => t !== '');
+  // A chosen tag stays offered even when the range holds none of its messages.
+  if (tag && !tagNames.includes(tag)) tagNames.push(tag);
   useAutoRefresh(reload);
   const points = series.data?.data ?? [];
   const config = useMemo<ChartConfiguration>(
     () => ({
-      type: 'line',
+      // Counts per bucket are bars: a line would draw values between buckets that do not exist.
+      type: 'bar',
       data: {
         labels: points.map((p) => label(p.t, interval)),
         datasets: METRICS.map((m) => ({
-          label: m,
+          label: STAT_LABELS[m],
           data: points.map((p) => p[m]),
-          borderColor: SERIES_COLOURS[m],
-          backgroundColor: SERIES_COLOURS[m],
-          tension: 0.2,
-          pointRadius: 2,
+          backgroundColor: COLOURS[m],
         })),
       },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        scales: {
+          x: { title: { display: true, text: `${interval === 'day' ? 'Day' : 'Hour'} (UTC)` } },
+          y: { beginAtZero: true, ticks: { precision: 0 } },
+        },
         interaction: { mode: 'index', intersect: false },
       },
     }),
     [series.data, interval],
   );
+  if (isNotFound(bridge.error) || isNotFound(stats.error)) return <NoSuchBridge id={bridgeId} />;
   const s = stats.data;
+  const failed = stats.error !== undefined;
+  const b = bridge.data;
+  // Tracking off: opens and clicks are not counted, so no number (not even 0) is right.
+  const opens = b?.trackOpens !== false;
+  const clicks = b?.trackClicks !== false;
+  /** A tile's rate, its denominator named: "12.5% of delivered". */
+  const rate = (n: (s: BridgeStats) => number, over: 'sent' | 'delivered', off?: string) =>
+    off ? `${off} tracking off` : s ? `${ratio(n(s), s[over])} of ${over}` : undefined;
   return (
     <section>
       <p class="crumbs">
-        <a href="#/bridges">Bridges</a> / <a href={`#/bridges/${bridgeId}`}>{bridge.data?.name ?? bridgeId}</a> / Stats
+        <a href="#/bridges">Bridges</a> / <a href={`#/bridges/${bridgeId}`}>{b?.name ?? bridgeId}</a> / Stats
       </p>
       <div class="title-row">
-        <PageTitle>Sending stats{bridge.data ? ` — ${bridge.data.name}` : ''}</PageTitle>
+        <PageTitle>Sending stats{b ? ` — ${b.name}` : ''}</PageTitle>
+        <RangeSelect hours={hours} onChange={setHours} />
         <label>
-          Range{' '}
-          <select value={hours} onChange={(e) => setHours(e.currentTarget.value)}>
-            {RANGES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
+          Tag{' '}
+          <select value={tag} onChange={(e) => setTag(e.currentTarget.value)} data-testid="tag-filter">
+            <option value="">All messages</option>
+            {tagNames.map((t) => (
+              <option value={t} key={t}>
+                {t}
               </option>
             ))}
           </select>
@@ -107,45 +198,58 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
           Refresh
         </button>
       </div>
+      {failed && <p class="error">Numbers unavailable: the stats could not be read.</p>}
       <ErrorText error={stats.error ?? series.error} />
       <div class="tiles" aria-live="polite">
-        <Tile label="Total Sent" value={s?.sent ?? '…'} sub={s ? `deferred ${s.deferred}` : undefined} />
+        <Tile label="Total Sent" value={count(s, failed, (x) => x.sent)} />
+        <Tile label="Delivered" value={count(s, failed, (x) => x.delivered)} sub={rate((x) => x.delivered, 'sent')} />
         <Tile
-          label="Delivered"
-          value={s?.delivered ?? '…'}
-          sub={s ? `${percent(s.rates.deliveryRate)} delivery rate` : undefined}
+          label="Deferred"
+          value={count(s, failed, (x) => x.deferredMessages)}
+          sub={s ? `${s.awaitingRetry} waiting for a retry now` : undefined}
         />
-        <Tile
-          label="Bounced"
-          value={s?.bounced ?? '…'}
-          sub={s ? `${percent(s.rates.bounceRate)} bounce rate` : undefined}
-        />
+        <Tile label="Bounced" value={count(s, failed, (x) => x.bounced)} sub={rate((x) => x.bounced, 'sent')} />
         <Tile
           label="Complaints"
-          value={s?.complaints ?? '…'}
-          sub={s ? `${percent(s.rates.complaintRate)} complaint rate` : undefined}
+          value={count(s, failed, (x) => x.complaints)}
+          sub={rate((x) => x.complaints, 'delivered')}
         />
         <Tile
-          label="Opens"
-          value={s?.uniqueOpens ?? '…'}
-          sub={s ? `${percent(s.rates.openRate)} open rate` : undefined}
+          label={STAT_LABELS.unsubscribes}
+          value={count(s, failed, (x) => x.unsubscribes)}
+          sub={rate((x) => x.unsubscribes, 'delivered')}
         />
         <Tile
-          label="Clicks"
-          value={s?.uniqueClicks ?? '…'}
-          sub={s ? `${percent(s.rates.clickRate)} click rate` : undefined}
+          label={STAT_LABELS.uniqueOpens}
+          value={count(s, failed, (x) => x.uniqueOpens, opens)}
+          sub={rate((x) => x.uniqueOpens, 'delivered', opens ? undefined : 'Open')}
+        />
+        <Tile
+          label={STAT_LABELS.uniqueClicks}
+          value={count(s, failed, (x) => x.uniqueClicks, clicks)}
+          sub={rate((x) => x.uniqueClicks, 'delivered', clicks ? undefined : 'Click')}
         />
       </div>
-      <ChartCanvas config={config} label={`Sent, delivered, bounced, complaints, opens and clicks per ${interval}`} />
+      <p class="hint">
+        Deferred counts messages (per recipient) that met a temporary failure at least once, not attempts.{' '}
+        {RATE_DEFINITIONS} Times are UTC.
+      </p>
+      {series.loading && <Loading what="the chart" />}
+      <ChartCanvas
+        config={config}
+        label={`Sent, delivered, bounced, complaints, unique opens and unique clicks per ${interval} (UTC)`}
+      />
+      <ErrorText error={tags.error} />
+      {tagRows.length > 0 && <TagTable rows={tagRows} tag={tag} onPick={setTag} />}
       <details>
         <summary>Data table</summary>
         <table>
           <thead>
             <tr>
-              <th scope="col">{interval === 'day' ? 'Day' : 'Hour'}</th>
+              <th scope="col">{interval === 'day' ? 'Day (UTC)' : 'Hour (UTC)'}</th>
               {METRICS.map((m) => (
                 <th scope="col" key={m}>
-                  {m}
+                  {STAT_LABELS[m]}
                 </th>
               ))}
             </tr>
@@ -158,7 +262,7 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
                   <th scope="row">{label(p.t, interval)}</th>
                   {METRICS.map((m) => (
                     <td class="num" key={m}>
-                      {p[m]}
+                      {(m === 'uniqueOpens' && !opens) || (m === 'uniqueClicks' && !clicks) ? NONE : p[m]}
                     </td>
                   ))}
                 </tr>
@@ -170,94 +274,4 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
   );
 }
 
-/** Every Bridge side by side (which app drives a rate change). */
-export function ComparePage() {
-  const [hours, setHours] = useState<string>('168');
-  const from = useMemo(() => hoursAgo(Number(hours)), [hours]);
-  const rows = useAsync(
-    () =>
-      api<{ data: (Stats & { bridgeId: string })[] }>(
-        'GET',
-        `/admin/v1/stats/bridges?from=${encodeURIComponent(from)}`,
-      ),
-    [from],
-  );
-  const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges'), []);
-  useAutoRefresh(rows.reload);
-  const name = (id: string) => bridges.data?.data.find((b) => b.id === id)?.name ?? id;
-  const data = rows.data?.data ?? [];
-  const config = useMemo<ChartConfiguration>(
-    () => ({
-      type: 'bar',
-      data: {
-        labels: data.map((r) => name(r.bridgeId)),
-        datasets: (['sent', 'delivered', 'bounced', 'complaints'] as const).map((m) => ({
-          label: m,
-          data: data.map((r) => r[m]),
-          backgroundColor: SERIES_COLOURS[m],
-        })),
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
-      },
-    }),
-    [rows.data, bridges.data],
-  );
-  return (
-    <section>
-      <div class="title-row">
-        <PageTitle>Compare Bridges</PageTitle>
-        <label>
-          Range{' '}
-          <select value={hours} onChange={(e) => setHours(e.currentTarget.value)}>
-            {RANGES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      <ErrorText error={rows.error} />
-      <ChartCanvas config={config} label="Sent, delivered, bounced and complaints per Bridge" />
-      <table>
-        <caption class="visually-hidden">Stats per Bridge, highest complaint rate first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Bridge</th>
-            <th scope="col">Sent</th>
-            <th scope="col">Delivered</th>
-            <th scope="col">Bounced</th>
-            <th scope="col">Complaints</th>
-            <th scope="col">Delivery rate</th>
-            <th scope="col">Bounce rate</th>
-            <th scope="col">Complaint rate</th>
-            <th scope="col">Open rate</th>
-            <th scope="col">Click rate</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.map((r) => (
-            <tr key={r.bridgeId}>
-              <th scope="row">
-                <a href={`#/bridges/${r.bridgeId}/stats`}>{name(r.bridgeId)}</a>
-              </th>
-              <td class="num">{r.sent}</td>
-              <td class="num">{r.delivered}</td>
-              <td class="num">{r.bounced}</td>
-              <td class="num">{r.complaints}</td>
-              <td class="num">{percent(r.rates.deliveryRate)}</td>
-              <td class="num">{percent(r.rates.bounceRate)}</td>
-              <td class="num">{percent(r.rates.complaintRate)}</td>
-              <td class="num">{percent(r.rates.openRate)}</td>
-              <td class="num">{percent(r.rates.clickRate)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
+export { ComparePage } from './compare.js';

@@ -1,6 +1,61 @@
 import { useState } from 'preact/hooks';
-import { api, type Suppression } from '../api.js';
-import { ErrorText, Notice, PageTitle, useAsync } from '../ui.js';
+import { api, utc, type Bridge, type Suppression } from '../api.js';
+import { ErrorText, Loading, Notice, PageTitle, useAsync } from '../ui.js';
+
+/** A line of a CSV import that was not imported, as `POST /admin/v1/suppressions/import` reports it. */
+interface ImportLineError {
+  /** 1-based line number in the CSV. */
+  line: number;
+  /** The CSV column at fault, when one is. */
+  field?: 'address' | 'reason' | 'bridge_id';
+  message: string;
+}
+
+/** What `POST /admin/v1/suppressions/import` answers. */
+interface ImportResult {
+  imported: number;
+  existing: number;
+  errors: ImportLineError[];
+}
+
+/** A bad line as the operator sees it: its number, column, the API's reason and the line's own text. */
+interface BadLine extends ImportLineError {
+  text: string;
+}
+
+/** Longest piece of a bad line's text shown next to its error. */
+const LINE_TEXT_MAX = 120;
+
+/** The lines the last import left out, one per row: line number, column, reason, the line itself. */
+function ImportErrors({ lines }: { lines: BadLine[] }) {
+  if (lines.length === 0) return null;
+  return (
+    <section aria-labelledby="import-errors-title" class="import-errors">
+      <h2 id="import-errors-title">{lines.length === 1 ? '1 line' : `${lines.length} lines`} not imported</h2>
+      <ul data-testid="import-errors">
+        {lines.map((l) => (
+          <li key={l.line}>
+            <strong>Line {l.line}</strong>
+            {l.field ? (
+              <>
+                , column <code>{l.field}</code>
+              </>
+            ) : null}
+            : {l.message}
+            {l.text ? (
+              <>
+                {' — '}
+                <code class="import-line">
+                  {l.text.length > LINE_TEXT_MAX ? `${l.text.slice(0, LINE_TEXT_MAX)}…` : l.text}
+                </code>
+              </>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 /** The suppression list: search, add, remove, import (CSV), export. */
 export function SuppressionsPage() {
@@ -14,10 +69,14 @@ export function SuppressionsPage() {
       ),
     [query],
   );
+  // Names for the Bridge column; deleted Bridges too, their suppressions stay listed.
+  const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges?include=deleted'), []);
+  const bridgeName = (id: string) => bridges.data?.data.find((b) => b.id === id)?.name;
   const [address, setAddress] = useState('');
   const [csv, setCsv] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  const [badLines, setBadLines] = useState<BadLine[]>([]);
   const run = async (fn: () => Promise<string>) => {
     try {
       setNotice(await fn());
@@ -80,7 +139,7 @@ export function SuppressionsPage() {
             <th scope="col">Address</th>
             <th scope="col">Reason</th>
             <th scope="col">Bridge</th>
-            <th scope="col">Since</th>
+            <th scope="col">Since (UTC)</th>
             <th scope="col">Actions</th>
           </tr>
         </thead>
@@ -91,8 +150,16 @@ export function SuppressionsPage() {
                 {s.address}
               </th>
               <td>{s.reason}</td>
-              <td>{s.bridgeId ?? 'every Bridge'}</td>
-              <td>{new Date(s.createdAt).toLocaleString()}</td>
+              <td data-testid="suppression-bridge">
+                {s.bridgeId === null ? (
+                  'every Bridge'
+                ) : (
+                  <a href={`#/bridges/${s.bridgeId}`}>{bridgeName(s.bridgeId) ?? s.bridgeId}</a>
+                )}
+              </td>
+              <td>
+                <time dateTime={s.createdAt}>{utc(s.createdAt)}</time>
+              </td>
               <td>
                 <button
                   type="button"
@@ -112,21 +179,25 @@ export function SuppressionsPage() {
           ))}
         </tbody>
       </table>
+      {list.loading && <Loading what="suppressions" />}
       {list.data?.data.length === 0 && <p>No suppressed addresses{query ? ' match' : ''}.</p>}
       <form
         class="stack"
         aria-label="Import suppressions"
         onSubmit={(e) => {
           e.preventDefault();
+          setBadLines([]);
           void run(async () => {
-            const r = await api<{ imported: number; existing: number; errors: { line: number; message: string }[] }>(
-              'POST',
-              '/admin/v1/suppressions/import',
-              csv,
-              'text/csv',
-            );
+            const r = await api<ImportResult>('POST', '/admin/v1/suppressions/import', csv, 'text/csv');
+            // The API numbers lines as they were sent; keep their text, the field is cleared below.
+            const sent = csv.split(/\r?\n/);
+            setBadLines(r.errors.map((e) => ({ ...e, text: sent[e.line - 1]?.trim() ?? '' })));
             setCsv('');
-            return `Imported ${r.imported}, already there ${r.existing}${r.errors.length ? `, ${r.errors.length} bad lines (first: line ${r.errors[0]?.line}: ${r.errors[0]?.message})` : ''}`;
+            const bad = r.errors.length;
+            const left = bad
+              ? `, ${bad} ${bad === 1 ? 'line' : 'lines'} not imported (listed under the import form)`
+              : '';
+            return `Imported ${r.imported}, already there ${r.existing}${left}`;
           });
         }}
       >
@@ -144,6 +215,7 @@ export function SuppressionsPage() {
         </label>
         <button type="submit">Import</button>
       </form>
+      <ImportErrors lines={badLines} />
     </section>
   );
 }

@@ -1,0 +1,350 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridgemailProcess } from '../support/bridgemail-process.js';
+import { useHarness } from '../support/harness.js';
+import { submissionTransport } from '../support/smtp-client.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { waitFor } from '../support/wait.js';
+
+/** How long after its due time a message may take to arrive (generous: a loaded machine). */
+const ARRIVAL_MS = 20_000;
+
+/** How long a `bridgemail start` child may take to be ready (two cores shared with other suites). */
+const BOOT_MS = 180_000;
+
+/** The sendAt of a message due `ms` from now. */
+const dueIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/*
+ * Scheduled sends end to end: `sendAt` (REST) and `X-Bridgemail-Send-At` (SMTP) hold a message
+ * in its Pool queue until it is due, a cancel before then sends nothing, and what is checked again
+ * when it comes due (Bridge deleted, credentials revoked). Timing is asserted with lower bounds
+ * (never before its due time) and generous upper bounds only.
+ */
+describe('scheduled sends', () => {
+  const h = useHarness();
+  let poolId: string;
+  let bridge: any;
+  let other: any;
+  /** Sent with sendAt in the first test, delivered: a later cancel must answer 409. */
+  let deliveredId = '';
+
+  const call = async (apiKey: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${h.platform.urls.api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const sendAt = async (apiKey: string, to: string, at: string) => {
+    const res = await h.platform.send(apiKey, { from: 'app@sender.test', to, subject: 'later', text: 'x', sendAt: at });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const arrival = (to: string) => h.sink.messages.find((m) => m.to.includes(to));
+  const eventsOf = (id: string) => h.platform.events('message_id = {id:String}', { id });
+
+  beforeAll(async () => {
+    poolId = (await h.platform.createPool('scheduled', ['127.0.0.2'])).id;
+    bridge = await h.platform.createBridge('scheduled', poolId);
+    other = await h.platform.createBridge('scheduled-other', poolId);
+  });
+
+  it('holds a REST and an SMTP message until their due time, then delivers them without the header', async () => {
+    const due = Date.now() + 3000;
+    const restId = await sendAt(bridge.apiKey, 'rest@scheduled.example', new Date(due).toISOString());
+    // The SMTP header field takes any offset: the same instant written in +02:00.
+    const local = new Date(due + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    const transport = submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    });
+    await transport.sendMail({
+      from: 'app@sender.test',
+      to: 'smtp@scheduled.example',
+      subject: 'later',
+      text: 'x',
+      headers: { 'X-Bridgemail-Send-At': local },
+    });
+    transport.close();
+
+    // Listed as scheduled, with the due time, while it waits.
+    await waitFor(async () => (await eventsOf(restId)).some((e) => e.type === 'scheduled'), 10_000, 'scheduled event');
+    const waiting = await call(bridge.apiKey, 'GET', '/v1/messages?status=scheduled');
+    expect(waiting.body.data).toContainEqual(
+      expect.objectContaining({ messageId: restId, state: 'scheduled', sendAt: new Date(due).toISOString() }),
+    );
+
+    await waitFor(
+      () => arrival('rest@scheduled.example') && arrival('smtp@scheduled.example'),
+      due - Date.now() + ARRIVAL_MS,
+    );
+    const rest = arrival('rest@scheduled.example')!;
+    const smtp = arrival('smtp@scheduled.example')!;
+    expect(rest.receivedAt).toBeGreaterThanOrEqual(due);
+    expect(smtp.receivedAt).toBeGreaterThanOrEqual(due);
+    expect(smtp.raw.toString('latin1')).not.toMatch(/x-bridgemail-send-at/i);
+    const types = (await eventsOf(restId)).map((e) => e.type);
+    expect(types.slice(0, 2)).toEqual(['queued', 'scheduled']);
+    deliveredId = restId;
+  });
+
+  it('cancels a message before it is due: 200 (again on a repeat), nothing sent, `cancelled` events', async () => {
+    const due = Date.now() + 2500;
+    const id = await sendAt(bridge.apiKey, 'cancel@scheduled.example', new Date(due).toISOString());
+    const byAdmin = await sendAt(other.apiKey, 'admin-cancel@scheduled.example', new Date(due).toISOString());
+
+    // Another Bridge's key does not see it; an unknown id is 404 too.
+    expect((await call(other.apiKey, 'DELETE', `/v1/messages/${id}`)).body.error.code).toBe('MESSAGE_NOT_FOUND');
+    expect((await call(bridge.apiKey, 'DELETE', '/v1/messages/msg_none')).status).toBe(404);
+
+    const cancelled = await call(bridge.apiKey, 'DELETE', `/v1/messages/${id}`);
+    expect(cancelled).toEqual({
+      status: 200,
+      body: { id, status: 'cancelled', recipients: ['cancel@scheduled.example'], sendAt: new Date(due).toISOString() },
+    });
+    expect(await call(bridge.apiKey, 'DELETE', `/v1/messages/${id}`)).toEqual(cancelled);
+    const admin = await h.platform.admin('DELETE', `/admin/v1/messages/${byAdmin}`);
+    expect(admin).toMatchObject({ status: 200, body: { id: byAdmin, bridgeId: other.id, status: 'cancelled' } });
+
+    // Past the due time and a margin, neither arrived; each has one `cancelled` event (reason api).
+    await new Promise((r) => setTimeout(r, due - Date.now() + 3000));
+    expect(arrival('cancel@scheduled.example')).toBeUndefined();
+    expect(arrival('admin-cancel@scheduled.example')).toBeUndefined();
+    for (const message of [id, byAdmin]) {
+      const events = await eventsOf(message);
+      expect(events.map((e) => [e.type, e.reason])).toEqual([
+        ['queued', ''],
+        ['scheduled', ''],
+        ['cancelled', 'api'],
+      ]);
+    }
+    const audit = await h.platform.admin('GET', '/admin/v1/audit');
+    expect(audit.body.data).toContainEqual(
+      expect.objectContaining({
+        action: 'message.cancel',
+        targetId: other.id,
+        details: expect.objectContaining({ messageId: byAdmin }),
+      }),
+    );
+    const listed = await call(bridge.apiKey, 'GET', '/v1/messages?status=cancelled');
+    expect(listed.body.data.map((r: any) => r.messageId)).toContain(id);
+  });
+
+  it('answers 409 MESSAGE_ALREADY_SENT for a message already sent, scheduled or not', async () => {
+    expect(deliveredId).not.toBe('');
+    const late = await call(bridge.apiKey, 'DELETE', `/v1/messages/${deliveredId}`);
+    expect([late.status, late.body.error.code]).toEqual([409, 'MESSAGE_ALREADY_SENT']);
+    expect((await h.platform.admin('DELETE', `/admin/v1/messages/${deliveredId}`)).status).toBe(409);
+
+    const res = await h.platform.send(bridge.apiKey, {
+      from: 'app@sender.test',
+      to: 'now@scheduled.example',
+      subject: 's',
+      text: 't',
+    });
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await eventsOf(id)).length > 0, 10_000, 'events of an immediate send');
+    expect((await call(bridge.apiKey, 'DELETE', `/v1/messages/${id}`)).body.error.code).toBe('MESSAGE_ALREADY_SENT');
+  });
+
+  it("lets an account token cancel its own scheduled message at once, and not another account's", async () => {
+    const account = (await h.platform.admin('POST', '/admin/v1/accounts', { name: 'scheduler' })).body.id as string;
+    const token = (await h.platform.admin('POST', `/admin/v1/accounts/${account}/tokens`, { name: 't' })).body.token;
+    const stranger = (await h.platform.admin('POST', '/admin/v1/accounts', { name: 'stranger' })).body.id as string;
+    const theirs = (await h.platform.admin('POST', `/admin/v1/accounts/${stranger}/tokens`, { name: 't' })).body.token;
+    const own = await h.platform.createBridge('scheduler-app', poolId, { accountId: account });
+    const cancel = async (bearer: string, id: string) =>
+      (
+        await fetch(`${h.platform.urls.admin}/admin/v1/messages/${id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${bearer}` },
+        })
+      ).status;
+    // Right after the 202, before its events are in ClickHouse: found by its schedule record.
+    const id = await sendAt(own.apiKey, 'account-cancel@scheduled.example', dueIn(3_600_000));
+    expect(await cancel(theirs as string, id)).toBe(404);
+    expect(await cancel(token as string, id)).toBe(200);
+    const operatorsId = await sendAt(bridge.apiKey, 'operator-own@scheduled.example', dueIn(3_600_000));
+    expect(await cancel(token as string, operatorsId)).toBe(404);
+    expect((await h.platform.admin('DELETE', `/admin/v1/messages/${operatorsId}`)).status).toBe(200);
+  });
+
+  it('sends nothing for a Bridge deleted before the due time, and still sends for revoked credentials', async () => {
+    const doomed = await h.platform.createBridge('scheduled-doomed', poolId);
+    const revoked = await h.platform.createBridge('scheduled-revoked', poolId);
+    const due = Date.now() + 2500;
+    const doomedId = await sendAt(doomed.apiKey, 'deleted@scheduled.example', new Date(due).toISOString());
+    const revokedId = await sendAt(revoked.apiKey, 'revoked@scheduled.example', new Date(due).toISOString());
+    expect((await h.platform.admin('DELETE', `/admin/v1/bridges/${doomed.id}`)).status).toBe(200);
+    expect((await h.platform.admin('POST', `/admin/v1/bridges/${revoked.id}/revoke`, { what: 'api' })).status).toBe(
+      200,
+    );
+
+    // Accepted before the revocation: sent at its time (revocation closes the door to new mail).
+    await waitFor(() => arrival('revoked@scheduled.example'), due - Date.now() + ARRIVAL_MS);
+    expect(arrival('revoked@scheduled.example')!.receivedAt).toBeGreaterThanOrEqual(due);
+    await waitFor(
+      async () => (await eventsOf(doomedId)).some((e) => e.type === 'cancelled'),
+      ARRIVAL_MS,
+      'cancelled event of the deleted Bridge',
+    );
+    expect(arrival('deleted@scheduled.example')).toBeUndefined();
+    const events = await eventsOf(doomedId);
+    expect(events.map((e) => [e.type, e.reason])).toEqual([
+      ['queued', ''],
+      ['scheduled', ''],
+      ['cancelled', 'bridge-deleted'],
+    ]);
+    expect((await eventsOf(revokedId)).map((e) => e.type)).toContain('delivered');
+  });
+
+  it('refuses a bad sendAt (400 naming the field, 550 5.7.0 over SMTP) and sends a past one now', async () => {
+    const tooFar = dueIn(31 * 24 * 3600_000);
+    for (const value of [tooFar, 'tomorrow', '2030-02-30T10:00:00Z', '2030-01-01T10:00:00']) {
+      const res = await call(bridge.apiKey, 'POST', '/v1/send', {
+        from: 'app@sender.test',
+        to: 'bad@scheduled.example',
+        subject: 's',
+        text: 't',
+        sendAt: value,
+      });
+      expect([res.status, res.body.error.code, res.body.error.field], value).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        'sendAt',
+      ]);
+    }
+    const batch = await call(bridge.apiKey, 'POST', '/v1/send/batch', [
+      { from: 'app@sender.test', to: 'b1@scheduled.example', subject: 's', text: 't', sendAt: tooFar },
+      { from: 'app@sender.test', to: 'b2@scheduled.example', subject: 's', text: 't', sendAt: dueIn(60_000) },
+    ]);
+    expect(batch.body.data[0].error).toMatchObject({ code: 'VALIDATION_FAILED', field: '[0].sendAt' });
+    expect(batch.body.data[1].id).toMatch(/^msg_/);
+
+    const transport = submissionTransport(h.platform.ports.smtp, {
+      user: bridge.smtp.username,
+      pass: bridge.smtp.password,
+    });
+    for (const value of ['garbage', tooFar]) {
+      const err = await transport
+        .sendMail({
+          from: 'app@sender.test',
+          to: 'bad@scheduled.example',
+          subject: 's',
+          text: 't',
+          headers: { 'X-Bridgemail-Send-At': value },
+        })
+        .then(
+          () => undefined,
+          (e: { responseCode?: number; response?: string }) => e,
+        );
+      expect(err?.responseCode, value).toBe(550);
+      expect(err?.response).toMatch(/^550 5\.7\.0 X-Bridgemail-Send-At: /);
+    }
+    transport.close();
+
+    // A time already past sends now, unscheduled.
+    const past = await sendAt(bridge.apiKey, 'past@scheduled.example', dueIn(-60_000));
+    await waitFor(() => arrival('past@scheduled.example'), ARRIVAL_MS);
+    expect((await eventsOf(past)).map((e) => e.type)).not.toContain('scheduled');
+  });
+});
+
+/*
+ * `kill -9` of the whole platform (embedded engines: its redis-server dies with it) while a
+ * scheduled message waits: restarted on the same data dir, it delivers the message at its time.
+ */
+describe('scheduled sends across kill -9', () => {
+  let dir: string;
+  let sink: SmtpSink;
+  let env: Record<string, string>;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bridgemail-scheduled-kill-'));
+    sink = await startSmtpSink();
+    env = {
+      BRIDGEMAIL_DATA_DIR: join(dir, 'data'),
+      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
+      BRIDGEMAIL_ADMIN_TOKEN: randomBytes(16).toString('hex'),
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
+      BRIDGEMAIL_HOST: '127.0.0.1',
+      BRIDGEMAIL_API_PORT: '0',
+      BRIDGEMAIL_ADMIN_PORT: '0',
+      BRIDGEMAIL_SMTP_PORT: '0',
+      BRIDGEMAIL_SMTPS_PORT: '0',
+      BRIDGEMAIL_MX_PORT: '0',
+      BRIDGEMAIL_OPS_PORT: '0',
+      BRIDGEMAIL_LOG_LEVEL: 'info',
+    };
+  });
+  afterAll(async () => {
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      running.map((c) => {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGKILL');
+        return exited;
+      }),
+    );
+    await sink?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'delivers a message scheduled before the kill at its time after the restart',
+    async () => {
+      const first = await startBridgemailProcess('all', env, BOOT_MS);
+      children.push(first.child);
+      const admin = first.url('admin API listening').replace(/\/admin\/v1$/, '');
+      const api = first.url('send API listening').replace(/\/v1\/send$/, '');
+      const post = async (base: string, path: string, token: string, body: unknown) => {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const pool = await post(admin, '/admin/v1/pools', env.BRIDGEMAIL_ADMIN_TOKEN!, {
+        name: 'kill',
+        ips: ['127.0.0.2'],
+      });
+      const bridge = await post(admin, '/admin/v1/bridges', env.BRIDGEMAIL_ADMIN_TOKEN!, {
+        name: 'kill',
+        poolId: pool.body.id,
+      });
+      // Due well after the restart is expected to be done, so "at its time" is what is measured.
+      const due = Date.now() + 15_000;
+      const sent = await post(api, '/v1/send', bridge.body.apiKey, {
+        from: 'app@sender.test',
+        to: 'survivor@scheduled.example',
+        subject: 'after the crash',
+        text: 'x',
+        sendAt: new Date(due).toISOString(),
+      });
+      expect(sent.status).toBe(202);
+
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      const second = await startBridgemailProcess('all', env, BOOT_MS);
+      children.push(second.child);
+
+      await waitFor(() => sink.messages.length > 0, Math.max(0, due - Date.now()) + 30_000, 'the scheduled message');
+      const [message] = sink.messages;
+      expect(message!.to).toEqual(['survivor@scheduled.example']);
+      expect(message!.receivedAt).toBeGreaterThanOrEqual(due);
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    },
+    3 * BOOT_MS,
+  );
+});

@@ -1,0 +1,212 @@
+/**
+ * Short non-English diagnostic texts, written by the team, for the reasons the non-English rule
+ * table covers: the unit test of `workers/bounces/intl-texts.ts` checks each one, and the bounce
+ * property tests put them in place of a report's English diagnostic.
+ */
+
+/** The reasons with non-English samples. */
+export const INTL_REASONS = [
+  'userunknown',
+  'hostunknown',
+  'mailboxfull',
+  'suspend',
+  'blocked',
+  'spamdetected',
+  'policyviolation',
+  'rejected',
+  'expired',
+  'mesgtoobig',
+  'systemerror',
+] as const;
+
+/** One reason of {@link INTL_REASONS}. */
+export type IntlReason = (typeof INTL_REASONS)[number];
+
+/** The languages with samples (ISO 639-1). */
+export const LANGUAGES = ['de', 'fr', 'es', 'it', 'pt', 'nl', 'pl', 'ru', 'ja', 'zh', 'ko', 'cs', 'sv'] as const;
+
+/** One language of {@link LANGUAGES}. */
+export type Language = (typeof LANGUAGES)[number];
+
+/** Samples by language and reason: a few wordings each, accents as the provider writes them. */
+export const INTL_SAMPLES: Readonly<Record<Language, Readonly<Record<IntlReason, readonly string[]>>>> = {
+  de: {
+    userunknown: [
+      'Benutzer unbekannt',
+      'Empfängeradresse existiert nicht',
+      'Unbekannter Empfänger',
+      'Postfach nicht vorhanden',
+    ],
+    hostunknown: ['Domain unbekannt', 'Die Zieldomain existiert nicht'],
+    mailboxfull: ['Postfach voll', 'Das Postfach des Empfängers ist voll', 'Speicherplatz überschritten'],
+    suspend: ['Das Konto ist gesperrt', 'Postfach wurde deaktiviert'],
+    blocked: ['Ihre IP-Adresse ist gesperrt', 'Absender-Server steht auf einer schwarzen Liste'],
+    spamdetected: ['Nachricht als Spam eingestuft', 'Abgewiesen wegen Spamverdacht'],
+    policyviolation: ['Die Nachricht verstößt gegen unsere Richtlinien'],
+    rejected: ['Absenderadresse abgelehnt'],
+    expired: ['Die Nachricht war zu lange in der Warteschlange', 'Zustellzeit überschritten'],
+    mesgtoobig: ['Nachricht ist zu groß', 'Maximale Nachrichtengröße überschritten'],
+    systemerror: ['Interner Serverfehler', 'Vorübergehender Fehler, bitte später erneut versuchen'],
+  },
+  fr: {
+    userunknown: ['Utilisateur inconnu', "L'adresse électronique n'existe pas", 'Destinataire inconnu'],
+    hostunknown: ['Domaine inconnu', "Le nom de domaine n'existe pas"],
+    mailboxfull: ['Boîte pleine', 'La boîte aux lettres du destinataire est pleine', 'Espace de stockage insuffisant'],
+    suspend: ['Compte désactivé', 'Ce compte est suspendu'],
+    blocked: ['Votre adresse IP est bloquée', 'Serveur inscrit sur une liste noire'],
+    spamdetected: ['Message considéré comme du spam', 'Pourriel refusé'],
+    policyviolation: ['Message refusé en raison de la politique de sécurité du serveur'],
+    rejected: ['Expéditeur refusé'],
+    expired: ['Délai de livraison dépassé', "Le message n'a pas pu être remis depuis 5 jours"],
+    mesgtoobig: ['Message trop volumineux', 'La taille maximale autorisée est dépassée'],
+    systemerror: ['Erreur interne du serveur', 'Problème temporaire, réessayez plus tard'],
+  },
+  es: {
+    userunknown: ['Usuario desconocido', 'La cuenta de correo no existe', 'El destinatario no existe'],
+    hostunknown: ['Dominio desconocido', 'El dominio no existe'],
+    mailboxfull: ['Buzón lleno', 'El buzón del destinatario está lleno', 'Cuota excedida'],
+    suspend: ['Cuenta suspendida', 'El buzón ha sido deshabilitado'],
+    blocked: ['Su dirección IP está bloqueada', 'Servidor incluido en lista negra'],
+    spamdetected: ['Mensaje detectado como spam', 'Rechazado: correo no deseado'],
+    policyviolation: ['El mensaje infringe las políticas de correo'],
+    rejected: ['Remitente rechazado'],
+    expired: ['Tiempo de entrega agotado', 'No se pudo entregar el mensaje en 5 días'],
+    mesgtoobig: ['Mensaje demasiado grande', 'El tamaño del mensaje excede el límite'],
+    systemerror: ['Error interno del servidor', 'Fallo temporal del sistema'],
+  },
+  it: {
+    userunknown: ['Utente sconosciuto', "L'indirizzo non esiste", 'Destinatario inesistente'],
+    hostunknown: ['Dominio sconosciuto', 'Il dominio non esiste'],
+    mailboxfull: ['Casella piena', 'La casella di posta del destinatario è piena', 'Spazio su disco insufficiente'],
+    suspend: ['Account sospeso', 'La casella è stata disattivata'],
+    blocked: ['Indirizzo IP bloccato', 'Server presente in lista nera'],
+    spamdetected: ['Messaggio classificato come spam', 'Posta indesiderata rifiutata'],
+    policyviolation: ['Il messaggio viola le regole del server'],
+    rejected: ['Mittente rifiutato'],
+    expired: ['Tempo di consegna scaduto', 'Il messaggio è rimasto troppo a lungo in coda'],
+    mesgtoobig: ['Messaggio troppo grande', 'La dimensione del messaggio supera il limite consentito'],
+    systemerror: ['Errore interno del server', 'Errore temporaneo, riprovare più tardi'],
+  },
+  pt: {
+    userunknown: ['Usuário desconhecido', 'O endereço de e-mail não existe', 'Utilizador desconhecido'],
+    hostunknown: ['Domínio desconhecido', 'O domínio não existe'],
+    mailboxfull: ['Caixa postal cheia', 'A caixa de correio do destinatário está cheia', 'Cota excedida'],
+    suspend: ['Conta suspensa', 'A conta foi desativada'],
+    blocked: ['Seu endereço IP foi bloqueado', 'Servidor em lista negra'],
+    spamdetected: ['Mensagem identificada como spam', 'Mensagem indesejada rejeitada'],
+    policyviolation: ['A mensagem viola as políticas do servidor'],
+    rejected: ['Remetente rejeitado'],
+    expired: ['Tempo de entrega esgotado', 'Não foi possível entregar a mensagem em 5 dias'],
+    mesgtoobig: ['Mensagem muito grande', 'O tamanho da mensagem excede o limite'],
+    systemerror: ['Erro interno do servidor', 'Falha temporária no sistema'],
+  },
+  nl: {
+    userunknown: ['Onbekende gebruiker', 'Het e-mailadres bestaat niet', 'Ontvanger niet gevonden'],
+    hostunknown: ['Onbekend domein', 'Het domein bestaat niet'],
+    mailboxfull: ['Mailbox is vol', 'Het postvak van de ontvanger is vol', 'Opslaglimiet overschreden'],
+    suspend: ['Account is geblokkeerd', 'Mailbox is uitgeschakeld'],
+    blocked: ['Uw IP-adres staat op een zwarte lijst', 'Verbinding geblokkeerd'],
+    spamdetected: ['Bericht aangemerkt als spam', 'Ongewenste e-mail geweigerd'],
+    policyviolation: ['Bericht is in strijd met ons beleid'],
+    rejected: ['Afzender geweigerd'],
+    expired: ['Bericht stond te lang in de wachtrij', 'Bezorgtijd is verstreken'],
+    mesgtoobig: ['Bericht is te groot', 'Maximale berichtgrootte overschreden'],
+    systemerror: ['Interne serverfout', 'Tijdelijke fout, probeer het later opnieuw'],
+  },
+  pl: {
+    userunknown: ['Nieznany użytkownik', 'Skrzynka nie istnieje', 'Adresat nie został znaleziony'],
+    hostunknown: ['Nieznana domena', 'Domena nie istnieje'],
+    mailboxfull: ['Skrzynka pocztowa jest pełna', 'Przekroczony limit skrzynki', 'Brak miejsca w skrzynce'],
+    suspend: ['Konto zostało zablokowane', 'Skrzynka jest nieaktywna'],
+    blocked: ['Adres IP znajduje się na czarnej liście', 'Serwer nadawcy zablokowany'],
+    spamdetected: ['Wiadomość uznana za spam', 'Odrzucono: niechciana poczta'],
+    policyviolation: ['Wiadomość narusza zasady serwera'],
+    rejected: ['Nadawca odrzucony'],
+    expired: ['Przekroczono czas dostarczenia', 'Nie udało się dostarczyć wiadomości przez 5 dni'],
+    mesgtoobig: ['Wiadomość jest zbyt duża', 'Rozmiar wiadomości przekracza limit'],
+    systemerror: ['Wewnętrzny błąd serwera', 'Tymczasowy błąd systemu'],
+  },
+  ru: {
+    userunknown: ['Пользователь не найден', 'Почтовый ящик не существует', 'Неизвестный получатель'],
+    hostunknown: ['Домен не найден', 'Домен не существует'],
+    mailboxfull: ['Ящик переполнен', 'Почтовый ящик получателя переполнен', 'Превышена квота'],
+    suspend: ['Учётная запись заблокирована', 'Почтовый ящик отключен'],
+    blocked: ['Ваш IP-адрес в чёрном списке', 'Соединение заблокировано'],
+    spamdetected: ['Сообщение распознано как спам', 'Отклонено: нежелательная почта'],
+    policyviolation: ['Письмо нарушает правила сервера', 'Отклонено политикой безопасности'],
+    rejected: ['Отправитель отклонен'],
+    expired: ['Истекло время доставки', 'Сообщение слишком долго в очереди'],
+    mesgtoobig: ['Сообщение слишком велико', 'Размер письма превышает допустимый'],
+    systemerror: ['Внутренняя ошибка сервера', 'Временный сбой, попробуйте позже'],
+  },
+  ja: {
+    userunknown: ['宛先不明', '存在しないユーザです', 'ユーザーが見つかりません', '宛先のメールアドレスは存在しません'],
+    hostunknown: ['ドメインが存在しません', '不明なドメインです'],
+    mailboxfull: ['メールボックスがいっぱいです', '容量オーバーのため受信できません', 'メール容量が不足しています'],
+    suspend: ['アカウントは停止されています', 'このアドレスは利用停止中です'],
+    blocked: ['送信元IPはブラックリストに登録されています', 'ブロックされました'],
+    spamdetected: ['迷惑メールと判定されました', 'スパムとして拒否しました'],
+    policyviolation: ['ポリシーにより拒否しました'],
+    rejected: ['送信者アドレスが拒否されました'],
+    expired: ['配信期限切れのため返送します', '配送時間を超過しました'],
+    mesgtoobig: ['メッセージサイズが大きすぎます', 'メールのサイズが上限を超えています'],
+    systemerror: ['システムエラーが発生しました', '一時的なエラーです'],
+  },
+  zh: {
+    userunknown: ['用户不存在', '收件人地址不存在', '该邮箱不存在', '无此用户'],
+    hostunknown: ['域名不存在', '收件人域名不存在', '找不到该域名'],
+    mailboxfull: ['邮箱已满', '收件人邮箱空间不足', '超出邮箱配额'],
+    suspend: ['该账户已被冻结', '邮箱已停用'],
+    blocked: ['发件IP已被列入黑名单', '邮件被拦截'],
+    spamdetected: ['邮件被识别为垃圾邮件', '疑似垃圾邮件，拒绝接收'],
+    policyviolation: ['违反服务器安全策略', '违反相关规定'],
+    rejected: ['发件人被拒绝'],
+    expired: ['投递超时', '超过最长重试时间，邮件已过期'],
+    mesgtoobig: ['邮件大小超过限制', '邮件过大'],
+    systemerror: ['系统错误，请稍后重试', '服务器内部错误'],
+  },
+  ko: {
+    userunknown: ['사용자를 찾을 수 없습니다', '존재하지 않는 사용자입니다', '받는 사람 주소가 존재하지 않습니다'],
+    hostunknown: ['도메인을 찾을 수 없습니다', '존재하지 않는 도메인입니다'],
+    mailboxfull: ['메일함이 가득 찼습니다', '메일함 용량이 초과되었습니다', '사서함 용량 부족'],
+    suspend: ['계정이 정지되었습니다', '휴면 계정입니다: 계정이 휴면 상태입니다'],
+    blocked: ['발신 IP가 차단되었습니다', '블랙리스트에 등록된 서버입니다'],
+    spamdetected: ['스팸으로 분류되었습니다', '광고성 메일로 판단되어 거부'],
+    policyviolation: ['보안 정책에 의해 거부되었습니다'],
+    rejected: ['발신자 거부'],
+    expired: ['전송 시간 초과', '배달 기한이 만료되었습니다'],
+    mesgtoobig: ['메시지 크기가 너무 큽니다', '메일 크기 제한을 초과했습니다'],
+    systemerror: ['시스템 오류가 발생했습니다', '일시적인 오류입니다'],
+  },
+  cs: {
+    userunknown: ['Neznámý uživatel', 'Schránka neexistuje', 'Příjemce nebyl nalezen'],
+    hostunknown: ['Neznámá doména', 'Doména neexistuje'],
+    mailboxfull: ['Schránka je plná', 'Schránka příjemce je přeplněná', 'Kvóta je překročena'],
+    suspend: ['Účet je zablokován', 'Schránka byla pozastavena'],
+    blocked: ['Vaše IP adresa je na černé listině', 'Server odesílatele je blokován'],
+    spamdetected: ['Zpráva byla označena jako spam', 'Nevyžádaná pošta odmítnuta'],
+    policyviolation: ['Zpráva porušuje zásady serveru'],
+    rejected: ['Odesílatel odmítnut'],
+    expired: ['Vypršel čas pro doručení', 'Zpráva byla příliš dlouho ve frontě'],
+    mesgtoobig: ['Zpráva je příliš velká', 'Zpráva překračuje maximální velikost'],
+    systemerror: ['Vnitřní chyba serveru', 'Dočasná chyba, zkuste to později'],
+  },
+  sv: {
+    userunknown: ['Okänd användare', 'Mottagaren finns inte', 'E-postadressen existerar inte'],
+    hostunknown: ['Okänd domän', 'Domänen finns inte'],
+    mailboxfull: ['Brevlådan är full', 'Kvoten är överskriden', 'Otillräckligt lagringsutrymme'],
+    suspend: ['Kontot är spärrat', 'Brevlådan är avstängd'],
+    blocked: ['Din IP-adress är svartlistad', 'Servern är blockerad'],
+    spamdetected: ['Meddelandet klassades som spam', 'Skräppost avvisad'],
+    policyviolation: ['Meddelandet strider mot vår policy'],
+    rejected: ['Avsändaren avvisad'],
+    expired: ['Meddelandet låg för länge i kön', 'Leveranstiden har gått ut'],
+    mesgtoobig: ['Meddelandet är för stort', 'Maximal meddelandestorlek överskriden'],
+    systemerror: ['Internt fel i servern', 'Tillfälligt fel, försök igen senare'],
+  },
+};
+
+/** The first sample of `reason` in `language`. */
+export function intlSample(language: Language, reason: IntlReason): string {
+  return INTL_SAMPLES[language][reason][0] ?? '';
+}
