@@ -29,6 +29,18 @@ describe('CloseStack', () => {
     await stack.close();
     expect(closed).toHaveLength(3);
   });
+
+  it('goes on past a part that does not close in time, and logs it', async () => {
+    const { logger, lines } = collectingLogger();
+    const stack = new CloseStack(logger, 50);
+    const closed: string[] = [];
+    stack.defer(() => closed.push('redis'));
+    stack.own({ close: () => new Promise<void>(() => undefined) });
+    stack.defer(() => closed.push('listener'));
+    await stack.close();
+    expect(closed).toEqual(['listener', 'redis']);
+    expect(lines).toEqual([expect.objectContaining({ msg: 'a part did not close in time; going on', part: 1 })]);
+  });
 });
 
 describe('startOwning', () => {

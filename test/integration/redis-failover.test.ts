@@ -1,42 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolQueueName, queuePrefix } from '../../core/index.js';
-import { sendThroughFailover, type FailoverFigures } from '../support/failover-run.js';
-import {
-  startTestCluster,
-  startTestSentinels,
-  type TestCluster,
-  type TestSentinels,
-} from '../support/redis-cluster.js';
+import { expectTryLater, sendThroughFailover, stopPrintingWarnings } from '../support/failover-run.js';
+import { startTestCluster, type TestCluster } from '../support/redis-cluster.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
 const MESSAGES = 600;
-
-/** What every failover must show: nothing accepted lost, refusals "try later" (never a 500). */
-function expectTryLater(label: string, figures: FailoverFigures): void {
-  const byAnswer = new Map<string, number>();
-  for (const r of figures.refusals) {
-    const key = `${r.via} ${r.status} ${r.code}`;
-    byAnswer.set(key, (byAnswer.get(key) ?? 0) + 1);
-  }
-  console.info(
-    `[${label}] accepted ${figures.accepted.length}, lost ${figures.lost.length}, duplicates ${figures.duplicates}, ` +
-      `accepting again ${figures.recoveredMs} ms after the kill, refusals ${JSON.stringify(Object.fromEntries(byAnswer))}`,
-  );
-  expect(figures.accepted).toHaveLength(MESSAGES);
-  expect(figures.lost).toEqual([]);
-  for (const r of figures.refusals) {
-    if (r.via === 'rest') {
-      expect(r).toMatchObject({ status: 503, code: expect.stringMatching(/^(QUEUE|SERVICE)_UNAVAILABLE$/) });
-      expect(r.retryAfter).toMatch(/^\d+$/);
-    } else expect(r.status).toBe(451);
-  }
-}
+// Starting the platform on a cluster takes a few seconds idle and close to a minute on a busy CI
+// machine; closing waits at most 30 s for each part.
+const HOOK_TIMEOUT_MS = 240_000;
 
 /**
- * Fault: a Redis primary killed (SIGKILL) mid-run, on a 3-primary cluster (its replica takes its
- * slots) and on a Sentinel set (the sentinels promote the replica). Every message that got a 202 or
- * a 250 is delivered; while the primary is away the ingresses answer 503 / 451 with Retry-After.
+ * Fault: a Redis primary killed (SIGKILL) mid-run on a 3-primary cluster: its replica takes its
+ * slots. Every message that got a 202 or a 250 is delivered; while the primary is away the
+ * ingresses answer 503 / 451 with Retry-After. (The Sentinel case is redis-sentinel-failover.test.ts:
+ * a file of its own, so that each runs in its own process with its own embedded engines.)
  */
 describe('fault: a Redis Cluster primary killed mid-run', () => {
   let cluster: TestCluster;
@@ -51,12 +29,12 @@ describe('fault: a Redis Cluster primary killed mid-run', () => {
       BRIDGEMAIL_EVENT_SHARDS: '3',
       BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
     });
-  }, 120_000);
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
-    await platform?.stop();
+    await stopPrintingWarnings(platform, 'cluster failover');
     await sink?.close();
     await cluster?.stop();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('loses no accepted message and answers "try later" while the replica takes over', async () => {
     let killed = 0;
@@ -72,42 +50,8 @@ describe('fault: a Redis Cluster primary killed mid-run', () => {
         await cluster.processes.get(killed)?.kill();
       },
     });
-    expectTryLater('cluster failover', figures);
+    expectTryLater('cluster failover', figures, MESSAGES);
     await cluster.waitHealthy();
     expect(await cluster.primaries()).not.toContain(killed);
-  }, 300_000);
-});
-
-describe('fault: a Sentinel-managed primary killed mid-run', () => {
-  let sentinels: TestSentinels;
-  let sink: SmtpSink;
-  let platform: TestPlatform;
-
-  beforeAll(async () => {
-    sentinels = await startTestSentinels();
-    sink = await startSmtpSink();
-    platform = await startTestPlatform({
-      REDIS_SENTINELS: sentinels.sentinelsText,
-      REDIS_SENTINEL_NAME: sentinels.name,
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await platform?.stop();
-    await sink?.close();
-    await sentinels?.stop();
-  });
-
-  it('loses no accepted message and answers "try later" while the sentinels promote the replica', async () => {
-    expect(platform.redisTarget.kind).toBe('sentinel');
-    const figures = await sendThroughFailover(platform, sink, {
-      messages: MESSAGES,
-      lanes: 6,
-      label: 'sentinel-failover',
-      ip: '127.0.0.2',
-      kill: () => sentinels.primary.kill(),
-    });
-    expectTryLater('sentinel failover', figures);
-    expect(await sentinels.currentPrimary()).toBe(sentinels.replica.port);
   }, 300_000);
 });

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { submissionTransport } from './smtp-client.js';
 import type { SmtpSink } from './smtp-sink.js';
 import type { TestPlatform } from './test-platform.js';
@@ -97,4 +98,39 @@ export async function sendThroughFailover(
   const duplicates = mine.reduce((n, c) => n + Math.max(0, c - 1), 0);
   const recoveredMs = lastRefusalAt > 0 ? Math.max(0, firstAfterRefusal - killedAt) : 0;
   return { accepted, refusals, lost, duplicates, recoveredMs };
+}
+
+/** What every failover must show: nothing accepted lost, refusals "try later" (never a 500). */
+export function expectTryLater(label: string, figures: FailoverFigures, messages: number): void {
+  const byAnswer = new Map<string, number>();
+  for (const r of figures.refusals) {
+    const key = `${r.via} ${r.status} ${r.code}`;
+    byAnswer.set(key, (byAnswer.get(key) ?? 0) + 1);
+  }
+  console.info(
+    `[${label}] accepted ${figures.accepted.length}, lost ${figures.lost.length}, duplicates ${figures.duplicates}, ` +
+      `accepting again ${figures.recoveredMs} ms after the kill, refusals ${JSON.stringify(Object.fromEntries(byAnswer))}`,
+  );
+  expect(figures.accepted).toHaveLength(messages);
+  expect(figures.lost).toEqual([]);
+  for (const r of figures.refusals) {
+    if (r.via === 'rest') {
+      expect(r).toMatchObject({ status: 503, code: expect.stringMatching(/^(QUEUE|SERVICE)_UNAVAILABLE$/) });
+      expect(r.retryAfter).toMatch(/^\d+$/);
+    } else expect(r.status).toBe(451);
+  }
+}
+
+/**
+ * Stops `platform` and prints what it logged at warn level or above while stopping, so that a
+ * close that hangs or fails after a failover shows in the test output.
+ */
+export async function stopPrintingWarnings(platform: TestPlatform | undefined, label: string): Promise<void> {
+  if (!platform) return;
+  const from = platform.logs.length;
+  const startedAt = Date.now();
+  await platform.stop();
+  const warnings = platform.logs.slice(from).filter((line) => (JSON.parse(line) as { level: number }).level >= 40);
+  console.info(`[${label}] platform stopped in ${Date.now() - startedAt} ms`);
+  for (const line of warnings) console.warn(`[${label}] ${line.trim()}`);
 }
