@@ -242,9 +242,11 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
     envelopeFrom: (job, recipient) => verp.address(job.messageId, recipient),
     suppressed: (bridgeId, recipients) => suppressions.among(bridgeId, recipients),
     markIdempotencyTaken: (ref, messageId) => idempotency.take(ref, messageId),
-    bridgeDeleted: async (bridgeId) => {
+    dueCheck: async (bridgeId, credential) => {
       const bridge = await store.getBridge(bridgeId);
-      return !bridge || bridge.deletedAt !== null;
+      if (!bridge || bridge.deletedAt !== null) return 'bridge-deleted';
+      const status = credential === 'smtp' ? bridge.smtpStatus : credential === 'api' ? bridge.apiStatus : 'active';
+      return status === 'revoked' ? 'credential-revoked' : undefined;
     },
     classifyBounce: classifySmtpReply,
     sourceIps,

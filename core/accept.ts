@@ -7,7 +7,7 @@ import { labelsFromHeaders, TAG_HEADERS, type MessageLabels } from './message-la
 import { newId } from './ids.js';
 import type { AuthenticatedBridge } from './domain.js';
 import type { PoolQueues } from './pool-queues.js';
-import type { DeliveryJob } from './queues.js';
+import type { DeliveryJob, ScheduledCredential } from './queues.js';
 import type { Logger } from './logger.js';
 import { sha256Hex } from './secret-box.js';
 import { parseSendAt } from './send-at.js';
@@ -48,6 +48,11 @@ export interface Submission {
    * `X-Bridgemail-Send-At` header field of the message schedules it; neither: it is sent now.
    */
   sendAt?: number;
+  /**
+   * Which of the Bridge's credentials the message came with (SMTP password or API key): a
+   * scheduled message whose credential is revoked by its due time is not sent.
+   */
+  credential?: ScheduledCredential;
 }
 
 /** Collaborators of {@link acceptMessage}. */
@@ -140,6 +145,7 @@ export async function acceptMessage(deps: AcceptDeps, submission: Submission): P
       ...(idemRef ? { idem: idemRef } : {}),
       ...labels,
       ...(sendAt === undefined ? {} : { sendAt }),
+      ...(sendAt !== undefined && submission.credential ? { credential: submission.credential } : {}),
       ...(bridge.mode === 'sandbox' ? { sandbox: true as const } : {}),
     });
   } catch (err) {

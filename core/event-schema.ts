@@ -26,7 +26,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const EVENT_MEANINGS: Readonly<Record<EventType, string>> = {
   queued: 'Accepted and in its Pool queue; one per recipient',
   scheduled: 'Accepted with a later send time (`sendAt`): waits in its Pool queue until then',
-  cancelled: 'A scheduled message not sent: cancelled by the API (`api`) or its Bridge deleted (`bridge-deleted`)',
+  cancelled:
+    'A scheduled message not sent: cancelled by the API (`api`), its Bridge deleted (`bridge-deleted`) or the credential it came with revoked (`credential-revoked`)',
   suppressed: 'Not sent: the recipient is on a suppression list',
   sent: 'Taken up from a Pool IP for the first time (once, whatever retries follow)',
   deferred: 'A temporary failure (4xx, connection, no usable IP, or a delayed DSN); retried later',

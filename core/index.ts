@@ -103,6 +103,7 @@ export {
   INBOUND_QUEUE,
   type InboundReport,
   type DeliveryJob,
+  type ScheduledCredential,
   type ControlMessage,
 } from './queues.js';
 export { acceptMessage, type AcceptDeps, type Submission } from './accept.js';

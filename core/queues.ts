@@ -1,5 +1,8 @@
 import type { TrackCeiling } from './track-header.js';
 
+/** The Bridge credential a message was submitted with: its SMTP password or its API key. */
+export type ScheduledCredential = 'smtp' | 'api';
+
 /** An accepted message and the recipients still to reach, as the Pool queues carry it (see pool-queues.ts). */
 export interface DeliveryJob {
   messageId: string;
@@ -20,6 +23,8 @@ export interface DeliveryJob {
    * then, can be cancelled before, and its retries expire counting from it rather than from acceptance.
    */
   sendAt?: number;
+  /** The credential a scheduled message came with: revoked by its due time, the message is not sent. */
+  credential?: ScheduledCredential;
   /** Delivery attempts made so far. */
   attempt: number;
   /** Recipients whose `sent` event was published (by an earlier pass). */

@@ -129,6 +129,7 @@ async function sendOne(
     recipients,
     raw: mime,
     messageId,
+    credential: 'api',
     ...(idempotency ? { idempotency } : {}),
     ...(sendAt === undefined ? {} : { sendAt }),
     ...(req.tag !== undefined || req.metadata !== undefined

@@ -152,6 +152,7 @@ export async function startSmtpIngress(deps: SmtpIngressDeps): Promise<SmtpIngre
               from: mailFrom ? mailFrom.address : '',
               recipients: session.envelope.rcptTo.map((r) => r.address),
               raw,
+              credential: 'smtp',
               // The client composed the message: Message-ID and Date are added when missing (RFC 6409 §8).
               complete: { messageIdDomain: deps.heloName },
             }),

@@ -176,33 +176,48 @@ describe('scheduled sends', () => {
     expect((await h.platform.admin('DELETE', `/admin/v1/messages/${operatorsId}`)).status).toBe(200);
   });
 
-  it('sends nothing for a Bridge deleted before the due time, and still sends for revoked credentials', async () => {
+  it('checks again at the due time: a deleted Bridge, a revoked credential, a suppressed recipient', async () => {
     const doomed = await h.platform.createBridge('scheduled-doomed', poolId);
     const revoked = await h.platform.createBridge('scheduled-revoked', poolId);
+    const sibling = await h.platform.createBridge('scheduled-sibling', poolId);
     const due = Date.now() + 2500;
-    const doomedId = await sendAt(doomed.apiKey, 'deleted@scheduled.example', new Date(due).toISOString());
-    const revokedId = await sendAt(revoked.apiKey, 'revoked@scheduled.example', new Date(due).toISOString());
+    const at = new Date(due).toISOString();
+    const doomedId = await sendAt(doomed.apiKey, 'deleted@scheduled.example', at);
+    const revokedId = await sendAt(revoked.apiKey, 'revoked@scheduled.example', at);
+    // The sibling's SMTP password is revoked; its message came with its API key, which still works.
+    const siblingId = await sendAt(sibling.apiKey, 'sibling@scheduled.example', at);
+    const suppressedId = await sendAt(sibling.apiKey, 'suppressed@scheduled.example', at);
     expect((await h.platform.admin('DELETE', `/admin/v1/bridges/${doomed.id}`)).status).toBe(200);
-    expect((await h.platform.admin('POST', `/admin/v1/bridges/${revoked.id}/revoke`, { what: 'api' })).status).toBe(
-      200,
-    );
+    const revoke = (id: string, what: 'api' | 'smtp') =>
+      h.platform.admin('POST', `/admin/v1/bridges/${id}/revoke`, { what });
+    expect((await revoke(revoked.id, 'api')).status).toBe(200);
+    expect((await revoke(sibling.id, 'smtp')).status).toBe(200);
+    const suppression = await h.platform.admin('POST', '/admin/v1/suppressions', {
+      address: 'suppressed@scheduled.example',
+      bridgeId: sibling.id,
+    });
+    expect(suppression.status).toBe(201);
 
-    // Accepted before the revocation: sent at its time (revocation closes the door to new mail).
-    await waitFor(() => arrival('revoked@scheduled.example'), due - Date.now() + ARRIVAL_MS);
-    expect(arrival('revoked@scheduled.example')!.receivedAt).toBeGreaterThanOrEqual(due);
-    await waitFor(
-      async () => (await eventsOf(doomedId)).some((e) => e.type === 'cancelled'),
-      ARRIVAL_MS,
-      'cancelled event of the deleted Bridge',
-    );
-    expect(arrival('deleted@scheduled.example')).toBeUndefined();
-    const events = await eventsOf(doomedId);
-    expect(events.map((e) => [e.type, e.reason])).toEqual([
+    await waitFor(() => arrival('sibling@scheduled.example'), due - Date.now() + ARRIVAL_MS);
+    expect(arrival('sibling@scheduled.example')!.receivedAt).toBeGreaterThanOrEqual(due);
+    const settled = async (id: string, type: string) => (await eventsOf(id)).some((e) => e.type === type);
+    await waitFor(() => settled(doomedId, 'cancelled'), ARRIVAL_MS, 'cancelled event of the deleted Bridge');
+    await waitFor(() => settled(revokedId, 'cancelled'), ARRIVAL_MS, 'cancelled event of the revoked key');
+    await waitFor(() => settled(suppressedId, 'suppressed'), ARRIVAL_MS, 'suppressed event');
+    const steps = async (id: string) => (await eventsOf(id)).map((e) => [e.type, e.reason]);
+    expect(await steps(doomedId)).toEqual([
       ['queued', ''],
       ['scheduled', ''],
       ['cancelled', 'bridge-deleted'],
     ]);
-    expect((await eventsOf(revokedId)).map((e) => e.type)).toContain('delivered');
+    expect(await steps(revokedId)).toEqual([
+      ['queued', ''],
+      ['scheduled', ''],
+      ['cancelled', 'credential-revoked'],
+    ]);
+    expect((await eventsOf(siblingId)).map((e) => e.type)).toContain('delivered');
+    expect((await eventsOf(suppressedId)).map((e) => e.type)).not.toContain('sent');
+    for (const to of ['deleted', 'revoked', 'suppressed']) expect(arrival(`${to}@scheduled.example`)).toBeUndefined();
   });
 
   it('refuses a bad sendAt (400 naming the field, 550 5.7.0 over SMTP) and sends a past one now', async () => {

@@ -6,6 +6,7 @@ import {
   type MessagePass,
   type PassOutcome,
   type NewEventOf,
+  type ScheduledCredential,
   type NewMailEvent,
   type Spool,
   type Store,
@@ -60,10 +61,11 @@ export interface DeliveryProcessorDeps extends DeliverContext {
    */
   markIdempotencyTaken?: (ref: string, messageId: string) => Promise<unknown>;
   /**
-   * Whether a Bridge was deleted (or no longer exists): asked when a scheduled message comes due,
-   * which then sends nothing (`cancelled`, reason `bridge-deleted`). Without it, it is sent.
+   * Asked when a scheduled message comes due: why it must not be sent now, if anything changed
+   * while it waited (its Bridge deleted or gone, the credential it came with revoked). The message
+   * then sends nothing (`cancelled` per recipient, with that reason). Without it, it is sent.
    */
-  bridgeDeleted?: (bridgeId: string) => Promise<boolean>;
+  dueCheck?: (bridgeId: string, credential: ScheduledCredential | undefined) => Promise<DueCancelReason | undefined>;
   /** Which Pool IPs this host can bind; without it every IP is taken as bindable. */
   sourceIps?: Pick<SourceIps, 'ensure' | 'bindable' | 'markFailed'>;
   /**
@@ -108,8 +110,10 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
     const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ...labelsOf(data) };
     if (data.idem !== undefined && data.attempt === 0 && data.sentTo === undefined)
       await deps.markIdempotencyTaken?.(data.idem, data.messageId);
-    if (data.sendAt !== undefined && data.attempt === 0 && data.sentTo === undefined)
-      if (await deps.bridgeDeleted?.(data.bridgeId)) return cancelForDeletedBridge(deps, data);
+    if (data.sendAt !== undefined && data.attempt === 0 && data.sentTo === undefined) {
+      const cancel = await deps.dueCheck?.(data.bridgeId, data.credential);
+      if (cancel !== undefined) return cancelAtDueTime(deps, data, cancel);
+    }
     const pool = await deps.store.getPool(data.poolId);
     if (!pool) throw new Error(`pool ${data.poolId} of message ${data.messageId} no longer exists`);
     // Sandbox: the message was accepted in sandbox, or its Bridge is in sandbox now; simulator
@@ -258,17 +262,19 @@ async function suppressSimulated(deps: DeliveryProcessorDeps, data: DeliveryJob,
   }
 }
 
-/** A scheduled message whose Bridge was deleted while it waited: nothing sent, `cancelled` per recipient. */
-async function cancelForDeletedBridge(deps: DeliveryProcessorDeps, data: DeliveryJob): Promise<PassOutcome> {
-  const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId };
-  await deps.events.publish(
-    data.recipients.map((recipient) => ({ ...base, type: 'cancelled', recipient, reason: 'bridge-deleted' })),
-  );
+/** Why a scheduled message is not sent when it comes due (the `reason` of its `cancelled` events). */
+export type DueCancelReason = 'bridge-deleted' | 'credential-revoked';
+
+/** A scheduled message that must not be sent any more: nothing sent, `cancelled` per recipient. */
+async function cancelAtDueTime(
+  deps: DeliveryProcessorDeps,
+  data: DeliveryJob,
+  reason: DueCancelReason,
+): Promise<PassOutcome> {
+  const base = { messageId: data.messageId, bridgeId: data.bridgeId, poolId: data.poolId, ...labelsOf(data) };
+  await deps.events.publish(data.recipients.map((recipient) => ({ ...base, type: 'cancelled', recipient, reason })));
   if (data.spool) await deps.spool.remove(data.spool);
-  deps.logger.info(
-    { messageId: data.messageId, bridgeId: data.bridgeId },
-    'scheduled message cancelled: Bridge deleted',
-  );
+  deps.logger.info({ messageId: data.messageId, bridgeId: data.bridgeId, reason }, 'scheduled message cancelled');
   return {};
 }
 
