@@ -199,4 +199,40 @@ describe('sandbox Bridges and simulator addresses', () => {
     }
     expect(h.sink.messages.slice(before).map((m) => m.to)).toEqual([['switched-live@example.com']]);
   });
+
+  it('makes each sandbox copy as a live one is made: tracked and DKIM-signed, or left as it was', async () => {
+    expect((await h.platform.admin('POST', '/admin/v1/domains', { domain: 'sandbox-signed.example' })).status).toBe(
+      201,
+    );
+    const tracked = await h.platform.createBridge('sandbox-tracked', pool.id, {
+      mode: 'sandbox',
+      trackOpens: true,
+      trackClicks: true,
+    });
+    const untracked = await h.platform.createBridge('sandbox-untracked', pool.id, {
+      mode: 'sandbox',
+      trackOpens: false,
+      trackClicks: false,
+    });
+    const connectionsBefore = h.sink.connections;
+    const html = '<p>Hello <a href="https://example.com/x">link</a></p>';
+    const res = await h.platform.send(tracked.apiKey, {
+      from: 'app@sandbox-signed.example',
+      to: 'reader@example.com',
+      subject: 'copy',
+      html,
+    });
+    expect(res.status).toBe(202);
+    const signedId = ((await res.json()) as { id: string }).id;
+    const plainId = await send(untracked, 'plain-reader@example.com');
+    await settled(signedId, 1);
+    await settled(plainId, 1);
+    // The copy goes nowhere; the worker says at debug level what it held.
+    const copies = h.platform.logs
+      .map((line) => JSON.parse(line) as { msg: string; messageId?: string })
+      .filter((l) => l.msg === 'sandbox copy made');
+    expect(copies.find((c) => c.messageId === signedId)).toMatchObject({ signed: true, tracked: true });
+    expect(copies.find((c) => c.messageId === plainId)).toMatchObject({ signed: false, tracked: false });
+    expect(h.sink.connections).toBe(connectionsBefore);
+  });
 });

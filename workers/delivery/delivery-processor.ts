@@ -165,7 +165,7 @@ export function createMessagePass(deps: DeliveryProcessorDeps): MessagePass {
       // Sandboxed recipients: the copy is made (tracking, DKIM: the cost is real), then settled without MX.
       const simulated = await Promise.all(
         recipients.filter(sandboxed).map(async (r) => {
-          await copy(r);
+          logSandboxCopy(log, data.messageId, r, await copy(r));
           return simulateDelivery(r, attempt);
         }),
       );
@@ -260,6 +260,18 @@ async function suppressSimulated(deps: DeliveryProcessorDeps, data: DeliveryJob,
     if (reason === null) continue;
     await deps.suppressSimulated({ bridgeId: data.bridgeId, address: e.recipient, reason, messageId: data.messageId });
   }
+}
+
+/**
+ * What a sandbox copy holds, at debug level (a sandbox send's copy goes nowhere else): its size,
+ * whether it is DKIM-signed and whether its links and pixel point at the tracking endpoints.
+ */
+function logSandboxCopy(log: Logger, messageId: string, recipient: string, copy: Buffer): void {
+  if (!log.isLevelEnabled('debug')) return;
+  const text = copy.toString('latin1');
+  const signed = /^DKIM-Signature:/im.test(text.slice(0, text.search(/\r?\n\r?\n/) + 1));
+  const tracked = /\/t\/[oc]\//.test(text);
+  log.debug({ messageId, recipient, bytes: copy.length, signed, tracked }, 'sandbox copy made');
 }
 
 /** Why a scheduled message is not sent when it comes due (the `reason` of its `cancelled` events). */
