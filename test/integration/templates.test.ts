@@ -1,3 +1,4 @@
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.js';
@@ -191,5 +192,68 @@ describe('templates', () => {
     expect((await h.platform.admin('DELETE', `/admin/v1/templates/${bound.body.id}`)).status).toBe(200);
     const gone = await h.platform.send(other.apiKey, msg);
     expect(((await gone.json()) as any).error.code).toBe('TEMPLATE_NOT_FOUND');
+  });
+
+  it('signs the rendered message and carries its tag, over REST (single, batch) and SMTP', async () => {
+    const domain = await h.platform.admin('POST', '/admin/v1/domains', { domain: 'tpl-signed.example' });
+    expect(domain.status).toBe(201);
+    const record = domain.body.dnsRecord as { name: string; value: string };
+    const resolver = (name: string, rr: string) =>
+      rr === 'TXT' && name === record.name
+        ? Promise.resolve([[record.value]])
+        : Promise.reject(Object.assign(new Error(`no ${rr} for ${name}`), { code: 'ENOTFOUND' }));
+    const signed = await bridgeWith(true, true);
+    const base = { from: 'shop@tpl-signed.example', templateAlias: 'order-confirmation', tag: 'orders' };
+    const one = await h.platform.send(signed.apiKey, {
+      ...base,
+      to: 'tpl-signed-one@example.test',
+      templateModel: { id: 1, name: 'Ann' },
+      metadata: { order: '1' },
+    });
+    expect(one.status).toBe(202);
+    const batch = await fetch(`${h.platform.urls.api}/v1/send/batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${signed.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ ...base, to: 'tpl-signed-batch@example.test', templateModel: { id: 2, name: 'Bo' } }]),
+    });
+    const batchId = ((await batch.json()) as any).data[0].id as string;
+    const smtp = await submissionTransport(h.platform.ports.smtp, {
+      user: signed.smtp.username,
+      pass: signed.smtp.password,
+    }).sendMail({
+      envelope: { from: 'shop@tpl-signed.example', to: ['tpl-signed-smtp@example.test'] },
+      raw:
+        'From: shop@tpl-signed.example\r\nTo: tpl-signed-smtp@example.test\r\nSubject: x\r\n' +
+        'X-Bridgemail-Template: order-confirmation\r\nX-Bridgemail-Template-Model: {"id":3,"name":"Cy"}\r\n' +
+        'X-Bridgemail-Tag: orders\r\nContent-Type: text/plain\r\n\r\nbody\r\n',
+    });
+    const smtpId = /queued as (\S+)/.exec(smtp.response)?.[1] ?? '';
+    const ids = [((await one.json()) as { id: string }).id, batchId, smtpId];
+
+    for (const [to, id] of [
+      ['one', 1],
+      ['batch', 2],
+      ['smtp', 3],
+    ] as const) {
+      const got = await arrival(`tpl-signed-${to}@example.test`);
+      const results = (await dkimVerify(got.raw, { resolver })).results as { status: { result: string } }[];
+      expect(results.map((r) => r.status.result)).toEqual(['pass']);
+      const parsed = await simpleParser(got.raw);
+      expect(parsed.subject).toBe(`Order ${id} for ${['Ann', 'Bo', 'Cy'][id - 1]}`);
+      // Tracked after rendering: the order link goes through the click endpoint.
+      expect(trackedLinks(String(parsed.html))).toHaveLength(1);
+      expect(parsed.headers.has('x-bridgemail-tag')).toBe(false);
+    }
+    for (const id of ids) {
+      const events = await waitFor(
+        async () => {
+          const e = await h.platform.events('message_id = {id:String}', { id });
+          return e.some((x) => x.type === 'delivered') ? e : undefined;
+        },
+        20_000,
+        `events of ${id}`,
+      );
+      expect(new Set(events.map((e) => e.tag))).toEqual(new Set(['orders']));
+    }
   });
 });
