@@ -2,9 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/index.js';
 import { seriousViolations } from '../support/axe.js';
-import { buildConsole, CHROMIUM } from '../support/browser.js';
+import { buildConsole, CHROMIUM, logIn } from '../support/browser.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
@@ -19,13 +18,6 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 
 /** `2024-03-10 14:05:09 UTC`, as the console writes times. */
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-
-async function logIn(page: Page, url: string, token: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('Admin token').fill(token);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Bridges', level: 1 }).waitFor();
-}
 
 describe('console shows true numbers and names', () => {
   let sink: SmtpSink;
@@ -92,6 +84,17 @@ describe('console shows true numbers and names', () => {
   });
 
   const text = (selector: string) => page.locator(selector).first().textContent();
+  /** Holds back the next `times` requests matching `url` for 1.5 s each, as a slow API would. */
+  const slow = (url: string | RegExp, times = 1) =>
+    page.route(
+      url,
+      async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.continue();
+      },
+      { times },
+    );
+  const loading = (what: string) => page.getByRole('status').filter({ hasText: `Loading ${what}` });
 
   it('drops the data of one Bridge when the route names another, and shows "no such Bridge" on its own', async () => {
     await page.goto(`${platform.urls.admin}/#/bridges/${alpha.id}`);
@@ -183,17 +186,10 @@ describe('console shows true numbers and names', () => {
 
   it('lists Bridges by what is true of them: revoked credential named, deleted ones on request, readable "off"', async () => {
     // The list's data is held back a moment: a loading indicator shows meanwhile, not an empty table.
-    await page.route(
-      '**/admin/v1/bridges?include=deleted',
-      async (route) => {
-        await new Promise((r) => setTimeout(r, 1500));
-        await route.continue();
-      },
-      { times: 1 },
-    );
+    await slow('**/admin/v1/bridges?include=deleted');
     await page.goto(`${platform.urls.admin}/#/pools`);
     await page.goto(`${platform.urls.admin}/#/bridges`);
-    await page.getByRole('status').filter({ hasText: 'Loading Bridges' }).waitFor();
+    await loading('Bridges').waitFor();
     const betaRow = page.locator(`tr[data-bridge-id="${beta.id}"]`);
     await betaRow.waitFor();
     expect(await betaRow.locator('.status').textContent()).toBe('API key revoked');
@@ -216,6 +212,70 @@ describe('console shows true numbers and names', () => {
     })()`);
     expect(ratio).toBeGreaterThanOrEqual(4.5);
     await page.screenshot({ path: join(SHOTS, 'console-truth-bridges.png'), fullPage: true });
+  });
+
+  it("shows a loading status, not an empty table or zeros, while Activity, a timeline and a Bridge's stats load", async () => {
+    await page.goto(`${platform.urls.admin}/#/pools`);
+    await page.getByRole('heading', { name: 'Pools & IPs', level: 1 }).waitFor();
+    await slow(/\/admin\/v1\/messages\?/);
+    await page.goto(`${platform.urls.admin}/#/activity`);
+    await loading('messages').waitFor();
+    expect(await page.getByTestId('activity-row').count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain('No messages match');
+    await expect.poll(() => page.getByTestId('activity-row').count(), { timeout: 15_000 }).toBe(3);
+    expect(await loading('messages').count()).toBe(0);
+
+    await slow(`**/admin/v1/messages/${taggedId}`);
+    await page.goto(`${platform.urls.admin}/#/activity/${taggedId}`);
+    await loading('the timeline').waitFor();
+    expect(await page.getByTestId('timeline-event').count()).toBe(0);
+    await page.getByTestId('timeline-event').first().waitFor();
+    expect(await loading('the timeline').count()).toBe(0);
+
+    // The stats page's three requests (totals, series, tags) are each held back.
+    await page.goto(`${platform.urls.admin}/#/pools`);
+    await page.getByRole('heading', { name: 'Pools & IPs', level: 1 }).waitFor();
+    await slow(`**/admin/v1/bridges/${alpha.id}/stats**`, 3);
+    await page.goto(`${platform.urls.admin}/#/bridges/${alpha.id}/stats`);
+    await loading('the numbers').waitFor();
+    await loading('the chart').waitFor();
+    expect(await page.getByTestId('tile-total-sent').textContent()).toBe('…');
+    expect(await page.locator('details table tbody tr').count()).toBe(0);
+    expect(await page.getByTestId('tag-table').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('tile-total-sent').textContent(), { timeout: 15_000 }).toBe('3');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('status')
+            .filter({ hasText: /^Loading/ })
+            .count(),
+        { timeout: 15_000 },
+      )
+      .toBe(0);
+    expect(await page.locator('details table tbody tr').count()).toBeGreaterThan(0);
+  });
+
+  it('says the numbers are unavailable on Compare when its stats request fails, then shows them again', async () => {
+    const failing = '**/admin/v1/stats/bridges?**';
+    await page.route(failing, (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'INTERNAL', message: 'analytics unavailable' } }),
+      }),
+    );
+    await page.goto(`${platform.urls.admin}/#/stats`);
+    await page.getByRole('heading', { name: 'Compare Bridges', level: 1 }).waitFor();
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain('Numbers unavailable');
+    expect(await page.locator('tbody tr').count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toMatch(/0\.0%|66\.7%/);
+    await page.screenshot({ path: join(SHOTS, 'console-truth-compare-outage.png'), fullPage: true });
+    // The page asks again every 5 s: once the API answers, the numbers are back and the notice gone.
+    await page.unroute(failing);
+    const alphaRow = page.locator(`tr[data-bridge-id="${alpha.id}"]`);
+    await expect.poll(() => alphaRow.locator('td').nth(6).textContent(), { timeout: 15_000 }).toBe('66.7%');
+    expect(await page.locator('main').textContent()).not.toContain('Numbers unavailable');
   });
 
   it('names Bridges in suppressions and the audit log, with UTC times and readable details', async () => {
@@ -320,44 +380,5 @@ describe('console shows true numbers and names', () => {
     if (v.length) found.login = v;
     await login.close();
     expect(found).toEqual({});
-  });
-});
-
-describe('console during an analytics outage', () => {
-  let platform: TestPlatform;
-  let built: { dir: string; remove: () => Promise<void> };
-  let browser: Browser;
-
-  beforeAll(async () => {
-    built = await buildConsole();
-    // A ClickHouse that is not there: every stats request fails, the rest of the console works.
-    platform = await startTestPlatform({
-      BRIDGEMAIL_CONSOLE_DIR: built.dir,
-      CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}`,
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await platform?.stop();
-    await built?.remove();
-  });
-
-  it('says the numbers are unavailable instead of showing 0 and 0.0%', async () => {
-    const pool = await platform.createPool('outage-pool', ['127.0.0.2']);
-    const bridge = await platform.createBridge('outage', pool.id);
-    const stats = await platform.admin('GET', `/admin/v1/bridges/${bridge.id}/stats`);
-    expect(stats.status).toBeGreaterThanOrEqual(500);
-    const page = await browser.newPage();
-    await logIn(page, platform.urls.admin, platform.adminToken);
-    const row = page.locator(`tr[data-bridge-id="${bridge.id}"]`);
-    await expect.poll(() => row.getByTestId('sent-24h').textContent(), { timeout: 15_000 }).toBe('—');
-    expect(await row.getByTestId('bounce-rate-24h').textContent()).toBe('—');
-    expect(await page.getByRole('alert').first().textContent()).toContain('unavailable');
-    await page.goto(`${platform.urls.admin}/#/bridges/${bridge.id}/stats`);
-    await expect.poll(() => page.getByTestId('tile-total-sent').textContent(), { timeout: 15_000 }).toBe('—');
-    expect(await page.getByTestId('tile-delivered').textContent()).toBe('—');
-    expect(await page.locator('main').textContent()).toContain('Numbers unavailable');
-    expect(await page.locator('main').textContent()).not.toContain('0.0%');
   });
 });

@@ -35,6 +35,7 @@ describe('console layout on a phone and a desktop', () => {
   let alpha: any;
   let quiet: any;
   let lastSentAt: string;
+  let messageId = '';
 
   const open = async (context: BrowserContext): Promise<Page> => {
     const page = await context.newPage();
@@ -49,7 +50,11 @@ describe('console layout on a phone and a desktop', () => {
   beforeAll(async () => {
     built = await buildConsole();
     sink = await startSmtpSink();
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_CONSOLE_DIR: built.dir });
+    platform = await startTestPlatform({
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_CONSOLE_DIR: built.dir,
+      BRIDGEMAIL_SQL_PORT: '0',
+    });
     const pool = await platform.createPool('layout-pool-with-a-rather-long-name', ['127.0.0.2']);
     alpha = await platform.createBridge('alpha-newsletters-and-receipts', pool.id, { trackOpens: true });
     quiet = await platform.createBridge('quiet', pool.id);
@@ -58,6 +63,18 @@ describe('console layout on a phone and a desktop', () => {
       (await platform.admin('POST', '/admin/v1/suppressions', { address: 'nobody@example.test', bridgeId: alpha.id }))
         .status,
     ).toBe(201);
+    // Templates, Accounts and Analysts with a row each, long names included.
+    const made = await Promise.all([
+      platform.admin('POST', '/admin/v1/templates', {
+        name: 'Order confirmation with a long name',
+        alias: 'order-confirmation-with-a-long-alias',
+        subject: 'Your order {{id}} from {{shop}} is confirmed',
+        text: 'Hello {{name}}',
+      }),
+      platform.admin('POST', '/admin/v1/accounts', { name: 'customer-account-with-a-long-name' }),
+      platform.admin('POST', '/admin/v1/analysts', { name: 'grafana-dashboards' }),
+    ]);
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201]);
     // The aggregates keep minutes: the last send is at or after the minute the first send started in.
     const firstMinute = Math.floor(Date.now() / 60_000) * 60_000;
     const ids: string[] = [];
@@ -67,6 +84,7 @@ describe('console layout on a phone and a desktop', () => {
       ids.push(((await res.json()) as { id: string }).id);
     }
     await waitFor(async () => (await platform.stats(alpha.id)).delivered === 2, 30_000, 'two delivered');
+    messageId = ids[0]!;
     const mx = nodemailer.createTransport({
       host: '127.0.0.1',
       port: platform.ports.mx,
@@ -111,7 +129,8 @@ describe('console layout on a phone and a desktop', () => {
   };
 
   it('shows every page without sideways scrolling at 390, 700, 1000 and 1280 px wide', async () => {
-    const routes: [string, string][] = [
+    // The last four with what their data shows, so an empty page cannot pass for a narrow one.
+    const routes: [string, string, string?][] = [
       ['bridges', '#/bridges'],
       ['bridge-detail', `#/bridges/${alpha.id}`],
       ['stats', `#/bridges/${alpha.id}/stats`],
@@ -121,9 +140,12 @@ describe('console layout on a phone and a desktop', () => {
       ['suppressions', '#/suppressions'],
       ['audit', '#/audit'],
       ['queues', '#/queues'],
-      ['analysts', '#/analysts'],
+      ['analysts', '#/analysts', 'grafana-dashboards'],
+      ['templates', '#/templates', 'order-confirmation-with-a-long-alias'],
+      ['accounts', '#/accounts', 'customer-account-with-a-long-name'],
+      ['timeline', `#/activity/${messageId}`, 'reader@example.test'],
     ];
-    for (const [name, route] of routes) {
+    for (const [name, route, shown] of routes) {
       for (const [size, page] of [
         ['phone', phone],
         ['desktop', desktop],
@@ -131,6 +153,7 @@ describe('console layout on a phone and a desktop', () => {
         ['laptop', laptop],
       ] as const) {
         await visit(page, route);
+        if (shown) await page.locator('main').getByText(shown).first().waitFor();
         const { scroll, inner } = await sideways(page);
         expect({ route, size, scroll }).toEqual({ route, size, scroll: Math.min(scroll, inner) });
         if (size === 'tablet' || size === 'laptop') continue;

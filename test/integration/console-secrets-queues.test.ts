@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole, launchBrowser, logIn } from '../support/browser.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
+import { waitFor } from '../support/wait.js';
 
 // In a real headless Chromium: a duplicate Bridge name is refused in the console's form, the code
 // samples hide the API key and SMTP password until "Show secrets" (Copy still copies the real
-// code), and bull-board's pages fetch nothing from another origin, under a strict CSP.
+// code), and bull-board's pages fetch nothing from another origin, under a strict CSP. Nor does
+// any page of the console itself, each shown with data in it.
 const MASK = '••••••••';
 const SHOTS = resolve(import.meta.dirname, '../../test-results');
 
@@ -21,11 +23,19 @@ describe('console: unique names, masked samples, bull-board on our origin only',
   const requests: string[] = [];
   const violations: string[] = [];
   let bridge: any;
+  let mailer: any;
+  let messageId = '';
 
   beforeAll(async () => {
     built = await buildConsole();
     sink = await startSmtpSink();
-    platform = await startTestPlatform({ BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride, BRIDGEMAIL_CONSOLE_DIR: built.dir });
+    platform = await startTestPlatform({
+      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+      BRIDGEMAIL_CONSOLE_DIR: built.dir,
+      BRIDGEMAIL_SQL_PORT: '0',
+      // The Bridge's webhook points at the loopback sink's side of the machine.
+      BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: '1',
+    });
     browser = await launchBrowser();
     browser.context.on('request', (r) => requests.push(r.url()));
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: platform.urls.admin });
@@ -36,6 +46,35 @@ describe('console: unique names, masked samples, bull-board on our origin only',
     });
     const pool = await platform.createPool('shop-pool', ['127.0.0.2']);
     bridge = await platform.createBridge('Shop', pool.id);
+    // Something on every page: a message delivered, a webhook, a suppression, a template, an
+    // account and an analyst.
+    // The message goes through a Pool of its own: the Shop Pool's queue stays empty (bull-board says so).
+    mailer = await platform.createBridge('Mailer', (await platform.createPool('mail-pool', ['127.0.0.3'])).id);
+    const sent = await platform.send(mailer.apiKey, {
+      from: 'app@shop.test',
+      to: 'reader@example.test',
+      subject: 's',
+      text: 't',
+    });
+    expect(sent.status).toBe(202);
+    messageId = ((await sent.json()) as { id: string }).id;
+    const made = await Promise.all([
+      platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, {
+        url: 'http://127.0.0.1:9/shop-hook',
+        eventTypes: ['delivered'],
+      }),
+      platform.admin('POST', '/admin/v1/suppressions', { address: 'gone@example.test', bridgeId: bridge.id }),
+      platform.admin('POST', '/admin/v1/templates', {
+        name: 'Receipt',
+        alias: 'receipt',
+        subject: 'Hi {{name}}',
+        text: 'Hi',
+      }),
+      platform.admin('POST', '/admin/v1/accounts', { name: 'shop-account' }),
+      platform.admin('POST', '/admin/v1/analysts', { name: 'grafana' }),
+    ]);
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    await waitFor(async () => (await platform.stats(mailer.id)).delivered === 1, 30_000, 'the message delivered');
     await logIn(page, platform.urls.admin, platform.adminToken);
   });
   afterAll(async () => {
@@ -53,8 +92,8 @@ describe('console: unique names, masked samples, bull-board on our origin only',
     const alert = dialog.getByRole('alert');
     await expect.poll(() => alert.textContent()).toContain('BRIDGE_NAME_TAKEN');
     expect(await alert.textContent()).toContain('a Bridge named "Shop" already exists');
-    const live = (await platform.admin('GET', '/admin/v1/bridges')).body.data as unknown[];
-    expect(live).toHaveLength(1);
+    const live = (await platform.admin('GET', '/admin/v1/bridges')).body.data as { name: string }[];
+    expect(live.map((b) => b.name).sort()).toEqual(['Mailer', 'Shop']);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
@@ -134,6 +173,76 @@ describe('console: unique names, masked samples, bull-board on our origin only',
     }
     expect(requests.length).toBeGreaterThan(4);
     const outside = requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin);
+    expect(outside).toEqual([]);
+    expect(violations).toEqual([]);
+  });
+
+  it('requests nothing outside our origin on any console page, each shown with its data', async () => {
+    const origin = new URL(platform.urls.admin).origin;
+    const queueName = `pool-${bridge.poolId}`;
+    const main = page.locator('main');
+    /** Each route of the console (admin-api/web/src/main.tsx) and what it shows once its data came in. */
+    const routes: [string, () => Promise<unknown>][] = [
+      [`#/bridges/${bridge.id}`, () => page.getByText('http://127.0.0.1:9/shop-hook').waitFor()],
+      [
+        `#/bridges/${mailer.id}/stats`,
+        () => expect.poll(() => page.getByTestId('tile-total-sent').textContent()).toBe('1'),
+      ],
+      ['#/stats', () => page.locator(`tr[data-bridge-id="${bridge.id}"]`).waitFor()],
+      ['#/activity', () => page.getByTestId('activity-row').first().waitFor()],
+      [`#/activity/${messageId}`, () => page.getByTestId('timeline-event').first().waitFor()],
+      ['#/pools', () => main.getByText('shop-pool').first().waitFor()],
+      ['#/suppressions', () => main.getByText('gone@example.test').first().waitFor()],
+      ['#/templates', () => main.getByText('receipt').first().waitFor()],
+      ['#/accounts', () => main.getByText('shop-account').first().waitFor()],
+      ['#/analysts', () => page.getByTestId('analyst-row').first().waitFor()],
+      ['#/audit', () => main.getByText('template.create').first().waitFor()],
+      ['#/queues', () => main.getByText(queueName).first().waitFor()],
+      [
+        // Last: the login lands on it, so going there first would ask for nothing new.
+        '#/bridges',
+        () =>
+          expect
+            .poll(() => page.locator(`tr[data-bridge-id="${mailer.id}"] [data-testid="sent-24h"]`).textContent())
+            .toBe('1'),
+      ],
+    ];
+    // The login page too: log out, then in again.
+    await page.goto(`${platform.urls.admin}/#/bridges`);
+    requests.length = 0;
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(page, platform.urls.admin, platform.adminToken);
+    const seen: Record<string, number> = {};
+    for (const [route, loaded] of routes) {
+      const before = requests.length;
+      await page.goto(`${platform.urls.admin}/${route}`);
+      await page.locator('main h1').waitFor();
+      await loaded();
+      await expect.poll(() => page.locator('.loading').count()).toBe(0);
+      await page.waitForLoadState('networkidle');
+      seen[route] = requests.length - before;
+    }
+    // bull-board: the list, an empty queue's page and the page of the queue the message went through.
+    const busy = `pool-${mailer.poolId}`;
+    const boards: [string, string][] = [
+      ['/queues', queueName],
+      [`/queues/queue/${encodeURIComponent(queueName)}`, 'No latest jobs in this queue.'],
+      [`/queues/queue/${encodeURIComponent(busy)}`, busy],
+    ];
+    for (const [path, shown] of boards) {
+      const before = requests.length;
+      await page.goto(`${origin}${path}`);
+      await page.getByText(shown).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      seen[path] = requests.length - before;
+    }
+    // Every page asked the platform for something (its API calls at least): the listener saw them.
+    expect(Object.entries(seen).filter(([, n]) => n === 0)).toEqual([]);
+    const inline = requests.filter((url) => url.startsWith('data:') || url.startsWith('blob:'));
+    console.log(`console pages: ${requests.length} requests, ${inline.length} data:/blob: URLs`, seen);
+    const outside = requests.filter(
+      (url) => !url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== origin,
+    );
     expect(outside).toEqual([]);
     expect(violations).toEqual([]);
   });

@@ -200,6 +200,7 @@ export function StatsPage({ bridgeId }: { bridgeId: string }) {
       </div>
       {failed && <p class="error">Numbers unavailable: the stats could not be read.</p>}
       <ErrorText error={stats.error ?? series.error} />
+      {stats.loading && <Loading what="the numbers" />}
       <div class="tiles" aria-live="polite">
         <Tile label="Total Sent" value={count(s, failed, (x) => x.sent)} />
         <Tile label="Delivered" value={count(s, failed, (x) => x.delivered)} sub={rate((x) => x.delivered, 'sent')} />
