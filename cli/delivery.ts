@@ -7,6 +7,7 @@ import {
   listenToControl,
   parseShapingPolicy,
   PoolJobRunner,
+  PoolQueuePrefixes,
   PoolQueues,
   Spool,
   SuppressionIndex,
@@ -212,7 +213,7 @@ async function wire(wiring: DeliveryWiring, closers: (() => Promise<unknown>)[])
   }
   // A message of a batch job that needs another pass continues as a job of its own.
   const layout = keyLayoutOf(config.redis);
-  const retries = new PoolQueues(redis, config.redis.prefix, { cluster: layout.cluster });
+  const retries = new PoolQueues(redis, config.redis.prefix, { prefixes: new PoolQueuePrefixes(layout, store) });
   closers.push(() => retries.close());
   const runner = new PoolJobRunner({
     retries,

@@ -16,6 +16,12 @@ export interface Pool {
   /** The account a dedicated Pool belongs to; null for a shared one. */
   accountId: string | null;
   ips: PoolIp[];
+  /**
+   * The hash tag of the Pool's queue keys on a Redis Cluster, chosen when the Pool was created there
+   * so that queues spread over the primaries (`core/pool-queue-placement`); null: `pool-<id>` (a
+   * Pool created on one server, or before tags were chosen).
+   */
+  queueTag: string | null;
   createdAt: Date;
   deletedAt: Date | null;
 }

@@ -97,6 +97,16 @@ export {
   type PoolJobRunnerOptions,
   type PoolQueuesOptions,
 } from './pool-queues.js';
+export { poolQueuePrefix, PoolQueuePrefixes, poolQueueTag, type PoolQueueRef } from './pool-queue-layout.js';
+export {
+  choosePoolQueueTag,
+  chooseQueueTag,
+  parseClusterSlots,
+  primaryOfSlot,
+  queueLoads,
+  slotOfTag,
+  type SlotRange,
+} from './pool-queue-placement.js';
 export {
   poolQueueName,
   UNEXPECTED_FAILURE_ATTEMPTS,

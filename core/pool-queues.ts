@@ -1,8 +1,10 @@
-import { DelayedError, Queue, type Job } from 'bullmq';
+import { DelayedError, Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defineLuaCommands } from './lua-commands.js';
+import { PassSlots } from './pass-slots.js';
 import { CORE_COMMANDS } from './redis-commands.js';
-import { batchDoneKey, batchedKey, queuePrefix, scheduleKey, type KeyLayout } from './redis-keys.js';
+import { PoolQueuePrefixes } from './pool-queue-layout.js';
+import { batchDoneKey, batchedKey, scheduleKey } from './redis-keys.js';
 import { poolQueueName, UNEXPECTED_FAILURE_ATTEMPTS, type DeliveryJob } from './queues.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 
@@ -93,14 +95,17 @@ export interface PoolQueuesOptions {
    * @defaultValue 1
    */
   maxBatch?: number;
-  /** Keys laid out for a Redis Cluster: each Pool's queue in a slot of its own (`queuePrefix`). @defaultValue false */
-  cluster?: boolean;
+  /**
+   * Where each Pool's queue lives (on a Redis Cluster, under the hash tag stored with the Pool).
+   * @defaultValue one server's layout: every queue under `prefix`
+   */
+  prefixes?: PoolQueuePrefixes;
 }
 
 /** The producer side of the Pool queues: one BullMQ `Queue` per Pool, all on a shared connection. */
 export class PoolQueues {
-  readonly #queues = new Map<string, Queue<PoolJobData>>();
-  readonly #layout: KeyLayout;
+  readonly #queues = new Map<string, Promise<Queue<PoolJobData>>>();
+  readonly #prefixes: PoolQueuePrefixes;
   /** Messages enqueued in this tick, per Pool: they share jobs. */
   readonly #waiting: TickBatch<DeliveryJob>;
   readonly #maxBatch: number;
@@ -111,7 +116,7 @@ export class PoolQueues {
     options: PoolQueuesOptions = {},
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
-    this.#layout = { prefix, cluster: options.cluster ?? false };
+    this.#prefixes = options.prefixes ?? PoolQueuePrefixes.single(prefix);
     defineLuaCommands(connection, CORE_COMMANDS);
     this.#waiting = new TickBatch((messages, poolId) => Promise.resolve(this.#addGroup(poolId, messages)));
   }
@@ -125,7 +130,7 @@ export class PoolQueues {
 
   /** Queues another pass of a message, delayed, in a job of its own (adding the same pass again is a no-op). */
   async enqueueRetry(message: DeliveryJob, delayMs: number): Promise<void> {
-    await this.queue(message.poolId).add(MESSAGE_JOB, message, {
+    await this.#add(message.poolId, MESSAGE_JOB, message, {
       ...JOB_OPTIONS,
       jobId: `${message.messageId}-a${message.attempt}`,
       delay: Math.max(0, delayMs),
@@ -138,7 +143,7 @@ export class PoolQueues {
    * claims are what asks.
    */
   async has(poolId: string, messageId: string): Promise<boolean> {
-    const queue = this.queue(poolId);
+    const queue = await this.queue(poolId);
     if ((await queue.getJob(messageId)) !== undefined) return true;
     const batchId = await this.connection.get(batchedKey(this.prefix, messageId));
     return batchId !== null && (await queue.getJob(batchId)) !== undefined;
@@ -164,7 +169,7 @@ export class PoolQueues {
     if (!outcome.first) return outcome;
     // The record decided; the job is only cleaned up. Should a worker hold it this very moment, the
     // removal fails and the worker, finding the record cancelled, sends nothing.
-    const job = await this.queue(poolId).getJob(messageId);
+    const job = await (await this.queue(poolId)).getJob(messageId);
     const spool = job && !isBatch(job.data) ? job.data.spool : undefined;
     await job?.remove().catch(() => undefined);
     return spool === undefined ? outcome : { ...outcome, spool };
@@ -177,32 +182,29 @@ export class PoolQueues {
 
   /** Messages carried by the jobs of a Pool's queue, in any state. */
   async countMessages(poolId: string): Promise<number> {
-    const jobs = await this.queue(poolId).getJobs([
-      'active',
-      'completed',
-      'delayed',
-      'failed',
-      'prioritized',
-      'waiting',
-      'waiting-children',
-    ]);
+    const jobs = await (
+      await this.queue(poolId)
+    ).getJobs(['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children']);
     return jobs.reduce((n, job) => n + (isBatch(job.data) ? job.data.batch.length : 1), 0);
   }
 
   /** The producer queue of a Pool (for operators' views: counts, bull-board). */
-  queue(poolId: string): Queue<PoolJobData> {
+  queue(poolId: string): Promise<Queue<PoolJobData>> {
     let q = this.#queues.get(poolId);
     if (!q) {
-      const name = poolQueueName(poolId);
-      q = new Queue<PoolJobData>(name, { connection: this.connection, prefix: queuePrefix(this.#layout, name) });
+      const connection = this.connection;
+      q = this.#prefixes.prefixFor(poolId).then((prefix) => new Queue(poolQueueName(poolId), { connection, prefix }));
       this.#queues.set(poolId, q);
+      // A prefix not found (the store failed) is not remembered: the next call looks again.
+      q.catch(() => this.#queues.delete(poolId));
     }
     return q;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    const queues = await Promise.allSettled([...this.#queues.values()]);
     this.#queues.clear();
+    await Promise.all(queues.flatMap((q) => (q.status === 'fulfilled' ? [q.value.close()] : [])));
   }
 
   /** A scheduled message: its record (state `waiting`), then a delayed job of its own. */
@@ -222,7 +224,7 @@ export class PoolQueues {
       .exec();
     const failed = results?.find(([err]) => err !== null)?.[0];
     if (failed) throw failed;
-    await this.queue(message.poolId).add(MESSAGE_JOB, message, {
+    await this.#add(message.poolId, MESSAGE_JOB, message, {
       ...JOB_OPTIONS,
       jobId: message.messageId,
       delay: Math.max(0, sendAt - Date.now()),
@@ -230,9 +232,11 @@ export class PoolQueues {
   }
 
   #addOne(message: DeliveryJob): Promise<void> {
-    return this.queue(message.poolId)
-      .add(MESSAGE_JOB, message, { ...JOB_OPTIONS, jobId: message.messageId })
-      .then(() => undefined);
+    return this.#add(message.poolId, MESSAGE_JOB, message, { ...JOB_OPTIONS, jobId: message.messageId });
+  }
+
+  async #add(poolId: string, name: string, data: PoolJobData, options: JobsOptions): Promise<void> {
+    await (await this.queue(poolId)).add(name, data, options);
   }
 
   /** One job per chunk; each message's outcome is its chunk's. */
@@ -253,7 +257,7 @@ export class PoolQueues {
     await Promise.all(
       keyed.map((m) => this.connection.set(batchedKey(this.prefix, m.messageId), jobId, 'EX', BATCHED_TTL_S)),
     );
-    await this.queue(poolId).add(BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId });
+    await this.#add(poolId, BATCH_JOB, { batch: chunk }, { ...JOB_OPTIONS, jobId });
   }
 }
 
@@ -264,31 +268,6 @@ export interface PassOutcome {
 
 /** One delivery pass over one message. */
 export type MessagePass = (message: DeliveryJob) => Promise<PassOutcome>;
-
-/** Passes running at once, per Pool: the messages of a batch job count one each. */
-class PassSlots {
-  readonly #pools = new Map<string, { free: number; waiting: (() => void)[] }>();
-
-  constructor(private readonly perPool: number) {}
-
-  /** Runs `fn` once a slot of `poolId` is free, and frees it after. */
-  async run<T>(poolId: string, fn: () => Promise<T>): Promise<T> {
-    let pool = this.#pools.get(poolId);
-    if (!pool) {
-      pool = { free: this.perPool, waiting: [] };
-      this.#pools.set(poolId, pool);
-    }
-    if (pool.free > 0) pool.free--;
-    else await new Promise<void>((resolve) => pool.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = pool.waiting.shift();
-      if (next) next();
-      else pool.free++;
-    }
-  }
-}
 
 /** How long the record of a batch's finished messages is kept (as long as a failed job is). */
 const PROGRESS_TTL_MS = 7 * 24 * 3600 * 1000;

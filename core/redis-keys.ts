@@ -18,11 +18,12 @@ export function keyLayoutOf(redis: { readonly prefix: string; readonly clusterNo
 }
 
 /**
- * BullMQ's prefix for a queue: the configured prefix, or on a cluster `<prefix>:{<queue>}`, so the
- * queue's keys (`<prefix>:{pool-p1}:pool-p1:wait`, …) share one slot, a slot of their own per queue.
+ * BullMQ's prefix for a queue: the configured prefix, or on a cluster `<prefix>:{<tag>}`, so the
+ * queue's keys (`<prefix>:{webhooks}:webhooks:wait`, …) share one slot, a slot of their own per
+ * queue. The tag is the queue's name; a Pool's queue has a tag of its own (`poolQueuePrefix`).
  */
-export function queuePrefix(layout: KeyLayout, queueName: string): string {
-  return layout.cluster ? `${layout.prefix}:{${queueName}}` : layout.prefix;
+export function queuePrefix(layout: KeyLayout, tag: string): string {
+  return layout.cluster ? `${layout.prefix}:{${tag}}` : layout.prefix;
 }
 
 /**

@@ -47,7 +47,8 @@ export function poolRoutes(deps: AdminAppDeps): AdminRoute[] {
         'UNAUTHENTICATED',
       ],
       handler: async (ctx) => {
-        const pool = await deps.store.createPool(validate(createPoolSchema, await jsonBody(ctx)));
+        const input = validate(createPoolSchema, await jsonBody(ctx));
+        const pool = await deps.store.createPool({ ...input, chooseQueueTag: deps.choosePoolQueueTag });
         await recordChange(deps, ctx.state.actor, {
           action: 'pool.create',
           targetType: 'pool',

@@ -4,6 +4,7 @@ import { queryTimeline, type ClickHouseClient } from '../../analytics/index.js';
 import {
   BridgeLimiter,
   cancelMessage,
+  choosePoolQueueTag,
   EventPublisher,
   Spool,
   type Config,
@@ -68,6 +69,9 @@ export function startAdmin(wiring: AdminWiring): Promise<AdminRole> {
       limiter: caches.limiter,
       // Reads usage only: the limits come from the store, never from this lookup.
       bridgeLimits: new BridgeLimiter(engines.commandsRedis, keyLayoutOf(config.redis), () => Promise.resolve(null)),
+      ...(keyLayoutOf(config.redis).cluster
+        ? { choosePoolQueueTag: (poolId) => choosePoolQueueTag(poolId, engines.commandsRedis, engines.store) }
+        : {}),
       logger: logger.child({ component: 'admin-api' }),
     });
     const listener = stack.own(await listenHttp(app.callback(), config.ports.admin, config.host));

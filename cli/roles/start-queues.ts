@@ -4,6 +4,7 @@ import type { AdminAppDeps } from '../../admin-api/index.js';
 import {
   IdempotencyKeys,
   INBOUND_QUEUE,
+  PoolQueuePrefixes,
   PoolQueues,
   readEventBacklog,
   type Config,
@@ -45,10 +46,12 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
   const { config, store, producerRedis } = wiring;
   return startOwning(wiring.logger, (stack) => {
     const layout = keyLayoutOf(config.redis);
-    const { cluster } = layout;
     const idempotency = new IdempotencyKeys(wiring.commandsRedis, config.redis.prefix);
     const pools = stack.own(
-      new PoolQueues(producerRedis, config.redis.prefix, { maxBatch: config.delivery.queueBatchMax, cluster }),
+      new PoolQueues(producerRedis, config.redis.prefix, {
+        maxBatch: config.delivery.queueBatchMax,
+        prefixes: new PoolQueuePrefixes(layout, store),
+      }),
     );
     const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
       name,
@@ -57,12 +60,12 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
     }));
     const directory: AdminAppDeps['queues'] = {
       list: async () => [
-        ...(await store.listPools()).map((p) => ({
-          name: pools.queue(p.id).name,
-          kind: 'pool' as const,
-          poolId: p.id,
-          queue: pools.queue(p.id),
-        })),
+        ...(await Promise.all(
+          (await store.listPools()).map(async (p) => {
+            const queue = await pools.queue(p.id);
+            return { name: queue.name, kind: 'pool' as const, poolId: p.id, queue };
+          }),
+        )),
         ...watched,
       ],
       eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix, config.redis.eventShards),

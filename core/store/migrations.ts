@@ -215,6 +215,15 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
       CREATE INDEX account_tokens_account ON account_tokens (account_id);
     `,
   },
+  {
+    id: 8,
+    name: 'pool-queue-tag',
+    sql: `
+      -- The hash tag of a Pool's queue keys on a Redis Cluster, chosen at creation to spread the
+      -- queues over the primaries; NULL: 'pool-<id>' (created on one server, or before this column).
+      ALTER TABLE pools ADD COLUMN queue_tag text;
+    `,
+  },
 ];
 
 /** Applies pending migrations idempotently; concurrent starters serialise on an advisory lock. */

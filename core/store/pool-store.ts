@@ -11,6 +11,11 @@ export interface NewPool {
   kind?: PoolKind;
   /** The account of a dedicated Pool (required for one, refused for a shared one). */
   accountId?: string | null;
+  /**
+   * Chooses the hash tag of the new Pool's queue (on a Redis Cluster: `choosePoolQueueTag`), given
+   * its id; absent, the Pool keeps `pool-<id>` (stored as null).
+   */
+  chooseQueueTag?: (poolId: string) => Promise<string>;
 }
 
 /** Pools and their IPs. */
@@ -33,6 +38,7 @@ interface PoolRow {
   name: string;
   kind: PoolKind;
   account_id: string | null;
+  queue_tag: string | null;
   created_at: Date;
   deleted_at: Date | null;
   ips: { ip: string; weight: number }[] | null;
@@ -54,7 +60,7 @@ export function mapPoolConflict(err: unknown): unknown {
 export function createPoolStore(sql: SqlClient): PoolStore {
   const load = async (where: string, params: unknown[]): Promise<Pool[]> => {
     const { rows } = await sql.query<PoolRow>(
-      `SELECT p.id, p.name, p.kind, p.account_id, p.created_at, p.deleted_at,
+      `SELECT p.id, p.name, p.kind, p.account_id, p.queue_tag, p.created_at, p.deleted_at,
               (SELECT json_agg(json_build_object('ip', i.ip, 'weight', i.weight) ORDER BY i.ip)
                  FROM pool_ips i WHERE i.pool_id = p.id) AS ips
          FROM pools p ${where} ORDER BY p.created_at, p.id`,
@@ -68,6 +74,7 @@ export function createPoolStore(sql: SqlClient): PoolStore {
       createdAt: r.created_at,
       deletedAt: r.deleted_at,
       ips: r.ips ?? [],
+      queueTag: r.queue_tag,
     }));
   };
   const getLive = async (id: string): Promise<Pool> => {
@@ -94,6 +101,8 @@ export function createPoolStore(sql: SqlClient): PoolStore {
         throw new AppError('VALIDATION_FAILED', 'accountId: required for a dedicated Pool, refused for a shared one', {
           field: 'accountId',
         });
+      // Chosen before the row exists: a worker that sees the Pool sees its tag.
+      const queueTag = input.chooseQueueTag ? await input.chooseQueueTag(id) : null;
       try {
         await sql.transaction(async (tx) => {
           if (accountId !== null) {
@@ -101,11 +110,12 @@ export function createPoolStore(sql: SqlClient): PoolStore {
             if (known.rows.length === 0)
               throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
           }
-          await tx.query('INSERT INTO pools (id, name, kind, account_id) VALUES ($1, $2, $3, $4)', [
+          await tx.query('INSERT INTO pools (id, name, kind, account_id, queue_tag) VALUES ($1, $2, $3, $4, $5)', [
             id,
             input.name,
             kind,
             accountId,
+            queueTag,
           ]);
           for (const { ip, weight } of input.ips) {
             await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);

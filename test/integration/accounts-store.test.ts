@@ -65,7 +65,7 @@ describe.each(ENGINES)('store on $name: accounts, their tokens, Pool kinds and t
   it('moves what existed into the default account, shared Pools included', async () => {
     expect((await store.getAccount(DEFAULT_ACCOUNT_ID))?.name).toBe('default');
     expect(await store.getBridge('br_old')).toMatchObject({ accountId: DEFAULT_ACCOUNT_ID });
-    expect(await store.getPool('pool_old')).toMatchObject({ kind: 'shared', accountId: null });
+    expect(await store.getPool('pool_old')).toMatchObject({ kind: 'shared', accountId: null, queueTag: null });
     expect(await store.getTemplate('tpl_old')).toMatchObject({ accountId: DEFAULT_ACCOUNT_ID });
     expect(await store.suppressedAmong('br_old', ['all@x.test'])).toEqual(new Set(['all@x.test']));
   });
@@ -130,6 +130,28 @@ describe.each(ENGINES)('store on $name: accounts, their tokens, Pool kinds and t
     expect((await store.listPools({ accountId: pro.id })).map((p) => p.id)).toEqual(
       expect.arrayContaining([shared.id, proPool.id]),
     );
+  });
+
+  it("stores the queue tag chosen for a new Pool's id, and none when nothing chooses one", async () => {
+    const asked: string[] = [];
+    const tagged = await store.createPool({
+      name: 'tagged',
+      ips: [{ ip: '127.0.0.71' }],
+      chooseQueueTag: (id) => {
+        asked.push(id);
+        return Promise.resolve(`pool-${id}-2`);
+      },
+    });
+    expect(asked).toEqual([tagged.id]);
+    expect(tagged.queueTag).toBe(`pool-${tagged.id}-2`);
+    expect((await store.listPools()).find((p) => p.id === tagged.id)?.queueTag).toBe(`pool-${tagged.id}-2`);
+    expect((await store.createPool({ name: 'untagged', ips: [{ ip: '127.0.0.72' }] })).queueTag).toBeNull();
+    // A choice that fails creates nothing.
+    const failing = () => Promise.reject(new Error('cluster unreachable'));
+    await expect(
+      store.createPool({ name: 'never', ips: [{ ip: '127.0.0.73' }], chooseQueueTag: failing }),
+    ).rejects.toThrow('cluster unreachable');
+    expect((await store.listPools()).map((p) => p.name)).not.toContain('never');
   });
 
   it('rebinds every live Bridge of one account in one go, keeping ids and credentials', async () => {

@@ -221,6 +221,7 @@ describe('idempotency claims survive the death of the request that made them', (
             kind: 'shared',
             accountId: null,
             ips: [{ ip: '127.0.0.2', weight: 1 }],
+            queueTag: null,
             createdAt: new Date(),
             deletedAt: null,
           }),

@@ -30,7 +30,8 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     producers.push(p);
     return p;
   };
-  const waitingJobs = async (queues: PoolQueues, poolId: string) => (await queues.queue(poolId).getWaiting()).length;
+  const waitingJobs = async (queues: PoolQueues, poolId: string) =>
+    (await (await queues.queue(poolId)).getWaiting()).length;
 
   beforeAll(() => {
     redis = new Redis(h.platform.redisUrl, { maxRetriesPerRequest: null });
@@ -76,7 +77,7 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     // The 30 messages shared jobs; the greylisted ones continued in jobs of their own.
     const platformQueues = new PoolQueues(redis, h.platform.config.redis.prefix);
     producers.push(platformQueues);
-    const jobs = await platformQueues.queue(pool.id).getJobs(['completed', 'delayed', 'waiting', 'active']);
+    const jobs = await (await platformQueues.queue(pool.id)).getJobs(['completed', 'delayed', 'waiting', 'active']);
     expect(jobs.length).toBeLessThan(await platformQueues.countMessages(pool.id));
   });
 
@@ -104,7 +105,7 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     const batch = Array.from({ length: 6 }, (_, i) => message('pool_c', i));
     const [ok0, ok1, deferred, broken] = batch;
     await Promise.all(batch.map((m) => queues.enqueue(m)));
-    const [job] = await queues.queue('pool_c').getWaiting();
+    const [job] = await (await queues.queue('pool_c')).getWaiting();
     if (!job) throw new Error('expected one job');
     const calls = new Map<string, number>();
     let failBroken = true;
@@ -129,7 +130,7 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     for (const m of [ok0, ok1, deferred]) expect(calls.get(m?.messageId ?? '')).toBe(1);
     expect(await runner.unfinished(job)).toHaveLength(6);
     // The deferred message continues in a delayed job of its own.
-    expect(await queues.queue('pool_c').getDelayedCount()).toBe(1);
+    expect(await (await queues.queue('pool_c')).getDelayedCount()).toBe(1);
     expect(await queues.countMessages('pool_c')).toBe(7);
   });
 
@@ -141,8 +142,8 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
     const scheduled = Array.from({ length: 10 }, (_, i) => message('pool_s', i, { sendAt }));
     await Promise.all([...scheduled, message('pool_s', 99)].map((m) => queues.enqueue(m)));
     // The ten scheduled ones are not batched: one delayed job each, its id the message id.
-    expect(await queues.queue('pool_s').getDelayedCount()).toBe(10);
-    const delay = (await queues.queue('pool_s').getJob(scheduled[0]!.messageId))?.opts.delay ?? 0;
+    expect(await (await queues.queue('pool_s')).getDelayedCount()).toBe(10);
+    const delay = (await (await queues.queue('pool_s')).getJob(scheduled[0]!.messageId))?.opts.delay ?? 0;
     expect(delay).toBeGreaterThan(50_000);
 
     const passes = new Map<string, number>();
@@ -150,7 +151,8 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
       passes.set(m.messageId, (passes.get(m.messageId) ?? 0) + 1);
       return Promise.resolve({});
     });
-    const jobs = await Promise.all(scheduled.map((m) => queues.queue('pool_s').getJob(m.messageId)));
+    const queue = await queues.queue('pool_s');
+    const jobs = await Promise.all(scheduled.map((m) => queue.getJob(m.messageId)));
     // Cancel and the worker's pass race, each going first half of the time: exactly one wins.
     const outcomes = await Promise.all(
       scheduled.map(async (m, i) => {
@@ -184,7 +186,7 @@ describe('Pool queues: messages accepted in one tick share jobs, each message de
   it('runs at most `concurrency` passes of a Pool at once, batched or not', async () => {
     const queues = producer(50);
     await Promise.all(Array.from({ length: 20 }, (_, i) => queues.enqueue(message('pool_d', i))));
-    const [job] = await queues.queue('pool_d').getWaiting();
+    const [job] = await (await queues.queue('pool_d')).getWaiting();
     if (!job) throw new Error('expected one job');
     let running = 0;
     let peak = 0;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventStreamKeys, poolQueueName, queuePrefix } from '../../core/index.js';
+import { eventStreamKeys, keyLayoutOf, poolQueueName, poolQueuePrefix } from '../../core/index.js';
 import { clusterClient, commandCount, startTestCluster, type TestCluster } from '../support/redis-cluster.js';
 import { authPlain, mailFromRefusedWithin, SmtpDialog, submissionTransport } from '../support/smtp-client.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait.js';
  * Every role of one process on a real 3-primary, 3-replica Redis Cluster on loopback, the event
  * stream in 3 shards: REST and SMTP sends of three Pools reach the sink from their IPs, the stats
  * count them, webhooks post them, a revocation reaches ingress by pub/sub within 1 s; each Pool's
- * queue lives in a slot of its own.
+ * queue lives in a slot of its own, chosen at its creation so that the queues spread over the primaries.
  */
 describe('the platform on a Redis Cluster', () => {
   let cluster: TestCluster;
@@ -54,6 +54,58 @@ describe('the platform on a Redis Cluster', () => {
     await cluster?.stop();
   });
 
+  // First, on the fresh platform: the six Pools are all the Pools there are.
+  it('spreads the commands of 6 Pools sending 3,000 messages over every primary, none above 60%', async () => {
+    const primaries = await cluster.primaries();
+    expect(primaries).toHaveLength(3);
+    // Six Pools created the ordinary way: each new Pool's queue tag is chosen for the primary
+    // holding the fewest queues, so the six sit two on each primary (by chance, the tags
+    // `pool-<id>` would put 3 or more on one about a third of the time).
+    const layout = keyLayoutOf(platform.config.redis);
+    const perPrimary = new Map(primaries.map((port) => [port, 0]));
+    const bridges: { apiKey: string }[] = [];
+    for (let k = 1; k <= 6; k++) {
+      const pool = await platform.createPool(`spread-${k}`, [`127.0.1.${k}`]);
+      const stored = await platform.store.getPool(pool.id);
+      const name = poolQueueName(pool.id);
+      const primary = await cluster.primaryFor(`${poolQueuePrefix(layout, stored!)}:${name}:wait`);
+      perPrimary.set(primary, (perPrimary.get(primary) ?? 0) + 1);
+      bridges.push(await platform.createBridge(`spread-${k}`, pool.id, { trackOpens: false, trackClicks: false }));
+    }
+    const placement = primaries.map((port) => `${port} ${perPrimary.get(port)}`).join(', ');
+    console.info(`[cluster spread] queues of the 6 Pools per primary: ${placement}`);
+    expect([...perPrimary.values()]).toEqual([2, 2, 2]);
+    const before = await Promise.all(primaries.map(commandCount));
+    const atSink = sink.messages.length;
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < 3000; i = next++) {
+        const bridge = bridges[i % 6] as { apiKey: string };
+        const res = await platform.send(bridge.apiKey, {
+          from: 'app@sender.test',
+          to: `spread-${i}@example.test`,
+          subject: 'spread',
+          text: String(i),
+        });
+        expect(res.status).toBe(202);
+        await res.arrayBuffer();
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, lane));
+    await waitFor(() => sink.messages.length - atSink >= 3000, 120_000, '3,000 messages at the sink');
+    const after = await Promise.all(primaries.map(commandCount));
+    const served = after.map((n, i) => n - (before[i] ?? 0));
+    const total = served.reduce((a, b) => a + b, 0);
+    const shares = served.map((n) => n / total);
+    console.info(
+      `[cluster spread] 6 Pools (queue tags chosen at creation), 3,000 messages, ${total} commands: ${primaries
+        .map((port, i) => `${port} ${((shares[i] ?? 0) * 100).toFixed(1)}% (${served[i]})`)
+        .join(', ')}`,
+    );
+    for (const share of shares) expect(share).toBeGreaterThan(0.1);
+    for (const share of shares) expect(share).toBeLessThanOrEqual(0.6);
+  }, 300_000);
+
   it('delivers REST and SMTP sends of 3 Pools, counts them in the stats and posts their webhooks', async () => {
     expect(platform.redisTarget.kind).toBe('cluster');
     const ips = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -69,6 +121,7 @@ describe('the platform on a Redis Cluster', () => {
       bridges.push({ pool, bridge, ip });
     }
     const ids = new Map<string, string>();
+    const atSink = sink.messages.length;
     for (const { bridge, ip } of bridges) {
       for (let n = 0; n < 3; n++) {
         const res = await platform.send(bridge.apiKey, {
@@ -87,8 +140,8 @@ describe('the platform on a Redis Cluster', () => {
       expect(info.response).toMatch(/^250 .*queued as msg_/);
       ids.set(/queued as (msg_\S+)/.exec(info.response)?.[1] ?? '', ip);
     }
-    await waitFor(() => sink.messages.length >= 12, 30_000, '12 messages at the sink');
-    expect(sink.messages).toHaveLength(12);
+    await waitFor(() => sink.messages.length - atSink >= 12, 30_000, '12 messages at the sink');
+    expect(sink.messages).toHaveLength(atSink + 12);
     for (const { bridge, ip } of bridges) {
       const mine = sink.messages.filter((m) => m.to[0]?.endsWith(`-${bridge.id}@example.test`));
       expect(mine).toHaveLength(4);
@@ -108,16 +161,22 @@ describe('the platform on a Redis Cluster', () => {
     expect(new Set(posted.map((p) => p.messageId))).toEqual(new Set(ids.keys()));
     expect(posted.every((p) => p.type === 'delivered')).toBe(true);
 
-    // The layout: each Pool's queue under its own hash tag, so in a slot of its own; every shard used.
+    // The layout: each Pool's queue under the hash tag chosen at its creation (stored with it), so
+    // in a slot of its own; the 3 Pools, created on top of 2 queues per primary, one on each primary.
     const slots = new Set<number>();
+    const primaries = new Set<number>();
     for (const { pool } of bridges) {
+      const tag = (await platform.store.getPool(pool.id))?.queueTag ?? '';
+      expect(tag).toMatch(new RegExp(`^pool-${pool.id}-\\d+$`));
       const name = poolQueueName(pool.id);
-      const prefix = queuePrefix({ prefix: platform.config.redis.prefix, cluster: true }, name);
-      expect(prefix).toBe(`${platform.config.redis.prefix}:{${name}}`);
+      const prefix = poolQueuePrefix(keyLayoutOf(platform.config.redis), { id: pool.id, queueTag: tag });
+      expect(prefix).toBe(`${platform.config.redis.prefix}:{${tag}}`);
       expect(await client.exists(`${prefix}:${name}:meta`)).toBe(1);
       slots.add(Number(await client.call('CLUSTER', 'KEYSLOT', `${prefix}:${name}:wait`)));
+      primaries.add(await cluster.primaryFor(`${prefix}:${name}:wait`));
     }
     expect(slots.size).toBe(3);
+    expect(primaries.size).toBe(3);
     const shards = eventStreamKeys(platform.config.redis.prefix, 3);
     const lengths = await Promise.all(shards.map((key) => client.xlen(key)));
     // 12 messages over 3 shards by id: each shard got the events of some of them (or was trimmed
@@ -154,55 +213,4 @@ describe('the platform on a Redis Cluster', () => {
     });
     expect(rest.status).toBe(202);
   });
-
-  it('spreads the commands of 6 Pools sending 3,000 messages over every primary, none above 60%', async () => {
-    const primaries = await cluster.primaries();
-    expect(primaries).toHaveLength(3);
-    // Which primary a Pool's queue lands on is chance (CRC16 of its id): 6 Pools on 3 primaries
-    // put 3 or more on one about a third of the time. The test takes that draw out: it keeps 6
-    // Pools whose queues sit two on each primary (creating more until it has them; the others stay
-    // idle), then checks that nothing else (events, shaping, limits, idempotency) piles onto one.
-    const perPrimary = new Map(primaries.map((port) => [port, 0]));
-    const bridges: { apiKey: string }[] = [];
-    for (let k = 1; bridges.length < 6; k++) {
-      if (k > 60) throw new Error('no two-per-primary placement among 60 Pools');
-      const pool = await platform.createPool(`spread-${k}`, [`127.0.1.${k}`]);
-      const name = poolQueueName(pool.id);
-      const prefix = queuePrefix({ prefix: platform.config.redis.prefix, cluster: true }, name);
-      const primary = await cluster.primaryFor(`${prefix}:${name}:wait`);
-      const held = perPrimary.get(primary) ?? 2;
-      if (held >= 2) continue;
-      perPrimary.set(primary, held + 1);
-      bridges.push(await platform.createBridge(`spread-${k}`, pool.id, { trackOpens: false, trackClicks: false }));
-    }
-    const before = await Promise.all(primaries.map(commandCount));
-    const atSink = sink.messages.length;
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < 3000; i = next++) {
-        const bridge = bridges[i % 6] as { apiKey: string };
-        const res = await platform.send(bridge.apiKey, {
-          from: 'app@sender.test',
-          to: `spread-${i}@example.test`,
-          subject: 'spread',
-          text: String(i),
-        });
-        expect(res.status).toBe(202);
-        await res.arrayBuffer();
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, lane));
-    await waitFor(() => sink.messages.length - atSink >= 3000, 120_000, '3,000 messages at the sink');
-    const after = await Promise.all(primaries.map(commandCount));
-    const served = after.map((n, i) => n - (before[i] ?? 0));
-    const total = served.reduce((a, b) => a + b, 0);
-    const shares = served.map((n) => n / total);
-    console.info(
-      `[cluster spread] 6 Pools (2 queues per primary), 3,000 messages, ${total} commands: ${primaries
-        .map((port, i) => `${port} ${((shares[i] ?? 0) * 100).toFixed(1)}% (${served[i]})`)
-        .join(', ')}`,
-    );
-    for (const share of shares) expect(share).toBeGreaterThan(0.1);
-    for (const share of shares) expect(share).toBeLessThanOrEqual(0.6);
-  }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolQueueName, queuePrefix } from '../../core/index.js';
+import { keyLayoutOf, poolQueueName, poolQueuePrefix } from '../../core/index.js';
 import { expectTryLater, sendThroughFailover, stopPrintingWarnings } from '../support/failover-run.js';
 import { startTestCluster, type TestCluster } from '../support/redis-cluster.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -44,9 +44,9 @@ describe('fault: a Redis Cluster primary killed mid-run', () => {
       label: 'cluster-failover',
       ip: '127.0.0.2',
       kill: async (poolId) => {
-        const name = poolQueueName(poolId);
-        const prefix = queuePrefix({ prefix: platform.config.redis.prefix, cluster: true }, name);
-        killed = await cluster.primaryFor(`${prefix}:${name}:wait`);
+        const pool = await platform.store.getPool(poolId);
+        const prefix = poolQueuePrefix(keyLayoutOf(platform.config.redis), pool!);
+        killed = await cluster.primaryFor(`${prefix}:${poolQueueName(poolId)}:wait`);
         await cluster.processes.get(killed)?.kill();
       },
     });

@@ -7,7 +7,15 @@ import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
-import { createLogger, loadConfig, PoolQueues, type Config, type RedisTarget } from '../../core/index.js';
+import {
+  createLogger,
+  keyLayoutOf,
+  loadConfig,
+  PoolQueuePrefixes,
+  PoolQueues,
+  type Config,
+  type RedisTarget,
+} from '../../core/index.js';
 
 /** A platform started for one test file, with helpers to drive its admin API. */
 export interface TestPlatform extends Platform {
@@ -111,7 +119,9 @@ export async function startTestPlatform(
   const redis = openTestRedis(platform.redisTarget);
   // Fault tests take Redis away on purpose; this helper connection just reconnects.
   redis.on('error', () => undefined);
-  const poolQueues = new PoolQueues(redis, prefix, { cluster: platform.redisTarget.kind === 'cluster' });
+  const poolQueues = new PoolQueues(redis, prefix, {
+    prefixes: new PoolQueuePrefixes(keyLayoutOf(config.redis), platform.store),
+  });
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.urls.admin}${path}`, {

@@ -4,13 +4,14 @@ import {
   controlChannel,
   PoolJobRunner,
   poolQueueName,
+  poolQueuePrefix,
   type DeliveryJob,
   type PoolJob,
   type EventPublisher,
   type Logger,
   type Spool,
+  type Pool,
   type Store,
-  queuePrefix,
 } from '../../core/index.js';
 
 /** Settings of {@link startPoolWorkers}. */
@@ -19,7 +20,7 @@ export interface PoolWorkersOptions {
   /** Connection for the workers (created with `maxRetriesPerRequest: null`). */
   connection: Redis;
   prefix: string;
-  /** Keys laid out for a Redis Cluster (see `queuePrefix`). @defaultValue false */
+  /** Keys laid out for a Redis Cluster: each Pool's queue under its own hash tag (`poolQueuePrefix`). @defaultValue false */
   cluster?: boolean;
   concurrency: number;
   /**
@@ -78,11 +79,11 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
   };
   let closed = false;
 
-  const startWorker = (poolId: string) => {
-    const name = poolQueueName(poolId);
-    const worker = new Worker<PoolJob['data']>(name, options.processor, {
+  const startWorker = (pool: Pool) => {
+    const poolId = pool.id;
+    const worker = new Worker<PoolJob['data']>(poolQueueName(poolId), options.processor, {
       connection: options.connection,
-      prefix: queuePrefix({ prefix: options.prefix, cluster: options.cluster ?? false }, name),
+      prefix: poolQueuePrefix({ prefix: options.prefix, cluster: options.cluster ?? false }, pool),
       concurrency: options.concurrency,
       lockDuration: lockMs,
       stalledInterval: lockMs,
@@ -106,7 +107,7 @@ export async function startPoolWorkers(options: PoolWorkersOptions): Promise<Poo
   const reconcile = async () => {
     if (closed) return;
     for (const pool of await options.store.listPools()) {
-      if (!workers.has(pool.id) && !closed) startWorker(pool.id);
+      if (!workers.has(pool.id) && !closed) startWorker(pool);
     }
   };
 
