@@ -89,7 +89,18 @@ export const auditViewSchema = z.object({
   action: z.string(),
   targetType: z.enum(['pool', 'bridge', 'domain', 'settings', 'template', 'analyst', 'account']),
   targetId: z.string(),
+  targetName: z
+    .string()
+    .nullable()
+    .describe(
+      "What the target is called: a Bridge's, Pool's, account's, template's or analyst's name, a DKIM domain's domain; null: a setting, or an object the store no longer has",
+    ),
   details: z.record(z.string(), z.unknown()),
+  names: z
+    .record(z.string(), z.string())
+    .describe(
+      "Id → name of every object the entry mentions (target, actor's account token, ids among the details: Bridges, Pools, accounts, account tokens, templates, analysts, domains, webhooks by their URL's host); objects the store no longer has are left out",
+    ),
 });
 
 /** Renders a Pool. */
@@ -141,7 +152,23 @@ export function bridgeView(
   };
 }
 
-/** Renders an audit entry. */
-export function auditView(entry: AuditEntry): z.infer<typeof auditViewSchema> {
-  return { ...entry, at: entry.at.toISOString() };
+/** What an object's id looks like (`br_…`, `acc_default`); other strings are not looked up. */
+const ID_SHAPE = /^[a-z]{2,4}_[0-9a-z]{1,40}$/;
+
+/** Every string an audit entry holds that may be an object's id: target, actor and detail values. */
+export function auditIds(entry: AuditEntry): string[] {
+  const ids = [entry.targetId, entry.actor];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string' && ID_SHAPE.test(v)) ids.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(entry.details);
+  return ids;
+}
+
+/** Renders an audit entry; `names` (from `Store.namesOf`) gives the names of the objects it mentions. */
+export function auditView(entry: AuditEntry, names: Record<string, string> = {}): z.infer<typeof auditViewSchema> {
+  const mentioned = Object.fromEntries(auditIds(entry).flatMap((id) => (names[id] ? [[id, names[id]]] : [])));
+  return { ...entry, at: entry.at.toISOString(), targetName: names[entry.targetId] ?? null, names: mentioned };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { validate } from '../../core/index.js';
 import { auditQuerySchema } from '../admin-schemas.js';
 import type { AdminAppDeps, AdminRoute } from '../admin-route.js';
-import { auditView, auditViewSchema } from '../views.js';
+import { auditIds, auditView, auditViewSchema } from '../views.js';
 
 /** The audit log route. */
 export function auditRoutes(deps: AdminAppDeps): AdminRoute[] {
@@ -14,7 +14,8 @@ export function auditRoutes(deps: AdminAppDeps): AdminRoute[] {
       method: 'get',
       path: '/admin/v1/audit',
       operationId: 'listAudit',
-      summary: 'Every change to a Pool or Bridge, newest first (who, what, when; never a secret)',
+      summary:
+        'Every change to the control plane, newest first (who, what, when, with the names of the objects it mentions; never a secret)',
       query: auditQuerySchema,
       responses: {
         200: {
@@ -26,8 +27,12 @@ export function auditRoutes(deps: AdminAppDeps): AdminRoute[] {
       handler: async (ctx) => {
         const query = validate(auditQuerySchema, ctx.query);
         const entries = await deps.store.listAudit(query);
+        const names = await deps.store.namesOf(entries.flatMap(auditIds));
         const last = entries[entries.length - 1];
-        ctx.body = { data: entries.map(auditView), next: entries.length === query.limit && last ? last.id : null };
+        ctx.body = {
+          data: entries.map((e) => auditView(e, names)),
+          next: entries.length === query.limit && last ? last.id : null,
+        };
       },
     },
   ];

@@ -8,6 +8,33 @@ export interface AuditStore {
   appendAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
   /** Newest first; `before` is the id of the last entry of the previous page. */
   listAudit(options: { limit: number; before?: string; targetId?: string }): Promise<AuditEntry[]>;
+  /**
+   * What each id stands for, as people know it: the name of a Bridge, Pool, account, account token,
+   * template or analyst, a DKIM domain's domain, a webhook's URL host. Ids of objects the store no
+   * longer has (and strings that are no id) are left out.
+   */
+  namesOf(ids: readonly string[]): Promise<Record<string, string>>;
+}
+
+/** One query over every kind of object an audit entry may name; deleted Bridges and Pools included. */
+const NAMES_SQL = `
+  WITH wanted AS (SELECT jsonb_array_elements_text($1::jsonb) AS id)
+  SELECT id, name, 'name' AS kind FROM bridges WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, name, 'name' FROM pools WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, name, 'name' FROM accounts WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, name, 'name' FROM account_tokens WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, name, 'name' FROM templates WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, name, 'name' FROM analysts WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, domain, 'name' FROM domains WHERE id IN (SELECT id FROM wanted)
+  UNION ALL SELECT id, url, 'url' FROM webhooks WHERE id IN (SELECT id FROM wanted)`;
+
+/** A webhook's URL host (with its port, if any); the URL itself if it does not parse. */
+function urlHost(url: string): string {
+  try {
+    return new URL(url).host || url;
+  } catch {
+    return url;
+  }
 }
 
 interface AuditRow {
@@ -66,6 +93,14 @@ export function createAuditStore(sql: SqlClient): AuditStore {
         params,
       );
       return rows.map(toEntry);
+    },
+    async namesOf(ids) {
+      const wanted = [...new Set(ids)];
+      if (!wanted.length) return {};
+      const { rows } = await sql.query<{ id: string; name: string; kind: 'name' | 'url' }>(NAMES_SQL, [
+        JSON.stringify(wanted),
+      ]);
+      return Object.fromEntries(rows.map((r) => [r.id, r.kind === 'url' ? urlHost(r.name) : r.name]));
     },
   };
 }

@@ -278,26 +278,41 @@ describe('console shows true numbers and names', () => {
     expect(await page.locator('main').textContent()).not.toContain('Numbers unavailable');
   });
 
-  it('names Bridges in suppressions and the audit log, with UTC times and readable details', async () => {
+  it('names Bridges in suppressions and objects in the audit log, with UTC times and readable details', async () => {
     await page.goto(`${platform.urls.admin}/#/suppressions`);
     await expect.poll(() => text('[data-testid="suppression-bridge"]')).toBe('alpha');
-
-    const audit = (await platform.admin('GET', '/admin/v1/audit?limit=50')).body.data as {
-      at: string;
-      action: string;
-      targetId: string;
-    }[];
+    // An account (its update's details carry no name), its token, a template the token made, an analyst.
+    const acc = (await platform.admin('POST', '/admin/v1/accounts', { name: 'acme-corp' })).body;
+    await platform.admin('PATCH', `/admin/v1/accounts/${acc.id}`, { dedicatedIps: true });
+    const tok = (await platform.admin('POST', `/admin/v1/accounts/${acc.id}/tokens`, { name: 'ci-token' })).body;
+    const tplId = await fetch(`${platform.urls.admin}/admin/v1/templates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tok.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Welcome mail', alias: 'welcome', subject: 'Hi', text: 'hi' }),
+    }).then(async (r) => ((await r.json()) as { id: string }).id);
+    const an = (await platform.admin('POST', '/admin/v1/analysts', { name: 'finance-bi' })).body;
+    const audit = (await platform.admin('GET', '/admin/v1/audit?limit=50')).body.data as any[];
+    const entry = (action: string) => audit.find((e) => e.action === action);
+    expect(entry('account.update')).toMatchObject({ targetId: acc.id, targetName: 'acme-corp' });
+    expect(entry('account.token.create').names).toEqual({ [acc.id]: 'acme-corp', [tok.id]: 'ci-token' });
+    expect(entry('template.create')).toMatchObject({ targetName: 'Welcome mail', names: { [tok.id]: 'ci-token' } });
+    expect(entry('analyst.create')).toMatchObject({ targetId: an.id, targetName: 'finance-bi' });
+    expect(entry('bridge.delete')).toMatchObject({ targetId: gone.id, targetName: 'gone' });
     await page.goto(`${platform.urls.admin}/#/audit`);
     await expect.poll(() => page.locator('tbody tr').count()).toBeGreaterThan(3);
-    const first = page.locator('tbody tr').first();
-    expect(await first.locator('time').textContent()).toBe(utc(new Date(audit[0]!.at).toISOString()));
+    expect(await page.locator('tbody tr time').first().textContent()).toBe(utc(new Date(audit[0].at).toISOString()));
     expect(await page.locator('thead th').first().textContent()).toBe('When (UTC)');
-    const revoke = page.locator('tbody tr').filter({ hasText: 'bridge.revoke' }).first();
-    expect(await revoke.getByTestId('audit-target').textContent()).toContain('beta');
+    const row = (action: string) => page.locator('tbody tr').filter({ hasText: action }).first();
+    const target = (action: string) => row(action).getByTestId('audit-target').textContent();
+    expect(await target('bridge.revoke')).toContain('beta');
+    expect(await target('account.update')).toBe(`account acme-corp (${acc.id})`);
+    expect(await row('account.token.create').locator('dd').allTextContents()).toContain(`ci-token (${tok.id})`);
+    expect(await target('template.create')).toBe(`template Welcome mail (${tplId})`);
+    expect(await row('template.create').getByTestId('audit-actor').textContent()).toBe(`ci-token (${tok.id})`);
+    expect(await target('analyst.create')).toBe(`analyst finance-bi (${an.id})`);
     // Details are key/value pairs, not a JSON string broken wherever the column ends.
-    const details = await page.locator('tbody td dl').allTextContents();
-    expect(details.join('\n')).not.toMatch(/[{}"]/);
-    expect(await revoke.locator('dl dt').allTextContents()).not.toEqual([]);
+    expect((await page.locator('tbody td dl').allTextContents()).join('\n')).not.toMatch(/[{}"]/);
+    expect(await row('bridge.revoke').locator('dl dt').allTextContents()).not.toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'console-truth-audit.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

@@ -280,7 +280,11 @@ export interface AuditEntry {
   action: string;
   targetType: string;
   targetId: string;
+  /** The target's name; null for a setting or an object the store no longer has. */
+  targetName: string | null;
   details: Record<string, unknown>;
+  /** Id → name of every object the entry mentions that the store still has. */
+  names: Record<string, string>;
 }
 
 export interface QueueView {

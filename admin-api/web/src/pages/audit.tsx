@@ -1,20 +1,24 @@
 import { useState } from 'preact/hooks';
-import { api, utc, type AuditEntry, type Bridge, type Pool } from '../api.js';
+import { api, utc, type AuditEntry } from '../api.js';
 import { ErrorText, Loading, PageTitle, useAsync } from '../ui.js';
 
-/** A detail's value as text: lists joined, nested objects as `key: value` pairs. */
-function valueText(v: unknown): string {
+/**
+ * A detail's value as text: lists joined, nested objects as `key: value` pairs, an object's id
+ * as `name (id)` when the entry's `names` know it.
+ */
+function valueText(v: unknown, names: Record<string, string>): string {
   if (v === null || v === undefined || v === '') return 'none';
-  if (Array.isArray(v)) return v.map(valueText).join(', ');
+  if (Array.isArray(v)) return v.map((x) => valueText(x, names)).join(', ');
   if (typeof v === 'object') {
     return Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${k}: ${valueText(x)}`)
+      .map(([k, x]) => `${k}: ${valueText(x, names)}`)
       .join('; ');
   }
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v !== 'string') return JSON.stringify(v);
+  return names[v] ? `${names[v]} (${v})` : v;
 }
 
-/** The audit log, newest first, paged; times in UTC, Bridges and Pools by name. */
+/** The audit log, newest first, paged; times in UTC, objects by the names the API gives. */
 export function AuditPage() {
   const [cursors, setCursors] = useState<string[]>([]);
   const before = cursors[cursors.length - 1];
@@ -26,13 +30,6 @@ export function AuditPage() {
       ),
     [before],
   );
-  const bridges = useAsync(() => api<{ data: Bridge[] }>('GET', '/admin/v1/bridges?include=deleted'), []);
-  const pools = useAsync(() => api<{ data: Pool[] }>('GET', '/admin/v1/pools'), []);
-  /** The name an id stands for, when it is a Bridge's or a Pool's. */
-  const nameOf = (id: unknown): string | undefined =>
-    typeof id === 'string'
-      ? (bridges.data?.data.find((b) => b.id === id)?.name ?? pools.data?.data.find((p) => p.id === id)?.name)
-      : undefined;
   return (
     <section>
       <PageTitle>Audit log</PageTitle>
@@ -51,13 +48,18 @@ export function AuditPage() {
         </thead>
         <tbody>
           {page.data?.data.map((e) => {
-            const target = nameOf(e.targetId);
+            const names = e.names;
+            const target = e.targetName ?? undefined;
+            const actor = names[e.actor];
             return (
               <tr key={e.id}>
                 <td class="nowrap">
                   <time dateTime={e.at}>{utc(e.at, 'second')}</time>
                 </td>
-                <td class="mono">{e.actor}</td>
+                <td data-testid="audit-actor">
+                  {actor ?? <span class="mono">{e.actor}</span>}
+                  {actor && <span class="mono small-text"> ({e.actor})</span>}
+                </td>
                 <th scope="row">{e.action}</th>
                 <td data-testid="audit-target">
                   {e.targetType} {target ?? <span class="mono">{e.targetId}</span>}
@@ -68,7 +70,7 @@ export function AuditPage() {
                     {Object.entries(e.details).map(([k, v]) => (
                       <div key={k}>
                         <dt>{k}</dt>
-                        <dd>{nameOf(v) ? `${nameOf(v)} (${valueText(v)})` : valueText(v)}</dd>
+                        <dd>{valueText(v, names)}</dd>
                       </div>
                     ))}
                   </dl>
