@@ -3,7 +3,8 @@ import { useHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 describe('admin API: Bridge edits, Pools and the audit log', () => {
-  const h = useHarness();
+  // Webhooks on loopback (the audit-names test registers one; nothing is sent to it).
+  const h = useHarness({ BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: '1' });
 
   it('renames and toggles a Bridge keeping its credentials and stats; the Pool binding is refused', async () => {
     const pool = await h.platform.createPool('edit-pool', ['127.0.0.2']);
@@ -123,5 +124,33 @@ describe('admin API: Bridge edits, Pools and the audit log', () => {
     const second = await h.platform.admin('GET', `/admin/v1/audit?limit=2&before=${first.body.next}`);
     expect(second.body.data[0].id).not.toBe(first.body.data[1].id);
     expect((await h.platform.admin('GET', '/admin/v1/audit?limit=0')).body.error.field).toBe('limit');
+  });
+
+  it('names the DKIM domains and webhooks the audit log mentions; a deleted template keeps its id', async () => {
+    const pool = await h.platform.createPool('names-pool', ['127.0.0.40']);
+    const bridge = await h.platform.createBridge('names-app', pool.id);
+    const domain = await h.platform.admin('POST', '/admin/v1/domains', { domain: 'names.example' });
+    expect(domain.status).toBe(201);
+    const hook = await h.platform.admin('POST', `/admin/v1/bridges/${bridge.id}/webhooks`, {
+      url: 'http://127.0.0.1:9/hooks/audit',
+      eventTypes: ['delivered'],
+    });
+    expect(hook.status).toBe(201);
+    const body = { name: 'Short-lived', alias: 'short-lived', subject: 's', text: 't' };
+    const tpl = await h.platform.admin('POST', '/admin/v1/templates', body);
+    expect((await h.platform.admin('DELETE', `/admin/v1/templates/${tpl.body.id}`)).status).toBe(200);
+
+    const audit = (await h.platform.admin('GET', '/admin/v1/audit?limit=20')).body.data;
+    const entry = (action: string) => audit.find((e: { action: string }) => e.action === action);
+    expect(entry('domain.create')).toMatchObject({ targetId: domain.body.id, targetName: 'names.example' });
+    expect(entry('webhook.create')).toMatchObject({
+      targetId: bridge.id,
+      targetName: 'names-app',
+      names: { [bridge.id]: 'names-app', [hook.body.webhook.id]: '127.0.0.1:9' },
+    });
+    // The store no longer has the template: the entries keep its id and the name in their details.
+    expect(entry('template.delete')).toMatchObject({ targetId: tpl.body.id, targetName: null });
+    expect(entry('template.delete').names).toEqual({});
+    expect(entry('template.create').details.name).toBe('Short-lived');
   });
 });
