@@ -149,6 +149,14 @@ describe('tags and metadata', () => {
     expect(header).toMatch(/^Subject: smtp$/m);
     const events = await timeline(id, ['queued', 'sent', 'delivered']);
     for (const e of events) expect(e).toMatchObject({ tag: 'receipt', metadata: { Customer: 'c-17', order: '7' } });
+    // Its delivery webhook carries them as a REST message's does.
+    const hook = await waitFor(() => hooks.find((body) => body.includes(id)), 20_000, 'webhook of the SMTP message');
+    expect((JSON.parse(hook) as { event: unknown }).event).toMatchObject({
+      type: 'delivered',
+      messageId: id,
+      tag: 'receipt',
+      metadata: { Customer: 'c-17', order: '7' },
+    });
     // An ARF complaint at the inbound MX: its event gets the labels with its message.
     const mx = nodemailer.createTransport({
       host: '127.0.0.1',
