@@ -53,6 +53,14 @@ describe('templates', () => {
     expect(bad.body.error.message).toContain('line 2, column 3');
     const patched = await h.platform.admin('PATCH', `/admin/v1/templates/${template.id}`, { subject: 'Hi {{name' });
     expect(patched.body.error).toMatchObject({ code: 'TEMPLATE_INVALID', field: 'subject', line: 1, column: 10 });
+    for (const alias of ['Order', 'order confirmation', 'order/1', '']) {
+      const refused = await h.platform.admin('POST', '/admin/v1/templates', { ...orderTemplate, alias });
+      expect([refused.status, refused.body.error.code, refused.body.error.field], alias).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        'alias',
+      ]);
+    }
     const taken = await h.platform.admin('POST', '/admin/v1/templates', orderTemplate);
     expect([taken.status, taken.body.error.code]).toEqual([409, 'TEMPLATE_ALIAS_TAKEN']);
     const nobody = await h.platform.admin('POST', '/admin/v1/templates', {
