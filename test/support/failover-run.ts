@@ -109,7 +109,8 @@ export function expectTryLater(label: string, figures: FailoverFigures, messages
   }
   console.info(
     `[${label}] accepted ${figures.accepted.length}, lost ${figures.lost.length}, duplicates ${figures.duplicates}, ` +
-      `accepting again ${figures.recoveredMs} ms after the kill, refusals ${JSON.stringify(Object.fromEntries(byAnswer))}`,
+      `accepting again ${figures.recoveredMs} ms after the kill, ` +
+      `refusals ${JSON.stringify(Object.fromEntries(byAnswer))}`,
   );
   expect(figures.accepted).toHaveLength(messages);
   expect(figures.lost).toEqual([]);

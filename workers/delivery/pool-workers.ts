@@ -20,7 +20,10 @@ export interface PoolWorkersOptions {
   /** Connection for the workers (created with `maxRetriesPerRequest: null`). */
   connection: Redis;
   prefix: string;
-  /** Keys laid out for a Redis Cluster: each Pool's queue under its own hash tag (`poolQueuePrefix`). @defaultValue false */
+  /**
+   * Keys laid out for a Redis Cluster: each Pool's queue under its own hash tag (`poolQueuePrefix`).
+   * @defaultValue false
+   */
   cluster?: boolean;
   concurrency: number;
   /**
