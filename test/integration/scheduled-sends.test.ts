@@ -59,6 +59,12 @@ describe('scheduled sends', () => {
   it('holds a REST and an SMTP message until their due time, then delivers them without the header', async () => {
     const due = Date.now() + 3000;
     const restId = await sendAt(bridge.apiKey, 'rest@scheduled.example', new Date(due).toISOString());
+    // A batch: each message its own due time (one scheduled with the others, one sent now).
+    const batch = await call(bridge.apiKey, 'POST', '/v1/send/batch', [
+      { from: 'app@sender.test', to: 'batch-later@scheduled.example', subject: 'b', text: 'b', sendAt: dueIn(3000) },
+      { from: 'app@sender.test', to: 'batch-now@scheduled.example', subject: 'b', text: 'b' },
+    ]);
+    expect(batch.body.data.map((r: { id?: string }) => typeof r.id)).toEqual(['string', 'string']);
     // The SMTP header field takes any offset: the same instant written in +02:00.
     const local = new Date(due + 2 * 3600_000).toISOString().replace('Z', '+02:00');
     const transport = submissionTransport(h.platform.ports.smtp, {
@@ -82,13 +88,18 @@ describe('scheduled sends', () => {
     );
 
     await waitFor(
-      () => arrival('rest@scheduled.example') && arrival('smtp@scheduled.example'),
+      () =>
+        arrival('rest@scheduled.example') &&
+        arrival('smtp@scheduled.example') &&
+        arrival('batch-later@scheduled.example'),
       due - Date.now() + ARRIVAL_MS,
     );
     const rest = arrival('rest@scheduled.example')!;
     const smtp = arrival('smtp@scheduled.example')!;
     expect(rest.receivedAt).toBeGreaterThanOrEqual(due);
     expect(smtp.receivedAt).toBeGreaterThanOrEqual(due);
+    expect(arrival('batch-later@scheduled.example')!.receivedAt).toBeGreaterThanOrEqual(due);
+    expect(arrival('batch-now@scheduled.example')).toBeDefined();
     expect(smtp.raw.toString('latin1')).not.toMatch(/x-bridgemail-send-at/i);
     const types = (await eventsOf(restId)).map((e) => e.type);
     expect(types.slice(0, 2)).toEqual(['queued', 'scheduled']);
