@@ -197,6 +197,11 @@ describe('one-click unsubscribe (RFC 8058), per Bridge', () => {
       reason: 'one-click',
       tag: 'weekly',
     });
+    // The message's timeline (admin API, as the console shows it) lists it after the delivery.
+    const timeline = await h.platform.admin('GET', `/admin/v1/messages/${id}`);
+    expect(timeline.body.data.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['delivered', 'unsubscribed']),
+    );
     const hook = await waitFor(() => hooks.find((b) => b.includes(id)), 20_000, 'unsubscribed webhook');
     expect(JSON.parse(hook)).toMatchObject({
       event: { type: 'unsubscribed', messageId: id, bridgeId: on.id, recipient: 'leaver@example.test' },
