@@ -97,6 +97,7 @@ export {
   type PoolJobRunnerOptions,
   type PoolQueuesOptions,
 } from './pool-queues.js';
+export { producerQueue } from './producer-queue.js';
 export { poolQueuePrefix, PoolQueuePrefixes, poolQueueTag, type PoolQueueRef } from './pool-queue-layout.js';
 export {
   choosePoolQueueTag,

@@ -1,4 +1,4 @@
-import { DelayedError, Queue, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defineLuaCommands } from './lua-commands.js';
 import { PassSlots } from './pass-slots.js';
@@ -7,6 +7,7 @@ import { PoolQueuePrefixes } from './pool-queue-layout.js';
 import { batchDoneKey, batchedKey, scheduleKey } from './redis-keys.js';
 import { poolQueueName, UNEXPECTED_FAILURE_ATTEMPTS, type DeliveryJob } from './queues.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
+import { producerQueue } from './producer-queue.js';
 
 // Both ends of the Pool delivery queues. Messages of one Pool accepted in the same tick of the event
 // loop share one BullMQ job (one add and one fetch for all of them, the queue's main cost per
@@ -193,7 +194,7 @@ export class PoolQueues {
     let q = this.#queues.get(poolId);
     if (!q) {
       const connection = this.connection;
-      q = this.#prefixes.prefixFor(poolId).then((prefix) => new Queue(poolQueueName(poolId), { connection, prefix }));
+      q = this.#prefixes.prefixFor(poolId).then((prefix) => producerQueue(poolQueueName(poolId), connection, prefix));
       this.#queues.set(poolId, q);
       // A prefix not found (the store failed) is not remembered: the next call looks again.
       q.catch(() => this.#queues.delete(poolId));

@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queryMessage, type ClickHouseClient } from '../../analytics/index.js';
 import {
@@ -15,6 +15,7 @@ import {
   type VerpAddresses,
   keyLayoutOf,
   queuePrefix,
+  producerQueue,
 } from '../../core/index.js';
 import { startInboundMx, type TlsMaterial } from '../../ingress/index.js';
 import { createReportProcessor, createUnsubscribeMailProcessor } from '../../workers/bounces/index.js';
@@ -58,9 +59,7 @@ export function startInbound(wiring: InboundWiring): Promise<Inbound> {
   const { config, logger, producerRedis, verp, unsubscribeAddresses } = wiring;
   return startOwning(logger, async (stack) => {
     const inboundPrefix = queuePrefix(keyLayoutOf(config.redis), INBOUND_QUEUE);
-    const queue = stack.own(
-      new Queue<InboundReport>(INBOUND_QUEUE, { connection: producerRedis, prefix: inboundPrefix }),
-    );
+    const queue = stack.own(producerQueue<InboundReport>(INBOUND_QUEUE, producerRedis, inboundPrefix));
     stack.own(startReportWorker(wiring));
     const mx = stack.own(
       await startInboundMx({

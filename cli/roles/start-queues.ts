@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AdminAppDeps } from '../../admin-api/index.js';
 import {
@@ -12,6 +11,7 @@ import {
   type Store,
   keyLayoutOf,
   queuePrefix,
+  producerQueue,
 } from '../../core/index.js';
 import { WEBHOOK_QUEUE } from '../../workers/webhooks/index.js';
 import { startOwning } from './close-stack.js';
@@ -56,7 +56,7 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
     const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
       name,
       kind: name === INBOUND_QUEUE ? ('inbound' as const) : ('webhooks' as const),
-      queue: stack.own(new Queue(name, { connection: producerRedis, prefix: queuePrefix(layout, name) })),
+      queue: stack.own(producerQueue(name, producerRedis, queuePrefix(layout, name))),
     }));
     const directory: AdminAppDeps['queues'] = {
       list: async () => [

@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type Config,
@@ -9,6 +9,7 @@ import {
   type Store,
   keyLayoutOf,
   queuePrefix,
+  producerQueue,
 } from '../../core/index.js';
 import {
   createWebhookProcessor,
@@ -51,9 +52,7 @@ export function startWebhooks(wiring: WebhookWiring): Promise<Webhooks> {
   const { config, logger, store } = wiring;
   return startOwning(logger, async (stack) => {
     const webhookPrefix = queuePrefix(keyLayoutOf(config.redis), WEBHOOK_QUEUE);
-    const queue = stack.own(
-      new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: wiring.producerRedis, prefix: webhookPrefix }),
-    );
+    const queue = stack.own(producerQueue<WebhookJob>(WEBHOOK_QUEUE, wiring.producerRedis, webhookPrefix));
     const worker = stack.own(
       new Worker<WebhookJob>(
         WEBHOOK_QUEUE,

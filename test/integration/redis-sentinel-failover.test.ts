@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectTryLater, sendThroughFailover, stopPrintingWarnings } from '../support/failover-run.js';
 import { startTestSentinels, type TestSentinels } from '../support/redis-cluster.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -34,6 +34,8 @@ describe('fault: a Sentinel-managed primary killed mid-run', () => {
 
   it('loses no accepted message and answers "try later" while the sentinels promote the replica', async () => {
     expect(platform.redisTarget.kind).toBe('sentinel');
+    // The platform logs through pino; nothing it runs may print raw errors while Redis is away.
+    const rawErrors = vi.spyOn(console, 'error');
     const figures = await sendThroughFailover(platform, sink, {
       messages: MESSAGES,
       lanes: 6,
@@ -43,5 +45,7 @@ describe('fault: a Sentinel-managed primary killed mid-run', () => {
     });
     expectTryLater('sentinel failover', figures, MESSAGES);
     expect(await sentinels.currentPrimary()).toBe(sentinels.replica.port);
+    expect(rawErrors.mock.calls.map((args) => String(args[0]))).toEqual([]);
+    rawErrors.mockRestore();
   }, 300_000);
 });
