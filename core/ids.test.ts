@@ -48,3 +48,17 @@ describe('randomSecret', () => {
     expect(randomSecret()).not.toBe(randomSecret());
   });
 });
+
+describe('randomSecret', () => {
+  it('is base64url of the requested number of bytes', () => {
+    expect(randomSecret(24)).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(randomSecret(9)).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+
+  it('never begins with "-", which command-line tools read as an option', () => {
+    // One plain base64url string in 64 begins with "-": 5,000 draws would hold about 78 of them.
+    const secrets = Array.from({ length: 5000 }, () => randomSecret(24));
+    expect(secrets.filter((s) => s.startsWith('-'))).toEqual([]);
+    expect(new Set(secrets.map((s) => s[0])).size).toBeGreaterThan(60);
+  });
+});

@@ -23,7 +23,13 @@ export function newId(prefix: string): string {
   return `${prefix}_${time}${randomHex8()}`;
 }
 
-/** A random URL-safe secret of `bytes` bytes of entropy. */
+/**
+ * A random URL-safe secret of `bytes` bytes of entropy that never begins with `-`: command-line
+ * tools read such a value as an option (`swaks --auth-password -x…` fails with "Unknown option").
+ */
 export function randomSecret(bytes = 24): string {
-  return randomBytes(bytes).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(bytes).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }

@@ -54,6 +54,14 @@ describe('renderSamples: SMTP', () => {
     const swaks = find(hostile, 'swaks', 'starttls').code;
     expect(swaks).toContain(`--auth-password 'p'\\''"$(id)\`id\`\\n%{x}\${z}é😀'`);
   });
+
+  it('swaks: a password that begins with "-" (made before new ones stopped doing so) gets a note to rotate it', () => {
+    const dashed = smtp({ ...target, password: '-WdmLn_rAqdrzH4S3' });
+    const swaks = find(dashed, 'swaks', 'starttls').code;
+    expect(swaks.split('\n')[0]).toMatch(/^# swaks reads a password that begins with "-" as an option/);
+    expect(swaks).toContain(`--auth-password '-WdmLn_rAqdrzH4S3'`);
+    expect(find(smtp(target), 'swaks', 'starttls').code).toMatch(/^swaks /);
+  });
 });
 
 describe('the curl sample', () => {

@@ -113,13 +113,19 @@ print("sent")
 
 function swaksSample(c: Connection): string {
   // swaks checks the certificate only when asked (--tls-verify).
+  // It reads a password that begins with "-" as another option, whatever the quoting. New passwords
+  // never begin with one; an older one gets a note instead of a command that fails.
+  const note = c.password.startsWith('-')
+    ? '# swaks reads a password that begins with "-" as an option: rotate this Bridge\'s SMTP password\n' +
+      '# (a new one never begins with "-") or use another sample.\n'
+    : '';
   const lines = [
     `swaks --server ${shellQuote(c.host)} --port ${c.port} ${c.implicitTls ? '--tls-on-connect' : '--tls'} --tls-verify`,
     `--auth-user ${shellQuote(c.username)} --auth-password ${shellQuote(c.password)}`,
     `--from ${shellQuote(MESSAGE.from)} --to ${shellQuote(MESSAGE.to)}`,
     `--header ${shellQuote(`Subject: ${MESSAGE.subject}`)} --body ${shellQuote(MESSAGE.text)}`,
   ];
-  return `${lines.join(' \\\n  ')}\n`;
+  return `${note}${lines.join(' \\\n  ')}\n`;
 }
 
 const LANGUAGES: Record<
