@@ -1,14 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
-import { startBridgemailProcess } from '../support/bridgemail-process.js';
-import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
+import { startBridgemailProcess, stopProcesses } from '../support/bridgemail-process.js';
+import { CHILD_LISTEN_ENV, startSharedServers, type SharedServers } from '../support/shared-servers.js';
 import { submissionTransport } from '../support/smtp-client.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
 
@@ -29,57 +24,29 @@ const message = (to: string, text = 'limits') => ({ from: 'app@sender.test', to,
  * role) and a child `bridgemail start --role ingress,analytics`, on shared Redis and PostgreSQL.
  */
 describe('per-Bridge sending limits', () => {
-  let pg: TestPostgres;
-  let redis: SpawnedRedis | undefined;
-  let sink: SmtpSink;
+  let servers: SharedServers;
   let platform: TestPlatform;
   let child: ChildProcess | undefined;
   let childApi = '';
   let poolId = '';
-  let dir = '';
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bridgemail-limits-'));
-    pg = await startTestPostgres();
-    const redisUrl =
-      process.env.REDIS_URL ??
-      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
-    sink = await startSmtpSink();
-    const shared = {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: pg.url,
-      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
-      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
-      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
-    };
-    platform = await startTestPlatform(shared);
+    servers = await startSharedServers('limits');
+    platform = await startTestPlatform(servers.env);
     const second = await startBridgemailProcess('ingress,analytics', {
-      ...shared,
+      ...servers.env,
+      ...CHILD_LISTEN_ENV,
       BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
-      BRIDGEMAIL_DATA_DIR: join(dir, 'second-data'),
-      BRIDGEMAIL_HOST: '127.0.0.1',
-      BRIDGEMAIL_API_PORT: '0',
-      BRIDGEMAIL_SMTP_PORT: '0',
-      BRIDGEMAIL_SMTPS_PORT: '0',
-      BRIDGEMAIL_MX_PORT: '0',
-      BRIDGEMAIL_OPS_PORT: '0',
-      BRIDGEMAIL_LOG_LEVEL: 'info',
+      BRIDGEMAIL_DATA_DIR: join(servers.dir, 'second-data'),
     });
     child = second.child;
     childApi = second.url('send API listening').replace(/\/v1\/send$/, '');
     poolId = (await platform.createPool('limits', ['127.0.0.2'])).id;
   }, 120_000);
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child?.once('exit', r));
-    }
+    await stopProcesses([child]);
     await platform?.stop();
-    await sink?.close();
-    await redis?.stop();
-    await pg?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await servers?.stop();
   });
 
   const sendVia = (base: string, apiKey: string, body: unknown, path = '/v1/send') =>
@@ -88,7 +55,7 @@ describe('per-Bridge sending limits', () => {
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const delivered = (domain: string) => sink.messages.filter((m) => m.to.some((t) => t.endsWith(`@${domain}`)));
+  const delivered = (domain: string) => servers.sink.messages.filter((m) => m.to.some((t) => t.endsWith(`@${domain}`)));
 
   it('two ingress processes hold one perMinute limit together: 20 of 40 accepted, the rest 429 with Retry-After', async () => {
     const bridge = await platform.createBridge('two-processes', poolId, { limits: { perMinute: 20 } });

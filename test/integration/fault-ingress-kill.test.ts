@@ -1,13 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
-import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
-import { startBridgemailProcess } from '../support/bridgemail-process.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startBridgemailProcess, stopProcesses } from '../support/bridgemail-process.js';
+import { CHILD_LISTEN_ENV, startSharedServers, type SharedServers } from '../support/shared-servers.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,13 +20,10 @@ const KILL_AFTER = 150;
  * 202 must be delivered, exactly once.
  */
 describe('fault: kill -9 of the ingress between receiving and answering', () => {
-  let pg: TestPostgres;
-  let redis: SpawnedRedis | undefined;
-  let sink: SmtpSink;
+  let servers: SharedServers;
   let worker: TestPlatform;
   let env: Record<string, string>;
   const children: ChildProcess[] = [];
-  let dir: string;
 
   const startIngress = async () => {
     const ingress = await startBridgemailProcess('ingress,analytics,admin', env);
@@ -43,40 +36,20 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bridgemail-ingress-kill-'));
-    pg = await startTestPostgres();
-    const redisUrl =
-      process.env.REDIS_URL ??
-      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
-    sink = await startSmtpSink();
-    env = {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: pg.url,
+    servers = await startSharedServers('ingress-kill', {
       BRIDGEMAIL_REDIS_PREFIX: `bmk${randomBytes(3).toString('hex')}`,
-      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
       BRIDGEMAIL_ADMIN_TOKEN: randomBytes(16).toString('hex'),
-      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
-      BRIDGEMAIL_DATA_DIR: join(dir, 'ingress-data'),
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
-      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
-      BRIDGEMAIL_HOST: '127.0.0.1',
-      BRIDGEMAIL_API_PORT: '0',
-      BRIDGEMAIL_ADMIN_PORT: '0',
-      BRIDGEMAIL_SMTP_PORT: '0',
-      BRIDGEMAIL_SMTPS_PORT: '0',
-      BRIDGEMAIL_MX_PORT: '0',
-      BRIDGEMAIL_OPS_PORT: '0',
-      BRIDGEMAIL_LOG_LEVEL: 'info',
-    };
-    worker = await startTestPlatform({ ...env, BRIDGEMAIL_DATA_DIR: join(dir, 'worker-data') }, { roles: ['worker'] });
+    });
+    env = { ...servers.env, ...CHILD_LISTEN_ENV, BRIDGEMAIL_DATA_DIR: join(servers.dir, 'ingress-data') };
+    worker = await startTestPlatform(
+      { ...env, BRIDGEMAIL_DATA_DIR: join(servers.dir, 'worker-data') },
+      { roles: ['worker'] },
+    );
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await stopProcesses(children, 'SIGKILL');
     await worker?.stop();
-    await sink?.close();
-    await redis?.stop();
-    await pg?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await servers?.stop();
   });
 
   it('never answers 202 for a message that is then lost', async () => {
@@ -146,12 +119,12 @@ describe('fault: kill -9 of the ingress between receiving and answering', () => 
     expect(accepted.size).toBe(MESSAGES);
 
     await waitFor(
-      () => new Set(sink.messages.flatMap((m) => m.to)).size >= MESSAGES,
+      () => new Set(servers.sink.messages.flatMap((m) => m.to)).size >= MESSAGES,
       120_000,
       'every accepted message at the sink',
     );
     const counts = new Map<string, number>();
-    for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+    for (const m of servers.sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     const lost = [...accepted.keys()].filter((to) => !counts.has(to));
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
     console.info(

@@ -1,13 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
-import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
-import { startBridgemailProcess } from '../support/bridgemail-process.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startBridgemailProcess, stopProcesses } from '../support/bridgemail-process.js';
+import { CHILD_LISTEN_ENV, startSharedServers, type SharedServers } from '../support/shared-servers.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,41 +17,23 @@ const JOB_LOCK_MS = 5000;
  * must reach the sink (at least once). Duplicates are counted and reported, losses must be zero.
  */
 describe('fault: kill -9 of the worker process with 2,000 messages in flight', () => {
-  let pg: TestPostgres;
-  let redis: SpawnedRedis | undefined;
-  let sink: SmtpSink;
+  let servers: SharedServers;
   let platform: TestPlatform;
-  let shared: Record<string, string>;
   const workers: ChildProcess[] = [];
-  const dirs: string[] = [];
 
   const startWorker = async (name: string) => {
     const worker = await startBridgemailProcess('worker', {
-      ...shared,
+      ...servers.env,
+      ...CHILD_LISTEN_ENV,
       BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
-      BRIDGEMAIL_DATA_DIR: join(dirs[0] ?? '', name),
-      BRIDGEMAIL_LOG_LEVEL: 'info',
-      BRIDGEMAIL_OPS_PORT: '0',
+      BRIDGEMAIL_DATA_DIR: join(servers.dir, name),
     });
     workers.push(worker.child);
     return worker.child;
   };
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bridgemail-kill-'));
-    dirs.push(dir);
-    pg = await startTestPostgres();
-    const redisUrl =
-      process.env.REDIS_URL ??
-      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
-    sink = await startSmtpSink();
-    shared = {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: pg.url,
-      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
-      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
-      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
+    servers = await startSharedServers('kill', {
       BRIDGEMAIL_DELIVERY_CONCURRENCY: '20',
       // The killed worker's jobs are taken up again once their lock lapses (BullMQ's own default
       // of 30 s lock + 30 s check would take about a minute).
@@ -65,16 +42,13 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
         ip: { perSecond: 10_000, connections: 100 },
         destination: { perSecond: 10_000, connections: 100 },
       }),
-    };
-    platform = await startTestPlatform(shared, { roles: ['ingress', 'analytics', 'admin'] });
+    });
+    platform = await startTestPlatform(servers.env, { roles: ['ingress', 'analytics', 'admin'] });
   });
   afterAll(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await stopProcesses(workers, 'SIGKILL');
     await platform?.stop();
-    await sink?.close();
-    await redis?.stop();
-    await pg?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    await servers?.stop();
   });
 
   it('loses nothing: every accepted message reaches the sink after a new worker starts', async () => {
@@ -103,19 +77,19 @@ describe('fault: kill -9 of the worker process with 2,000 messages in flight', (
     expect(accepted).toHaveLength(MESSAGES);
 
     // Kill the worker while deliveries are in flight: some delivered, most not yet.
-    await waitFor(() => sink.messages.length >= 200, 60_000, '200 messages delivered before the kill');
+    await waitFor(() => servers.sink.messages.length >= 200, 60_000, '200 messages delivered before the kill');
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const atKill = sink.messages.length;
+    const atKill = servers.sink.messages.length;
     expect(atKill).toBeLessThan(MESSAGES);
 
     const killedAt = Date.now();
     await startWorker('worker-2');
-    const seen = () => new Set(sink.messages.flatMap((m) => m.to));
+    const seen = () => new Set(servers.sink.messages.flatMap((m) => m.to));
     await waitFor(() => seen().size >= MESSAGES, 120_000, 'every accepted message at the sink');
     const recovery = Date.now() - killedAt;
     const counts = new Map<string, number>();
-    for (const m of sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
+    for (const m of servers.sink.messages) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     const lost = accepted.filter((r) => !counts.has(r));
     const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
     console.info(

@@ -1,16 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
-import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { startBridgemailProcess, stopProcesses, type BridgemailProcess } from '../support/bridgemail-process.js';
+import { CHILD_LISTEN_ENV, startSharedServers, type SharedServers } from '../support/shared-servers.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { waitFor } from '../support/wait.js';
-
-const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
 
 /**
  * Two processes deliver from one Pool: this one (every role) and a `bridgemail start --role worker`
@@ -18,74 +11,42 @@ const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
  * they must stay within it: the sink's timestamps show it.
  */
 describe('delivery workers in two processes share the per-IP limit', () => {
-  let pg: TestPostgres;
-  let redis: SpawnedRedis | undefined;
-  let sink: SmtpSink;
+  let servers: SharedServers;
   let platform: TestPlatform;
-  let worker: ChildProcess;
-  const workerLines: string[] = [];
-  const dirs: string[] = [];
+  let worker: BridgemailProcess | undefined;
   const shaping = JSON.stringify({
     ip: { perSecond: 4, connections: 50 },
     destination: { perSecond: 1000, connections: 50 },
   });
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bridgemail-mp-'));
-    dirs.push(dir);
-    pg = await startTestPostgres();
-    const redisUrl =
-      process.env.REDIS_URL ??
-      (redis = await spawnRedisServer({ dir: join(dir, 'redis'), logger: createLogger({ level: 'silent' }) })).url;
-    sink = await startSmtpSink();
-    const shared = {
-      REDIS_URL: redisUrl,
-      DATABASE_URL: pg.url,
-      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
-      BRIDGEMAIL_SPOOL_DIR: join(dir, 'spool'),
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
+    servers = await startSharedServers('mp', {
       BRIDGEMAIL_SHAPING: shaping,
-      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
       BRIDGEMAIL_DELIVERY_CONCURRENCY: '4',
-    };
-    platform = await startTestPlatform(shared);
-    worker = spawn(process.execPath, [BIN, 'start', '--role', 'worker'], {
-      env: {
-        PATH: process.env.PATH,
-        ...shared,
+    });
+    platform = await startTestPlatform(servers.env);
+    worker = await startBridgemailProcess(
+      'worker',
+      {
+        ...servers.env,
+        ...CHILD_LISTEN_ENV,
         BRIDGEMAIL_REDIS_PREFIX: platform.config.redis.prefix,
-        BRIDGEMAIL_DATA_DIR: join(dir, 'worker-data'),
-        BRIDGEMAIL_LOG_LEVEL: 'info',
-        BRIDGEMAIL_OPS_PORT: '0',
+        BRIDGEMAIL_DATA_DIR: join(servers.dir, 'worker-data'),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    worker.stdout?.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      workerLines.push(...lines);
-    });
-    await waitFor(() => workerLines.some((l) => l.includes('"msg":"ready"')), 60_000, 'worker process ready');
+      60_000,
+    );
   });
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
-      worker.kill('SIGTERM');
-      await new Promise((r) => worker.once('exit', r));
-    }
+    await stopProcesses([worker?.child]);
     await platform?.stop();
-    await sink?.close();
-    await redis?.stop();
-    await pg?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    await servers?.stop();
   });
 
   it('delivers from both processes and holds 4 msg/s per IP at the sink', async () => {
     const pool = await platform.createPool('shared-pool', ['127.0.0.2']);
     const bridge = await platform.createBridge('mp', pool.id);
     await waitFor(
-      () => workerLines.some((l) => l.includes('pool worker started') && l.includes(pool.id)),
+      () => worker!.lines.some((l) => l.includes('pool worker started') && l.includes(pool.id)),
       20_000,
       'worker process picks up the new Pool',
     );
@@ -98,8 +59,8 @@ describe('delivery workers in two processes share the per-IP limit', () => {
       });
       expect(res.status).toBe(202);
     }
-    await waitFor(() => sink.messages.length === 16, 30_000, '16 messages at the sink');
-    const times = sink.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    await waitFor(() => servers.sink.messages.length === 16, 30_000, '16 messages at the sink');
+    const times = servers.sink.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
     // 4/s with a burst of 4: after the burst, one token every 250 ms, whichever process sends, so
     // messages 5 to 16 are granted over 11 × 250 ms = 2.75 s. Arrival times at the sink lag the
     // grants by a varying delay (a new connection, a loaded machine), so the bound keeps ~1 s of
@@ -108,8 +69,8 @@ describe('delivery workers in two processes share the per-IP limit', () => {
     // Tokens allow at most 8 grants in any second (burst 4 + 4); arrivals lag grants by a variable
     // delay, so allow 10. Two unshared buckets would allow 16 (and a 1 s span above).
     for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
-    for (const m of sink.messages) expect(m.remoteAddress).toBe('127.0.0.2');
-    const byWorker = workerLines.filter((l) => l.includes('"msg":"delivery attempt"')).length;
+    for (const m of servers.sink.messages) expect(m.remoteAddress).toBe('127.0.0.2');
+    const byWorker = worker!.lines.filter((l) => l.includes('"msg":"delivery attempt"')).length;
     const byMain = platform.logs.filter((l) => l.includes('"msg":"delivery attempt"')).length;
     expect(byWorker).toBeGreaterThan(0);
     expect(byMain).toBeGreaterThan(0);

@@ -1,13 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridgemailProcess } from '../support/bridgemail-process.js';
+import { startBridgemailProcess, stopProcesses } from '../support/bridgemail-process.js';
 import { useHarness } from '../support/harness.js';
+import { CHILD_LISTEN_ENV, startSharedServers, type SharedServers } from '../support/shared-servers.js';
 import { submissionTransport } from '../support/smtp-client.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { waitFor } from '../support/wait.js';
 
 /** How long after its due time a message may take to arrive (generous: a loaded machine). */
@@ -288,41 +286,21 @@ describe('scheduled sends', () => {
  * scheduled message waits: restarted on the same data dir, it delivers the message at its time.
  */
 describe('scheduled sends across kill -9', () => {
-  let dir: string;
-  let sink: SmtpSink;
+  let servers: SharedServers;
   let env: Record<string, string>;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bridgemail-scheduled-kill-'));
-    sink = await startSmtpSink();
-    env = {
-      BRIDGEMAIL_DATA_DIR: join(dir, 'data'),
-      BRIDGEMAIL_MASTER_KEY: randomBytes(32).toString('hex'),
-      BRIDGEMAIL_ADMIN_TOKEN: randomBytes(16).toString('hex'),
-      BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
-      BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
-      BRIDGEMAIL_HOST: '127.0.0.1',
-      BRIDGEMAIL_API_PORT: '0',
-      BRIDGEMAIL_ADMIN_PORT: '0',
-      BRIDGEMAIL_SMTP_PORT: '0',
-      BRIDGEMAIL_SMTPS_PORT: '0',
-      BRIDGEMAIL_MX_PORT: '0',
-      BRIDGEMAIL_OPS_PORT: '0',
-      BRIDGEMAIL_LOG_LEVEL: 'info',
-    };
+    servers = await startSharedServers(
+      'scheduled-kill',
+      { BRIDGEMAIL_ADMIN_TOKEN: randomBytes(16).toString('hex') },
+      { engines: false },
+    );
+    env = { ...servers.env, ...CHILD_LISTEN_ENV, BRIDGEMAIL_DATA_DIR: join(servers.dir, 'data') };
   });
   afterAll(async () => {
-    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
-    await Promise.all(
-      running.map((c) => {
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        return exited;
-      }),
-    );
-    await sink?.close();
-    await rm(dir, { recursive: true, force: true });
+    await stopProcesses(children, 'SIGKILL');
+    await servers?.stop();
   });
 
   it(
@@ -364,8 +342,12 @@ describe('scheduled sends across kill -9', () => {
       const second = await startBridgemailProcess('all', env, BOOT_MS);
       children.push(second.child);
 
-      await waitFor(() => sink.messages.length > 0, Math.max(0, due - Date.now()) + 30_000, 'the scheduled message');
-      const [message] = sink.messages;
+      await waitFor(
+        () => servers.sink.messages.length > 0,
+        Math.max(0, due - Date.now()) + 30_000,
+        'the scheduled message',
+      );
+      const [message] = servers.sink.messages;
       expect(message!.to).toEqual(['survivor@scheduled.example']);
       expect(message!.receivedAt).toBeGreaterThanOrEqual(due);
       second.child.kill('SIGTERM');

@@ -41,3 +41,18 @@ export async function startBridgemailProcess(
     url: (msg) => (JSON.parse(lines.find((l) => l.includes(`"msg":"${msg}"`)) ?? '{}') as { url?: string }).url ?? '',
   };
 }
+
+/** Sends `signal` to each child still running and waits until all of them have exited. */
+export async function stopProcesses(
+  children: readonly (ChildProcess | undefined)[],
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  const running = children.filter((c): c is ChildProcess => !!c && c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    running.map((c) => {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill(signal);
+      return exited;
+    }),
+  );
+}
