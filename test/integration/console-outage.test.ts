@@ -45,11 +45,18 @@ describe('console during an analytics outage', () => {
     expect(await page.getByTestId('tile-delivered').textContent()).toBe('—');
     expect(await page.locator('main').textContent()).toContain('Numbers unavailable');
     expect(await page.locator('main').textContent()).not.toContain('0.0%');
-    // Compare: the Bridge is not listed with zeros, the page says why there are no numbers.
+    // Compare: the Bridge is listed as on the Bridges list, with "—" for every number, and the
+    // page says why there are no numbers.
     await page.goto(`${platform.urls.admin}/#/stats`);
     await page.getByRole('heading', { name: 'Compare Bridges', level: 1 }).waitFor();
     await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain('Numbers unavailable');
-    expect(await page.locator('tbody tr').count()).toBe(0);
+    const compared = page.locator(`tbody tr[data-bridge-id="${bridge.id}"]`);
+    await expect.poll(() => compared.count(), { timeout: 15_000 }).toBe(1);
+    expect(await compared.getByRole('rowheader').textContent()).toBe('outage');
+    const cells = await compared.locator('td').allTextContents();
+    expect(cells).toHaveLength(11);
+    expect(new Set(cells)).toEqual(new Set(['—']));
+    expect(await page.locator('tbody tr').count()).toBe(1);
     expect(await page.locator('main').textContent()).not.toMatch(/0\.0%|Loading/);
   });
 });

@@ -6,6 +6,21 @@ import { ErrorText, Loading, PageTitle, RangeSelect, useAsync } from '../ui.js';
 
 const CHARTED = ['sent', 'delivered', 'bounced', 'complaints'] as const;
 
+/** The table's columns after the Bridge's name, in the order each row fills them. */
+const NUMBER_COLUMNS = [
+  STAT_LABELS.sent,
+  STAT_LABELS.delivered,
+  STAT_LABELS.bounced,
+  STAT_LABELS.complaints,
+  STAT_LABELS.uniqueOpens,
+  STAT_LABELS.uniqueClicks,
+  'Delivery rate (of sent)',
+  'Bounce rate (of sent)',
+  'Complaint rate (of delivered)',
+  'Open rate (of delivered)',
+  'Click rate (of delivered)',
+];
+
 /** Every Bridge side by side (which app drives a rate change), Bridges without traffic included. */
 export function ComparePage() {
   const [hours, setHours] = useState<string>('168');
@@ -61,20 +76,30 @@ export function ComparePage() {
         <thead>
           <tr>
             <th scope="col">Bridge</th>
-            <th scope="col">{STAT_LABELS.sent}</th>
-            <th scope="col">{STAT_LABELS.delivered}</th>
-            <th scope="col">{STAT_LABELS.bounced}</th>
-            <th scope="col">{STAT_LABELS.complaints}</th>
-            <th scope="col">{STAT_LABELS.uniqueOpens}</th>
-            <th scope="col">{STAT_LABELS.uniqueClicks}</th>
-            <th scope="col">Delivery rate (of sent)</th>
-            <th scope="col">Bounce rate (of sent)</th>
-            <th scope="col">Complaint rate (of delivered)</th>
-            <th scope="col">Open rate (of delivered)</th>
-            <th scope="col">Click rate (of delivered)</th>
+            {NUMBER_COLUMNS.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
+          {rows.error !== undefined &&
+            // The stats could not be read: every live Bridge is still listed, with no numbers.
+            bridges.data?.data
+              .filter((b) => b.status === 'active')
+              .map((b) => (
+                <tr key={b.id} data-bridge-id={b.id}>
+                  <th scope="row">
+                    <a href={`#/bridges/${b.id}/stats`}>{b.name}</a>
+                  </th>
+                  {NUMBER_COLUMNS.map((c) => (
+                    <td key={c} class="num">
+                      {NONE}
+                    </td>
+                  ))}
+                </tr>
+              ))}
           {data.map((r) => {
             const b = byId(r.bridgeId);
             // Tracking off: no opens or clicks are counted, so neither a count nor a rate is shown.
