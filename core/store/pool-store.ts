@@ -58,6 +58,12 @@ export function mapPoolConflict(err: unknown): unknown {
 
 /** Creates the Pool half of the store. */
 export function createPoolStore(sql: SqlClient): PoolStore {
+  let placing: Promise<unknown> = Promise.resolve();
+  const oneAtATime = (work: () => Promise<void>): Promise<void> => {
+    const run = placing.then(work);
+    placing = run.catch(() => undefined);
+    return run;
+  };
   const load = async (where: string, params: unknown[]): Promise<Pool[]> => {
     const { rows } = await sql.query<PoolRow>(
       `SELECT p.id, p.name, p.kind, p.account_id, p.queue_tag, p.created_at, p.deleted_at,
@@ -101,29 +107,34 @@ export function createPoolStore(sql: SqlClient): PoolStore {
         throw new AppError('VALIDATION_FAILED', 'accountId: required for a dedicated Pool, refused for a shared one', {
           field: 'accountId',
         });
-      // Chosen before the row exists: a worker that sees the Pool sees its tag.
-      const queueTag = input.chooseQueueTag ? await input.chooseQueueTag(id) : null;
-      try {
-        await sql.transaction(async (tx) => {
-          if (accountId !== null) {
-            const known = await tx.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
-            if (known.rows.length === 0)
-              throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
-          }
-          await tx.query('INSERT INTO pools (id, name, kind, account_id, queue_tag) VALUES ($1, $2, $3, $4, $5)', [
-            id,
-            input.name,
-            kind,
-            accountId,
-            queueTag,
-          ]);
-          for (const { ip, weight } of input.ips) {
-            await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
-          }
-        });
-      } catch (err) {
-        throw mapPoolConflict(err);
-      }
+      const insert = async () => {
+        // Chosen before the row exists: a worker that sees the Pool sees its tag.
+        const queueTag = input.chooseQueueTag ? await input.chooseQueueTag(id) : null;
+        try {
+          await sql.transaction(async (tx) => {
+            if (accountId !== null) {
+              const known = await tx.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
+              if (known.rows.length === 0)
+                throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
+            }
+            await tx.query('INSERT INTO pools (id, name, kind, account_id, queue_tag) VALUES ($1, $2, $3, $4, $5)', [
+              id,
+              input.name,
+              kind,
+              accountId,
+              queueTag,
+            ]);
+            for (const { ip, weight } of input.ips) {
+              await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
+            }
+          });
+        } catch (err) {
+          throw mapPoolConflict(err);
+        }
+      };
+      // Queue tags are chosen one Pool at a time, so that each choice counts the Pools created
+      // before it (two Pools created at once would otherwise pick the same primary).
+      await (input.chooseQueueTag ? oneAtATime(insert) : insert());
       return getLive(id);
     },
     listPools: (options = {}) =>

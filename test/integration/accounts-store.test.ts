@@ -154,6 +154,40 @@ describe.each(ENGINES)('store on $name: accounts, their tokens, Pool kinds and t
     expect((await store.listPools()).map((p) => p.name)).not.toContain('never');
   });
 
+  it('chooses the queue tags of Pools created at once one after another, each counting the ones before', async () => {
+    const before = (await store.listPools()).length;
+    // A choice that reads the live Pools, as choosePoolQueueTag does, and takes a while (a round trip
+    // to the cluster): run side by side, all five would count the same Pools.
+    const countingChoice = async (id: string) => {
+      const seen = (await store.listPools()).length - before;
+      await new Promise((r) => setTimeout(r, 20));
+      return `pool-${id}-${seen + 1}`;
+    };
+    const failing = () => Promise.reject(new Error('cluster unreachable'));
+    const created = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        store.createPool({
+          name: `at-once-${i}`,
+          ips: [{ ip: `127.0.0.${80 + i}` }],
+          chooseQueueTag: i === 2 ? failing : countingChoice,
+        }),
+      ),
+    );
+    // One failed choice does not stop the others.
+    expect(created.map((c) => c.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const counts = created.flatMap((c) =>
+      c.status === 'fulfilled' ? [Number(c.value.queueTag!.split('-').pop())] : [],
+    );
+    expect(counts.sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('rebinds every live Bridge of one account in one go, keeping ids and credentials', async () => {
     const acc = await store.createAccount({ name: 'upgrading', dedicatedIps: true });
     const other = await store.createAccount({ name: 'bystander' });

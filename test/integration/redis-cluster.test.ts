@@ -58,14 +58,17 @@ describe('the platform on a Redis Cluster', () => {
   it('spreads the commands of 6 Pools sending 3,000 messages over every primary, none above 60%', async () => {
     const primaries = await cluster.primaries();
     expect(primaries).toHaveLength(3);
-    // Six Pools created the ordinary way: each new Pool's queue tag is chosen for the primary
-    // holding the fewest queues, so the six sit two on each primary (by chance, the tags
-    // `pool-<id>` would put 3 or more on one about a third of the time).
+    // Six Pools created the ordinary way, all at once: each new Pool's queue tag is chosen for the
+    // primary holding the fewest queues, one Pool after another, so the six sit two on each primary
+    // (by chance, the tags `pool-<id>` would put 3 or more on one about a third of the time).
     const layout = keyLayoutOf(platform.config.redis);
     const perPrimary = new Map(primaries.map((port) => [port, 0]));
     const bridges: { apiKey: string }[] = [];
-    for (let k = 1; k <= 6; k++) {
-      const pool = await platform.createPool(`spread-${k}`, [`127.0.1.${k}`]);
+    const pools = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => platform.createPool(`spread-${i + 1}`, [`127.0.1.${i + 1}`])),
+    );
+    for (const [i, pool] of pools.entries()) {
+      const k = i + 1;
       const stored = await platform.store.getPool(pool.id);
       const name = poolQueueName(pool.id);
       const primary = await cluster.primaryFor(`${poolQueuePrefix(layout, stored!)}:${name}:wait`);
