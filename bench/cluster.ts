@@ -12,7 +12,8 @@
  * so the cluster cannot be faster: the figures show what the cluster path costs and how the work
  * spreads. `BENCH_N` (default 4000) messages per measured case, after `BENCH_WARMUP` (2000);
  * `BENCH_ROUNDS` (default 2) rounds of both setups in turn, the best round of each printed;
- * `BRIDGEMAIL_EVENT_SHARDS` (default 3) the cluster's event shards.
+ * `BRIDGEMAIL_EVENT_SHARDS` (default 3) the cluster's event shards; `BRIDGEMAIL_REDIS_WAIT_REPLICAS`
+ * (default 0) makes the cluster platform wait for that many replicas before each 202.
  */
 import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
@@ -27,6 +28,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP) > 0 ? Number(process.env.BENCH_W
 const CASES = ['rest plain', 'rest track+dkim'];
 const SHARDS = process.env.BRIDGEMAIL_EVENT_SHARDS ?? '3';
 const ROUNDS = Number(process.env.BENCH_ROUNDS) > 0 ? Number(process.env.BENCH_ROUNDS) : 2;
+const WAIT_REPLICAS = process.env.BRIDGEMAIL_REDIS_WAIT_REPLICAS ?? '0';
 
 /** A Redis server of a setup, by role, whose CPU is read. */
 interface Server {
@@ -106,7 +108,7 @@ function best(rounds: Map<string, Measured>[]): Map<string, Measured> {
 
 async function main(): Promise<void> {
   console.log(
-    `nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${N}  warm-up ${WARMUP}  rounds ${ROUNDS}`,
+    `nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${N}  warm-up ${WARMUP}  rounds ${ROUNDS}  cluster waits for ${WAIT_REPLICAS} replica(s)`,
   );
   // Postfix's smtp-sink counts deliveries, as in bench/throughput.ts.
   await ensurePostfix((line) => console.log(line));
@@ -134,7 +136,11 @@ async function main(): Promise<void> {
       }
       const onCluster = await startBenchPlatform({
         sinkPort: sink.port,
-        env: { REDIS_CLUSTER_NODES: cluster.nodesText, BRIDGEMAIL_EVENT_SHARDS: SHARDS },
+        env: {
+          REDIS_CLUSTER_NODES: cluster.nodesText,
+          BRIDGEMAIL_EVENT_SHARDS: SHARDS,
+          BRIDGEMAIL_REDIS_WAIT_REPLICAS: WAIT_REPLICAS,
+        },
       });
       try {
         manyRounds.push(await measure(sink, onCluster, servers));

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, collectDefaultMetrics, Registry } from 'prom-client';
-import type { AuthCounts, EventBacklog, Logger, MailEvent } from '../core/index.js';
+import type { AuthCounts, EventBacklog, Logger, MailEvent, ReplicaAckCounts } from '../core/index.js';
 
 /** A dependency whose health decides readiness. */
 export interface ReadinessCheck {
@@ -29,6 +29,8 @@ export interface OpsWiring {
   bridgeRateLimited?: () => Promise<readonly { bridgeId: string; limit: string; count: number }[]>;
   /** Refusals for accounts' sending limits (`bridgeId` holds the account's id). */
   accountRateLimited?: () => Promise<readonly { bridgeId: string; limit: string; count: number }[]>;
+  /** How the replica waits of accepted messages ended (with `BRIDGEMAIL_REDIS_WAIT_REPLICAS`). */
+  replicaAcks?: () => ReplicaAckCounts;
   /** Pool IPs the delivery of this process cannot bind on its host (processes running the worker role). */
   unbindableIps?: () => readonly { ip: string; poolIds: readonly string[]; code: string }[];
 }
@@ -111,6 +113,21 @@ export async function startOpsServer(wiring: OpsWiring): Promise<OpsServer> {
         },
       });
     }
+  }
+  if (wiring.replicaAcks) {
+    const counts = wiring.replicaAcks;
+    new Counter({
+      name: 'bridgemail_redis_replica_waits_total',
+      help: 'Waits for Redis replicas to hold accepted messages: acked (all asked for), short (accepted held by fewer)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const { acked, short } = counts();
+        this.inc({ outcome: 'acked' }, acked);
+        this.inc({ outcome: 'short' }, short);
+      },
+    });
   }
   if (wiring.bridgeRateLimited) {
     const refusals = wiring.bridgeRateLimited;

@@ -277,6 +277,21 @@ export const envSchema = z.object({
     .max(64)
     .default(1)
     .describe('Event streams the events are spread over (by message id); more spread them over a cluster'),
+  BRIDGEMAIL_REDIS_WAIT_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(0)
+    .describe(
+      'Replicas that must hold an accepted message before the 202 / 250 (Redis `WAIT`), so a failover loses none; for `REDIS_SENTINELS`, `REDIS_CLUSTER_NODES` or a `REDIS_URL` with replicas',
+    ),
+  BRIDGEMAIL_REDIS_WAIT_MS: positiveInt
+    .max(60_000)
+    .default(500)
+    .describe(
+      'Longest wait for those replicas; past it the message is accepted held by the primary only (logged, counted in `/metrics`)',
+    ),
   DATABASE_URL: optionalString.describe('Use this PostgreSQL server instead').meta({ defaultNote: 'PGlite' }),
   CLICKHOUSE_URL: optionalString
     .describe('Use this ClickHouse server (25.5 or later) instead (`http://user:pass@host:8123`)')

@@ -61,7 +61,7 @@ describe('loadConfig', () => {
     expect(config.verp).toEqual({ prefix: 'bounces', domain: hostname().toLowerCase() });
     expect(config.spool).toEqual({ dir: resolve('./data/spool'), thresholdBytes: 64 * 1024 });
     expect(config.events).toEqual({ batchSize: 1000, flushMs: 1000, ttlDays: 0 });
-    expect(config.redis).toEqual({ url: undefined, prefix: 'bm', eventShards: 1 });
+    expect(config.redis).toEqual({ url: undefined, prefix: 'bm', eventShards: 1, waitReplicas: 0, waitMs: 500 });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.clickhouse).toEqual({ url: undefined, database: 'bridgemail' });
     expect(config.logLevel).toBe('info');
@@ -85,7 +85,13 @@ describe('loadConfig', () => {
     expect(config.ports.api).toBe(9000);
     expect(config.ports.smtp).toBe(2525);
     expect(config.limits.maxRecipients).toBe(7);
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'bm_test-1', eventShards: 1 });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'bm_test-1',
+      eventShards: 1,
+      waitReplicas: 0,
+      waitMs: 500,
+    });
     expect(config.logLevel).toBe('debug');
     expect(config.delivery.mxOverride).toEqual(new Map([['*', [{ host: '127.0.0.1', port: 2525, priority: 0 }]]]));
   });
@@ -235,7 +241,13 @@ describe('redactConfig', () => {
     }
     expect(redacted.adminToken).toBe('[redacted]');
     expect(redacted.masterKey).toBe('[redacted]');
-    expect(redacted.redis).toEqual({ url: 'redis://:redacted@redis.internal:6379/0', prefix: 'bm', eventShards: 1 });
+    expect(redacted.redis).toEqual({
+      url: 'redis://:redacted@redis.internal:6379/0',
+      prefix: 'bm',
+      eventShards: 1,
+      waitReplicas: 0,
+      waitMs: 500,
+    });
     expect(redacted.databaseUrl).toBe('postgres://app:redacted@db.internal:5432/bridgemail');
     expect(redacted.clickhouse).toEqual({ url: 'http://default:redacted@ch.internal:8123/', database: 'bridgemail' });
     expect(redacted.ports).toEqual(config.ports);
@@ -252,7 +264,13 @@ describe('redactConfig', () => {
     const redacted = redactConfig(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }));
     expect(redacted.adminToken).toBeUndefined();
     expect(redacted.masterKey).toBeUndefined();
-    expect(redacted.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'bm', eventShards: 1 });
+    expect(redacted.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'bm',
+      eventShards: 1,
+      waitReplicas: 0,
+      waitMs: 500,
+    });
     expect(redacted.databaseUrl).toBeUndefined();
   });
 

@@ -81,6 +81,8 @@ function toConfig(e: ParsedEnv) {
       sentinels: e.REDIS_SENTINELS,
       sentinelName: e.REDIS_SENTINEL_NAME,
       eventShards: e.BRIDGEMAIL_EVENT_SHARDS,
+      waitReplicas: e.BRIDGEMAIL_REDIS_WAIT_REPLICAS,
+      waitMs: e.BRIDGEMAIL_REDIS_WAIT_MS,
     },
     databaseUrl: e.DATABASE_URL,
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE },
@@ -140,6 +142,10 @@ function checkRedisChoice(e: ParsedEnv): string[] {
     problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS');
   if (e.REDIS_SENTINELS === undefined && e.REDIS_SENTINEL_NAME !== undefined)
     problems.push('REDIS_SENTINEL_NAME: only meaningful with REDIS_SENTINELS');
+  if (e.BRIDGEMAIL_REDIS_WAIT_REPLICAS > 0 && chosen.length === 0)
+    problems.push(
+      'BRIDGEMAIL_REDIS_WAIT_REPLICAS: the redis-server the platform spawns has no replicas; set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    );
   return problems;
 }
 

@@ -98,6 +98,7 @@ export {
   type PoolQueuesOptions,
 } from './pool-queues.js';
 export { producerQueue } from './producer-queue.js';
+export { ReplicaAcks, type ReplicaAckCounts, type ReplicaAckOptions } from './replica-acks.js';
 export { poolQueuePrefix, PoolQueuePrefixes, poolQueueTag, type PoolQueueRef } from './pool-queue-layout.js';
 export {
   choosePoolQueueTag,

@@ -8,6 +8,7 @@ import { batchDoneKey, batchedKey, scheduleKey } from './redis-keys.js';
 import { poolQueueName, UNEXPECTED_FAILURE_ATTEMPTS, type DeliveryJob } from './queues.js';
 import { TickBatch, type TickBatchOptions } from './tick-batch.js';
 import { producerQueue } from './producer-queue.js';
+import type { ReplicaAcks } from './replica-acks.js';
 
 // Both ends of the Pool delivery queues. Messages of one Pool accepted in the same tick of the event
 // loop share one BullMQ job (one add and one fetch for all of them, the queue's main cost per
@@ -101,6 +102,8 @@ export interface PoolQueuesOptions {
    * @defaultValue one server's layout: every queue under `prefix`
    */
   prefixes?: PoolQueuePrefixes;
+  /** Waits for replicas to hold each enqueued message (`BRIDGEMAIL_REDIS_WAIT_REPLICAS`); default none. */
+  replicaAcks?: ReplicaAcks;
 }
 
 /** The producer side of the Pool queues: one BullMQ `Queue` per Pool, all on a shared connection. */
@@ -110,6 +113,7 @@ export class PoolQueues {
   /** Messages enqueued in this tick, per Pool: they share jobs. */
   readonly #waiting: TickBatch<DeliveryJob>;
   readonly #maxBatch: number;
+  readonly #replicaAcks: ReplicaAcks | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -118,12 +122,22 @@ export class PoolQueues {
   ) {
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
     this.#prefixes = options.prefixes ?? PoolQueuePrefixes.single(prefix);
+    this.#replicaAcks = options.replicaAcks;
     defineLuaCommands(connection, CORE_COMMANDS);
     this.#waiting = new TickBatch((messages, poolId) => Promise.resolve(this.#addGroup(poolId, messages)));
   }
 
-  /** Queues a message for delivery; resolves once Redis holds the job that carries it (the durability point). */
-  enqueue(message: DeliveryJob): Promise<void> {
+  /** Queues a message; resolves once Redis holds its job (the durability point), and with `replicaAcks` replicas too. */
+  async enqueue(message: DeliveryJob): Promise<void> {
+    await this.#enqueue(message);
+    const acks = this.#replicaAcks;
+    if (!acks) return;
+    const keys = [(await this.queue(message.poolId)).toKey('meta')];
+    if (message.sendAt !== undefined) keys.push(scheduleKey(this.prefix, message.messageId));
+    await Promise.all(keys.map((key) => acks.after(key)));
+  }
+
+  #enqueue(message: DeliveryJob): Promise<void> {
     if (message.sendAt !== undefined) return this.#addScheduled(message, message.sendAt);
     if (this.#maxBatch === 1) return this.#addOne(message);
     return this.#waiting.add(message.poolId, message);

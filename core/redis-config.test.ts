@@ -67,6 +67,24 @@ describe('Redis topology configuration', () => {
     expect(problems({ REDIS_CLUSTER_NODES: 'h:0' })[0]).toMatch(/^REDIS_CLUSTER_NODES: "h:0" is not host:port/);
     expect(problems({ BRIDGEMAIL_EVENT_SHARDS: '0' })[0]).toMatch(/^BRIDGEMAIL_EVENT_SHARDS:/);
   });
+
+  it('waits for no replica unless asked, and refuses a replica wait on the spawned redis-server', () => {
+    expect(loadConfig({}).redis).toMatchObject({ waitReplicas: 0, waitMs: 500 });
+    const sentinel = { REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm' };
+    expect(
+      loadConfig({ ...sentinel, BRIDGEMAIL_REDIS_WAIT_REPLICAS: '1', BRIDGEMAIL_REDIS_WAIT_MS: '250' }).redis,
+    ).toMatchObject({ waitReplicas: 1, waitMs: 250 });
+    expect(
+      loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', BRIDGEMAIL_REDIS_WAIT_REPLICAS: '2' }).redis.waitReplicas,
+    ).toBe(2);
+    expect(problems({ BRIDGEMAIL_REDIS_WAIT_REPLICAS: '1' })).toEqual([
+      'BRIDGEMAIL_REDIS_WAIT_REPLICAS: the redis-server the platform spawns has no replicas; set REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    ]);
+    expect(problems({ ...sentinel, BRIDGEMAIL_REDIS_WAIT_REPLICAS: '-1' })[0]).toMatch(
+      /^BRIDGEMAIL_REDIS_WAIT_REPLICAS:/,
+    );
+    expect(problems({ ...sentinel, BRIDGEMAIL_REDIS_WAIT_MS: '0' })[0]).toMatch(/^BRIDGEMAIL_REDIS_WAIT_MS:/);
+  });
 });
 
 describe('key layout', () => {

@@ -17,7 +17,7 @@ export interface OpsWiring {
   /** Checked for readiness when this process uses ClickHouse. */
   clickhouse: ClickHouseClient | undefined;
   caches: Pick<ControlCaches, 'limiter'>;
-  queues: Pick<Queues, 'directory'>;
+  queues: Pick<Queues, 'directory' | 'replicaAcks'>;
   /** The worker role, when this process runs it: its unbindable Pool IPs. */
   worker: Pick<WorkerRole, 'unbindableIps'> | undefined;
 }
@@ -48,6 +48,7 @@ export async function startOps(wiring: OpsWiring): Promise<OpsServer> {
     eventBacklog: () => queues.directory.eventBacklog(),
     unbindableIps: wiring.worker?.unbindableIps,
     authCounts: () => wiring.caches.limiter.counts(),
+    replicaAcks: config.redis.waitReplicas > 0 ? () => queues.replicaAcks.counts : undefined,
     shapingThrottles: () => readThrottleCounts(engines.commandsRedis, config.redis.prefix),
     bridgeRateLimited: () => readBridgeRefusals(engines.commandsRedis, keyLayoutOf(config.redis)),
     accountRateLimited: () => readBridgeRefusals(engines.commandsRedis, keyLayoutOf(config.redis), 'account'),

@@ -6,6 +6,8 @@ import {
   PoolQueuePrefixes,
   PoolQueues,
   readEventBacklog,
+  ReplicaAcks,
+  type ReplicaAckOptions,
   type Config,
   type Logger,
   type Store,
@@ -35,6 +37,8 @@ export interface Queues {
   idempotency: IdempotencyKeys;
   /** Every queue and the event stream's backlog, as operators watch them (admin console, `/metrics`). */
   directory: AdminAppDeps['queues'];
+  /** The replica waits of accepted messages (`BRIDGEMAIL_REDIS_WAIT_REPLICAS`), for `/metrics`. */
+  replicaAcks: ReplicaAcks;
   close(): Promise<void>;
 }
 
@@ -47,10 +51,16 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
   return startOwning(wiring.logger, (stack) => {
     const layout = keyLayoutOf(config.redis);
     const idempotency = new IdempotencyKeys(wiring.commandsRedis, config.redis.prefix);
+    const replicaAcks = new ReplicaAcks(producerRedis, {
+      replicas: config.redis.waitReplicas,
+      timeoutMs: config.redis.waitMs,
+      onShort: shortWaitLogger(wiring.logger),
+    });
     const pools = stack.own(
       new PoolQueues(producerRedis, config.redis.prefix, {
         maxBatch: config.delivery.queueBatchMax,
         prefixes: new PoolQueuePrefixes(layout, store),
+        replicaAcks,
       }),
     );
     const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
@@ -70,6 +80,25 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
       ],
       eventBacklog: () => readEventBacklog(producerRedis, config.redis.prefix, config.redis.eventShards),
     };
-    return Promise.resolve({ pools, idempotency, directory });
+    return Promise.resolve({ pools, idempotency, directory, replicaAcks });
   });
+}
+
+/** How often a replica wait that came up short is logged (each one is counted in `/metrics`). */
+const SHORT_WAIT_LOG_MS = 10_000;
+
+/** Logs short replica waits at warn level, at most one line per SHORT_WAIT_LOG_MS with how many there were. */
+function shortWaitLogger(logger: Logger): ReplicaAckOptions['onShort'] {
+  let lastLogged = 0;
+  let unlogged = 0;
+  return ({ key, acked, wanted, error }) => {
+    unlogged++;
+    if (Date.now() - lastLogged < SHORT_WAIT_LOG_MS) return;
+    logger.warn(
+      { key, acked, wanted, waits: unlogged, ...(error === undefined ? {} : { err: error }) },
+      'accepted messages held by fewer Redis replicas than BRIDGEMAIL_REDIS_WAIT_REPLICAS asks for',
+    );
+    lastLogged = Date.now();
+    unlogged = 0;
+  };
 }

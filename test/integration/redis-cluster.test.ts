@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Cluster } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventStreamKeys, keyLayoutOf, poolQueueName, poolQueuePrefix } from '../../core/index.js';
 import { clusterClient, commandCount, startTestCluster, type TestCluster } from '../support/redis-cluster.js';
@@ -15,6 +15,25 @@ import { waitFor } from '../support/wait.js';
  * count them, webhooks post them, a revocation reaches ingress by pub/sub within 1 s; each Pool's
  * queue lives in a slot of its own, chosen at its creation so that the queues spread over the primaries.
  */
+/** How long the platform waits for a replica before accepting without it. */
+const WAIT_MS = 600;
+
+/** The process id of the replica of the primary listening on `primaryPort`. */
+async function replicaPidOf(primaryPort: number): Promise<number> {
+  const primary = new Redis(primaryPort, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  try {
+    const port = Number(/^slave0:.*port=(\d+)/m.exec(await primary.info('replication'))?.[1]);
+    const replica = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    try {
+      return Number(/^process_id:(\d+)/m.exec(await replica.info('server'))?.[1]);
+    } finally {
+      replica.disconnect();
+    }
+  } finally {
+    primary.disconnect();
+  }
+}
+
 describe('the platform on a Redis Cluster', () => {
   let cluster: TestCluster;
   let client: Cluster;
@@ -44,6 +63,9 @@ describe('the platform on a Redis Cluster', () => {
       BRIDGEMAIL_EVENT_SHARDS: '3',
       BRIDGEMAIL_MX_OVERRIDE: sink.mxOverride,
       BRIDGEMAIL_WEBHOOK_ALLOW_PRIVATE: '1',
+      // Every 202 waits for the queue primary's replica (one WAIT shared by concurrent sends).
+      BRIDGEMAIL_REDIS_WAIT_REPLICAS: '1',
+      BRIDGEMAIL_REDIS_WAIT_MS: String(WAIT_MS),
     });
   }, 120_000);
   afterAll(async () => {
@@ -215,5 +237,35 @@ describe('the platform on a Redis Cluster', () => {
       text: 't',
     });
     expect(rest.status).toBe(202);
+  });
+
+  it("answers 202 only once the replica of the queue's primary holds the message (WAIT sent to that primary)", async () => {
+    const pool = await platform.createPool('replica-wait', ['127.0.0.6']);
+    const bridge = await platform.createBridge('replica-wait', pool.id, { trackOpens: false, trackClicks: false });
+    const stored = await platform.store.getPool(pool.id);
+    const queueKey = `${poolQueuePrefix(keyLayoutOf(platform.config.redis), stored!)}:${poolQueueName(pool.id)}:meta`;
+    const send = async (to: string) => {
+      const started = Date.now();
+      const res = await platform.send(bridge.apiKey, { from: 'app@sender.test', to, subject: 'wait', text: 'x' });
+      expect(res.status).toBe(202);
+      return Date.now() - started;
+    };
+    await send('first@replica-wait.test');
+    // With that replica stopped, the WAIT on its primary runs to the timeout: a WAIT sent to
+    // another node (which saw no write from this connection) would return at once.
+    const pid = await replicaPidOf(await cluster.primaryFor(queueKey));
+    process.kill(pid, 'SIGSTOP');
+    let took: number;
+    try {
+      took = await send('slow@replica-wait.test');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(took).toBeGreaterThanOrEqual(WAIT_MS - 50);
+    await waitFor(
+      () => sink.messages.filter((m) => m.to.some((t) => t.endsWith('@replica-wait.test'))).length === 2,
+      30_000,
+      'both messages at the sink',
+    );
   });
 });
