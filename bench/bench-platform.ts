@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { startPlatform, type Platform } from '../cli/platform.js';
 import { createLogger, loadConfig } from '../core/index.js';
+import { FREE_PORTS_ENV } from '../test/support/free-ports.js';
 
 /** Links in {@link orderHtml}; each one is rewritten when clicks are tracked. */
 export const MESSAGE_LINKS = 10;
@@ -184,11 +185,6 @@ export function loopbackEnv(dataDir: string): Record<string, string> {
   return {
     BRIDGEMAIL_DATA_DIR: dataDir,
     BRIDGEMAIL_HOST: '127.0.0.1',
-    BRIDGEMAIL_API_PORT: '0',
-    BRIDGEMAIL_ADMIN_PORT: '0',
-    BRIDGEMAIL_SMTP_PORT: '0',
-    BRIDGEMAIL_SMTPS_PORT: '0',
-    BRIDGEMAIL_MX_PORT: '0',
-    BRIDGEMAIL_OPS_PORT: '0',
+    ...FREE_PORTS_ENV,
   };
 }

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FREE_PORTS_ENV } from '../support/free-ports.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
@@ -21,12 +22,7 @@ function startCli(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Run {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     BRIDGEMAIL_DATA_DIR: dataDir,
-    BRIDGEMAIL_API_PORT: '0',
-    BRIDGEMAIL_ADMIN_PORT: '0',
-    BRIDGEMAIL_SMTP_PORT: '0',
-    BRIDGEMAIL_SMTPS_PORT: '0',
-    BRIDGEMAIL_MX_PORT: '0',
-    BRIDGEMAIL_OPS_PORT: '0',
+    ...FREE_PORTS_ENV,
     ...extraEnv,
   };
   const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

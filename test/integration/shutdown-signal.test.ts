@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FREE_PORTS_ENV } from '../support/free-ports.js';
 import { waitFor } from '../support/wait.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/bridgemail.js');
@@ -32,12 +33,7 @@ describe('bridgemail start stopped by a signal to its whole process group', () =
         BRIDGEMAIL_DATA_DIR: dataDir,
         BRIDGEMAIL_CONSOLE_DIR: dataDir,
         BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
-        BRIDGEMAIL_API_PORT: '0',
-        BRIDGEMAIL_ADMIN_PORT: '0',
-        BRIDGEMAIL_SMTP_PORT: '0',
-        BRIDGEMAIL_SMTPS_PORT: '0',
-        BRIDGEMAIL_MX_PORT: '0',
-        BRIDGEMAIL_OPS_PORT: '0',
+        ...FREE_PORTS_ENV,
       },
       // A process group of its own, as a shell gives a foreground job.
       detached: true,

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
+import { FREE_PORTS_ENV } from './free-ports.js';
 import { startTestPostgres, type TestPostgres } from './postgres-server.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 
@@ -12,12 +13,7 @@ import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
  */
 export const CHILD_LISTEN_ENV: Readonly<Record<string, string>> = {
   BRIDGEMAIL_HOST: '127.0.0.1',
-  BRIDGEMAIL_API_PORT: '0',
-  BRIDGEMAIL_ADMIN_PORT: '0',
-  BRIDGEMAIL_SMTP_PORT: '0',
-  BRIDGEMAIL_SMTPS_PORT: '0',
-  BRIDGEMAIL_MX_PORT: '0',
-  BRIDGEMAIL_OPS_PORT: '0',
+  ...FREE_PORTS_ENV,
   BRIDGEMAIL_LOG_LEVEL: 'info',
 };
 

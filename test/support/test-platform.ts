@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
+import { FREE_PORTS_ENV } from './free-ports.js';
 import { startPlatform, type Platform, type Role } from '../../cli/platform.js';
 import { LIFECYCLE_ORDER_SQL, type BridgeStats } from '../../analytics/index.js';
 import {
@@ -75,12 +76,7 @@ export async function startTestPlatform(
   }
   const config = loadConfig({
     BRIDGEMAIL_DATA_DIR: dataDir,
-    BRIDGEMAIL_API_PORT: '0',
-    BRIDGEMAIL_ADMIN_PORT: '0',
-    BRIDGEMAIL_SMTP_PORT: '0',
-    BRIDGEMAIL_SMTPS_PORT: '0',
-    BRIDGEMAIL_MX_PORT: '0',
-    BRIDGEMAIL_OPS_PORT: '0',
+    ...FREE_PORTS_ENV,
     BRIDGEMAIL_REDIS_PREFIX: prefix,
     BRIDGEMAIL_HELO_NAME: 'bridgemail.test',
     BRIDGEMAIL_RETRY_BASE_MS: '200',
