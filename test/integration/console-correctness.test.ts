@@ -268,7 +268,13 @@ describe('console shows true numbers and names', () => {
     await page.goto(`${platform.urls.admin}/#/stats`);
     await page.getByRole('heading', { name: 'Compare Bridges', level: 1 }).waitFor();
     await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain('Numbers unavailable');
-    expect(await page.locator('tbody tr').count()).toBe(0);
+    // Every live Bridge is still listed, each number "—" (no zero rows, no rates).
+    const live = ((await platform.admin('GET', '/admin/v1/bridges')).body.data as unknown[]).length;
+    await expect.poll(() => page.locator('tbody tr').count(), { timeout: 15_000 }).toBe(live);
+    const cells = await page.locator('tbody td').allTextContents();
+    expect(cells).toHaveLength(live * 11);
+    expect(new Set(cells)).toEqual(new Set(['—']));
+    expect(await page.locator(`tr[data-bridge-id="${alpha.id}"] th`).textContent()).toBe('alpha');
     expect(await page.locator('main').textContent()).not.toMatch(/0\.0%|66\.7%/);
     await page.screenshot({ path: join(SHOTS, 'console-truth-compare-outage.png'), fullPage: true });
     // The page asks again every 5 s: once the API answers, the numbers are back and the notice gone.
