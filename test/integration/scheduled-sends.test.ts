@@ -213,6 +213,8 @@ describe('scheduled sends', () => {
     await waitFor(() => settled(doomedId, 'cancelled'), ARRIVAL_MS, 'cancelled event of the deleted Bridge');
     await waitFor(() => settled(revokedId, 'cancelled'), ARRIVAL_MS, 'cancelled event of the revoked key');
     await waitFor(() => settled(suppressedId, 'suppressed'), ARRIVAL_MS, 'suppressed event');
+    // The sink has the sibling's message; its `delivered` event reaches ClickHouse a moment later.
+    await waitFor(() => settled(siblingId, 'delivered'), ARRIVAL_MS, 'delivered event of the sibling');
     const steps = async (id: string) => (await eventsOf(id)).map((e) => [e.type, e.reason]);
     expect(await steps(doomedId)).toEqual([
       ['queued', ''],
