@@ -108,7 +108,8 @@ function best(rounds: Map<string, Measured>[]): Map<string, Measured> {
 
 async function main(): Promise<void> {
   console.log(
-    `nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${N}  warm-up ${WARMUP}  rounds ${ROUNDS}  cluster waits for ${WAIT_REPLICAS} replica(s)`,
+    `nproc ${availableParallelism()}  node ${process.version}  BENCH_N ${N}  warm-up ${WARMUP}  rounds ${ROUNDS}` +
+      `  cluster waits for ${WAIT_REPLICAS} replica(s)`,
   );
   // Postfix's smtp-sink counts deliveries, as in bench/throughput.ts.
   await ensurePostfix((line) => console.log(line));

@@ -127,7 +127,10 @@ export class PoolQueues {
     this.#waiting = new TickBatch((messages, poolId) => Promise.resolve(this.#addGroup(poolId, messages)));
   }
 
-  /** Queues a message; resolves once Redis holds its job (the durability point), and with `replicaAcks` replicas too. */
+  /**
+   * Queues a message; resolves once Redis holds its job (the durability point), and with
+   * `replicaAcks` once replicas hold it too.
+   */
   async enqueue(message: DeliveryJob): Promise<void> {
     await this.#enqueue(message);
     const acks = this.#replicaAcks;

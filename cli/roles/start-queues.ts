@@ -60,7 +60,8 @@ export function startQueues(wiring: QueuesWiring): Promise<Queues> {
       new PoolQueues(producerRedis, config.redis.prefix, {
         maxBatch: config.delivery.queueBatchMax,
         prefixes: new PoolQueuePrefixes(layout, store),
-        replicaAcks,
+        // Without a wait, enqueue takes no extra step.
+        replicaAcks: config.redis.waitReplicas > 0 ? replicaAcks : undefined,
       }),
     );
     const watched = [INBOUND_QUEUE, WEBHOOK_QUEUE].map((name) => ({
