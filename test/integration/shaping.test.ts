@@ -11,6 +11,7 @@ import { Shaper, type AcquireResult, type ShaperOptions } from '../../workers/de
 import { readThrottleCounts } from '../../workers/index.js';
 import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../core/index.js';
 import { waitFor } from '../support/wait.js';
+import { watchRedisCommands } from '../support/redis-monitor.js';
 
 const HOUR = 3_600_000;
 // Generous limits everywhere, so that each test constrains only what it measures.
@@ -229,11 +230,11 @@ describe('delivery shaping against a real redis-server', () => {
     const ip = freshIp();
     const held = await Promise.all(Array.from({ length: 12 }, () => s.acquire(ip, 'example.com')));
     expect(grants(held)).toBe(12);
-    const monitor = await connect().monitor();
     const zrems: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (String(args[0]).toLowerCase() === 'zrem' && String(args[1]).startsWith(prefix)) zrems.push(args.map(String));
+    const monitor = watchRedisCommands(redisUrl, (args) => {
+      if (args[0] === 'zrem' && args[1]?.startsWith(prefix)) zrems.push(args);
     });
+    await monitor.ready;
     try {
       await Promise.all(held.map((r) => (r.granted ? r.release() : Promise.resolve())));
       // All 20 slots are free again: the 12 leases are gone from both sets.
@@ -242,7 +243,7 @@ describe('delivery shaping against a real redis-server', () => {
       expect(zrems).toHaveLength(2);
       for (const z of zrems) expect(z).toHaveLength(2 + 12);
     } finally {
-      monitor.disconnect();
+      await monitor.stop();
     }
   });
 

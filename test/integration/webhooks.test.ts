@@ -33,6 +33,7 @@ import {
 } from '../../workers/webhooks/index.js';
 import { streamEvents } from '../support/event-stream.js';
 import { waitFor } from '../support/wait.js';
+import { watchRedisCommands } from '../support/redis-monitor.js';
 
 interface Received {
   path: string;
@@ -288,14 +289,14 @@ describe('webhooks: signed, retried through BullMQ, exactly one acknowledged del
     const jobs: WebhookJob[] = [];
     // Every command Redis runs, watched with MONITOR: while idle the fan-out moves its group, reading nothing.
     const ownKey = eventStreamKey(own);
-    const monitor = await connect().monitor();
-    closers.push(async () => monitor.disconnect());
     let reads = 0;
     const seen = new Set<string>();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'xreadgroup' && args.includes(ownKey)) reads++;
-      if (args[0]?.toLowerCase() === 'echo' && args[1] !== undefined) seen.add(args[1]);
+    const monitor = watchRedisCommands(redisUrl, (args) => {
+      if (args[0] === 'xreadgroup' && args.includes(ownKey)) reads++;
+      if (args[0] === 'echo' && args[1] !== undefined) seen.add(args[1]);
     });
+    closers.push(() => monitor.stop());
+    await monitor.ready;
     // MONITOR reports commands in the order Redis ran them: once a marker is seen, so is every read before it.
     const readsSoFar = async (marker: string) => {
       await reader.echo(marker);
