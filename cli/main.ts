@@ -39,12 +39,14 @@ async function start(args: string[]): Promise<void> {
   }
   const config = await readConfig();
   if (config === undefined) return;
-  const { createLogger, redactConfig } = await import('../core/index.js');
+  const { createLogger, envSchema, redactConfig } = await import('../core/index.js');
   const { startPlatform } = await import('./platform.js');
-  const { hostNameWarnings, listenFailureLine } = await import('./start-checks.js');
+  const { hostNameWarnings, listenFailureLine, unknownVariableWarnings } = await import('./start-checks.js');
   const logger = createLogger({ level: config.logLevel });
   logger.debug({ config: redactConfig(config) }, 'configuration');
   for (const { msg, variable, value } of hostNameWarnings(config)) logger.warn({ variable, value }, msg);
+  for (const { msg, variable, meant } of unknownVariableWarnings(process.env, Object.keys(envSchema.shape)))
+    logger.warn({ variable, meant }, msg);
   if (config.consoleDir === undefined && (roles.includes('all') || roles.includes('admin'))) await buildConsole(logger);
   let platform: Platform;
   try {

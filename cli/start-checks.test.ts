@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hostNameWarnings, isFullyQualified, listenFailureLine } from './start-checks.js';
+import { renderCredentialsFile } from '../admin-api/samples/credentials-file.js';
+import { envSchema } from '../core/index.js';
+import { hostNameWarnings, isFullyQualified, listenFailureLine, unknownVariableWarnings } from './start-checks.js';
 
 const ports = { api: 8080, admin: 8081, smtp: 587, smtps: 465, mx: 25, ops: 9464 };
 const errno = (code: string, port: number) =>
@@ -62,5 +64,55 @@ describe('isFullyQualified', () => {
     ['a..b', false],
   ])('%s → %s', (name, expected) => {
     expect(isFullyQualified(name)).toBe(expected);
+  });
+});
+
+describe('unknownVariableWarnings', () => {
+  const settings = Object.keys(envSchema.shape);
+
+  it('names a misspelt setting and the one it most likely meant, never its value', () => {
+    const warnings = unknownVariableWarnings({ BRIDGEMAIL_ADMIN_TOKNE: 'secret-value', PATH: '/bin' }, settings);
+    expect(warnings).toEqual([
+      {
+        msg: 'BRIDGEMAIL_ADMIN_TOKNE is not a Bridgemail setting and has no effect: did you mean BRIDGEMAIL_ADMIN_TOKEN?',
+        variable: 'BRIDGEMAIL_ADMIN_TOKNE',
+        meant: 'BRIDGEMAIL_ADMIN_TOKEN',
+      },
+    ]);
+    expect(JSON.stringify(warnings)).not.toContain('secret-value');
+  });
+
+  it('knows a missing, extra or wrong letter, two swapped letters and a missing unit', () => {
+    const meant = (name: string) => unknownVariableWarnings({ [name]: '1' }, settings)[0]?.meant;
+    expect(meant('BRIDGEMAIL_API_PRT')).toBe('BRIDGEMAIL_API_PORT');
+    expect(meant('BRIDGEMAIL_API_PORTS')).toBe('BRIDGEMAIL_API_PORT');
+    expect(meant('BRIDGEMAIL_EVENT_SHARD')).toBe('BRIDGEMAIL_EVENT_SHARDS');
+    expect(meant('BRIDGEMAIL_SMTP_TIMEOUT')).toBe('BRIDGEMAIL_SMTP_TIMEOUT_MS');
+  });
+
+  it('points to the README when no setting is one typo away', () => {
+    const [far, other] = unknownVariableWarnings({ BRIDGEMAIL_COLOUR: 'x', BRIDGEMAIL_HTTP_PORT: '80' }, settings);
+    expect(far).toMatchObject({ variable: 'BRIDGEMAIL_COLOUR', meant: undefined });
+    expect(far?.msg).toContain('(the settings are listed in the README)');
+    // Two letters from BRIDGEMAIL_SMTP_PORT, which is not what someone writing HTTP means.
+    expect(other).toMatchObject({ variable: 'BRIDGEMAIL_HTTP_PORT', meant: undefined });
+  });
+
+  it('is quiet about every setting and about the variables of a Bridge credentials file', () => {
+    const env = Object.fromEntries(settings.map((s) => [s, '1']));
+    expect(unknownVariableWarnings(env, settings)).toEqual([]);
+    const target = { apiUrl: 'http://127.0.0.1:8080', apiKey: 'k', smtpHost: 'h', smtpPort: 587, smtpsPort: 465 };
+    const file = renderCredentialsFile(
+      { ...target, username: 'u', password: 'p', bridgeId: 'br_1', bridgeName: 'shop' },
+      'env',
+    );
+    const fromFile = Object.fromEntries(
+      file.body
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), 'v']),
+    );
+    expect(Object.keys(fromFile)).toContain('BRIDGEMAIL_API_KEY');
+    expect(unknownVariableWarnings(fromFile, settings)).toEqual([]);
   });
 });

@@ -61,3 +61,67 @@ export function hostNameWarnings(config: Pick<Config, 'heloName' | 'verp'>): Sta
   }
   return warnings;
 }
+
+/** Names a Bridge's credentials file sets for the app that sends: expected in a shell, never read here. */
+const APP_VARIABLES = new Set([
+  'BRIDGEMAIL_BRIDGE_ID',
+  'BRIDGEMAIL_BRIDGE_NAME',
+  'BRIDGEMAIL_SMTP_HOST',
+  'BRIDGEMAIL_SMTP_ENCRYPTION',
+  'BRIDGEMAIL_SMTPS_ENCRYPTION',
+  'BRIDGEMAIL_SMTP_USERNAME',
+  'BRIDGEMAIL_SMTP_PASSWORD',
+  'BRIDGEMAIL_API_KEY',
+  'BRIDGEMAIL_SEND_URL',
+]);
+
+/** A variable that looks like a setting and is none; its value is never repeated (it may be a secret). */
+export interface UnknownVariable {
+  msg: string;
+  variable: string;
+  meant?: string;
+}
+
+/**
+ * A warning for each `BRIDGEMAIL_*` variable that is no setting (a typo otherwise goes unnoticed
+ * and its default applies), with the setting it most likely meant when one is close.
+ */
+export function unknownVariableWarnings(
+  env: Record<string, string | undefined>,
+  settings: readonly string[],
+): UnknownVariable[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('BRIDGEMAIL_') && !settings.includes(name) && !APP_VARIABLES.has(name))
+    .sort()
+    .map((name) => {
+      const meant = closest(name, settings);
+      const hint = meant ? `: did you mean ${meant}?` : ' (the settings are listed in the README)';
+      return { msg: `${name} is not a Bridgemail setting and has no effect${hint}`, variable: name, meant };
+    });
+}
+
+/**
+ * The setting `name` most likely meant: the only one a single typo away (a letter missing, extra,
+ * wrong or two swapped), else the only one that is `name` plus a unit (`…_TIMEOUT` → `…_TIMEOUT_MS`).
+ */
+function closest(name: string, settings: readonly string[]): string | undefined {
+  const near = settings.filter((s) => typoDistance(name, s) <= 1);
+  const longer = settings.filter((s) => s.startsWith(`${name}_`));
+  return near.length === 1 ? near[0] : near.length === 0 && longer.length === 1 ? longer[0] : undefined;
+}
+
+/** Edits between two strings, a swap of adjacent letters counting as one (optimal string alignment). */
+function typoDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}

@@ -124,7 +124,12 @@ describe('the bridgemail command', () => {
   });
 
   it('starts every role, logs one line per listener, and stops cleanly on SIGTERM', async () => {
-    const run = startCli(dataDir, { BRIDGEMAIL_HELO_NAME: 'mailhost' });
+    // A misspelt setting next to a credentials-file variable an app's shell may also hold.
+    const run = startCli(dataDir, {
+      BRIDGEMAIL_HELO_NAME: 'mailhost',
+      BRIDGEMAIL_SMTP_TIMEOUT: '5000',
+      BRIDGEMAIL_API_KEY: 'bm_not_read_here',
+    });
     runs.push(run);
     await waitFor(() => line(run, 'ready'), 60_000, 'ready');
     for (const msg of [
@@ -141,11 +146,13 @@ describe('the bridgemail command', () => {
     const redisPid = Number(line(run, 'embedded redis-server started (AOF on)')?.redisPid);
     expect(redisPid, JSON.stringify(line(run, 'embedded redis-server started (AOF on)'))).toBeGreaterThan(0);
     expect(alive(redisPid)).toBe(true);
-    // A short host name as HELO (and so as bounce domain) is warned about, naming the variables.
+    // A short host name as HELO (and so as bounce domain) is warned about, naming the variables,
+    // and so is the misspelt setting, with the one it meant.
     const warned = logLines(run).filter((l) => l.level === 40 && typeof l.variable === 'string');
-    expect(warned.map((l) => [l.variable, l.value])).toEqual([
+    expect(warned.map((l) => [l.variable, l.value ?? l.meant])).toEqual([
       ['BRIDGEMAIL_HELO_NAME', 'mailhost'],
       ['BRIDGEMAIL_BOUNCE_DOMAIN', 'mailhost'],
+      ['BRIDGEMAIL_SMTP_TIMEOUT', 'BRIDGEMAIL_SMTP_TIMEOUT_MS'],
     ]);
     for (const w of warned) expect(String(w.msg)).toContain(String(w.variable));
 
