@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     include: ['**/*.test.ts'],
+    // One fast-check seed for every property that does not pick its own (FC_SEED to change it).
+    setupFiles: ['test/support/fast-check-seed.ts'],
     exclude: ['node_modules/**', 'data/**'],
   },
 });

@@ -115,17 +115,28 @@ describe('BridgeLimiter', () => {
 
   it('allows at most twice the limit within one window length across a boundary (the documented burst)', async () => {
     const limiter = limiterWith({ perSecond: 4 });
-    const id = bridgeId();
-    // The end of one window, then the start of the next: 4 + 4 within well under a second.
-    await startOfSecond(redis);
-    await new Promise((r) => setTimeout(r, 500));
-    const startedAt = await redisNow(redis);
-    const late = await attempt(limiter, id, 6);
-    await startOfSecond(redis);
-    const early = await attempt(limiter, id, 6);
-    const elapsed = (await redisNow(redis)) - startedAt;
-    expect([late.accepted, early.accepted]).toEqual([4, 4]);
-    expect(elapsed).toBeLessThan(1000);
+    const second = (ms: number) => Math.floor(ms / 1000);
+    // The end of one window, then the start of the next: 4 + 4 within well under a second. A stalled
+    // machine can spread the two batches over more than that; the case is then run again (3 times at most).
+    for (let run = 1; ; run++) {
+      const id = bridgeId();
+      await startOfSecond(redis);
+      await new Promise((r) => setTimeout(r, 500));
+      const startedAt = await redisNow(redis);
+      const late = await attempt(limiter, id, 6);
+      const lateEndedAt = await redisNow(redis);
+      await startOfSecond(redis);
+      const early = await attempt(limiter, id, 6);
+      const endedAt = await redisNow(redis);
+      const asPlanned =
+        second(lateEndedAt) === second(startedAt) &&
+        second(endedAt) === second(startedAt) + 1 &&
+        endedAt - startedAt < 1000;
+      if (!asPlanned && run < 3) continue;
+      expect([late.accepted, early.accepted]).toEqual([4, 4]);
+      expect(endedAt - startedAt).toBeLessThan(1000);
+      return;
+    }
   });
 
   it('keeps Bridge and account counts apart', async () => {

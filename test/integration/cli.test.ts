@@ -26,7 +26,12 @@ function startCli(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Run {
     ...extraEnv,
   };
   const child = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: Run = { child, stdout: [], stderr: [], exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  const run: Run = {
+    child,
+    stdout: [],
+    stderr: [],
+    exited: new Promise((r) => child.once('close', (code) => r(code))),
+  };
   let pending = '';
   child.stdout?.on('data', (d: Buffer) => {
     pending += d.toString();
@@ -48,7 +53,7 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[]
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const code = await new Promise<number | null>((r) => child.once('close', r));
   return { code, stdout, stderr };
 }
 
@@ -206,7 +211,7 @@ describe('the bridgemail command', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await new Promise((r) => child.once('close', r));
     expect(code).toBe(2);
     expect(stderr).toContain('BRIDGEMAIL_API_PORT');
     expect(stderr).toContain('BRIDGEMAIL_LOG_LEVEL');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventStreamKey, freePort } from '../../core/index.js';
+import { eventStreamKey } from '../../core/index.js';
+import { refusedPort } from '../support/refused-port.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
 import { streamEvents } from '../support/event-stream.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -40,7 +41,7 @@ describe('ClickHouse unavailable', () => {
 
   it('delivers while ClickHouse is down, keeps every event in Redis, and back-fills them all', async () => {
     running = await startTestPlatform(
-      { ...env, CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}` },
+      { ...env, CLICKHOUSE_URL: `http://127.0.0.1:${await refusedPort()}` },
       { dataDir: dir },
     );
     const pool = await running.createPool('ch-down', ['127.0.0.2']);

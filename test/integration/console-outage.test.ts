@@ -1,6 +1,6 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/index.js';
+import { refusedPort } from '../support/refused-port.js';
 import { buildConsole, CHROMIUM, logIn } from '../support/browser.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 
@@ -19,7 +19,7 @@ describe('console during an analytics outage', () => {
     // A ClickHouse that is not there: every stats request fails, the rest of the console works.
     platform = await startTestPlatform({
       BRIDGEMAIL_CONSOLE_DIR: built.dir,
-      CLICKHOUSE_URL: `http://127.0.0.1:${await freePort()}`,
+      CLICKHOUSE_URL: `http://127.0.0.1:${await refusedPort()}`,
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   });

@@ -14,12 +14,12 @@ import {
   EventPublisher,
   eventStreamKey,
   EVENTS_PER_ENTRY,
-  freePort,
   spawnRedisServer,
   type MailEvent,
   type SpawnedRedis,
 } from '../../core/index.js';
 import { streamEvents } from '../support/event-stream.js';
+import { refusedPort } from '../support/refused-port.js';
 import { waitFor } from '../support/wait.js';
 
 describe('analytics writer while ClickHouse is unavailable', () => {
@@ -67,7 +67,7 @@ describe('analytics writer while ClickHouse is unavailable', () => {
     await publisher.publish(Array.from({ length: 50 }, (_, i) => event(i)));
 
     // A ClickHouse URL where nothing listens.
-    const down = openClickHouse({ url: `http://127.0.0.1:${await freePort()}` });
+    const down = openClickHouse({ url: `http://127.0.0.1:${await refusedPort()}` });
     const reader = connect();
     const writerDown = await startEventWriter({
       redis: connect(),

@@ -25,6 +25,9 @@ import { startSmtpSink } from '../support/smtp-sink.js';
  * Idempotency claims against a real redis-server and real BullMQ queues: what a retry gets when
  * the request that claimed the key died after queueing its message, or before.
  */
+/** How long a claim with nothing queued counts as young here: wide enough for a few round trips on a loaded machine. */
+const YOUNG_MS = 1500;
+
 describe('idempotency claims survive the death of the request that made them', () => {
   let dir: string;
   let spawned: SpawnedRedis | undefined;
@@ -147,13 +150,13 @@ describe('idempotency claims survive the death of the request that made them', (
   });
 
   it('answers IDEMPOTENCY_IN_PROGRESS while a claim with nothing queued is young, then lets a retry take it over', async () => {
-    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const keys = new IdempotencyKeys(redis, prefix, 3600, YOUNG_MS);
     const first = id();
     const start = await begin(keys, 'k-before-queue', first);
     expect(start.kind).toBe('new');
     // The first request died before queueing anything.
     await expect(begin(keys, 'k-before-queue', id())).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, YOUNG_MS + 100));
     const second = id();
     const takeover = await begin(keys, 'k-before-queue', second);
     expect(takeover.kind).toBe('new');
@@ -167,7 +170,7 @@ describe('idempotency claims survive the death of the request that made them', (
   });
 
   it("is answered from the worker's mark once the job is gone, and settled by the retry that finds it", async () => {
-    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const keys = new IdempotencyKeys(redis, prefix, 3600, YOUNG_MS);
     const first = id();
     const start = await begin(keys, 'k-worker', first);
     if (start.kind !== 'new') throw new Error('expected a new claim');
@@ -178,7 +181,7 @@ describe('idempotency claims survive the death of the request that made them', (
     expect(await record(start.ref)).toMatchObject({ state: 'pending', taken: true });
     // No job with this id exists (long removed) and the ingress died: the mark answers the retry,
     // which settles the claim (and so is the one to publish the `queued` events).
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, YOUNG_MS + 100));
     const replay = await begin(keys, 'k-worker', id());
     expect(replay).toMatchObject({ kind: 'replay', messageId: first });
     expect(replay.kind === 'replay' && replay.claimedAt).toBeGreaterThan(0);
@@ -209,7 +212,7 @@ describe('idempotency claims survive the death of the request that made them', (
   });
 
   it('is marked taken by the delivery pass that first takes the message up', async () => {
-    const keys = new IdempotencyKeys(redis, prefix, 3600, 300);
+    const keys = new IdempotencyKeys(redis, prefix, 3600, YOUNG_MS);
     const sink = await startSmtpSink();
     const connections = new ConnectionPool({ maxTransactions: 10, maxIdlePerKey: 1 });
     try {
@@ -243,7 +246,7 @@ describe('idempotency claims survive the death of the request that made them', (
       await pass(job(first, start.ref));
       expect(sink.messages.filter((m) => m.to.includes('r@example.test'))).toHaveLength(1);
       expect(await record(start.ref)).toMatchObject({ state: 'pending', taken: true, messageId: first });
-      await new Promise((r) => setTimeout(r, 350));
+      await new Promise((r) => setTimeout(r, YOUNG_MS + 100));
       await expect(begin(keys, 'k-pass', id())).resolves.toMatchObject({ kind: 'replay', messageId: first });
     } finally {
       connections.close();

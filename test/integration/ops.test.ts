@@ -61,8 +61,20 @@ describe('ops endpoints: health, readiness, Prometheus metrics', () => {
     expect(sample(text, 'bridgemail_events_total', { type: 'queued', ip: '' })).toBe(3);
     expect(sample(text, 'bridgemail_deferrals_total', { ip: '127.0.0.2', domain: 'slow.example' })).toBe(1);
     expect(sample(text, 'bridgemail_deferrals_total', { ip: '127.0.0.2', domain: 'ok.example' })).toBeUndefined();
+    // The last job completes a moment after the pass that published its event: read the depths again until then.
+    const depths = await waitFor(
+      async () => {
+        const t = await (await ops('/metrics')).text();
+        const states = ['waiting', 'active', 'delayed', 'failed'];
+        return states.every((state) => sample(t, 'bridgemail_queue_jobs', { queue: `pool-${pool.id}`, state }) === 0)
+          ? t
+          : undefined;
+      },
+      10_000,
+      'the Pool queue empty',
+    );
     for (const state of ['waiting', 'active', 'delayed', 'failed']) {
-      expect(sample(text, 'bridgemail_queue_jobs', { queue: `pool-${pool.id}`, state })).toBe(0);
+      expect(sample(depths, 'bridgemail_queue_jobs', { queue: `pool-${pool.id}`, state })).toBe(0);
     }
     expect(sample(text, 'bridgemail_queue_jobs', { queue: 'webhooks', state: 'waiting' })).toBe(0);
     expect(sample(text, 'bridgemail_event_backlog', { reader: 'analytics-writer', kind: 'pending' })).toEqual(
@@ -84,7 +96,7 @@ describe('bridgemail start --role', () => {
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('exit', (code) => done({ code, stdout, stderr }));
+      child.once('close', (code) => done({ code, stdout, stderr }));
     });
 
   it('refuses an unknown role, and split roles without the shared servers they need', async () => {

@@ -127,7 +127,9 @@ describe('delivery shaping against a real redis-server', () => {
       },
     });
     const logger = createLogger({ level: 'debug', destination });
-    const s = shaper({ ...OPEN, destinations: { 'yahoo.com': { perSecond: 1 } } }, { logger });
+    // The clock stands still (as in every case below that counts grants one round trip at a time): no token refills.
+    const t = Date.now();
+    const s = shaper({ ...OPEN, destinations: { 'yahoo.com': { perSecond: 1 } } }, { logger, now: () => t });
     const ip = freshIp();
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await s.acquire(ip, 'yahoo.com'));
@@ -163,7 +165,8 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('holds the per-destination rate and leaves other rollups alone', async () => {
-    const s = shaper({ ...OPEN, destinations: { 'google.com': { perSecond: 5 } } });
+    const t = Date.now();
+    const s = shaper({ ...OPEN, destinations: { 'google.com': { perSecond: 5 } } }, { now: () => t });
     const ip = freshIp();
     const burst = [];
     for (let i = 0; i < 8; i++) burst.push(await s.acquire(ip, 'google.com'));
@@ -193,7 +196,11 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('takes nothing when any check fails (all-or-nothing)', async () => {
-    const s = shaper({ ...OPEN, ip: { ...OPEN.ip, perSecond: 3 }, destinations: { 'google.com': { perSecond: 1 } } });
+    const t = Date.now();
+    const s = shaper(
+      { ...OPEN, ip: { ...OPEN.ip, perSecond: 3 }, destinations: { 'google.com': { perSecond: 1 } } },
+      { now: () => t },
+    );
     const ip = freshIp();
     expect((await s.acquire(ip, 'google.com')).granted).toBe(true);
     for (let i = 0; i < 5; i++) {

@@ -129,7 +129,9 @@ describe('SMTP ingress under crowds and garbage', () => {
     }
     expect(replies).toHaveLength(300);
     for (const r of replies) {
-      for (const l of r.split('\r\n').filter(Boolean)) expect(l).toMatch(/^[2-5]\d\d[ -]/);
+      // Complete lines only: the wait may end in the middle of a reply.
+      const complete = r.slice(0, Math.max(0, r.lastIndexOf('\r\n')));
+      for (const l of complete.split('\r\n').filter(Boolean)) expect(l).toMatch(/^[2-5]\d\d[ -]/);
     }
     // The server still works for a real client.
     const pool = await h.platform.createPool('garbage', ['127.0.0.3']);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,8 @@ function binDir(): string {
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   if (process.env.DATABASE_URL) {
-    const name = `bridgemail_mp_${Date.now().toString(36)}`;
+    // Random: two test files may start in the same millisecond.
+    const name = `bridgemail_mp_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);

@@ -45,10 +45,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port whose cluster bus port (port + 10000) is free too. */
+/**
+ * A free port whose cluster bus port (port + 10000) is free too, both below the kernel's ephemeral
+ * range (32768 and up on Linux), where every port-0 listener and outgoing connection of the tests
+ * running alongside takes its port: a port probed free there can be taken before redis-server binds it.
+ */
 async function freeClusterPort(taken: Set<number>): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = 10_000 + Math.floor(Math.random() * 12_768);
     if (taken.has(port) || taken.has(port + 10_000)) continue;
     if ((await portFree(port)) && (await portFree(port + 10_000))) {
       taken.add(port);
