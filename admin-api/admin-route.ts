@@ -11,6 +11,7 @@ import {
   type EventBacklog,
   type ControlMessage,
   type Logger,
+  type NewPool,
   type RouteSpec,
   type ShapingPolicy,
   type Store,
@@ -43,10 +44,10 @@ export interface AdminAppDeps {
   /** The queues operators watch (console, bull-board, `GET /admin/v1/queues`). */
   queues: QueueDirectory;
   /**
-   * Chooses the hash tag of a new Pool's queue (`choosePoolQueueTag` of core); set on a Redis
-   * Cluster only. Absent, a new Pool keeps `pool-<id>`.
+   * Chooses the hash tag of a new Pool's queue from its id and the live Pools (`choosePoolQueueTag`
+   * of core); set on a Redis Cluster only. Absent, a new Pool keeps `pool-<id>`.
    */
-  choosePoolQueueTag?: (poolId: string) => Promise<string>;
+  choosePoolQueueTag?: NewPool['chooseQueueTag'];
   /**
    * Directory of the built web console (`index.html` and assets), served at `/`; when it holds no
    * build, `/` answers 503 with how to build it.

@@ -1,16 +1,16 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { poolQueueTag } from './pool-queue-layout.js';
+import { poolQueueTag, type PoolQueueRef } from './pool-queue-layout.js';
 import { poolQueueName } from './queues.js';
-import type { PoolStore } from './store/index.js';
 
 // Where a new Pool's queue goes on a Redis Cluster. A queue's keys sit in the slot of its hash tag
 // (CRC16 of the tag), and so on the primary serving that slot: with the tag `pool-<id>` that is
 // chance, and 6 Pools on 3 primaries put 4 queues on one about 30% of the time. A new Pool instead
 // gets the tag `pool-<id>-<n>` with the smallest n whose slot a primary holding the fewest queues
-// serves. The loads are counted from the stored tags of the live Pools, so two Pools created at the
-// same moment may both go to one primary; later ones even it out.
+// serves. The loads are counted from the stored tags of the live Pools, read under a PostgreSQL
+// advisory lock held until the new Pool is committed (core/store/pool-store.ts), so Pools created
+// at the same moment, through any number of admin processes, each count the ones before.
 
 /** A range of hash slots and the primary serving it (`host:port`), as CLUSTER SLOTS lists them. */
 export interface SlotRange {
@@ -77,13 +77,13 @@ export function chooseQueueTag(poolId: string, ranges: readonly SlotRange[], exi
 
 /**
  * Chooses the queue tag of a new Pool on a Redis Cluster from the cluster's slot map (CLUSTER SLOTS)
- * and the tags of the live Pools.
+ * and the live Pools (which the store reads under its placement lock, so that Pools created at
+ * once, through one admin process or several, each count the ones before).
  */
 export async function choosePoolQueueTag(
   poolId: string,
+  livePools: readonly PoolQueueRef[],
   redis: Pick<Redis, 'call'>,
-  store: Pick<PoolStore, 'listPools'>,
 ): Promise<string> {
-  const [reply, pools] = await Promise.all([redis.call('CLUSTER', 'SLOTS'), store.listPools()]);
-  return chooseQueueTag(poolId, parseClusterSlots(reply), pools.map(poolQueueTag));
+  return chooseQueueTag(poolId, parseClusterSlots(await redis.call('CLUSTER', 'SLOTS')), livePools.map(poolQueueTag));
 }

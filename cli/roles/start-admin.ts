@@ -70,7 +70,7 @@ export function startAdmin(wiring: AdminWiring): Promise<AdminRole> {
       // Reads usage only: the limits come from the store, never from this lookup.
       bridgeLimits: new BridgeLimiter(engines.commandsRedis, keyLayoutOf(config.redis), () => Promise.resolve(null)),
       ...(keyLayoutOf(config.redis).cluster
-        ? { choosePoolQueueTag: (poolId) => choosePoolQueueTag(poolId, engines.commandsRedis, engines.store) }
+        ? { choosePoolQueueTag: (poolId, live) => choosePoolQueueTag(poolId, live, engines.commandsRedis) }
         : {}),
       logger: logger.child({ component: 'admin-api' }),
     });

@@ -13,9 +13,9 @@ export interface NewPool {
   accountId?: string | null;
   /**
    * Chooses the hash tag of the new Pool's queue (on a Redis Cluster: `choosePoolQueueTag`), given
-   * its id; absent, the Pool keeps `pool-<id>` (stored as null).
+   * its id and the live Pools; absent, the Pool keeps `pool-<id>` (stored as null).
    */
-  chooseQueueTag?: (poolId: string) => Promise<string>;
+  chooseQueueTag?: (poolId: string, livePools: readonly Pick<Pool, 'id' | 'queueTag'>[]) => Promise<string>;
 }
 
 /** Pools and their IPs. */
@@ -56,14 +56,11 @@ export function mapPoolConflict(err: unknown): unknown {
   return new AppError('CONFLICT', 'conflicts with an existing resource', { cause: err });
 }
 
+/** The advisory lock (`pg_advisory_xact_lock`) under which a new Pool's queue tag is chosen. */
+const PLACEMENT_LOCK = 0x506f6f6c;
+
 /** Creates the Pool half of the store. */
 export function createPoolStore(sql: SqlClient): PoolStore {
-  let placing: Promise<unknown> = Promise.resolve();
-  const oneAtATime = (work: () => Promise<void>): Promise<void> => {
-    const run = placing.then(work);
-    placing = run.catch(() => undefined);
-    return run;
-  };
   const load = async (where: string, params: unknown[]): Promise<Pool[]> => {
     const { rows } = await sql.query<PoolRow>(
       `SELECT p.id, p.name, p.kind, p.account_id, p.queue_tag, p.created_at, p.deleted_at,
@@ -107,34 +104,42 @@ export function createPoolStore(sql: SqlClient): PoolStore {
         throw new AppError('VALIDATION_FAILED', 'accountId: required for a dedicated Pool, refused for a shared one', {
           field: 'accountId',
         });
-      const insert = async () => {
-        // Chosen before the row exists: a worker that sees the Pool sees its tag.
-        const queueTag = input.chooseQueueTag ? await input.chooseQueueTag(id) : null;
-        try {
-          await sql.transaction(async (tx) => {
-            if (accountId !== null) {
-              const known = await tx.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
-              if (known.rows.length === 0)
-                throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
-            }
-            await tx.query('INSERT INTO pools (id, name, kind, account_id, queue_tag) VALUES ($1, $2, $3, $4, $5)', [
+      try {
+        await sql.transaction(async (tx) => {
+          if (accountId !== null) {
+            const known = await tx.query('SELECT 1 FROM accounts WHERE id = $1', [accountId]);
+            if (known.rows.length === 0)
+              throw new AppError('ACCOUNT_NOT_FOUND', `no account ${accountId}`, { field: 'accountId' });
+          }
+          let queueTag: string | null = null;
+          if (input.chooseQueueTag) {
+            // Queue tags are chosen one Pool at a time across every admin process, so that each choice
+            // counts the Pools created before it (two at once would pick the same primary): the lock is
+            // held until this Pool is committed. The tag is stored with the row: a worker that sees the
+            // Pool sees its tag.
+            await tx.query('SELECT pg_advisory_xact_lock($1)', [PLACEMENT_LOCK]);
+            const live = await tx.query<{ id: string; queue_tag: string | null }>(
+              'SELECT id, queue_tag FROM pools WHERE deleted_at IS NULL',
+            );
+            queueTag = await input.chooseQueueTag(
               id,
-              input.name,
-              kind,
-              accountId,
-              queueTag,
-            ]);
-            for (const { ip, weight } of input.ips) {
-              await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
-            }
-          });
-        } catch (err) {
-          throw mapPoolConflict(err);
-        }
-      };
-      // Queue tags are chosen one Pool at a time, so that each choice counts the Pools created
-      // before it (two Pools created at once would otherwise pick the same primary).
-      await (input.chooseQueueTag ? oneAtATime(insert) : insert());
+              live.rows.map((r) => ({ id: r.id, queueTag: r.queue_tag })),
+            );
+          }
+          await tx.query('INSERT INTO pools (id, name, kind, account_id, queue_tag) VALUES ($1, $2, $3, $4, $5)', [
+            id,
+            input.name,
+            kind,
+            accountId,
+            queueTag,
+          ]);
+          for (const { ip, weight } of input.ips) {
+            await tx.query('INSERT INTO pool_ips (pool_id, ip, weight) VALUES ($1, $2, $3)', [id, ip, weight ?? 1]);
+          }
+        });
+      } catch (err) {
+        throw mapPoolConflict(err);
+      }
       return getLive(id);
     },
     listPools: (options = {}) =>

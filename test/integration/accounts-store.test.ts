@@ -20,13 +20,21 @@ import { startTestPostgres } from '../support/postgres-server.js';
 const ENGINES = [
   {
     name: 'PGlite',
-    open: async (dir: string) => ({ sql: await openPglite(join(dir, 'pg')), stop: async () => undefined }),
+    // One process owns an embedded database: a second admin process is a second store on it.
+    open: async (dir: string) => {
+      const sql = await openPglite(join(dir, 'pg'));
+      return { sql, stop: async () => undefined, another: async () => sql };
+    },
   },
   {
     name: 'PostgreSQL',
     open: async () => {
       const server = await startTestPostgres();
-      return { sql: await openPostgres(server.url), stop: () => server.stop() };
+      return {
+        sql: await openPostgres(server.url),
+        stop: () => server.stop(),
+        another: () => openPostgres(server.url),
+      };
     },
   },
 ];
@@ -35,11 +43,13 @@ describe.each(ENGINES)('store on $name: accounts, their tokens, Pool kinds and t
   let dir: string;
   let sql: SqlClient;
   let stop: () => Promise<unknown>;
+  /** Connections of a second admin process to the same database. */
+  let another: () => Promise<SqlClient>;
   let store: Store;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-accounts-'));
-    ({ sql, stop } = await open(dir));
+    ({ sql, stop, another } = await open(dir));
     // An installation from before accounts: its objects must land in the default account.
     await sql.exec(`CREATE TABLE schema_migrations (
       id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -154,38 +164,44 @@ describe.each(ENGINES)('store on $name: accounts, their tokens, Pool kinds and t
     expect((await store.listPools()).map((p) => p.name)).not.toContain('never');
   });
 
-  it('chooses the queue tags of Pools created at once one after another, each counting the ones before', async () => {
+  it('chooses the queue tags of Pools created at once, by two admin processes, one after another', async () => {
     const before = (await store.listPools()).length;
-    // A choice that reads the live Pools, as choosePoolQueueTag does, and takes a while (a round trip
-    // to the cluster): run side by side, all five would count the same Pools.
-    const countingChoice = async (id: string) => {
-      const seen = (await store.listPools()).length - before;
-      await new Promise((r) => setTimeout(r, 20));
-      return `pool-${id}-${seen + 1}`;
-    };
-    const failing = () => Promise.reject(new Error('cluster unreachable'));
-    const created = await Promise.allSettled(
-      Array.from({ length: 6 }, (_, i) =>
-        store.createPool({
-          name: `at-once-${i}`,
-          ips: [{ ip: `127.0.0.${80 + i}` }],
-          chooseQueueTag: i === 2 ? failing : countingChoice,
-        }),
-      ),
-    );
-    // One failed choice does not stop the others.
-    expect(created.map((c) => c.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'fulfilled',
-      'fulfilled',
-      'fulfilled',
-    ]);
-    const counts = created.flatMap((c) =>
-      c.status === 'fulfilled' ? [Number(c.value.queueTag!.split('-').pop())] : [],
-    );
-    expect(counts.sort()).toEqual([1, 2, 3, 4, 5]);
+    const otherSql = await another();
+    const otherProcess = createStore(otherSql, new SecretBox(randomBytes(32)));
+    try {
+      // A choice that counts the live Pools it is given and takes a while (a round trip to the
+      // cluster): run side by side, all six would count the same Pools.
+      const countingChoice = async (id: string, live: readonly { id: string }[]) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return `pool-${id}-${live.length - before + 1}`;
+      };
+      const failing = () => Promise.reject(new Error('cluster unreachable'));
+      const created = await Promise.allSettled(
+        Array.from({ length: 7 }, (_, i) =>
+          (i % 2 === 0 ? store : otherProcess).createPool({
+            name: `at-once-${i}`,
+            ips: [{ ip: `127.0.0.${80 + i}` }],
+            chooseQueueTag: i === 2 ? failing : countingChoice,
+          }),
+        ),
+      );
+      // One failed choice does not stop the others.
+      expect(created.map((c) => c.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const counts = created.flatMap((c) =>
+        c.status === 'fulfilled' ? [Number(c.value.queueTag!.split('-').pop())] : [],
+      );
+      expect(counts.sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      if (otherSql !== sql) await otherSql.close();
+    }
   });
 
   it('rebinds every live Bridge of one account in one go, keeping ids and credentials', async () => {
