@@ -7,6 +7,7 @@ import { envSchema } from './config-schema.js';
 import { readConfigTable, renderConfigTable } from './config-table.js';
 import { ConfigError, loadConfig, redactConfig } from './config.js';
 import { DEFAULT_SHAPING_POLICY } from './shaping-policy.js';
+import { FREE_PORTS_ENV } from '../test/support/free-ports.js';
 
 function configError(env: Record<string, string | undefined>): ConfigError {
   try {
@@ -113,14 +114,8 @@ describe('loadConfig', () => {
   });
 
   it('allows port 0 (any free port) for every listener', () => {
-    const config = loadConfig({
-      BRIDGEMAIL_API_PORT: '0',
-      BRIDGEMAIL_ADMIN_PORT: '0',
-      BRIDGEMAIL_SMTP_PORT: '0',
-      BRIDGEMAIL_SMTPS_PORT: '0',
-      BRIDGEMAIL_MX_PORT: '0',
-      BRIDGEMAIL_OPS_PORT: '0',
-    });
+    // The tests' own setting for a platform on free ports: every listener's variable set to 0.
+    const config = loadConfig(FREE_PORTS_ENV);
     expect(config.ports).toEqual({ api: 0, admin: 0, smtp: 0, smtps: 0, mx: 0, ops: 0 });
   });
 

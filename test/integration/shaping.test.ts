@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
 import { Writable } from 'node:stream';
 import { Shaper, type AcquireResult, type ShaperOptions } from '../../workers/delivery/shaping/shaper.js';
 import { readThrottleCounts } from '../../workers/index.js';
-import { DEFAULT_SHAPING_POLICY, destinationLimits, parseShapingPolicy } from '../../core/index.js';
+import { createLogger, parseShapingPolicy, spawnRedisServer, type SpawnedRedis } from '../../core/index.js';
 import { waitFor } from '../support/wait.js';
 import { watchRedisCommands } from '../support/redis-monitor.js';
 
@@ -37,6 +36,11 @@ describe('delivery shaping against a real redis-server', () => {
   const shaper = (policy: unknown, options: ShaperOptions = {}, redis = connect()) =>
     new Shaper(redis, prefix, parseShapingPolicy(policy), { connectionWaitMs: 0, ...options });
   const grants = (results: AcquireResult[]) => results.filter((r) => r.granted).length;
+  // For cases that count grants one round trip at a time: on a still clock no token refills meanwhile.
+  const stillShaper = (policy: unknown, options: ShaperOptions = {}) => {
+    const t = Date.now();
+    return shaper(policy, { ...options, now: () => t });
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bridgemail-shaping-'));
@@ -57,19 +61,7 @@ describe('delivery shaping against a real redis-server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('parses a policy with defaults and per-rollup overrides', () => {
-    const policy = parseShapingPolicy({ destinations: { 'Google.com': { connections: 20, perSecond: 50 } } });
-    expect(policy.adaptive.suspendMs).toBe(300_000);
-    expect(destinationLimits(policy, 'google.com')).toEqual({ connections: 20, perSecond: 50 });
-    expect(destinationLimits(policy, 'yahoo.com')).toEqual(DEFAULT_SHAPING_POLICY.destination);
-    expect(() => parseShapingPolicy({ ip: { perSecond: 0 } })).toThrow();
-    expect(() => parseShapingPolicy({ adaptive: { patterns: ['('] } })).toThrow();
-  });
-
-  it('by default limits no rate, only 20 connections per (IP, rollup), and counts refusals by reason', async () => {
-    expect(DEFAULT_SHAPING_POLICY.ip.perSecond).toBeUndefined();
-    expect(DEFAULT_SHAPING_POLICY.ip.perHour).toBeUndefined();
-    expect(destinationLimits(DEFAULT_SHAPING_POLICY, 'google.com')).toEqual({ connections: 20 });
+  it('with the default policy (core/shaping-policy.test.ts) grants 20 connections per (IP, rollup) and counts refusals by reason', async () => {
     const redis = connect();
     const s = shaper({}, {}, redis);
     const ip = freshIp();
@@ -127,9 +119,7 @@ describe('delivery shaping against a real redis-server', () => {
       },
     });
     const logger = createLogger({ level: 'debug', destination });
-    // The clock stands still (as in every case below that counts grants one round trip at a time): no token refills.
-    const t = Date.now();
-    const s = shaper({ ...OPEN, destinations: { 'yahoo.com': { perSecond: 1 } } }, { logger, now: () => t });
+    const s = stillShaper({ ...OPEN, destinations: { 'yahoo.com': { perSecond: 1 } } }, { logger });
     const ip = freshIp();
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await s.acquire(ip, 'yahoo.com'));
@@ -165,8 +155,7 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('holds the per-destination rate and leaves other rollups alone', async () => {
-    const t = Date.now();
-    const s = shaper({ ...OPEN, destinations: { 'google.com': { perSecond: 5 } } }, { now: () => t });
+    const s = stillShaper({ ...OPEN, destinations: { 'google.com': { perSecond: 5 } } });
     const ip = freshIp();
     const burst = [];
     for (let i = 0; i < 8; i++) burst.push(await s.acquire(ip, 'google.com'));
@@ -196,11 +185,11 @@ describe('delivery shaping against a real redis-server', () => {
   });
 
   it('takes nothing when any check fails (all-or-nothing)', async () => {
-    const t = Date.now();
-    const s = shaper(
-      { ...OPEN, ip: { ...OPEN.ip, perSecond: 3 }, destinations: { 'google.com': { perSecond: 1 } } },
-      { now: () => t },
-    );
+    const s = stillShaper({
+      ...OPEN,
+      ip: { ...OPEN.ip, perSecond: 3 },
+      destinations: { 'google.com': { perSecond: 1 } },
+    });
     const ip = freshIp();
     expect((await s.acquire(ip, 'google.com')).granted).toBe(true);
     for (let i = 0; i < 5; i++) {
