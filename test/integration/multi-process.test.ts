@@ -66,9 +66,10 @@ describe('delivery workers in two processes share the per-IP limit', () => {
     // grants by a varying delay (a new connection, a loaded machine), so the bound keeps ~1 s of
     // slack: two unshared buckets (8/s together) would span about 1 s, no limit about 0.1 s.
     expect(times[15]! - times[4]!).toBeGreaterThanOrEqual(1800);
-    // Tokens allow at most 8 grants in any second (burst 4 + 4); arrivals lag grants by a variable
-    // delay, so allow 10. Two unshared buckets would allow 16 (and a 1 s span above).
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(10);
+    // Tokens allow at most 8 grants in any second (burst 4 + 4). Arrivals lag grants by a variable
+    // delay, and a stall of the machine bunches them (CI saw 11 in one second), so allow 12: two
+    // unshared buckets would put all 16 in one second (and give the 1 s span above).
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(12);
     for (const m of servers.sink.messages) expect(m.remoteAddress).toBe('127.0.0.2');
     const byWorker = worker!.lines.filter((l) => l.includes('"msg":"delivery attempt"')).length;
     const byMain = platform.logs.filter((l) => l.includes('"msg":"delivery attempt"')).length;
